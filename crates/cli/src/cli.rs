@@ -1,0 +1,290 @@
+//! Argument parsing and the `encrypt`/`decrypt` commands.
+
+use crate::io::{read_input, write_atomic, write_stdout};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use hush_core::error::exit;
+use hush_core::keys::age::{Identities, Recipient};
+use hush_core::keys::MasterKey;
+use hush_core::rules::{find_config, Config, CreationRule};
+use hush_core::{Cipher, Ciphertext, DecryptOptions, EncryptOptions, Error, Format, Plaintext, Selector};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A failure to report: one line and an exit code.
+pub struct Failure {
+    pub message: String,
+    pub code: u8,
+}
+
+type Result<T> = std::result::Result<T, Failure>;
+
+fn fail(code: u8, message: impl Into<String>) -> Failure {
+    Failure { message: message.into(), code }
+}
+
+/// Names the file in a core error.
+fn core(file: &str) -> impl Fn(Error) -> Failure + '_ {
+    move |e| fail(e.exit_code(), format!("{file}: {e}"))
+}
+
+#[derive(Parser)]
+#[command(name = "hush", version, about = "Keep Kubernetes secrets encrypted in Git, compatible with sops")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Encrypt a YAML or JSON file (stdin if no file)
+    Encrypt(EncryptArgs),
+    /// Decrypt a file (stdin if no file)
+    Decrypt(DecryptArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FileType {
+    Yaml,
+    Json,
+}
+
+impl From<FileType> for Format {
+    fn from(t: FileType) -> Self {
+        match t {
+            FileType::Yaml => Format::Yaml,
+            FileType::Json => Format::Json,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CipherArg {
+    #[value(name = "aes256-gcm")]
+    Aes256Gcm,
+    #[value(name = "chacha20-poly1305")]
+    ChaCha20Poly1305,
+}
+
+#[derive(Args)]
+struct Common {
+    /// The file; stdin when absent or `-`
+    file: Option<PathBuf>,
+    /// Write the result back to the file
+    #[arg(short = 'i', long)]
+    in_place: bool,
+    /// Write the result to this path
+    #[arg(long, conflicts_with = "in_place")]
+    output: Option<PathBuf>,
+    /// Input format (default: from the file extension)
+    #[arg(long, value_enum)]
+    input_type: Option<FileType>,
+    /// Output format (default: the input format)
+    #[arg(long, value_enum)]
+    output_type: Option<FileType>,
+    /// Use this name to pick the format and creation rule (for stdin)
+    #[arg(long)]
+    filename_override: Option<PathBuf>,
+    /// The .sops.yaml to use instead of searching upwards from the working directory
+    #[arg(long, env = "SOPS_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct EncryptArgs {
+    #[command(flatten)]
+    common: Common,
+    /// age recipients, comma-separated or repeated
+    #[arg(short = 'a', long = "age", env = "SOPS_AGE_RECIPIENTS", value_delimiter = ',')]
+    age: Vec<String>,
+    /// Encrypt only values under keys matching this regex
+    #[arg(long, group = "selector")]
+    encrypted_regex: Option<String>,
+    /// Leave values under keys matching this regex in plaintext
+    #[arg(long, group = "selector")]
+    unencrypted_regex: Option<String>,
+    /// Encrypt only values under keys ending with this suffix
+    #[arg(long, group = "selector")]
+    encrypted_suffix: Option<String>,
+    /// Leave values under keys ending with this suffix in plaintext [default: _unencrypted]
+    #[arg(long, group = "selector")]
+    unencrypted_suffix: Option<String>,
+    /// Encrypt only values after a comment matching this regex
+    #[arg(long, group = "selector")]
+    encrypted_comment_regex: Option<String>,
+    /// Leave values after a comment matching this regex in plaintext
+    #[arg(long, group = "selector")]
+    unencrypted_comment_regex: Option<String>,
+    /// Compute the MAC over encrypted values only
+    #[arg(long)]
+    mac_only_encrypted: bool,
+    /// The value cipher; chacha20-poly1305 is hush-only and sops cannot read it
+    #[arg(long, value_enum, default_value = "aes256-gcm")]
+    cipher: CipherArg,
+}
+
+#[derive(Args)]
+struct DecryptArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Print only this value or subtree, e.g. '["data"]["password"]'
+    #[arg(long)]
+    extract: Option<String>,
+    /// Do not verify the MAC
+    #[arg(long)]
+    ignore_mac: bool,
+    /// An age identity file (repeatable); added to the sops key sources
+    #[arg(long)]
+    identity: Vec<PathBuf>,
+}
+
+pub fn run() -> Result<()> {
+    let cli = Cli::try_parse().map_err(|e| {
+        let _ = e.print();
+        let code = if e.use_stderr() { exit::ERROR_GENERIC } else { 0 };
+        fail(code, String::new())
+    });
+    let cli = match cli {
+        Ok(c) => c,
+        Err(f) if f.code == 0 => std::process::exit(0),
+        Err(f) => std::process::exit(i32::from(if f.code == 1 { 2 } else { f.code })),
+    };
+    match cli.cmd {
+        Cmd::Encrypt(a) => encrypt(a),
+        Cmd::Decrypt(a) => decrypt(a),
+    }
+}
+
+impl Common {
+    fn name(&self) -> String {
+        match (&self.filename_override, &self.file) {
+            (Some(p), _) | (None, Some(p)) => p.display().to_string(),
+            _ => "<stdin>".into(),
+        }
+    }
+
+    fn format_in(&self) -> Format {
+        self.input_type.map(Format::from).unwrap_or_else(|| Format::from_path(&self.name()))
+    }
+
+    fn format_out(&self) -> Format {
+        self.output_type.map(Format::from).unwrap_or_else(|| self.format_in())
+    }
+
+    fn read(&self) -> Result<String> {
+        read_input(self.file.as_deref()).map_err(|e| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{}: {e}", self.name())))
+    }
+
+    fn write(&self, bytes: &[u8]) -> Result<()> {
+        let target = if self.in_place {
+            Some(self.file.as_deref().ok_or_else(|| fail(exit::NO_FILE_SPECIFIED, "--in-place needs a file"))?)
+        } else {
+            self.output.as_deref()
+        };
+        let r = match target {
+            Some(t) => write_atomic(t, bytes).map_err(|e| (t.display().to_string(), e)),
+            None => write_stdout(bytes).map_err(|e| ("stdout".to_string(), e)),
+        };
+        r.map_err(|(t, e)| fail(exit::COULD_NOT_WRITE_OUTPUT_FILE, format!("{t}: {e}")))
+    }
+
+    fn config(&self) -> Result<Option<Config>> {
+        let path = match &self.config {
+            Some(p) => Some(p.clone()),
+            None => std::env::current_dir().ok().and_then(|d| find_config(&d)),
+        };
+        path.map(|p| Config::load(&p).map_err(|e| fail(e.exit_code(), e.to_string()))).transpose()
+    }
+}
+
+fn selector_flag(a: &EncryptArgs) -> Result<Option<Selector>> {
+    let pairs = [
+        ("encrypted_regex", &a.encrypted_regex),
+        ("unencrypted_regex", &a.unencrypted_regex),
+        ("encrypted_suffix", &a.encrypted_suffix),
+        ("unencrypted_suffix", &a.unencrypted_suffix),
+        ("encrypted_comment_regex", &a.encrypted_comment_regex),
+        ("unencrypted_comment_regex", &a.unencrypted_comment_regex),
+    ];
+    pairs
+        .iter()
+        .find_map(|(k, v)| v.as_ref().map(|v| Selector::from_key(k, v)))
+        .transpose()
+        .map_err(|e| fail(e.exit_code(), e.to_string()))
+}
+
+fn recipients(list: &[String]) -> Result<Vec<Arc<dyn MasterKey>>> {
+    list.iter()
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty())
+        .map(|r| r.parse::<Recipient>().map(|r| Arc::new(r) as Arc<dyn MasterKey>))
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e: Error| fail(e.exit_code(), e.to_string()))
+}
+
+fn rule_keys(rule: &CreationRule) -> Result<hush_core::KeyGroups> {
+    rule.key_groups
+        .iter()
+        .map(|g| {
+            if let Some((kind, _)) = g.other.first() {
+                return Err(fail(exit::NO_ENCRYPTION_KEY_FOUND, format!("{kind} keys in .sops.yaml are not supported yet")));
+            }
+            recipients(&g.age)
+        })
+        .collect()
+}
+
+fn encrypt(a: EncryptArgs) -> Result<()> {
+    let c = &a.common;
+    let name = c.name();
+    let text = c.read()?;
+    let config = c.config()?;
+    let rule_path = c.filename_override.clone().or_else(|| c.file.clone()).unwrap_or_else(|| PathBuf::from("-"));
+    let rule = config.as_ref().and_then(|cfg| cfg.rule_for(&rule_path)).cloned();
+    let groups = if !a.age.is_empty() {
+        vec![recipients(&a.age)?]
+    } else if let Some(r) = &rule {
+        rule_keys(r)?
+    } else {
+        Vec::new()
+    };
+    let opts = EncryptOptions {
+        selector: match selector_flag(&a)? {
+            Some(s) => s,
+            None => rule.as_ref().and_then(|r| r.selector.clone()).unwrap_or_default(),
+        },
+        mac_only_encrypted: a.mac_only_encrypted || rule.as_ref().is_some_and(|r| r.mac_only_encrypted),
+        cipher: match a.cipher {
+            CipherArg::Aes256Gcm => Cipher::Aes256Gcm,
+            CipherArg::ChaCha20Poly1305 => Cipher::ChaCha20Poly1305,
+        },
+    };
+    let plain = Plaintext::new(text, c.format_in());
+    let enc = hush_core::block_on(hush_core::encrypt(&plain, &groups, &opts)).map_err(core(&name))?;
+    if c.format_out() != c.format_in() {
+        return Err(fail(exit::ERROR_CONFLICTING_PARAMETERS, "encrypt cannot change the file format; convert the plaintext first"));
+    }
+    c.write(enc.as_str().as_bytes())
+}
+
+fn decrypt(a: DecryptArgs) -> Result<()> {
+    let c = &a.common;
+    let name = c.name();
+    let text = c.read()?;
+    let enc = Ciphertext::new(text, c.format_in());
+    let mut ids = Identities::from_env().map_err(core(&name))?;
+    for p in &a.identity {
+        ids.add_file(p).map_err(core(&name))?;
+    }
+    let opts = DecryptOptions { ignore_mac: a.ignore_mac };
+    let plain = hush_core::block_on(hush_core::decrypt(&enc, &[&ids], &opts)).map_err(core(&name))?;
+    let out = match &a.extract {
+        Some(path) => {
+            let steps = hush_core::path::parse(path).map_err(core(&name))?;
+            let v = hush_core::path::extract(&plain, &steps, c.format_out()).map_err(core(&name))?;
+            Plaintext::new(v, c.format_out())
+        }
+        None => hush_core::convert(&plain, c.format_out()).map_err(core(&name))?,
+    };
+    c.write(out.expose().as_bytes())
+}
+

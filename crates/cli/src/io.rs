@@ -1,0 +1,52 @@
+//! Reading inputs and writing outputs atomically.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+/// Reads a file, or stdin for `None`/`-`.
+pub fn read_input(path: Option<&Path>) -> std::io::Result<String> {
+    let mut s = String::new();
+    match path.filter(|p| p.as_os_str() != "-") {
+        Some(p) => {
+            std::fs::File::open(p)?.read_to_string(&mut s)?;
+        }
+        None => {
+            std::io::stdin().read_to_string(&mut s)?;
+        }
+    }
+    Ok(s)
+}
+
+/// Writes `bytes` to `target` atomically: a temp file in the same
+/// directory, fsync, then rename. An existing target's mode is kept; a new
+/// file gets 0600. On any error the target is untouched.
+pub fn write_atomic(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new().prefix(".hush-").suffix(".tmp").tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(target).map(|m| m.permissions().mode()).unwrap_or(0o600);
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode & 0o7777))?;
+    }
+    let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
+    tmp.persist(&target).map_err(|e| e.error)?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Writes to stdout; a closed pipe is not an error.
+pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => r,
+    }
+}

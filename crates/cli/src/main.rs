@@ -1,0 +1,19 @@
+//! hush: keep Kubernetes secrets encrypted in Git, byte-compatible with sops.
+//!
+//! This binary only parses arguments, finds keys and files, and calls
+//! hush-core; every format decision lives in the library.
+
+mod cli;
+mod io;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match cli::run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hush: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
+}

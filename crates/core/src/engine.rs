@@ -1,0 +1,406 @@
+//! Encrypting and decrypting whole files by splicing: every byte outside
+//! the replaced scalars stays as it was.
+
+use crate::cipher::{Cipher, DataKey, EncValue, ValueType};
+use crate::error::{Error, Result};
+use crate::keys::{MasterKey, Unwrapper};
+use crate::mac::{open_mac, seal_mac, MacHasher};
+use crate::metadata::{KeyGroup, Metadata, SOPS_FORMAT_VERSION};
+use crate::scalar::{json_render, mac_bytes, sealed_text, yaml_render, Resolved, YamlSlot};
+use crate::selector::Selector;
+use crate::tree::{aad, walk, Leaf, Node, Slot, Value, Visit};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// The two file formats of this engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// YAML, one or more documents.
+    Yaml,
+    /// JSON, one object.
+    Json,
+}
+
+impl Format {
+    /// Guesses the format from a file name, as sops does (default YAML).
+    pub fn from_path(path: &str) -> Self {
+        if path.ends_with(".json") { Format::Json } else { Format::Yaml }
+    }
+}
+
+/// A plaintext file. Its text is zeroed when dropped.
+pub struct Plaintext {
+    text: Zeroizing<String>,
+    /// The format.
+    pub format: Format,
+}
+
+impl Plaintext {
+    /// Wraps plaintext text.
+    pub fn new(text: String, format: Format) -> Self {
+        Plaintext { text: Zeroizing::new(text), format }
+    }
+
+    /// The text.
+    pub fn expose(&self) -> &str {
+        &self.text
+    }
+}
+
+impl std::fmt::Debug for Plaintext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Plaintext({:?}, {} bytes, [REDACTED])", self.format, self.text.len())
+    }
+}
+
+/// An encrypted file: safe to write anywhere.
+#[derive(Clone, Debug)]
+pub struct Ciphertext {
+    text: String,
+    /// The format.
+    pub format: Format,
+}
+
+impl Ciphertext {
+    /// Wraps encrypted text (not checked until decrypted).
+    pub fn new(text: String, format: Format) -> Self {
+        Ciphertext { text, format }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Whether this text carries sops metadata (a top-level `sops` key).
+    pub fn is_encrypted(text: &str, format: Format) -> Result<bool> {
+        Ok(parse(text, format)?.docs.iter().any(|d| d.sops.is_some()))
+    }
+}
+
+/// How to encrypt.
+#[derive(Clone, Debug, Default)]
+pub struct EncryptOptions {
+    /// What gets encrypted.
+    pub selector: Selector,
+    /// Hash only encrypted values into the MAC.
+    pub mac_only_encrypted: bool,
+    /// The AEAD.
+    pub cipher: Cipher,
+}
+
+/// How to decrypt.
+#[derive(Clone, Debug, Default)]
+pub struct DecryptOptions {
+    /// Skip MAC verification (`--ignore-mac`).
+    pub ignore_mac: bool,
+}
+
+/// Master keys by group: one inner list per key group.
+pub type KeyGroups = Vec<Vec<Arc<dyn MasterKey>>>;
+
+/// A format-independent view of a parsed file.
+struct Parsed {
+    docs: Vec<ParsedDoc>,
+    anchors: HashMap<usize, Node>,
+}
+
+struct ParsedDoc {
+    root: Node,
+    sops: Option<(Value, Range<usize>)>,
+    insert_at: usize,
+    indent: String,
+}
+
+fn parse(text: &str, format: Format) -> Result<Parsed> {
+    Ok(match format {
+        Format::Yaml => {
+            let f = crate::yaml::parse(text)?;
+            let docs = f
+                .docs
+                .into_iter()
+                .map(|d| ParsedDoc {
+                    root: d.root,
+                    sops: d.sops.map(|s| (s.value, s.range)),
+                    insert_at: d.end,
+                    indent: " ".repeat(d.indent),
+                })
+                .collect();
+            Parsed { docs, anchors: f.anchors }
+        }
+        Format::Json => {
+            let f = crate::json::parse(text)?;
+            let doc = ParsedDoc { root: f.root, sops: f.sops, insert_at: f.insert_at, indent: f.indent };
+            let _ = f.has_members;
+            Parsed { docs: vec![doc], anchors: HashMap::new() }
+        }
+    })
+}
+
+/// A replacement of `range` by `text`.
+type Splice = (Range<usize>, String);
+
+fn apply(src: &str, mut splices: Vec<Splice>) -> String {
+    splices.sort_by_key(|s| s.0.start);
+    let extra: usize = splices.iter().map(|s| s.1.len()).sum();
+    let mut out = String::with_capacity(src.len() + extra);
+    let mut at = 0;
+    for (r, t) in splices {
+        out.push_str(&src[at..r.start]);
+        out.push_str(&t);
+        at = r.end;
+    }
+    out.push_str(&src[at..]);
+    out
+}
+
+/// Encrypts `plain` to the given key groups (one group, unless Shamir).
+pub async fn encrypt(plain: &Plaintext, groups: &KeyGroups, opts: &EncryptOptions) -> Result<Ciphertext> {
+    if groups.iter().all(|g| g.is_empty()) {
+        return Err(Error::NoMasterKeys);
+    }
+    if groups.len() > 1 {
+        return Err(Error::Unsupported("more than one key group (Shamir) is not supported yet".into()));
+    }
+    let src = plain.expose();
+    let parsed = parse(src, plain.format)?;
+    if parsed.docs.iter().any(|d| d.sops.is_some()) {
+        return Err(Error::AlreadyEncrypted);
+    }
+    let key = DataKey::generate()?;
+    let mut mac = MacHasher::new(opts.mac_only_encrypted);
+    let mut splices = Vec::new();
+    for doc in &parsed.docs {
+        walk(&doc.root, &parsed.anchors, &opts.selector, &mut |v| {
+            encrypt_leaf(&v, &key, opts, &mut mac, &mut splices)
+        })?;
+    }
+    let mut wrapped = KeyGroup::default();
+    for mk in &groups[0] {
+        wrapped.keys.push(mk.wrap(key.expose()).await?);
+    }
+    let lastmodified = crate::time::now_rfc3339();
+    let meta = Metadata {
+        groups: vec![wrapped],
+        shamir_threshold: None,
+        mac: seal_mac(&key, opts.cipher, &mac.finish(), &lastmodified)?,
+        lastmodified,
+        version: SOPS_FORMAT_VERSION.into(),
+        selector: opts.selector.clone(),
+        mac_only_encrypted: opts.mac_only_encrypted,
+    };
+    let value = meta.to_value();
+    for doc in &parsed.docs {
+        splices.push((doc.insert_at..doc.insert_at, sops_block(src, doc, &value, plain.format)));
+    }
+    Ok(Ciphertext { text: apply(src, splices), format: plain.format })
+}
+
+fn encrypt_leaf(v: &Visit, key: &DataKey, opts: &EncryptOptions, mac: &mut MacHasher, out: &mut Vec<Splice>) -> Result<()> {
+    let leaf = v.leaf;
+    let Some(resolved) = leaf.resolved else {
+        if v.encrypt && !leaf.text.is_empty() {
+            let ev = EncValue::seal(opts.cipher, key, leaf.text.as_bytes(), aad(v.path).as_bytes(), ValueType::Comment, None)?;
+            out.push((leaf.span.clone(), ev.to_string()));
+        }
+        return Ok(());
+    };
+    let (vtype, text) = sealed_text(resolved, &leaf.text);
+    if !opts.mac_only_encrypted || v.encrypt {
+        mac.update(&mac_bytes(vtype, &text).unwrap_or_default());
+    }
+    if !v.encrypt || text.is_empty() {
+        return Ok(());
+    }
+    if v.aliased {
+        return Err(Error::Unsupported(format!(
+            "an alias at `{}` points to a value that would be encrypted; sops expands aliases and could not decrypt it",
+            aad(v.path)
+        )));
+    }
+    let ev = EncValue::seal(opts.cipher, key, text.as_bytes(), aad(v.path).as_bytes(), vtype, None)?.to_string();
+    out.extend(enc_splices(leaf, ev));
+    Ok(())
+}
+
+/// Where an `ENC[…]` goes for a leaf, keeping the scalar's style.
+fn enc_splices(leaf: &Leaf, ev: String) -> Vec<Splice> {
+    match leaf.slot {
+        Slot::Yaml(YamlSlot::Double) | Slot::Json => vec![(leaf.span.clone(), format!("\"{ev}\""))],
+        Slot::Yaml(YamlSlot::Single) => vec![(leaf.span.clone(), format!("'{ev}'"))],
+        Slot::Yaml(YamlSlot::Block { folded, indent, .. }) => {
+            let mut v = vec![(leaf.span.clone(), format!("{}{ev}", " ".repeat(indent)))];
+            if let Some(h) = &leaf.header {
+                v.push((h.clone(), if folded { ">-".into() } else { "|-".into() }));
+            }
+            v
+        }
+        Slot::Yaml(YamlSlot::Plain { .. }) | Slot::Comment => vec![(leaf.span.clone(), ev)],
+    }
+}
+
+fn sops_block(src: &str, doc: &ParsedDoc, meta: &Value, format: Format) -> String {
+    match format {
+        Format::Yaml => {
+            let block = crate::metadata::yaml_entry("sops", meta, doc.indent.len());
+            let at = doc.insert_at;
+            if at > 0 && !src[..at].ends_with('\n') {
+                // No final newline: add one before, and none after, so removal restores it.
+                format!("\n{}", block.trim_end_matches('\n'))
+            } else {
+                block
+            }
+        }
+        Format::Json => {
+            let has_members = matches!(&doc.root, Node::Map(m) if !m.is_empty());
+            let sep = if has_members { "," } else { "" };
+            let unit = &doc.indent;
+            let close = if has_members { "" } else { "\n" };
+            format!("{sep}\n{unit}\"sops\": {}{close}", crate::metadata::json_value(meta, 1, unit))
+        }
+    }
+}
+
+/// Reads the metadata of an encrypted file.
+pub fn metadata(enc: &Ciphertext) -> Result<Metadata> {
+    let parsed = parse(&enc.text, enc.format)?;
+    let first = parsed.docs.first().and_then(|d| d.sops.as_ref()).ok_or(Error::NotEncrypted)?;
+    Metadata::from_value(&first.0)
+}
+
+/// Decrypts a file, verifying its MAC unless told not to.
+pub async fn decrypt(enc: &Ciphertext, unwrappers: &[&dyn Unwrapper], opts: &DecryptOptions) -> Result<Plaintext> {
+    let src = enc.text.as_str();
+    let parsed = parse(src, enc.format)?;
+    let first = parsed.docs.first().and_then(|d| d.sops.as_ref()).ok_or(Error::NotEncrypted)?;
+    let meta = Metadata::from_value(&first.0)?;
+    if meta.groups.len() > 1 || meta.shamir_threshold.is_some_and(|t| t > 1) {
+        return Err(Error::Unsupported("files split with Shamir key groups are not supported yet".into()));
+    }
+    let key = crate::keys::unwrap_data_key(&meta.groups, unwrappers).await?;
+    decrypt_with_key(enc, &parsed, &meta, &key, opts)
+}
+
+fn decrypt_with_key(enc: &Ciphertext, parsed: &Parsed, meta: &Metadata, key: &DataKey, opts: &DecryptOptions) -> Result<Plaintext> {
+    let src = enc.text.as_str();
+    let mut mac = MacHasher::new(meta.mac_only_encrypted);
+    let mut splices = Vec::new();
+    for doc in &parsed.docs {
+        walk(&doc.root, &parsed.anchors, &meta.selector, &mut |v| {
+            decrypt_leaf(&v, key, meta.mac_only_encrypted, &mut mac, &mut splices)
+        })?;
+        if let Some((_, range)) = &doc.sops {
+            splices.push((range.clone(), String::new()));
+        }
+    }
+    if !opts.ignore_mac {
+        let stored = open_mac(key, &meta.mac, &meta.lastmodified)?;
+        if stored != mac.finish() {
+            return Err(Error::MacMismatch);
+        }
+    }
+    Ok(Plaintext::new(apply(src, splices), enc.format))
+}
+
+fn decrypt_leaf(v: &Visit, key: &DataKey, mac_only: bool, mac: &mut MacHasher, out: &mut Vec<Splice>) -> Result<()> {
+    let leaf = v.leaf;
+    let Some(resolved) = leaf.resolved else {
+        if v.encrypt && EncValue::looks_encrypted(&leaf.text) {
+            if let Some(text) = open_comment(&leaf.text, key, v.path) {
+                out.push((leaf.span.clone(), text));
+            }
+        }
+        return Ok(());
+    };
+    let path = aad(v.path);
+    if !v.encrypt || leaf.text.is_empty() {
+        if !mac_only || v.encrypt {
+            let (vtype, text) = sealed_text(resolved, &leaf.text);
+            mac.update(&mac_bytes(vtype, &text).unwrap_or_default());
+        }
+        return Ok(());
+    }
+    if v.aliased || resolved != Resolved::Str || !EncValue::looks_encrypted(&leaf.text) {
+        return Err(Error::corrupt(format!("the value at `{path}` should be encrypted but is plaintext")));
+    }
+    let ev = EncValue::parse(&leaf.text).map_err(|e| Error::corrupt(format!("at `{path}`: {e}")))?;
+    if ev.vtype == ValueType::Comment {
+        return Err(Error::corrupt(format!("the value at `{path}` has type comment")));
+    }
+    let plain = ev.open(key, path.as_bytes()).ok_or_else(|| Error::ValueDecrypt { path: path.clone() })?;
+    let text = Zeroizing::new(
+        String::from_utf8(plain.to_vec()).map_err(|_| Error::corrupt(format!("the value at `{path}` is not UTF-8")))?,
+    );
+    let bytes = mac_bytes(ev.vtype, &text)
+        .ok_or_else(|| Error::corrupt(format!("the value at `{path}` does not parse as {}", ev.vtype.as_str())))?;
+    mac.update(&bytes);
+    out.extend(plain_splices(leaf, ev.vtype, &text));
+    Ok(())
+}
+
+/// Comments are tried with their path, then each enclosing path, as their
+/// place in sops's tree can differ; one that opens with none stays as is.
+fn open_comment(text: &str, key: &DataKey, path: &[&str]) -> Option<String> {
+    let ev = EncValue::parse(text).ok()?;
+    (0..=path.len()).rev().find_map(|n| {
+        let plain = ev.open(key, aad(&path[..n]).as_bytes())?;
+        String::from_utf8(plain.to_vec()).ok()
+    })
+}
+
+/// Writes a decrypted value back in the style of the slot.
+fn plain_splices(leaf: &Leaf, vtype: ValueType, text: &str) -> Vec<Splice> {
+    match leaf.slot {
+        Slot::Json => vec![(leaf.span.clone(), json_render(vtype, text))],
+        Slot::Yaml(slot @ YamlSlot::Block { .. }) => {
+            let r = yaml_render(vtype, text, slot);
+            match (&leaf.header, r.split_once('\n')) {
+                (Some(h), Some((head, body))) if r.starts_with(['|', '>']) => {
+                    vec![(h.clone(), head.to_string()), (leaf.span.clone(), body.to_string())]
+                }
+                (Some(h), _) => {
+                    // Not representable as a block: a quoted scalar replaces header and body.
+                    vec![(h.start..leaf.span.end, r)]
+                }
+                (None, _) => vec![(leaf.span.clone(), r)],
+            }
+        }
+        Slot::Yaml(slot) => vec![(leaf.span.clone(), yaml_render(vtype, text, slot))],
+        Slot::Comment => vec![(leaf.span.clone(), text.to_string())],
+    }
+}
+
+/// The first document's root and the anchors, for path lookups.
+pub(crate) fn first_root(plain: &Plaintext) -> Result<(Node, HashMap<usize, Node>)> {
+    let mut parsed = parse(plain.expose(), plain.format)?;
+    if parsed.docs.is_empty() {
+        return Err(Error::Unsupported("the file has no document".into()));
+    }
+    Ok((parsed.docs.swap_remove(0).root, parsed.anchors))
+}
+
+/// Re-emits a plaintext file in another format (`--output-type`); comments
+/// and styling are not kept across formats. Multi-document YAML converts
+/// its first document only... unless every document is wanted, which JSON
+/// cannot hold.
+pub fn convert(plain: &Plaintext, to: Format) -> Result<Plaintext> {
+    if plain.format == to {
+        return Ok(Plaintext::new(plain.expose().to_string(), to));
+    }
+    let parsed = parse(plain.expose(), plain.format)?;
+    let mut out = String::new();
+    for (i, doc) in parsed.docs.iter().enumerate() {
+        if i > 0 && to == Format::Yaml {
+            out.push_str("---\n");
+        }
+        let text = crate::path::render(&doc.root, &parsed.anchors, to);
+        out.push_str(&text);
+        if to == Format::Json {
+            out.push('\n');
+            break;
+        }
+    }
+    Ok(Plaintext::new(out, to))
+}

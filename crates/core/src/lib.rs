@@ -1,0 +1,67 @@
+//! hush-core: SOPS-compatible encryption of YAML and JSON values that keeps
+//! every byte of the file's formatting.
+//!
+//! A file is encrypted value by value with one random data key, in exactly
+//! the format sops 3.x reads and writes: `ENC[AES256_GCM,…]` values whose
+//! AAD is the key path, a SHA-512 MAC over the plaintext values, and a
+//! `sops:` block holding the data key wrapped for each master key.
+//!
+//! Unlike sops, hush does not re-emit the document: it splices ciphertext in
+//! place of each scalar's bytes and back, so comments, quoting, indentation,
+//! anchors and key order survive, and `decrypt(encrypt(x)) == x`.
+//!
+//! ```
+//! # fn main() -> Result<(), hush_core::Error> {
+//! use hush_core::{keys::age, EncryptOptions, Format, Plaintext};
+//! use std::sync::Arc;
+//! let identity = ::age::x25519::Identity::generate();
+//! let recipient: age::Recipient = identity.to_public().to_string().parse()?;
+//! let plain = Plaintext::new("password: hunter2 # the root password\n".into(), Format::Yaml);
+//! let enc = hush_core::block_on(hush_core::encrypt(&plain, &vec![vec![Arc::new(recipient)]], &EncryptOptions::default()))?;
+//! assert!(enc.as_str().starts_with("password: ENC[AES256_GCM,"));
+//!
+//! let mut ids = age::Identities::default();
+//! use ::age::secrecy::ExposeSecret;
+//! ids.add_text(identity.to_string().expose_secret().as_bytes(), "example")?;
+//! let back = hush_core::block_on(hush_core::decrypt(&enc, &[&ids], &Default::default()))?;
+//! assert_eq!(back.expose(), plain.expose());
+//! # Ok(()) }
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod cipher;
+mod engine;
+pub mod error;
+mod json;
+pub mod keys;
+pub mod mac;
+pub mod metadata;
+pub mod path;
+pub mod rules;
+mod scalar;
+pub mod selector;
+pub mod time;
+mod tree;
+mod yaml;
+
+pub use cipher::{Cipher, DataKey};
+pub use engine::{convert, decrypt, encrypt, metadata, Ciphertext, DecryptOptions, EncryptOptions, Format, KeyGroups, Plaintext};
+pub use error::{Error, Result};
+pub use selector::Selector;
+pub use tree::Value;
+
+/// Runs a future that never waits on I/O (age-only work) to completion.
+///
+/// For callers without an async runtime; network providers need a real one.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut f = std::pin::pin!(f);
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::yield_now();
+    }
+}

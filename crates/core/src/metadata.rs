@@ -1,0 +1,330 @@
+//! The `sops:` block: reading every layout found in the wild (≤3.9 with
+//! empty lists, 3.10–3.12 struct order, 3.13 sorted, `key_groups`) and
+//! writing one layout (sorted keys) that sops 3.11 reads.
+
+use crate::error::{Error, Result};
+use crate::selector::{Selector, SELECTOR_KEYS};
+use crate::tree::Value;
+
+/// The format version hush writes: the sops release whose layout it emits.
+pub const SOPS_FORMAT_VERSION: &str = "3.11.0";
+
+/// An age recipient and the data key (or share) wrapped for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgeEntry {
+    /// `age1…` or an SSH public key.
+    pub recipient: String,
+    /// One ASCII-armored age file.
+    pub enc: String,
+}
+
+/// One wrapped copy of the data key.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KeyEntry {
+    /// An age recipient.
+    Age(AgeEntry),
+    /// A backend hush does not handle yet (kms, pgp, gcp_kms, …), kept verbatim.
+    Other {
+        /// Its list name in the metadata (`kms`, `pgp`, …).
+        kind: String,
+        /// Its fields.
+        value: Value,
+    },
+}
+
+impl KeyEntry {
+    /// A name for messages: the recipient, ARN or fingerprint.
+    pub fn describe(&self) -> String {
+        match self {
+            KeyEntry::Age(a) => format!("age {}", a.recipient),
+            KeyEntry::Other { kind, value } => {
+                let id = ["arn", "fp", "resource_id", "key_name", "vaultUrl", "vault_url", "key_id"]
+                    .iter()
+                    .find_map(|k| value.get(k).and_then(Value::as_str))
+                    .unwrap_or("?");
+                format!("{kind} {id}")
+            }
+        }
+    }
+
+    fn kind(&self) -> &str {
+        match self {
+            KeyEntry::Age(_) => "age",
+            KeyEntry::Other { kind, .. } => kind,
+        }
+    }
+}
+
+/// The master keys of one key group.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct KeyGroup {
+    /// Entries in metadata order.
+    pub keys: Vec<KeyEntry>,
+}
+
+/// Everything in a `sops:` block.
+#[derive(Clone, Debug)]
+pub struct Metadata {
+    /// Key groups; a file without `key_groups` has exactly one.
+    pub groups: Vec<KeyGroup>,
+    /// `shamir_threshold`, when set.
+    pub shamir_threshold: Option<u32>,
+    /// `lastmodified`, as stored.
+    pub lastmodified: String,
+    /// The sealed MAC.
+    pub mac: String,
+    /// `version`.
+    pub version: String,
+    /// The selection rule.
+    pub selector: Selector,
+    /// `mac_only_encrypted`.
+    pub mac_only_encrypted: bool,
+}
+
+/// The backend list names sops knows, in the order it writes them.
+const BACKENDS: [&str; 7] = ["age", "azure_kv", "gcp_kms", "hc_vault", "hckms", "kms", "pgp"];
+
+impl Metadata {
+    /// Reads a `sops:` value.
+    pub fn from_value(v: &Value) -> Result<Self> {
+        if !matches!(v, Value::Map(_)) {
+            return Err(Error::corrupt("the sops metadata is not a map"));
+        }
+        let groups = match v.get("key_groups") {
+            Some(kg) if !matches!(kg, Value::Null) => {
+                let list = kg.as_seq().ok_or_else(|| Error::corrupt("key_groups is not a list"))?;
+                list.iter().map(group_from_value).collect::<Result<Vec<_>>>()?
+            }
+            _ => vec![group_from_value(v)?],
+        };
+        let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        let mut selector = None;
+        for key in SELECTOR_KEYS {
+            if let Some(val) = text(key).filter(|s| !s.is_empty()) {
+                if selector.is_some() {
+                    return Err(Error::corrupt("more than one of the encrypted/unencrypted selectors is set"));
+                }
+                selector = Some(Selector::from_key(key, &val)?);
+            }
+        }
+        let shamir_threshold = match text("shamir_threshold") {
+            Some(t) => Some(t.parse().map_err(|_| Error::corrupt("shamir_threshold is not a number"))?),
+            None => None,
+        };
+        Ok(Metadata {
+            groups,
+            shamir_threshold,
+            lastmodified: text("lastmodified").unwrap_or_default(),
+            mac: text("mac").unwrap_or_default(),
+            version: text("version").unwrap_or_default(),
+            selector: selector.unwrap_or_default(),
+            mac_only_encrypted: text("mac_only_encrypted").is_some_and(|s| s == "true" || s == "True"),
+        })
+    }
+
+    /// The metadata as a value tree with sorted keys.
+    pub fn to_value(&self) -> Value {
+        let mut m: Vec<(String, Value)> = Vec::new();
+        if self.groups.len() > 1 {
+            let groups = self.groups.iter().map(|g| Value::Map(group_lists(g))).collect();
+            m.push(("key_groups".into(), Value::Seq(groups)));
+        } else if let Some(g) = self.groups.first() {
+            m.extend(group_lists(g));
+        }
+        let s = |x: &str| Value::Scalar(x.to_string());
+        m.push(("lastmodified".into(), s(&self.lastmodified)));
+        m.push(("mac".into(), s(&self.mac)));
+        if self.mac_only_encrypted {
+            m.push(("mac_only_encrypted".into(), Value::Scalar("true".into())));
+        }
+        if let Some(t) = self.shamir_threshold {
+            m.push(("shamir_threshold".into(), Value::Scalar(t.to_string())));
+        }
+        let (k, v) = self.selector.to_key();
+        m.push((k.into(), s(v)));
+        m.push(("version".into(), s(&self.version)));
+        m.sort_by(|a, b| a.0.cmp(&b.0));
+        Value::Map(m)
+    }
+}
+
+fn group_lists(g: &KeyGroup) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = Vec::new();
+    for kind in BACKENDS {
+        let items: Vec<Value> = g.keys.iter().filter(|k| k.kind() == kind).map(entry_value).collect();
+        if !items.is_empty() {
+            out.push((kind.into(), Value::Seq(items)));
+        }
+    }
+    // Unknown backends keep their own names.
+    for k in &g.keys {
+        if !BACKENDS.contains(&k.kind()) && !out.iter().any(|(n, _)| n == k.kind()) {
+            let items = g.keys.iter().filter(|x| x.kind() == k.kind()).map(entry_value).collect();
+            out.push((k.kind().into(), Value::Seq(items)));
+        }
+    }
+    out
+}
+
+fn entry_value(e: &KeyEntry) -> Value {
+    match e {
+        KeyEntry::Age(a) => Value::Map(vec![
+            ("recipient".into(), Value::Scalar(a.recipient.clone())),
+            ("enc".into(), Value::Scalar(a.enc.clone())),
+        ]),
+        KeyEntry::Other { value, .. } => value.clone(),
+    }
+}
+
+fn group_from_value(v: &Value) -> Result<KeyGroup> {
+    let Value::Map(m) = v else { return Err(Error::corrupt("a key group is not a map")) };
+    let mut keys = Vec::new();
+    for (name, list) in m {
+        if !BACKENDS.contains(&name.as_str()) {
+            continue;
+        }
+        let items = list.as_seq().ok_or_else(|| Error::corrupt(format!("sops.{name} is not a list")))?;
+        for item in items {
+            keys.push(if name == "age" {
+                let f = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
+                KeyEntry::Age(AgeEntry {
+                    recipient: f("recipient").ok_or_else(|| Error::corrupt("an age entry has no recipient"))?,
+                    enc: f("enc").ok_or_else(|| Error::corrupt("an age entry has no enc"))?,
+                })
+            } else {
+                KeyEntry::Other { kind: name.clone(), value: item.clone() }
+            });
+        }
+    }
+    Ok(KeyGroup { keys })
+}
+
+/// Writes a value as a YAML block mapping entry `key:` at column 0, with
+/// `unit` spaces per level. Ends with a line break.
+pub(crate) fn yaml_entry(key: &str, v: &Value, unit: usize) -> String {
+    let mut out = String::new();
+    yaml_kv(&mut out, key, v, 0, unit);
+    out
+}
+
+fn yaml_kv(out: &mut String, key: &str, v: &Value, col: usize, unit: usize) {
+    out.push_str(key);
+    out.push(':');
+    match v {
+        Value::Map(m) if !m.is_empty() => {
+            out.push('\n');
+            yaml_map(out, m, col + unit, unit);
+        }
+        Value::Seq(s) if !s.is_empty() => {
+            out.push('\n');
+            for item in s {
+                out.push_str(&" ".repeat(col + unit));
+                out.push_str("- ");
+                match item {
+                    Value::Map(m) if !m.is_empty() => {
+                        let (k0, v0) = &m[0];
+                        yaml_kv(out, k0, v0, col + unit + 2, unit);
+                        yaml_map(out, &m[1..], col + unit + 2, unit);
+                    }
+                    other => {
+                        out.push_str(&yaml_scalar(other, col + unit + 2, unit));
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        other => {
+            out.push(' ');
+            out.push_str(&yaml_scalar(other, col, unit));
+            out.push('\n');
+        }
+    }
+}
+
+fn yaml_map(out: &mut String, m: &[(String, Value)], col: usize, unit: usize) {
+    for (k, v) in m {
+        out.push_str(&" ".repeat(col));
+        yaml_kv(out, k, v, col, unit);
+    }
+}
+
+fn yaml_scalar(v: &Value, col: usize, unit: usize) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Map(_) => "{}".into(),
+        Value::Seq(_) => "[]".into(),
+        Value::Scalar(s) if s.contains('\n') && s.ends_with('\n') && !s[..s.len() - 1].contains("\n\n") => {
+            let pad = " ".repeat(col + unit);
+            let mut out = String::from("|");
+            for line in s[..s.len() - 1].split('\n') {
+                out.push('\n');
+                out.push_str(&pad);
+                out.push_str(line);
+            }
+            out
+        }
+        Value::Scalar(s) => {
+            let slot = crate::scalar::YamlSlot::Plain { flow: false, indent: col + unit };
+            let r = crate::scalar::yaml_render(crate::cipher::ValueType::Str, s, slot);
+            // Booleans and numbers in metadata are written bare.
+            if matches!(s.as_str(), "true" | "false") || s.parse::<u64>().is_ok() { s.clone() } else { r }
+        }
+    }
+}
+
+/// Writes a value as JSON; `level` is the nesting depth of `v` itself.
+pub(crate) fn json_value(v: &Value, level: usize, unit: &str) -> String {
+    let pad = |n: usize| unit.repeat(n);
+    match v {
+        Value::Null => "null".into(),
+        Value::Scalar(s) if s == "true" || s == "false" => s.clone(),
+        Value::Scalar(s) if s.parse::<u64>().is_ok() && !s.starts_with('0') => s.clone(),
+        Value::Scalar(s) => crate::scalar::json_string(s),
+        Value::Seq(items) if items.is_empty() => "[]".into(),
+        Value::Map(m) if m.is_empty() => "{}".into(),
+        Value::Seq(items) => {
+            let inner: Vec<String> =
+                items.iter().map(|i| format!("{}{}", pad(level + 1), json_value(i, level + 1, unit))).collect();
+            format!("[\n{}\n{}]", inner.join(",\n"), pad(level))
+        }
+        Value::Map(m) => {
+            let inner: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{}{}: {}", pad(level + 1), crate::scalar::json_string(k), json_value(v, level + 1, unit)))
+                .collect();
+            format!("{{\n{}\n{}}}", inner.join(",\n"), pad(level))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta_yaml(src: &str) -> Metadata {
+        let f = crate::yaml::parse(src).unwrap();
+        Metadata::from_value(&f.docs[0].sops.as_ref().unwrap().value).unwrap()
+    }
+
+    #[test]
+    fn reads_the_old_layout_with_empty_lists() {
+        let m = meta_yaml("a: x\nsops:\n    kms: []\n    gcp_kms: []\n    azure_kv: []\n    hc_vault: []\n    age:\n    -   recipient: age1abc\n        enc: |\n            -----BEGIN AGE ENCRYPTED FILE-----\n            abc\n            -----END AGE ENCRYPTED FILE-----\n    lastmodified: '2021-01-01T00:00:00Z'\n    mac: ENC[x]\n    pgp: []\n    encrypted_regex: ^(data|stringData)$\n    version: 3.7.1\n");
+        assert_eq!(m.groups.len(), 1);
+        assert_eq!(m.groups[0].keys.len(), 1);
+        assert!(matches!(&m.groups[0].keys[0], KeyEntry::Age(a) if a.recipient == "age1abc" && a.enc.ends_with("-----\n")));
+        assert_eq!(m.selector.to_key(), ("encrypted_regex", "^(data|stringData)$"));
+        assert_eq!(m.version, "3.7.1");
+    }
+
+    #[test]
+    fn reads_key_groups_and_keeps_unknown_backends() {
+        let m = meta_yaml("a: x\nsops:\n  key_groups:\n    - age:\n        - recipient: age1a\n          enc: e1\n      pgp:\n        - fp: ABC\n          enc: e2\n    - age:\n        - recipient: age1b\n          enc: e3\n  shamir_threshold: 2\n  lastmodified: \"2024-01-01T00:00:00Z\"\n  mac: ENC[x]\n  version: 3.13.0\n");
+        assert_eq!(m.groups.len(), 2);
+        assert_eq!(m.groups[0].keys.len(), 2);
+        assert_eq!(m.shamir_threshold, Some(2));
+        assert_eq!(m.groups[0].keys[1].describe(), "pgp ABC");
+        assert!(matches!(m.selector, Selector::UnencryptedSuffix(ref s) if s == "_unencrypted"));
+        let back = Metadata::from_value(&m.to_value()).unwrap();
+        assert_eq!(back.groups, m.groups);
+    }
+}

@@ -1,0 +1,456 @@
+//! Scalar typing as sops sees it (yaml.v3 resolution, Go number and time
+//! formats), and writing plaintext scalars back as valid YAML or JSON.
+
+use crate::cipher::ValueType;
+
+/// The sops type of a plain (unquoted, untagged) YAML scalar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Resolved {
+    Null,
+    Str,
+    Int,
+    Float,
+    Bool,
+    Time,
+}
+
+/// Resolves a plain scalar as yaml.v3 does when decoding into `interface{}`.
+pub(crate) fn resolve_plain(s: &str) -> Resolved {
+    match s {
+        "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
+        "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => return Resolved::Bool,
+        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf"
+        | "-.Inf" | "-.INF" => return Resolved::Float,
+        _ => {}
+    }
+    let first = s.as_bytes()[0];
+    if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
+        return Resolved::Str;
+    }
+    if parse_time(s).is_some() {
+        return Resolved::Time;
+    }
+    if parse_go_int(s).is_some() {
+        return Resolved::Int;
+    }
+    if is_yaml_float(&s.replace('_', "")) {
+        return Resolved::Float;
+    }
+    Resolved::Str
+}
+
+/// `strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 0, 64)` and the 0o/0b forms.
+pub(crate) fn parse_go_int(s: &str) -> Option<i64> {
+    let plain = s.replace('_', "");
+    let (neg, digits) = match plain.as_bytes().first()? {
+        b'-' => (true, &plain[1..]),
+        b'+' => (false, &plain[1..]),
+        _ => (false, &plain[..]),
+    };
+    let lower = digits.to_ascii_lowercase();
+    let (radix, body) = if let Some(b) = lower.strip_prefix("0x") {
+        (16, b)
+    } else if let Some(b) = lower.strip_prefix("0o") {
+        (8, b)
+    } else if let Some(b) = lower.strip_prefix("0b") {
+        (2, b)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, &lower[..])
+    };
+    if body.is_empty() || !body.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let mag = i128::from_str_radix(body, radix).ok()?;
+    i64::try_from(if neg { -mag } else { mag }).ok()
+}
+
+fn is_yaml_float(s: &str) -> bool {
+    // yaml.v3: ^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$
+    let b = s.trim_start_matches(['-', '+']);
+    if b.len() + 1 < s.len() {
+        return false;
+    }
+    let (mant, exp) = match b.find(['e', 'E']) {
+        Some(i) => (&b[..i], Some(&b[i + 1..])),
+        None => (b, None),
+    };
+    let mant_ok = match mant.split_once('.') {
+        Some((i, f)) => {
+            (!i.is_empty() || !f.is_empty())
+                && i.bytes().all(|c| c.is_ascii_digit())
+                && f.bytes().all(|c| c.is_ascii_digit())
+                && !(i.is_empty() && f.is_empty())
+        }
+        None => !mant.is_empty() && mant.bytes().all(|c| c.is_ascii_digit()),
+    };
+    let exp_ok = exp.is_none_or(|e| {
+        let e = e.strip_prefix(['-', '+']).unwrap_or(e);
+        !e.is_empty() && e.bytes().all(|c| c.is_ascii_digit())
+    });
+    mant_ok && exp_ok && s.parse::<f64>().is_ok()
+}
+
+/// A YAML float's value, including the `.inf`/`.nan` spellings.
+pub(crate) fn parse_yaml_float(s: &str) -> Option<f64> {
+    let lower = s.to_ascii_lowercase();
+    match lower.as_str() {
+        ".nan" => Some(f64::NAN),
+        ".inf" | "+.inf" => Some(f64::INFINITY),
+        "-.inf" => Some(f64::NEG_INFINITY),
+        _ => s.replace('_', "").parse().ok(),
+    }
+}
+
+/// Go's `strconv.FormatFloat(v, 'f', -1, 64)`.
+pub(crate) fn go_format_float(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v.is_infinite() {
+        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Whether Go's `strconv.Atoi` reads `s` (so it can be stored as typed).
+pub(crate) fn atoi_compatible(s: &str) -> bool {
+    let d = s.strip_prefix(['-', '+']).unwrap_or(s);
+    !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit()) && s.parse::<i64>().is_ok()
+}
+
+/// Whether Go's `strconv.ParseFloat` reads `s` as the same number.
+pub(crate) fn parsefloat_compatible(s: &str) -> bool {
+    !s.contains('_') && is_yaml_float(s)
+}
+
+/// A timestamp: yaml.v3's accepted layouts, kept as its RFC 3339 rendering
+/// (Go's `time.MarshalText`).
+pub(crate) fn parse_time(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    // Date: YYYY-M-D with 1–2 digit month and day.
+    let mut i = 0;
+    let num = |i: &mut usize, min: usize, max: usize| -> Option<u32> {
+        let start = *i;
+        while *i < b.len() && b[*i].is_ascii_digit() && *i - start < max {
+            *i += 1;
+        }
+        if *i - start < min {
+            return None;
+        }
+        s[start..*i].parse().ok()
+    };
+    let year = num(&mut i, 4, 4)?;
+    (b.get(i) == Some(&b'-')).then_some(())?;
+    i += 1;
+    let month = num(&mut i, 1, 2)?;
+    (b.get(i) == Some(&b'-')).then_some(())?;
+    i += 1;
+    let day = num(&mut i, 1, 2)?;
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    let date = format!("{year:04}-{month:02}-{day:02}");
+    if i == b.len() {
+        return Some(format!("{date}T00:00:00Z"));
+    }
+    let sep = b[i];
+    if !matches!(sep, b'T' | b't' | b' ') {
+        return None;
+    }
+    i += 1;
+    let h = num(&mut i, 1, 2)?;
+    (b.get(i) == Some(&b':')).then_some(())?;
+    i += 1;
+    let m = num(&mut i, 1, 2)?;
+    (b.get(i) == Some(&b':')).then_some(())?;
+    i += 1;
+    let sec = num(&mut i, 1, 2)?;
+    if h > 23 || m > 59 || sec > 59 {
+        return None;
+    }
+    let mut frac = String::new();
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == start || i - start > 9 {
+            return None;
+        }
+        frac = s[start..i].trim_end_matches('0').to_string();
+    }
+    let zone = match (sep, &s[i..]) {
+        (b' ', "") => "Z".to_string(),
+        (b' ', _) => return None,
+        (_, "Z") => "Z".to_string(),
+        (_, z) => {
+            let zb = z.as_bytes();
+            let ok = zb.len() == 6
+                && matches!(zb[0], b'+' | b'-')
+                && zb[1..3].iter().all(u8::is_ascii_digit)
+                && zb[3] == b':'
+                && zb[4..6].iter().all(u8::is_ascii_digit);
+            if !ok {
+                return None;
+            }
+            if &z[1..] == "00:00" { "Z".into() } else { z.to_string() }
+        }
+    };
+    let frac = if frac.is_empty() { String::new() } else { format!(".{frac}") };
+    Some(format!("{date}T{h:02}:{m:02}:{sec:02}{frac}{zone}"))
+}
+
+fn days_in_month(y: u32, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// The bytes sops feeds the MAC for a leaf (`ToBytes`), given its type and
+/// its stored plaintext text.
+pub(crate) fn mac_bytes(vtype: ValueType, text: &str) -> Option<Vec<u8>> {
+    Some(match vtype {
+        ValueType::Str | ValueType::Bytes | ValueType::Comment => text.as_bytes().to_vec(),
+        ValueType::Int => parse_go_int(text)?.to_string().into_bytes(),
+        ValueType::Float => go_format_float(parse_yaml_float(text).or_else(|| go_special_float(text))?).into_bytes(),
+        ValueType::Bool => if parse_go_bool(text)? { b"True".to_vec() } else { b"False".to_vec() },
+        ValueType::Time => parse_time(text)?.into_bytes(),
+    })
+}
+
+/// Go's `strconv.ParseBool`.
+pub(crate) fn parse_go_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+fn go_special_float(s: &str) -> Option<f64> {
+    match s.to_ascii_lowercase().as_str() {
+        "nan" => Some(f64::NAN),
+        "inf" | "+inf" | "infinity" | "+infinity" => Some(f64::INFINITY),
+        "-inf" | "-infinity" => Some(f64::NEG_INFINITY),
+        _ => None,
+    }
+}
+
+/// The text hush seals for a typed plain scalar: the source spelling when
+/// sops's decoder reads it as the same value (so round trips keep bytes),
+/// otherwise sops's canonical form.
+pub(crate) fn sealed_text(res: Resolved, src: &str) -> (ValueType, String) {
+    match res {
+        Resolved::Int if atoi_compatible(src) => (ValueType::Int, src.to_string()),
+        Resolved::Int => (ValueType::Int, parse_go_int(src).map(|v| v.to_string()).unwrap_or_else(|| src.into())),
+        Resolved::Float if parsefloat_compatible(src) => (ValueType::Float, src.to_string()),
+        Resolved::Float => (ValueType::Float, go_format_float(parse_yaml_float(src).unwrap_or(f64::NAN))),
+        Resolved::Bool => (ValueType::Bool, src.to_string()),
+        Resolved::Time => (ValueType::Time, parse_time(src).unwrap_or_else(|| src.into())),
+        Resolved::Str | Resolved::Null => (ValueType::Str, src.to_string()),
+    }
+}
+
+/// How a decrypted scalar is to be written back into YAML.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum YamlSlot {
+    /// Where a plain scalar stood; `flow` inside `[]`/`{}`. `indent` is the
+    /// column a block scalar's content would need.
+    Plain { flow: bool, indent: usize },
+    /// Inside double quotes (the quotes are part of the replaced text).
+    Double,
+    /// Inside single quotes.
+    Single,
+    /// A block scalar (`|` or `>`), header included in the replaced text.
+    Block { folded: bool, indent: usize, at_eof: bool },
+}
+
+/// Renders a decrypted value for YAML at `slot`.
+pub(crate) fn yaml_render(vtype: ValueType, text: &str, slot: YamlSlot) -> String {
+    match vtype {
+        ValueType::Str | ValueType::Bytes => yaml_string(text, slot),
+        ValueType::Float => match text {
+            "+Inf" | "Inf" | "inf" | "+inf" => ".inf".into(),
+            "-Inf" | "-inf" => "-.inf".into(),
+            "NaN" | "nan" => ".nan".into(),
+            _ => text.into(),
+        },
+        // sops stores `True`/`False`; YAML files conventionally say `true`.
+        ValueType::Bool if !matches!(text, "true" | "false" | "TRUE" | "FALSE") => {
+            if parse_go_bool(text).unwrap_or(false) { "true".into() } else { "false".into() }
+        }
+        _ => text.into(),
+    }
+}
+
+fn yaml_string(s: &str, slot: YamlSlot) -> String {
+    match slot {
+        YamlSlot::Single if !needs_escape(s) && !s.contains('\n') => format!("'{}'", s.replace('\'', "''")),
+        YamlSlot::Block { folded, indent, at_eof } if block_ok(s) => block(s, folded, indent, at_eof),
+        YamlSlot::Plain { flow, .. } if plain_ok(s, flow) => s.to_string(),
+        YamlSlot::Plain { flow: false, indent } if s.contains('\n') && block_ok(s) => {
+            block(s, false, indent, false)
+        }
+        _ => double_quoted(s),
+    }
+}
+
+fn needs_escape(s: &str) -> bool {
+    s.chars().any(|c| (c.is_control() && c != '\n') || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}'))
+}
+
+fn block_ok(s: &str) -> bool {
+    !s.is_empty() && !needs_escape(s) && !s.starts_with('\n') && !s.starts_with('\t')
+}
+
+fn plain_ok(s: &str, flow: bool) -> bool {
+    let Some(first) = s.chars().next() else { return false };
+    if needs_escape(s) || s.contains('\n') || s.contains('\t') {
+        return false;
+    }
+    if s.starts_with(' ') || s.ends_with(' ') || s.ends_with(':') {
+        return false;
+    }
+    if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
+        return false;
+    }
+    if s.contains(": ") || s.contains(" #") || s.starts_with("...") {
+        return false;
+    }
+    if flow && s.contains([',', '[', ']', '{', '}']) {
+        return false;
+    }
+    resolve_plain(s) == Resolved::Str
+}
+
+/// A block scalar that reads back as exactly `s`. The text that follows the
+/// replaced span is a line break, unless the span is at the end of the file.
+fn block(s: &str, folded: bool, indent: usize, at_eof: bool) -> String {
+    let trailing = s.len() - s.trim_end_matches('\n').len();
+    let body = &s[..s.len() - trailing];
+    let chomp = match trailing {
+        0 => "-",
+        1 => "",
+        _ => "+",
+    };
+    // Folded style only keeps single-line text exactly; use literal otherwise.
+    let style = if folded && !body.contains('\n') { '>' } else { '|' };
+    let lead = if body.starts_with(' ') { indent.clamp(1, 9).to_string() } else { String::new() };
+    let pad = " ".repeat(indent.max(1));
+    let mut out = format!("{style}{lead}{chomp}");
+    for line in body.split('\n') {
+        out.push('\n');
+        if !line.is_empty() {
+            out.push_str(&pad);
+            out.push_str(line);
+        }
+    }
+    // All but one trailing break are written; the last comes after the span.
+    for _ in 1..trailing {
+        out.push('\n');
+    }
+    if at_eof && trailing >= 1 {
+        out.push('\n');
+    }
+    out
+}
+
+/// A YAML double-quoted scalar.
+pub(crate) fn double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            '\u{85}' => out.push_str("\\N"),
+            '\u{2028}' => out.push_str("\\L"),
+            '\u{2029}' => out.push_str("\\P"),
+            c if c.is_control() || c == '\u{feff}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Renders a decrypted value for JSON.
+pub(crate) fn json_render(vtype: ValueType, text: &str) -> String {
+    match vtype {
+        ValueType::Int => text.trim_start_matches('+').to_string(),
+        ValueType::Float if text.parse::<f64>().is_ok_and(f64::is_finite) => text.trim_start_matches('+').to_string(),
+        ValueType::Bool => parse_go_bool(text).unwrap_or(false).to_string(),
+        _ => json_string(text),
+    }
+}
+
+/// A JSON string literal.
+pub(crate) fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_scalars_resolve_like_yaml_v3() {
+        assert_eq!(resolve_plain("42"), Resolved::Int);
+        assert_eq!(resolve_plain("0x1F"), Resolved::Int);
+        assert_eq!(resolve_plain("1.5"), Resolved::Float);
+        assert_eq!(resolve_plain("1e3"), Resolved::Float);
+        assert_eq!(resolve_plain("yes"), Resolved::Str);
+        assert_eq!(resolve_plain("True"), Resolved::Bool);
+        assert_eq!(resolve_plain("~"), Resolved::Null);
+        assert_eq!(resolve_plain("2024-01-01"), Resolved::Time);
+        assert_eq!(resolve_plain("1.2.3"), Resolved::Str);
+        assert_eq!(resolve_plain("-"), Resolved::Str);
+    }
+
+    #[test]
+    fn times_render_as_go_marshal_text() {
+        assert_eq!(parse_time("2024-01-01").unwrap(), "2024-01-01T00:00:00Z");
+        assert_eq!(parse_time("2024-1-2 3:04:05.500").unwrap(), "2024-01-02T03:04:05.5Z");
+        assert_eq!(parse_time("2024-01-02T03:04:05+02:00").unwrap(), "2024-01-02T03:04:05+02:00");
+        assert!(parse_time("2024-02-30").is_none());
+    }
+
+    #[test]
+    fn mac_bytes_use_sops_canonical_forms() {
+        assert_eq!(mac_bytes(ValueType::Float, "1.0").unwrap(), b"1");
+        assert_eq!(mac_bytes(ValueType::Int, "0x10").unwrap(), b"16");
+        assert_eq!(mac_bytes(ValueType::Bool, "true").unwrap(), b"True");
+    }
+
+    #[test]
+    fn strings_that_would_change_type_are_quoted() {
+        let slot = YamlSlot::Plain { flow: false, indent: 2 };
+        assert_eq!(yaml_render(ValueType::Str, "123", slot), "\"123\"");
+        assert_eq!(yaml_render(ValueType::Str, "a: b", slot), "\"a: b\"");
+        assert_eq!(yaml_render(ValueType::Str, "hello", slot), "hello");
+        assert_eq!(yaml_render(ValueType::Str, "l1\nl2\n", slot), "|\n  l1\n  l2");
+    }
+}

@@ -1,0 +1,218 @@
+//! The parsed view of a YAML or JSON document that the engine walks: maps,
+//! lists, scalar and comment leaves, each leaf knowing the bytes it occupies.
+//!
+//! The walk follows sops's `walkBranch`/`walkSlice` exactly: paths hold only
+//! mapping keys, and a comment stack gates the comment-regex selectors.
+
+use crate::error::Result;
+use crate::scalar::{Resolved, YamlSlot};
+use crate::selector::Selector;
+use std::collections::HashMap;
+use std::ops::Range;
+
+/// Where a leaf is written and how a new value must be spelled there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Slot {
+    Yaml(YamlSlot),
+    Json,
+    Comment,
+}
+
+/// A scalar or comment with its place in the source.
+#[derive(Clone, Debug)]
+pub(crate) struct Leaf {
+    /// The bytes a new value replaces.
+    pub span: Range<usize>,
+    /// The scalar's value (quotes and escapes resolved), or a comment's text after `#`.
+    pub text: String,
+    /// The type sops gives it; `None` for comments.
+    pub resolved: Option<Resolved>,
+    /// How a replacement is spelled.
+    pub slot: Slot,
+    /// A block scalar's `|`/`>` indicator, rewritten along with the span.
+    pub header: Option<Range<usize>>,
+}
+
+impl Leaf {
+    pub fn is_comment(&self) -> bool {
+        self.resolved.is_none()
+    }
+}
+
+/// A node of the document tree.
+#[derive(Clone, Debug)]
+pub(crate) enum Node {
+    /// Items in order; comments are items with no key.
+    Map(Vec<Item>),
+    /// Items in order; comments are items too.
+    Seq(Vec<Item>),
+    Leaf(Leaf),
+    /// An alias to the node anchored with this id.
+    Alias(usize),
+}
+
+/// One entry of a map or list.
+#[derive(Clone, Debug)]
+pub(crate) struct Item {
+    pub key: Option<String>,
+    /// Where the item starts (its key, or its value in a list).
+    pub at: usize,
+    pub node: Node,
+}
+
+/// What the walker tells the visitor about one leaf.
+pub(crate) struct Visit<'a> {
+    pub leaf: &'a Leaf,
+    pub path: &'a [&'a str],
+    pub encrypt: bool,
+    /// Reached through an alias: the bytes belong to the anchor.
+    pub aliased: bool,
+}
+
+/// Walks `root` in sops order, calling `f` for every non-null leaf.
+pub(crate) fn walk<'a>(
+    root: &'a Node,
+    anchors: &'a HashMap<usize, Node>,
+    sel: &Selector,
+    f: &mut dyn FnMut(Visit<'_>) -> Result<()>,
+) -> Result<()> {
+    let mut w = Walker { anchors, sel, f, path: Vec::new(), stack: Vec::new(), aliased: false };
+    w.node(root)
+}
+
+struct Walker<'a, 'f> {
+    anchors: &'a HashMap<usize, Node>,
+    sel: &'f Selector,
+    f: &'f mut dyn FnMut(Visit<'_>) -> Result<()>,
+    path: Vec<&'a str>,
+    stack: Vec<Vec<&'a str>>,
+    aliased: bool,
+}
+
+impl<'a> Walker<'a, '_> {
+    fn node(&mut self, node: &'a Node) -> Result<()> {
+        match node {
+            Node::Map(items) | Node::Seq(items) => self.items(items),
+            Node::Leaf(leaf) => self.leaf(leaf),
+            Node::Alias(id) => match self.anchors.get(id) {
+                Some(target) => {
+                    let was = std::mem::replace(&mut self.aliased, true);
+                    let r = self.node(target);
+                    self.aliased = was;
+                    r
+                }
+                None => Ok(()),
+            },
+        }
+    }
+
+    fn items(&mut self, items: &'a [Item]) -> Result<()> {
+        self.stack.push(Vec::new());
+        for item in items {
+            if let Node::Leaf(l) = &item.node {
+                if l.is_comment() {
+                    if !self.aliased {
+                        self.stack.last_mut().expect("frame").push(&l.text);
+                        self.leaf(l)?;
+                    }
+                    continue;
+                }
+            }
+            if let Some(k) = &item.key {
+                self.path.push(k);
+            }
+            let r = self.node(&item.node);
+            if item.key.is_some() {
+                self.path.pop();
+            }
+            r?;
+            self.stack.last_mut().expect("frame").clear();
+        }
+        self.stack.pop();
+        Ok(())
+    }
+
+    fn leaf(&mut self, leaf: &'a Leaf) -> Result<()> {
+        if leaf.resolved == Some(Resolved::Null) {
+            return Ok(());
+        }
+        let encrypt = self.sel.should_encrypt(&self.path, &self.stack, leaf.is_comment());
+        (self.f)(Visit { leaf, path: &self.path, encrypt, aliased: self.aliased })
+    }
+}
+
+/// The AAD sops uses for a path: the keys joined by `:`, plus a final `:`.
+pub(crate) fn aad(path: &[&str]) -> String {
+    let mut s = String::new();
+    for k in path {
+        s.push_str(k);
+        s.push(':');
+    }
+    if path.is_empty() {
+        s.push(':');
+    }
+    s
+}
+
+/// A plain value tree, for metadata and config files.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// `null` or empty.
+    Null,
+    /// Any scalar, by its text.
+    Scalar(String),
+    /// A list.
+    Seq(Vec<Value>),
+    /// A map in source order.
+    Map(Vec<(String, Value)>),
+}
+
+impl Value {
+    /// Looks up a key of a map.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        match self {
+            Value::Map(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// The scalar text, if this is a scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Scalar(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The items of a list (`null` is an empty list, as in old sops files).
+    pub fn as_seq(&self) -> Option<&[Value]> {
+        match self {
+            Value::Seq(v) => Some(v),
+            Value::Null => Some(&[]),
+            _ => None,
+        }
+    }
+}
+
+/// Converts a node to a plain [`Value`], dropping comments and resolving aliases.
+pub(crate) fn to_value(node: &Node, anchors: &HashMap<usize, Node>) -> Value {
+    match node {
+        Node::Map(items) => Value::Map(
+            items
+                .iter()
+                .filter(|i| !is_comment(&i.node))
+                .filter_map(|i| Some((i.key.clone()?, to_value(&i.node, anchors))))
+                .collect(),
+        ),
+        Node::Seq(items) => {
+            Value::Seq(items.iter().filter(|i| !is_comment(&i.node)).map(|i| to_value(&i.node, anchors)).collect())
+        }
+        Node::Leaf(l) if l.resolved == Some(Resolved::Null) => Value::Null,
+        Node::Leaf(l) => Value::Scalar(l.text.clone()),
+        Node::Alias(id) => anchors.get(id).map(|n| to_value(n, anchors)).unwrap_or(Value::Null),
+    }
+}
+
+fn is_comment(n: &Node) -> bool {
+    matches!(n, Node::Leaf(l) if l.is_comment())
+}

@@ -1,0 +1,502 @@
+//! The YAML splicer's reader: saphyr-parser events with spans, turned into a
+//! [`Node`] tree whose leaves know the exact bytes they occupy, plus the
+//! comments sops would see and where each document's `sops:` block goes.
+//!
+//! saphyr-parser is used because it is maintained, pure Rust, YAML 1.2, and
+//! reports start *and* end marks for every event (see docs/yaml-parser.md).
+//! Its marks count characters, so they are mapped to bytes here.
+
+use crate::error::{Error, Result};
+use crate::scalar::{resolve_plain, Resolved, YamlSlot};
+use crate::tree::{to_value, Item, Leaf, Node, Slot, Value};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use std::collections::HashMap;
+use std::ops::Range;
+
+/// A parsed YAML stream.
+pub(crate) struct YamlFile {
+    pub docs: Vec<Doc>,
+    pub anchors: HashMap<usize, Node>,
+}
+
+/// One document of the stream.
+pub(crate) struct Doc {
+    /// The root map, without its `sops` entry.
+    pub root: Node,
+    /// The `sops:` entry, if present.
+    pub sops: Option<SopsBlock>,
+    /// Where a `sops:` block is inserted: the end of this document's text.
+    pub end: usize,
+    /// The indentation step the document uses.
+    pub indent: usize,
+}
+
+/// A document's `sops:` entry.
+pub(crate) struct SopsBlock {
+    pub value: Value,
+    /// The bytes to delete to remove it.
+    pub range: Range<usize>,
+}
+
+struct Ev<'a> {
+    ev: Event<'a>,
+    span: Range<usize>,
+}
+
+struct Comment {
+    hash: usize,
+    eol: usize,
+    line: usize,
+    col: usize,
+}
+
+/// Parses `src` into documents.
+pub(crate) fn parse(src: &str) -> Result<YamlFile> {
+    let pos = Positions::new(src);
+    let mut events = Vec::new();
+    let mut parser = Parser::new_from_str(src);
+    while let Some(r) = parser.next_event() {
+        let (ev, span) = r.map_err(|e| Error::Syntax { format: "YAML", reason: e.to_string() })?;
+        events.push(Ev { span: pos.bytes(span), ev });
+    }
+    let scalar_spans = scalar_extents(src, &events, &pos);
+    let comments = find_comments(src, &scalar_spans, &pos);
+    let markers = doc_markers(src, &scalar_spans);
+    let mut b = Builder { src, pos: &pos, events, i: 0, comments, ci: 0, anchors: HashMap::new(), max_pos: 0, min_indent: None };
+    let mut docs = Vec::new();
+    while b.i < b.events.len() {
+        match b.events[b.i].ev {
+            Event::DocumentStart(_) => {
+                b.i += 1;
+                b.min_indent = None;
+                let root = b.root()?;
+                let end = markers.iter().copied().find(|&m| m >= b.max_pos).unwrap_or(src.len());
+                b.max_pos = b.max_pos.max(end.min(src.len()));
+                docs.push(b.finish_doc(root, end)?);
+            }
+            _ => b.i += 1,
+        }
+    }
+    // A document with no nested map uses the file's indentation, else sops's 4.
+    let unit = docs.iter().map(|d| d.indent).find(|&i| i > 0).unwrap_or(4);
+    for d in &mut docs {
+        if d.indent == 0 {
+            d.indent = unit;
+        }
+    }
+    Ok(YamlFile { docs, anchors: b.anchors })
+}
+
+/// Char-index to byte-offset mapping, and line/column lookups.
+struct Positions {
+    /// Byte offset of each char, when the text is not ASCII.
+    offsets: Option<Vec<usize>>,
+    len: usize,
+    line_starts: Vec<usize>,
+}
+
+impl Positions {
+    fn new(src: &str) -> Self {
+        let offsets = (!src.is_ascii()).then(|| src.char_indices().map(|(i, _)| i).collect());
+        let mut line_starts = vec![0];
+        line_starts.extend(src.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        Positions { offsets, len: src.len(), line_starts }
+    }
+
+    fn byte(&self, ch: usize) -> usize {
+        match &self.offsets {
+            Some(o) => o.get(ch).copied().unwrap_or(self.len),
+            None => ch.min(self.len),
+        }
+    }
+
+    fn bytes(&self, span: Span) -> Range<usize> {
+        self.byte(span.start.index())..self.byte(span.end.index())
+    }
+
+    fn line(&self, byte: usize) -> usize {
+        self.line_starts.partition_point(|&s| s <= byte) - 1
+    }
+
+    fn line_start(&self, byte: usize) -> usize {
+        self.line_starts[self.line(byte)]
+    }
+
+    fn col(&self, src: &str, byte: usize) -> usize {
+        src[self.line_start(byte)..byte].chars().count()
+    }
+}
+
+/// The byte extents of every scalar, block scalars measured by their lines
+/// (the parser's end mark for them runs on to the next token).
+fn scalar_extents(src: &str, events: &[Ev], pos: &Positions) -> Vec<Range<usize>> {
+    events
+        .iter()
+        .filter_map(|e| match &e.ev {
+            Event::Scalar(v, ScalarStyle::Literal | ScalarStyle::Folded, ..) if !v.is_empty() => {
+                let content = block_content(src, pos, e.span.start);
+                Some(pos.line_start(e.span.start)..content.keep_end)
+            }
+            Event::Scalar(..) => Some(e.span.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every `#` comment outside scalars.
+fn find_comments(src: &str, spans: &[Range<usize>], pos: &Positions) -> Vec<Comment> {
+    let b = src.as_bytes();
+    let mut out = Vec::new();
+    let mut si = 0;
+    let mut i = 0;
+    while i < b.len() {
+        while si < spans.len() && spans[si].end <= i {
+            si += 1;
+        }
+        if si < spans.len() && spans[si].start <= i {
+            i = spans[si].end.max(i + 1);
+            continue;
+        }
+        if b[i] == b'#' && (i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r')) {
+            let eol = src[i..].find('\n').map_or(src.len(), |n| i + n);
+            let eol = if eol > i && b[eol - 1] == b'\r' { eol - 1 } else { eol };
+            out.push(Comment { hash: i, eol, line: pos.line(i), col: pos.col(src, i) });
+            i = eol;
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Byte offsets of `---` and `...` lines outside scalars.
+fn doc_markers(src: &str, spans: &[Range<usize>]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for line in src.split_inclusive('\n') {
+        let is_marker = (line.starts_with("---") || line.starts_with("..."))
+            && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
+        if is_marker && !spans.iter().any(|s| s.start < start && start < s.end) {
+            out.push(start);
+        }
+        start += line.len();
+    }
+    out
+}
+
+/// Where a block scalar's content lines are.
+struct BlockContent {
+    /// First byte of the first content line (its indentation included).
+    start: usize,
+    /// End of the last non-blank line (before its line break).
+    clip_end: usize,
+    /// End of the content including trailing blank lines, before the last break.
+    keep_end: usize,
+    indent: usize,
+}
+
+fn block_content(src: &str, pos: &Positions, first_char: usize) -> BlockContent {
+    let indent = pos.col(src, first_char);
+    // Blank lines may precede the first content line; they are content too.
+    let header_line = header_line_start(src, pos, first_char);
+    let start = src[header_line..].find('\n').map_or(src.len(), |n| header_line + n + 1);
+    let (mut clip_end, mut keep_end, mut at) = (start, start, start);
+    while at < src.len() {
+        let eol = src[at..].find('\n').map_or(src.len(), |n| at + n);
+        let line = &src[at..eol];
+        let blank = line.trim_matches([' ', '\r']).is_empty();
+        let ind = line.len() - line.trim_start_matches(' ').len();
+        if !blank && ind < indent {
+            break;
+        }
+        if !blank {
+            clip_end = eol;
+        }
+        keep_end = eol;
+        at = eol + 1;
+    }
+    BlockContent { start, clip_end, keep_end, indent }
+}
+
+/// The start of the line holding a block scalar's `|`/`>` header.
+fn header_line_start(src: &str, pos: &Positions, first_char: usize) -> usize {
+    let mut line = pos.line_start(first_char);
+    while line > 0 {
+        let prev = pos.line_start(line - 1);
+        if !src[prev..line].trim().is_empty() {
+            return prev;
+        }
+        line = prev;
+    }
+    line
+}
+
+/// The `|`/`>` indicator token on a header line.
+fn header_indicator(src: &str, line_start: usize) -> Option<Range<usize>> {
+    let eol = src[line_start..].find('\n').map_or(src.len(), |n| line_start + n);
+    let line = &src[line_start..eol];
+    for (j, c) in line.char_indices().rev() {
+        if c != '|' && c != '>' {
+            continue;
+        }
+        let rest = &line[j + 1..];
+        let tok = rest.len() - rest.trim_start_matches(|c: char| c == '-' || c == '+' || c.is_ascii_digit()).len();
+        let tail = rest[tok..].trim_start();
+        if tail.is_empty() || tail.starts_with('#') || tail == "\r" {
+            return Some(line_start + j..line_start + j + 1 + tok);
+        }
+    }
+    None
+}
+
+struct Builder<'s, 'p> {
+    src: &'s str,
+    pos: &'p Positions,
+    events: Vec<Ev<'s>>,
+    i: usize,
+    comments: Vec<Comment>,
+    ci: usize,
+    anchors: HashMap<usize, Node>,
+    /// Furthest byte consumed, to find where a document ends.
+    max_pos: usize,
+    min_indent: Option<usize>,
+}
+
+/// Context a child node inherits.
+#[derive(Clone, Copy)]
+struct Ctx {
+    flow: bool,
+    /// Column a block scalar written here must be indented to.
+    block_indent: usize,
+}
+
+impl<'s> Builder<'s, '_> {
+    fn root(&mut self) -> Result<Node> {
+        let e = &self.events[self.i];
+        match &e.ev {
+            Event::MappingStart(..) => self.node(Ctx { flow: false, block_indent: 2 }),
+            Event::Scalar(v, ScalarStyle::Plain, ..) if resolve_plain(v) == Resolved::Null => {
+                self.i += 1;
+                Ok(Node::Map(Vec::new()))
+            }
+            Event::SequenceStart(..) => Err(Error::Unsupported("YAML documents that are sequences are not supported".into())),
+            _ => Err(Error::Unsupported("YAML documents that are values are not supported".into())),
+        }
+    }
+
+    fn finish_doc(&mut self, root: Node, end: usize) -> Result<Doc> {
+        let Node::Map(mut items) = root else { unreachable!("root is a map") };
+        // Root comments not yet placed (after the last key).
+        self.flush(&mut items, end, None, &mut None);
+        let mut sops = None;
+        if let Some(idx) = items.iter().position(|i| i.key.as_deref() == Some("sops")) {
+            let item = items.remove(idx);
+            let range = self.sops_range(&item)?;
+            items.retain(|i| !matches!(&i.node, Node::Leaf(l) if l.is_comment() && range.contains(&l.span.start)));
+            sops = Some(SopsBlock { value: to_value(&item.node, &self.anchors), range });
+        }
+        while self.i < self.events.len() && !matches!(self.events[self.i].ev, Event::DocumentEnd) {
+            self.i += 1;
+        }
+        Ok(Doc { root: Node::Map(items), sops, end, indent: self.min_indent.unwrap_or(0) })
+    }
+
+    fn node(&mut self, ctx: Ctx) -> Result<Node> {
+        let e = &self.events[self.i];
+        let span = e.span.clone();
+        self.i += 1;
+        match &e.ev {
+            Event::Scalar(v, style, anchor, tag) => {
+                let (v, style, anchor) = (v.to_string(), *style, *anchor);
+                let str_tag = tag.as_ref().is_some_and(|t| t.suffix == "str" || t.suffix.ends_with(":str"));
+                let leaf = self.scalar(v, style, tag.is_some() || anchor > 0, str_tag, span, ctx);
+                let node = Node::Leaf(leaf);
+                if anchor > 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                Ok(node)
+            }
+            Event::Alias(id) => {
+                self.max_pos = self.max_pos.max(span.end);
+                Ok(Node::Alias(*id))
+            }
+            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
+                let anchor = *anchor;
+                let is_map = matches!(e.ev, Event::MappingStart(..));
+                let flow = ctx.flow || matches!(self.src.as_bytes().get(span.start), Some(b'{' | b'['));
+                let col = self.pos.col(self.src, span.start);
+                if !flow && col > 0 && self.min_indent.is_none() && is_map {
+                    self.min_indent = Some(col);
+                }
+                let node = self.collection(is_map, flow, col)?;
+                if anchor > 0 {
+                    self.anchors.insert(anchor, node.clone());
+                }
+                Ok(node)
+            }
+            other => Err(Error::Syntax { format: "YAML", reason: format!("unexpected event {other:?}") }),
+        }
+    }
+
+    fn collection(&mut self, is_map: bool, flow: bool, col: usize) -> Result<Node> {
+        let mut items: Vec<Item> = Vec::new();
+        // (index, line) of the last scalar item, for inline comments.
+        let mut last_scalar: Option<(usize, usize)> = None;
+        loop {
+            let e = &self.events[self.i];
+            if matches!(e.ev, Event::MappingEnd | Event::SequenceEnd) {
+                let end = e.span.start;
+                self.flush(&mut items, end, (!flow).then_some(col), &mut last_scalar);
+                self.i += 1;
+                break;
+            }
+            let start = e.span.start;
+            self.flush(&mut items, start, None, &mut last_scalar);
+            let key_col = self.pos.col(self.src, start);
+            let key = if is_map { Some(self.key()?) } else { None };
+            if is_map {
+                // A comment on the key's own line belongs before the item.
+                let v_start = self.events[self.i].span.start;
+                let key_line = self.pos.line(start);
+                let mut none = None;
+                self.flush_where(&mut items, v_start, |c| c.line == key_line, &mut none);
+            }
+            let ctx = Ctx { flow, block_indent: key_col + 2 };
+            let node = self.node(ctx)?;
+            if let Node::Leaf(_) | Node::Alias(_) = node {
+                last_scalar = Some((items.len(), self.pos.line(self.max_pos.saturating_sub(1))));
+            } else {
+                last_scalar = None;
+            }
+            items.push(Item { key, at: start, node });
+        }
+        Ok(if is_map { Node::Map(items) } else { Node::Seq(items) })
+    }
+
+    fn key(&mut self) -> Result<String> {
+        let e = &self.events[self.i];
+        self.i += 1;
+        self.max_pos = self.max_pos.max(e.span.end);
+        match &e.ev {
+            Event::Scalar(v, ScalarStyle::Plain, _, None) if resolve_plain(v) != Resolved::Str => Err(Error::Unsupported(
+                format!("line {}: non-string key; sops only supports string keys", self.pos.line(e.span.start) + 1),
+            )),
+            Event::Scalar(v, ..) => Ok(v.to_string()),
+            _ => Err(Error::Unsupported(format!(
+                "line {}: complex (non-scalar) keys are not supported",
+                self.pos.line(e.span.start) + 1
+            ))),
+        }
+    }
+
+    /// Moves comments before `until` into `items`; with `min_col`, only
+    /// those indented at least that far (a block collection's own).
+    fn flush(&mut self, items: &mut Vec<Item>, until: usize, min_col: Option<usize>, last: &mut Option<(usize, usize)>) {
+        self.flush_where(items, until, |c| min_col.is_none_or(|m| c.col >= m), last)
+    }
+
+    fn flush_where(
+        &mut self,
+        items: &mut Vec<Item>,
+        until: usize,
+        keep: impl Fn(&Comment) -> bool,
+        last: &mut Option<(usize, usize)>,
+    ) {
+        while self.ci < self.comments.len() && self.comments[self.ci].hash < until && keep(&self.comments[self.ci]) {
+            let c = &self.comments[self.ci];
+            let leaf = Leaf {
+                span: c.hash + 1..c.eol,
+                text: self.src[c.hash + 1..c.eol].to_string(),
+                resolved: None,
+                slot: Slot::Comment,
+                header: None,
+            };
+            self.max_pos = self.max_pos.max(c.eol);
+            let item = Item { key: None, at: c.hash, node: Node::Leaf(leaf) };
+            match *last {
+                // An inline comment after a scalar goes before it, as in sops.
+                Some((idx, line)) if line == c.line => {
+                    items.insert(idx, item);
+                    *last = Some((idx + 1, line));
+                }
+                _ => items.push(item),
+            }
+            self.ci += 1;
+        }
+    }
+
+    fn scalar(&mut self, v: String, style: ScalarStyle, props: bool, str_tag: bool, span: Range<usize>, ctx: Ctx) -> Leaf {
+        let src = self.src;
+        match style {
+            ScalarStyle::Literal | ScalarStyle::Folded if !v.is_empty() => {
+                let bc = block_content(src, self.pos, span.start);
+                let header = header_indicator(src, header_line_start(src, self.pos, span.start));
+                let keep = header.as_ref().is_some_and(|h| src[h.clone()].contains('+'));
+                let end = if keep { bc.keep_end } else { bc.clip_end };
+                self.max_pos = self.max_pos.max(bc.keep_end);
+                let slot = YamlSlot::Block { folded: style == ScalarStyle::Folded, indent: bc.indent, at_eof: end == src.len() };
+                Leaf { span: bc.start..end, text: v, resolved: Some(Resolved::Str), slot: Slot::Yaml(slot), header }
+            }
+            _ => {
+                self.max_pos = self.max_pos.max(span.end);
+                let start = if props { skip_properties(src, span.clone()) } else { span.start };
+                let (resolved, slot) = match style {
+                    ScalarStyle::Plain if str_tag => (Resolved::Str, YamlSlot::Plain { flow: ctx.flow, indent: ctx.block_indent }),
+                    ScalarStyle::Plain => (resolve_plain(&v), YamlSlot::Plain { flow: ctx.flow, indent: ctx.block_indent }),
+                    ScalarStyle::SingleQuoted => (Resolved::Str, YamlSlot::Single),
+                    ScalarStyle::DoubleQuoted => (Resolved::Str, YamlSlot::Double),
+                    _ => (Resolved::Str, YamlSlot::Plain { flow: ctx.flow, indent: ctx.block_indent }),
+                };
+                Leaf { span: start..span.end.max(start), text: v, resolved: Some(resolved), slot: Slot::Yaml(slot), header: None }
+            }
+        }
+    }
+
+    /// The removal range of the `sops` entry: whole lines, from its key to
+    /// the end of its value; at end of file, the line break before it too.
+    fn sops_range(&self, item: &Item) -> Result<Range<usize>> {
+        if self.pos.col(self.src, item.at) != 0 && !self.src[self.pos.line_start(item.at)..item.at].trim().is_empty() {
+            return Err(Error::corrupt("the sops key must start its own line"));
+        }
+        let key_pos = item.at;
+        let start = self.pos.line_start(key_pos);
+        let key_col = key_pos - start;
+        let mut end = src_line_end(self.src, start);
+        let mut at = end;
+        while at < self.src.len() {
+            let eol = src_line_end(self.src, at);
+            let line = &self.src[at..eol];
+            let blank = line.trim().is_empty();
+            let ind = line.len() - line.trim_start().len();
+            if !blank && ind <= key_col {
+                break;
+            }
+            if !blank {
+                end = eol;
+            }
+            at = eol;
+        }
+        let start = if end == self.src.len() && !self.src.ends_with('\n') && start > 0 { start - 1 } else { start };
+        Ok(start..end)
+    }
+
+}
+
+fn src_line_end(src: &str, at: usize) -> usize {
+    src[at..].find('\n').map_or(src.len(), |n| at + n + 1)
+}
+
+/// Skips `&anchor` and `!tag` properties at the start of a scalar's span.
+fn skip_properties(src: &str, span: Range<usize>) -> usize {
+    let b = src.as_bytes();
+    let mut i = span.start;
+    while i < span.end && matches!(b[i], b'&' | b'!') {
+        while i < span.end && !b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        while i < span.end && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+    }
+    i
+}
