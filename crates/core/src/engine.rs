@@ -102,19 +102,19 @@ pub struct DecryptOptions {
 pub type KeyGroups = Vec<Vec<Arc<dyn MasterKey>>>;
 
 /// A format-independent view of a parsed file.
-struct Parsed {
-    docs: Vec<ParsedDoc>,
-    anchors: HashMap<usize, Node>,
+pub(crate) struct Parsed {
+    pub docs: Vec<ParsedDoc>,
+    pub anchors: HashMap<usize, Node>,
 }
 
-struct ParsedDoc {
-    root: Node,
-    sops: Option<(Value, Range<usize>)>,
-    insert_at: usize,
-    indent: String,
+pub(crate) struct ParsedDoc {
+    pub root: Node,
+    pub sops: Option<(Value, Range<usize>)>,
+    pub insert_at: usize,
+    pub indent: String,
 }
 
-fn parse(text: &str, format: Format) -> Result<Parsed> {
+pub(crate) fn parse(text: &str, format: Format) -> Result<Parsed> {
     Ok(match format {
         Format::Yaml => {
             let f = crate::yaml::parse(text)?;
@@ -142,7 +142,7 @@ fn parse(text: &str, format: Format) -> Result<Parsed> {
 /// A replacement of `range` by `text`.
 type Splice = (Range<usize>, String);
 
-fn apply(src: &str, mut splices: Vec<Splice>) -> String {
+pub(crate) fn apply(src: &str, mut splices: Vec<Splice>) -> String {
     splices.sort_by_key(|s| s.0.start);
     let extra: usize = splices.iter().map(|s| s.1.len()).sum();
     let mut out = String::with_capacity(src.len() + extra);
@@ -236,6 +236,9 @@ fn enc_splices(leaf: &Leaf, ev: String) -> Vec<Splice> {
                 v.push((h.clone(), if folded { ">-".into() } else { "|-".into() }));
             }
             v
+        }
+        Slot::Yaml(YamlSlot::Plain { flow: true, .. }) => {
+            vec![(leaf.span.clone(), format!("\"\\x45{}\"", &ev[1..]))]
         }
         Slot::Yaml(YamlSlot::Plain { .. }) | Slot::Comment => vec![(leaf.span.clone(), ev)],
     }

@@ -40,6 +40,8 @@ pub mod metadata;
 pub mod path;
 pub mod rules;
 mod scalar;
+#[cfg(test)]
+mod splice_props;
 pub mod selector;
 pub mod time;
 mod tree;

@@ -38,6 +38,9 @@ pub(crate) struct SopsBlock {
     pub range: Range<usize>,
 }
 
+/// How an encrypted plain scalar inside a flow collection starts.
+pub(crate) const FLOW_PLAIN_MARK: &str = "\"\\x45NC[";
+
 struct Ev<'a> {
     ev: Event<'a>,
     span: Range<usize>,
@@ -136,6 +139,10 @@ fn scalar_extents(src: &str, events: &[Ev], pos: &Positions) -> Vec<Range<usize>
             Event::Scalar(v, ScalarStyle::Literal | ScalarStyle::Folded, ..) if !v.is_empty() => {
                 let content = block_content(src, pos, e.span.start);
                 Some(pos.line_start(e.span.start)..content.keep_end)
+            }
+            Event::Scalar(_, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted, ..) => {
+                let start = skip_properties(src, e.span.clone());
+                Some(e.span.start..quoted_end(src, start))
             }
             Event::Scalar(..) => Some(e.span.clone()),
             _ => None,
@@ -440,10 +447,20 @@ impl<'s> Builder<'s, '_> {
             _ => {
                 self.max_pos = self.max_pos.max(span.end);
                 let start = if props { skip_properties(src, span.clone()) } else { span.start };
+                // The parser's end mark for a quoted scalar can run past a trailing comment.
+                let span = match style {
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => span.start..quoted_end(src, start),
+                    _ => span,
+                };
                 let (resolved, slot) = match style {
                     ScalarStyle::Plain if str_tag => (Resolved::Str, YamlSlot::Plain { flow: ctx.flow, indent: ctx.block_indent }),
                     ScalarStyle::Plain => (resolve_plain(&v), YamlSlot::Plain { flow: ctx.flow, indent: ctx.block_indent }),
                     ScalarStyle::SingleQuoted => (Resolved::Str, YamlSlot::Single),
+                    // hush writes an encrypted plain scalar inside `[]`/`{}` as
+                    // "\x45NC[…]": quoted (flow forbids `[],`) yet marked as plain.
+                    ScalarStyle::DoubleQuoted if src[start..].starts_with(FLOW_PLAIN_MARK) => {
+                        (Resolved::Str, YamlSlot::Plain { flow: true, indent: ctx.block_indent })
+                    }
                     ScalarStyle::DoubleQuoted => (Resolved::Str, YamlSlot::Double),
                     _ => (Resolved::Str, YamlSlot::Plain { flow: ctx.flow, indent: ctx.block_indent }),
                 };
@@ -486,6 +503,22 @@ fn src_line_end(src: &str, at: usize) -> usize {
     src[at..].find('\n').map_or(src.len(), |n| at + n + 1)
 }
 
+/// The byte after the closing quote of the quoted scalar starting at `start`.
+fn quoted_end(src: &str, start: usize) -> usize {
+    let b = src.as_bytes();
+    let q = b[start];
+    let mut i = start + 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if q == b'"' => i += 2,
+            c if c == q && q == b'\'' && b.get(i + 1) == Some(&b'\'') => i += 2,
+            c if c == q => return i + 1,
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
 /// Skips `&anchor` and `!tag` properties at the start of a scalar's span.
 fn skip_properties(src: &str, span: Range<usize>) -> usize {
     let b = src.as_bytes();
@@ -499,4 +532,32 @@ fn skip_properties(src: &str, span: Range<usize>) -> usize {
         }
     }
     i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leaves(src: &str) -> Vec<String> {
+        let f = parse(src).unwrap();
+        let mut out = Vec::new();
+        fn rec(n: &Node, src: &str, out: &mut Vec<String>) {
+            match n {
+                Node::Leaf(l) => out.push(src[l.span.clone()].to_string()),
+                Node::Map(i) | Node::Seq(i) => i.iter().for_each(|i| rec(&i.node, src, out)),
+                Node::Alias(_) => {}
+            }
+        }
+        for d in &f.docs {
+            rec(&d.root, src, &mut out);
+        }
+        out
+    }
+
+    #[test]
+    fn spans_cover_exactly_the_scalar_and_comment_bytes() {
+        assert_eq!(leaves("a: 'a'  # c\nb: \"x\" # d\nc: plain # e\n"), vec![" c", "'a'", " d", "\"x\"", " e", "plain"]);
+        assert_eq!(leaves("k: välue # ü\n"), vec![" ü", "välue"]);
+        assert_eq!(leaves("k: |\n  one\n  two\n\nz: 1\n"), vec!["  one\n  two", "1"]);
+    }
 }

@@ -405,16 +405,25 @@ pub fn age_recipients(meta: &Value) -> Vec<String> {
 
 /// Full-line comments of a YAML text, trimmed, in order; encrypted comments
 /// are normalized to `#<ENC type>` so encrypted files can be compared.
+///
+/// sops stores a comment that sits above a sequence item as an extra
+/// sequence item `- ENC[...,type:comment]`; such items count as comment
+/// lines too, so both representations compare equal.
 pub fn comment_lines(text: &str) -> Vec<String> {
     text.lines()
         .map(str::trim)
-        .filter(|l| l.starts_with('#'))
-        .map(|l| {
-            let body = l.trim_start_matches('#');
-            match enc_type(body) {
-                Some(t) => format!("#<ENC {t}>"),
-                None => l.to_string(),
+        .filter_map(|l| {
+            if let Some(body) = l.strip_prefix('#') {
+                return Some(match enc_type(body) {
+                    Some(t) => format!("#<ENC {t}>"),
+                    None => l.to_string(),
+                });
             }
+            let item = l.strip_prefix("- ")?.trim();
+            let item = item.trim_matches('"').trim_matches('\'');
+            enc_type(item)
+                .filter(|t| t.ends_with("/comment"))
+                .map(|t| format!("#<ENC {t}>"))
         })
         .collect()
 }
