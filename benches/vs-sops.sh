@@ -264,6 +264,7 @@ meets() { # sops hush min_ratio
 }
 
 H=$HEADLINE_N S=$SMALL_N
+LOAD_START=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?")
 log "timing decrypt of the $H-value file ($RUNS_BIG runs each)"
 run_case sops:dec:sops:$H "$RUNS_BIG" "$SOPS" decrypt "sops-$H.yaml"
 [[ -n $HUSH ]] && {
@@ -298,6 +299,11 @@ SOPS_VER=$("$SOPS" --version 2>/dev/null | head -1 || true)
 HUSH_VER=""
 [[ -n $HUSH ]] && HUSH_VER="; hush: $("$HUSH" --version 2>/dev/null | head -1 || true) ($HUSH)"
 echo "hush vs sops -- $(uname -m), $(nproc) cores; sops: ${SOPS_VER:-?} ($SOPS)$HUSH_VER"
+LOAD_END=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?")
+echo "load average (1 min) before timing: $LOAD_START, after: $LOAD_END"
+if awk -v a="$LOAD_START" -v b="$LOAD_END" -v c="$(nproc)" 'BEGIN{exit !((a+0 > c/2) || (b+0 > c/2))}'; then
+  echo "WARNING: the machine was busy (other builds/tests?) -- numbers are noisy; rerun on an idle machine"
+fi
 echo "wall time = median of $RUNS_BIG runs (10k/linearity) or $RUNS_SMALL runs (5-value), after 1 warm-up; RSS = peak RSS (/usr/bin/time -v) of the warm-up run"
 echo "ratio = sops / hush (higher is better for hush); targets are informational, not asserted"
 echo

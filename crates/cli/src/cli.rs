@@ -171,6 +171,9 @@ impl Common {
     }
 
     fn read(&self) -> Result<String> {
+        if let Some(p) = self.file.as_deref().filter(|p| p.as_os_str() != "-" && !p.exists()) {
+            return Err(fail(exit::NO_FILE_SPECIFIED, format!("{}: cannot operate on non-existent file", p.display())));
+        }
         read_input(self.file.as_deref()).map_err(|e| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{}: {e}", self.name())))
     }
 

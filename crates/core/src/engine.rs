@@ -292,7 +292,7 @@ fn decrypt_with_key(enc: &Ciphertext, parsed: &Parsed, meta: &Metadata, key: &Da
     let mut splices = Vec::new();
     for doc in &parsed.docs {
         walk(&doc.root, &parsed.anchors, &meta.selector, &mut |v| {
-            decrypt_leaf(&v, key, meta.mac_only_encrypted, &mut mac, &mut splices)
+            decrypt_leaf(&v, src, key, meta.mac_only_encrypted, &mut mac, &mut splices)
         })?;
         if let Some((_, range)) = &doc.sops {
             splices.push((range.clone(), String::new()));
@@ -307,7 +307,7 @@ fn decrypt_with_key(enc: &Ciphertext, parsed: &Parsed, meta: &Metadata, key: &Da
     Ok(Plaintext::new(apply(src, splices), enc.format))
 }
 
-fn decrypt_leaf(v: &Visit, key: &DataKey, mac_only: bool, mac: &mut MacHasher, out: &mut Vec<Splice>) -> Result<()> {
+fn decrypt_leaf(v: &Visit, src: &str, key: &DataKey, mac_only: bool, mac: &mut MacHasher, out: &mut Vec<Splice>) -> Result<()> {
     let leaf = v.leaf;
     let Some(resolved) = leaf.resolved else {
         if v.encrypt && EncValue::looks_encrypted(&leaf.text) {
@@ -330,7 +330,7 @@ fn decrypt_leaf(v: &Visit, key: &DataKey, mac_only: bool, mac: &mut MacHasher, o
     }
     let ev = EncValue::parse(&leaf.text).map_err(|e| Error::corrupt(format!("at `{path}`: {e}")))?;
     if ev.vtype == ValueType::Comment {
-        return Err(Error::corrupt(format!("the value at `{path}` has type comment")));
+        return list_comment(v, &ev, key, &path, src, out);
     }
     let plain = ev.open(key, path.as_bytes()).ok_or_else(|| Error::ValueDecrypt { path: path.clone() })?;
     let text = Zeroizing::new(
@@ -340,6 +340,23 @@ fn decrypt_leaf(v: &Visit, key: &DataKey, mac_only: bool, mac: &mut MacHasher, o
         .ok_or_else(|| Error::corrupt(format!("the value at `{path}` does not parse as {}", ev.vtype.as_str())))?;
     mac.update(&bytes);
     out.extend(plain_splices(leaf, ev.vtype, &text));
+    Ok(())
+}
+
+/// sops writes an encrypted comment that sat in a list as a list item
+/// (`- ENC[…,type:comment]`); it becomes a comment line again. Like every
+/// comment it is not part of the MAC (checked against sops 3.11 files).
+fn list_comment(v: &Visit, ev: &EncValue, key: &DataKey, path: &str, src: &str, out: &mut Vec<Splice>) -> Result<()> {
+    let leaf = v.leaf;
+    if !v.in_seq {
+        return Err(Error::corrupt(format!("the value at `{path}` has type comment")));
+    }
+    let plain = ev.open(key, path.as_bytes()).ok_or_else(|| Error::ValueDecrypt { path: path.to_string() })?;
+    let text = String::from_utf8(plain.to_vec()).map_err(|_| Error::corrupt(format!("a comment at `{path}` is not UTF-8")))?;
+    let before = src[..leaf.span.start].trim_end_matches(' ');
+    if before.ends_with('-') {
+        out.push((before.len() - 1..leaf.span.end, format!("#{text}")));
+    }
     Ok(())
 }
 

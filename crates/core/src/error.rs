@@ -121,14 +121,15 @@ impl Error {
         use exit::*;
         match self {
             Error::Syntax { .. } => COULD_NOT_READ_INPUT_FILE,
-            Error::Unsupported(_) => ERROR_GENERIC,
+            Error::Unsupported(_) => COULD_NOT_READ_INPUT_FILE,
             Error::Corrupt(_) | Error::NotEncrypted => ERROR_DECRYPTING_TREE,
             Error::AlreadyEncrypted => FILE_ALREADY_ENCRYPTED,
             Error::NoDataKey(_) => COULD_NOT_RETRIEVE_KEY,
             Error::NoMasterKeys => NO_ENCRYPTION_KEY_FOUND,
             Error::ValueDecrypt { .. } => ERROR_DECRYPTING_TREE,
             Error::MacMismatch => MAC_MISMATCH,
-            Error::MacNotFound => MAC_NOT_FOUND,
+            // sops reports a missing MAC as a mismatch (51), not 52.
+            Error::MacNotFound => MAC_MISMATCH,
             Error::Key { .. } => COULD_NOT_RETRIEVE_KEY,
             Error::Config { .. } | Error::Regex { .. } => ERROR_READING_CONFIG,
             Error::TreePath(_) => ERROR_INVALID_TREE_PATH,

@@ -67,6 +67,8 @@ pub(crate) struct Visit<'a> {
     pub encrypt: bool,
     /// Reached through an alias: the bytes belong to the anchor.
     pub aliased: bool,
+    /// The leaf is an item of a list (not a map value).
+    pub in_seq: bool,
 }
 
 /// Walks `root` in sops order, calling `f` for every non-null leaf.
@@ -76,7 +78,7 @@ pub(crate) fn walk<'a>(
     sel: &Selector,
     f: &mut dyn FnMut(Visit<'_>) -> Result<()>,
 ) -> Result<()> {
-    let mut w = Walker { anchors, sel, f, path: Vec::new(), stack: Vec::new(), aliased: false };
+    let mut w = Walker { anchors, sel, f, path: Vec::new(), stack: Vec::new(), aliased: false, in_seq: false };
     w.node(root)
 }
 
@@ -87,12 +89,18 @@ struct Walker<'a, 'f> {
     path: Vec<&'a str>,
     stack: Vec<Vec<&'a str>>,
     aliased: bool,
+    in_seq: bool,
 }
 
 impl<'a> Walker<'a, '_> {
     fn node(&mut self, node: &'a Node) -> Result<()> {
         match node {
-            Node::Map(items) | Node::Seq(items) => self.items(items),
+            Node::Map(items) | Node::Seq(items) => {
+                let was = std::mem::replace(&mut self.in_seq, matches!(node, Node::Seq(_)));
+                let r = self.items(items);
+                self.in_seq = was;
+                r
+            }
             Node::Leaf(leaf) => self.leaf(leaf),
             Node::Alias(id) => match self.anchors.get(id) {
                 Some(target) => {
@@ -137,7 +145,7 @@ impl<'a> Walker<'a, '_> {
             return Ok(());
         }
         let encrypt = self.sel.should_encrypt(&self.path, &self.stack, leaf.is_comment());
-        (self.f)(Visit { leaf, path: &self.path, encrypt, aliased: self.aliased })
+        (self.f)(Visit { leaf, path: &self.path, encrypt, aliased: self.aliased, in_seq: self.in_seq })
     }
 }
 

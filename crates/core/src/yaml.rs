@@ -56,28 +56,27 @@ struct Comment {
 /// Parses `src` into documents.
 pub(crate) fn parse(src: &str) -> Result<YamlFile> {
     let pos = Positions::new(src);
-    let mut events = Vec::new();
-    let mut parser = Parser::new_from_str(src);
-    while let Some(r) = parser.next_event() {
-        let (ev, span) = r.map_err(|e| Error::Syntax { format: "YAML", reason: e.to_string() })?;
-        events.push(Ev { span: pos.bytes(span), ev });
-    }
-    let scalar_spans = scalar_extents(src, &events, &pos);
-    let comments = find_comments(src, &scalar_spans, &pos);
-    let markers = doc_markers(src, &scalar_spans);
-    let mut b = Builder { src, pos: &pos, events, i: 0, comments, ci: 0, anchors: HashMap::new(), max_pos: 0, min_indent: None };
+    let markers = doc_markers(src);
+    let mut b = Builder {
+        src,
+        pos: &pos,
+        parser: Parser::new_from_str(src),
+        peeked: None,
+        scan_pos: 0,
+        comments: Vec::new(),
+        ci: 0,
+        anchors: HashMap::new(),
+        max_pos: 0,
+        min_indent: None,
+    };
     let mut docs = Vec::new();
-    while b.i < b.events.len() {
-        match b.events[b.i].ev {
-            Event::DocumentStart(_) => {
-                b.i += 1;
-                b.min_indent = None;
-                let root = b.root()?;
-                let end = markers.iter().copied().find(|&m| m >= b.max_pos).unwrap_or(src.len());
-                b.max_pos = b.max_pos.max(end.min(src.len()));
-                docs.push(b.finish_doc(root, end)?);
-            }
-            _ => b.i += 1,
+    while let Some(ev) = b.next_opt()? {
+        if let Event::DocumentStart(_) = ev.ev {
+            b.min_indent = None;
+            let root = b.root()?;
+            let end = markers.iter().copied().find(|&m| m >= b.max_pos).unwrap_or(src.len());
+            b.max_pos = b.max_pos.max(end.min(src.len()));
+            docs.push(b.finish_doc(root, end)?);
         }
     }
     // A document with no nested map uses the file's indentation, else sops's 4.
@@ -130,60 +129,15 @@ impl Positions {
     }
 }
 
-/// The byte extents of every scalar, block scalars measured by their lines
-/// (the parser's end mark for them runs on to the next token).
-fn scalar_extents(src: &str, events: &[Ev], pos: &Positions) -> Vec<Range<usize>> {
-    events
-        .iter()
-        .filter_map(|e| match &e.ev {
-            Event::Scalar(v, ScalarStyle::Literal | ScalarStyle::Folded, ..) if !v.is_empty() => {
-                let content = block_content(src, pos, e.span.start);
-                Some(pos.line_start(e.span.start)..content.keep_end)
-            }
-            Event::Scalar(_, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted, ..) => {
-                let start = skip_properties(src, e.span.clone());
-                Some(e.span.start..quoted_end(src, start))
-            }
-            Event::Scalar(..) => Some(e.span.clone()),
-            _ => None,
-        })
-        .collect()
-}
-
-/// Every `#` comment outside scalars.
-fn find_comments(src: &str, spans: &[Range<usize>], pos: &Positions) -> Vec<Comment> {
-    let b = src.as_bytes();
-    let mut out = Vec::new();
-    let mut si = 0;
-    let mut i = 0;
-    while i < b.len() {
-        while si < spans.len() && spans[si].end <= i {
-            si += 1;
-        }
-        if si < spans.len() && spans[si].start <= i {
-            i = spans[si].end.max(i + 1);
-            continue;
-        }
-        if b[i] == b'#' && (i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r')) {
-            let eol = src[i..].find('\n').map_or(src.len(), |n| i + n);
-            let eol = if eol > i && b[eol - 1] == b'\r' { eol - 1 } else { eol };
-            out.push(Comment { hash: i, eol, line: pos.line(i), col: pos.col(src, i) });
-            i = eol;
-            continue;
-        }
-        i += 1;
-    }
-    out
-}
-
-/// Byte offsets of `---` and `...` lines outside scalars.
-fn doc_markers(src: &str, spans: &[Range<usize>]) -> Vec<usize> {
+/// Byte offsets of `---` and `...` lines (never inside a scalar: YAML
+/// forbids document markers there).
+fn doc_markers(src: &str) -> Vec<usize> {
     let mut out = Vec::new();
     let mut start = 0;
     for line in src.split_inclusive('\n') {
         let is_marker = (line.starts_with("---") || line.starts_with("..."))
             && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
-        if is_marker && !spans.iter().any(|s| s.start < start && start < s.end) {
+        if is_marker {
             out.push(start);
         }
         start += line.len();
@@ -259,8 +213,10 @@ fn header_indicator(src: &str, line_start: usize) -> Option<Range<usize>> {
 struct Builder<'s, 'p> {
     src: &'s str,
     pos: &'p Positions,
-    events: Vec<Ev<'s>>,
-    i: usize,
+    parser: Parser<'s, saphyr_parser::StrInput<'s>>,
+    peeked: Option<Ev<'s>>,
+    /// Bytes before this were scanned for comments or are inside scalars.
+    scan_pos: usize,
     comments: Vec<Comment>,
     ci: usize,
     anchors: HashMap<usize, Node>,
@@ -278,12 +234,66 @@ struct Ctx {
 }
 
 impl<'s> Builder<'s, '_> {
+    /// Pulls the next event, scanning the gap before it for comments.
+    fn pull(&mut self) -> Result<Option<Ev<'s>>> {
+        let Some(r) = self.parser.next_event() else { return Ok(None) };
+        let (ev, span) = r.map_err(|e| Error::Syntax { format: "YAML", reason: e.to_string() })?;
+        let span = self.pos.bytes(span);
+        self.scan_comments(span.start);
+        let extent_end = match &ev {
+            Event::Scalar(v, ScalarStyle::Literal | ScalarStyle::Folded, ..) if !v.is_empty() => {
+                block_content(self.src, self.pos, span.start).keep_end
+            }
+            Event::Scalar(_, ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted, ..) => {
+                quoted_end(self.src, skip_properties(self.src, span.clone()))
+            }
+            Event::Scalar(..) | Event::Alias(_) => span.end,
+            _ => span.start,
+        };
+        self.scan_pos = self.scan_pos.max(extent_end);
+        Ok(Some(Ev { ev, span }))
+    }
+
+    /// Finds `#` comments in `scan_pos..until`.
+    fn scan_comments(&mut self, until: usize) {
+        let b = self.src.as_bytes();
+        let mut i = self.scan_pos;
+        while i < until.min(b.len()) {
+            if b[i] == b'#' && (i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r')) {
+                let eol = self.src[i..].find('\n').map_or(self.src.len(), |n| i + n);
+                let eol = if eol > i && b[eol - 1] == b'\r' { eol - 1 } else { eol };
+                self.comments.push(Comment { hash: i, eol, line: self.pos.line(i), col: self.pos.col(self.src, i) });
+                i = eol;
+            }
+            i += 1;
+        }
+        self.scan_pos = self.scan_pos.max(i.min(until));
+    }
+
+    fn next_opt(&mut self) -> Result<Option<Ev<'s>>> {
+        match self.peeked.take() {
+            Some(e) => Ok(Some(e)),
+            None => self.pull(),
+        }
+    }
+
+    fn next(&mut self) -> Result<Ev<'s>> {
+        self.next_opt()?.ok_or_else(|| Error::Syntax { format: "YAML", reason: "unexpected end of input".into() })
+    }
+
+    fn peek(&mut self) -> Result<&Ev<'s>> {
+        if self.peeked.is_none() {
+            self.peeked = self.pull()?;
+        }
+        self.peeked.as_ref().ok_or_else(|| Error::Syntax { format: "YAML", reason: "unexpected end of input".into() })
+    }
+
     fn root(&mut self) -> Result<Node> {
-        let e = &self.events[self.i];
+        let e = self.peek()?;
         match &e.ev {
             Event::MappingStart(..) => self.node(Ctx { flow: false, block_indent: 2 }),
             Event::Scalar(v, ScalarStyle::Plain, ..) if resolve_plain(v) == Resolved::Null => {
-                self.i += 1;
+                self.next()?;
                 Ok(Node::Map(Vec::new()))
             }
             Event::SequenceStart(..) => Err(Error::Unsupported("YAML documents that are sequences are not supported".into())),
@@ -302,16 +312,16 @@ impl<'s> Builder<'s, '_> {
             items.retain(|i| !matches!(&i.node, Node::Leaf(l) if l.is_comment() && range.contains(&l.span.start)));
             sops = Some(SopsBlock { value: to_value(&item.node, &self.anchors), range });
         }
-        while self.i < self.events.len() && !matches!(self.events[self.i].ev, Event::DocumentEnd) {
-            self.i += 1;
+        while !matches!(self.peek()?.ev, Event::DocumentEnd) {
+            self.next()?;
         }
+        self.next()?;
         Ok(Doc { root: Node::Map(items), sops, end, indent: self.min_indent.unwrap_or(0) })
     }
 
     fn node(&mut self, ctx: Ctx) -> Result<Node> {
-        let e = &self.events[self.i];
+        let e = self.next()?;
         let span = e.span.clone();
-        self.i += 1;
         match &e.ev {
             Event::Scalar(v, style, anchor, tag) => {
                 let (v, style, anchor) = (v.to_string(), *style, *anchor);
@@ -350,11 +360,11 @@ impl<'s> Builder<'s, '_> {
         // (index, line) of the last scalar item, for inline comments.
         let mut last_scalar: Option<(usize, usize)> = None;
         loop {
-            let e = &self.events[self.i];
+            let e = self.peek()?;
             if matches!(e.ev, Event::MappingEnd | Event::SequenceEnd) {
                 let end = e.span.start;
                 self.flush(&mut items, end, (!flow).then_some(col), &mut last_scalar);
-                self.i += 1;
+                self.next()?;
                 break;
             }
             let start = e.span.start;
@@ -363,7 +373,7 @@ impl<'s> Builder<'s, '_> {
             let key = if is_map { Some(self.key()?) } else { None };
             if is_map {
                 // A comment on the key's own line belongs before the item.
-                let v_start = self.events[self.i].span.start;
+                let v_start = self.peek()?.span.start;
                 let key_line = self.pos.line(start);
                 let mut none = None;
                 self.flush_where(&mut items, v_start, |c| c.line == key_line, &mut none);
@@ -381,8 +391,7 @@ impl<'s> Builder<'s, '_> {
     }
 
     fn key(&mut self) -> Result<String> {
-        let e = &self.events[self.i];
-        self.i += 1;
+        let e = self.next()?;
         self.max_pos = self.max_pos.max(e.span.end);
         match &e.ev {
             Event::Scalar(v, ScalarStyle::Plain, _, None) if resolve_plain(v) != Resolved::Str => Err(Error::Unsupported(

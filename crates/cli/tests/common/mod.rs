@@ -93,7 +93,9 @@ pub fn age_keygen(path: &Path) -> String {
         .arg(path)
         .stdin(Stdio::null())
         .output()
-        .unwrap_or_else(|e| panic!("cannot run age-keygen ({e}); run ./scripts/test, which installs age"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run age-keygen ({e}); run ./scripts/test, which installs age")
+        });
     assert!(
         out.status.success(),
         "age-keygen failed: {}",
@@ -109,10 +111,17 @@ pub fn age_keygen(path: &Path) -> String {
 
 impl Ctx {
     pub fn new() -> Ctx {
-        let dir = tempfile::Builder::new().prefix("hush-interop-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("hush-interop-")
+            .tempdir()
+            .unwrap();
         let key_file = dir.path().join("keys.txt");
         let recipient = age_keygen(&key_file);
-        Ctx { dir, key_file, recipient }
+        Ctx {
+            dir,
+            key_file,
+            recipient,
+        }
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -181,7 +190,11 @@ impl Ctx {
             c.env(k, v);
         }
         c.stdout(Stdio::piped()).stderr(Stdio::piped());
-        c.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        c.stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         let mut child = c
             .spawn()
             .unwrap_or_else(|e| panic!("cannot spawn {}: {e}", bin.display()));
@@ -260,8 +273,7 @@ pub fn yaml_docs(text: &str) -> Vec<Value> {
     use serde::Deserialize;
     let mut docs = Vec::new();
     for de in serde_yaml_ng::Deserializer::from_str(text) {
-        let v = Value::deserialize(de)
-            .unwrap_or_else(|e| panic!("invalid YAML ({e}):\n{text}"));
+        let v = Value::deserialize(de).unwrap_or_else(|e| panic!("invalid YAML ({e}):\n{text}"));
         docs.push(v);
     }
     docs
@@ -397,7 +409,11 @@ pub fn age_recipients(meta: &Value) -> Vec<String> {
         .and_then(|a| a.as_sequence())
         .map(|s| {
             s.iter()
-                .filter_map(|e| e.get("recipient").and_then(|r| r.as_str()).map(str::to_string))
+                .filter_map(|e| {
+                    e.get("recipient")
+                        .and_then(|r| r.as_str())
+                        .map(str::to_string)
+                })
                 .collect()
         })
         .unwrap_or_default()
