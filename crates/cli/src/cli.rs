@@ -6,7 +6,9 @@ use hush_core::error::exit;
 use hush_core::keys::age::{Identities, Recipient};
 use hush_core::keys::MasterKey;
 use hush_core::rules::{find_config, Config, CreationRule};
-use hush_core::{Cipher, Ciphertext, DecryptOptions, EncryptOptions, Error, Format, Plaintext, Selector};
+use hush_core::{
+    Cipher, Ciphertext, DecryptOptions, EncryptOptions, Error, Format, Plaintext, Selector,
+};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -19,7 +21,10 @@ pub struct Failure {
 type Result<T> = std::result::Result<T, Failure>;
 
 fn fail(code: u8, message: impl Into<String>) -> Failure {
-    Failure { message: message.into(), code }
+    Failure {
+        message: message.into(),
+        code,
+    }
 }
 
 /// Names the file in a core error.
@@ -28,7 +33,11 @@ fn core(file: &str) -> impl Fn(Error) -> Failure + '_ {
 }
 
 #[derive(Parser)]
-#[command(name = "hush", version, about = "Keep Kubernetes secrets encrypted in Git, compatible with sops")]
+#[command(
+    name = "hush",
+    version,
+    about = "Keep Kubernetes secrets encrypted in Git, compatible with sops"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -94,7 +103,12 @@ struct EncryptArgs {
     #[command(flatten)]
     common: Common,
     /// age recipients, comma-separated or repeated
-    #[arg(short = 'a', long = "age", env = "SOPS_AGE_RECIPIENTS", value_delimiter = ',')]
+    #[arg(
+        short = 'a',
+        long = "age",
+        env = "SOPS_AGE_RECIPIENTS",
+        value_delimiter = ','
+    )]
     age: Vec<String>,
     /// Encrypt only values under keys matching this regex
     #[arg(long, group = "selector")]
@@ -140,7 +154,11 @@ struct DecryptArgs {
 pub fn run() -> Result<()> {
     let cli = Cli::try_parse().map_err(|e| {
         let _ = e.print();
-        let code = if e.use_stderr() { exit::ERROR_GENERIC } else { 0 };
+        let code = if e.use_stderr() {
+            exit::ERROR_GENERIC
+        } else {
+            0
+        };
         fail(code, String::new())
     });
     let cli = match cli {
@@ -163,23 +181,43 @@ impl Common {
     }
 
     fn format_in(&self) -> Format {
-        self.input_type.map(Format::from).unwrap_or_else(|| Format::from_path(&self.name()))
+        self.input_type
+            .map(Format::from)
+            .unwrap_or_else(|| Format::from_path(&self.name()))
     }
 
     fn format_out(&self) -> Format {
-        self.output_type.map(Format::from).unwrap_or_else(|| self.format_in())
+        self.output_type
+            .map(Format::from)
+            .unwrap_or_else(|| self.format_in())
     }
 
     fn read(&self) -> Result<String> {
-        if let Some(p) = self.file.as_deref().filter(|p| p.as_os_str() != "-" && !p.exists()) {
-            return Err(fail(exit::NO_FILE_SPECIFIED, format!("{}: cannot operate on non-existent file", p.display())));
+        if let Some(p) = self
+            .file
+            .as_deref()
+            .filter(|p| p.as_os_str() != "-" && !p.exists())
+        {
+            return Err(fail(
+                exit::NO_FILE_SPECIFIED,
+                format!("{}: cannot operate on non-existent file", p.display()),
+            ));
         }
-        read_input(self.file.as_deref()).map_err(|e| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{}: {e}", self.name())))
+        read_input(self.file.as_deref()).map_err(|e| {
+            fail(
+                exit::COULD_NOT_READ_INPUT_FILE,
+                format!("{}: {e}", self.name()),
+            )
+        })
     }
 
     fn write(&self, bytes: &[u8]) -> Result<()> {
         let target = if self.in_place {
-            Some(self.file.as_deref().ok_or_else(|| fail(exit::NO_FILE_SPECIFIED, "--in-place needs a file"))?)
+            Some(
+                self.file
+                    .as_deref()
+                    .ok_or_else(|| fail(exit::NO_FILE_SPECIFIED, "--in-place needs a file"))?,
+            )
         } else {
             self.output.as_deref()
         };
@@ -195,7 +233,8 @@ impl Common {
             Some(p) => Some(p.clone()),
             None => std::env::current_dir().ok().and_then(|d| find_config(&d)),
         };
-        path.map(|p| Config::load(&p).map_err(|e| fail(e.exit_code(), e.to_string()))).transpose()
+        path.map(|p| Config::load(&p).map_err(|e| fail(e.exit_code(), e.to_string())))
+            .transpose()
     }
 }
 
@@ -219,7 +258,10 @@ fn recipients(list: &[String]) -> Result<Vec<Arc<dyn MasterKey>>> {
     list.iter()
         .map(|r| r.trim())
         .filter(|r| !r.is_empty())
-        .map(|r| r.parse::<Recipient>().map(|r| Arc::new(r) as Arc<dyn MasterKey>))
+        .map(|r| {
+            r.parse::<Recipient>()
+                .map(|r| Arc::new(r) as Arc<dyn MasterKey>)
+        })
         .collect::<std::result::Result<_, _>>()
         .map_err(|e: Error| fail(e.exit_code(), e.to_string()))
 }
@@ -229,7 +271,10 @@ fn rule_keys(rule: &CreationRule) -> Result<hush_core::KeyGroups> {
         .iter()
         .map(|g| {
             if let Some((kind, _)) = g.other.first() {
-                return Err(fail(exit::NO_ENCRYPTION_KEY_FOUND, format!("{kind} keys in .sops.yaml are not supported yet")));
+                return Err(fail(
+                    exit::NO_ENCRYPTION_KEY_FOUND,
+                    format!("{kind} keys in .sops.yaml are not supported yet"),
+                ));
             }
             recipients(&g.age)
         })
@@ -241,8 +286,15 @@ fn encrypt(a: EncryptArgs) -> Result<()> {
     let name = c.name();
     let text = c.read()?;
     let config = c.config()?;
-    let rule_path = c.filename_override.clone().or_else(|| c.file.clone()).unwrap_or_else(|| PathBuf::from("-"));
-    let rule = config.as_ref().and_then(|cfg| cfg.rule_for(&rule_path)).cloned();
+    let rule_path = c
+        .filename_override
+        .clone()
+        .or_else(|| c.file.clone())
+        .unwrap_or_else(|| PathBuf::from("-"));
+    let rule = config
+        .as_ref()
+        .and_then(|cfg| cfg.rule_for(&rule_path))
+        .cloned();
     let groups = if !a.age.is_empty() {
         vec![recipients(&a.age)?]
     } else if let Some(r) = &rule {
@@ -253,18 +305,26 @@ fn encrypt(a: EncryptArgs) -> Result<()> {
     let opts = EncryptOptions {
         selector: match selector_flag(&a)? {
             Some(s) => s,
-            None => rule.as_ref().and_then(|r| r.selector.clone()).unwrap_or_default(),
+            None => rule
+                .as_ref()
+                .and_then(|r| r.selector.clone())
+                .unwrap_or_default(),
         },
-        mac_only_encrypted: a.mac_only_encrypted || rule.as_ref().is_some_and(|r| r.mac_only_encrypted),
+        mac_only_encrypted: a.mac_only_encrypted
+            || rule.as_ref().is_some_and(|r| r.mac_only_encrypted),
         cipher: match a.cipher {
             CipherArg::Aes256Gcm => Cipher::Aes256Gcm,
             CipherArg::ChaCha20Poly1305 => Cipher::ChaCha20Poly1305,
         },
     };
     let plain = Plaintext::new(text, c.format_in());
-    let enc = hush_core::block_on(hush_core::encrypt(&plain, &groups, &opts)).map_err(core(&name))?;
+    let enc =
+        hush_core::block_on(hush_core::encrypt(&plain, &groups, &opts)).map_err(core(&name))?;
     if c.format_out() != c.format_in() {
-        return Err(fail(exit::ERROR_CONFLICTING_PARAMETERS, "encrypt cannot change the file format; convert the plaintext first"));
+        return Err(fail(
+            exit::ERROR_CONFLICTING_PARAMETERS,
+            "encrypt cannot change the file format; convert the plaintext first",
+        ));
     }
     c.write(enc.as_str().as_bytes())
 }
@@ -278,16 +338,19 @@ fn decrypt(a: DecryptArgs) -> Result<()> {
     for p in &a.identity {
         ids.add_file(p).map_err(core(&name))?;
     }
-    let opts = DecryptOptions { ignore_mac: a.ignore_mac };
-    let plain = hush_core::block_on(hush_core::decrypt(&enc, &[&ids], &opts)).map_err(core(&name))?;
+    let opts = DecryptOptions {
+        ignore_mac: a.ignore_mac,
+    };
+    let plain =
+        hush_core::block_on(hush_core::decrypt(&enc, &[&ids], &opts)).map_err(core(&name))?;
     let out = match &a.extract {
         Some(path) => {
             let steps = hush_core::path::parse(path).map_err(core(&name))?;
-            let v = hush_core::path::extract(&plain, &steps, c.format_out()).map_err(core(&name))?;
+            let v =
+                hush_core::path::extract(&plain, &steps, c.format_out()).map_err(core(&name))?;
             Plaintext::new(v, c.format_out())
         }
         None => hush_core::convert(&plain, c.format_out()).map_err(core(&name))?,
     };
     c.write(out.expose().as_bytes())
 }
-

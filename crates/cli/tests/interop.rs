@@ -673,7 +673,9 @@ fn json_is_encrypted_with_the_same_shape_and_type_tags_as_sops() {
     // sops before 3.13.2 tags every JSON number `float`; 3.13.2 and hush tag
     // integers `int` (lossless above 2^53). Both decode either tag, so only
     // that difference is forgiven here.
-    let hush_shape = shape_json(&hv).to_string().replace("AES256_GCM/int>", "AES256_GCM/float>");
+    let hush_shape = shape_json(&hv)
+        .to_string()
+        .replace("AES256_GCM/int>", "AES256_GCM/float>");
     assert_same_json(
         "JSON shape (left hush, right sops)",
         &serde_json::from_str(&hush_shape).unwrap(),
@@ -1224,7 +1226,10 @@ fn hush_round_trip_keeps_the_value_of_multi_line_folded_scalars() {
     let dec = ctx.hush_decrypt("fold.enc.yaml", &[]);
     assert_same_yaml("folded round trip", &values(&dec), &values(FOLDED_YAML));
     assert!(dec.starts_with("folded: >-\n"), "folded style kept:\n{dec}");
-    assert!(dec.ends_with("after: value\n"), "the rest is untouched:\n{dec}");
+    assert!(
+        dec.ends_with("after: value\n"),
+        "the rest is untouched:\n{dec}"
+    );
 }
 
 #[test]

@@ -150,7 +150,9 @@ impl EncValue {
     /// Parses the text form. Like sops, trailing text after `]` is ignored.
     pub fn parse(s: &str) -> Result<Self> {
         let bad = |why: &str| Error::corrupt(format!("malformed ENC value: {why}"));
-        let body = s.strip_prefix("ENC[").ok_or_else(|| bad("missing ENC[ prefix"))?;
+        let body = s
+            .strip_prefix("ENC[")
+            .ok_or_else(|| bad("missing ENC[ prefix"))?;
         let (cipher, rest) = if let Some(r) = body.strip_prefix("AES256_GCM,") {
             (Cipher::Aes256Gcm, r)
         } else if let Some(r) = body.strip_prefix("CHACHA20_POLY1305,") {
@@ -158,14 +160,27 @@ impl EncValue {
         } else {
             return Err(bad("unknown cipher"));
         };
-        let rest = rest.strip_prefix("data:").ok_or_else(|| bad("missing data"))?;
+        let rest = rest
+            .strip_prefix("data:")
+            .ok_or_else(|| bad("missing data"))?;
         let (data, rest) = rest.split_once(",iv:").ok_or_else(|| bad("missing iv"))?;
         let (iv, rest) = rest.split_once(",tag:").ok_or_else(|| bad("missing tag"))?;
-        let (tag, rest) = rest.split_once(",type:").ok_or_else(|| bad("missing type"))?;
+        let (tag, rest) = rest
+            .split_once(",type:")
+            .ok_or_else(|| bad("missing type"))?;
         let end = rest.find(']').ok_or_else(|| bad("missing ]"))?;
         let vtype = ValueType::parse(&rest[..end]).ok_or_else(|| bad("unknown type"))?;
-        let dec = |x: &str, what: &str| B64.decode(x).map_err(|_| bad(&format!("{what} is not base64")));
-        let v = EncValue { cipher, data: dec(data, "data")?, iv: dec(iv, "iv")?, tag: dec(tag, "tag")?, vtype };
+        let dec = |x: &str, what: &str| {
+            B64.decode(x)
+                .map_err(|_| bad(&format!("{what} is not base64")))
+        };
+        let v = EncValue {
+            cipher,
+            data: dec(data, "data")?,
+            iv: dec(iv, "iv")?,
+            tag: dec(tag, "tag")?,
+            vtype,
+        };
         if v.tag.len() != 16 {
             return Err(bad("tag is not 16 bytes"));
         }
@@ -195,16 +210,24 @@ impl EncValue {
             Cipher::Aes256Gcm => {
                 let c = AesGcm::<Aes256, U32>::new_from_slice(key.expose()).expect("32-byte key");
                 let n = aes_gcm::Nonce::<U32>::try_from(&iv[..]).expect("32-byte iv");
-                c.encrypt_inout_detached(&n, aad, (&mut data[..]).into()).map(|t| t.to_vec())
+                c.encrypt_inout_detached(&n, aad, (&mut data[..]).into())
+                    .map(|t| t.to_vec())
             }
             Cipher::ChaCha20Poly1305 => {
                 let c = ChaCha20Poly1305::new_from_slice(key.expose()).expect("32-byte key");
                 let n = chacha20poly1305::Nonce::try_from(&iv[..]).expect("12-byte nonce");
-                c.encrypt_inout_detached(&n, aad, (&mut data[..]).into()).map(|t| t.to_vec())
+                c.encrypt_inout_detached(&n, aad, (&mut data[..]).into())
+                    .map(|t| t.to_vec())
             }
         }
         .map_err(|_| Error::Unsupported("value too large to encrypt".into()))?;
-        Ok(EncValue { cipher, data, iv, tag, vtype })
+        Ok(EncValue {
+            cipher,
+            data,
+            iv,
+            tag,
+            vtype,
+        })
     }
 
     /// Opens the value; `None` if authentication fails (wrong key, AAD or data).
@@ -215,19 +238,22 @@ impl EncValue {
                 let c = AesGcm::<Aes256, U32>::new_from_slice(key.expose()).ok()?;
                 let n = aes_gcm::Nonce::<U32>::try_from(&self.iv[..]).ok()?;
                 let t = aes_gcm::Tag::try_from(&self.tag[..]).ok()?;
-                c.decrypt_inout_detached(&n, aad, (&mut buf[..]).into(), &t).is_ok()
+                c.decrypt_inout_detached(&n, aad, (&mut buf[..]).into(), &t)
+                    .is_ok()
             }
             (Cipher::Aes256Gcm, 12) => {
                 let c = AesGcm::<Aes256, U12>::new_from_slice(key.expose()).ok()?;
                 let n = aes_gcm::Nonce::<U12>::try_from(&self.iv[..]).ok()?;
                 let t = aes_gcm::Tag::try_from(&self.tag[..]).ok()?;
-                c.decrypt_inout_detached(&n, aad, (&mut buf[..]).into(), &t).is_ok()
+                c.decrypt_inout_detached(&n, aad, (&mut buf[..]).into(), &t)
+                    .is_ok()
             }
             (Cipher::ChaCha20Poly1305, 12) => {
                 let c = ChaCha20Poly1305::new_from_slice(key.expose()).ok()?;
                 let n = chacha20poly1305::Nonce::try_from(&self.iv[..]).ok()?;
                 let t = chacha20poly1305::Tag::try_from(&self.tag[..]).ok()?;
-                c.decrypt_inout_detached(&n, aad, (&mut buf[..]).into(), &t).is_ok()
+                c.decrypt_inout_detached(&n, aad, (&mut buf[..]).into(), &t)
+                    .is_ok()
             }
             _ => false,
         };
@@ -279,7 +305,15 @@ mod tests {
     fn a_given_iv_makes_sealing_deterministic() {
         let key = DataKey::generate().unwrap();
         let a = EncValue::seal(Cipher::Aes256Gcm, &key, b"x", b"k:", ValueType::Str, None).unwrap();
-        let b = EncValue::seal(Cipher::Aes256Gcm, &key, b"x", b"k:", ValueType::Str, Some(&a.iv)).unwrap();
+        let b = EncValue::seal(
+            Cipher::Aes256Gcm,
+            &key,
+            b"x",
+            b"k:",
+            ValueType::Str,
+            Some(&a.iv),
+        )
+        .unwrap();
         assert_eq!(a.to_string(), b.to_string());
     }
 

@@ -26,7 +26,11 @@ pub enum Format {
 impl Format {
     /// Guesses the format from a file name, as sops does (default YAML).
     pub fn from_path(path: &str) -> Self {
-        if path.ends_with(".json") { Format::Json } else { Format::Yaml }
+        if path.ends_with(".json") {
+            Format::Json
+        } else {
+            Format::Yaml
+        }
     }
 }
 
@@ -40,7 +44,10 @@ pub struct Plaintext {
 impl Plaintext {
     /// Wraps plaintext text.
     pub fn new(text: String, format: Format) -> Self {
-        Plaintext { text: Zeroizing::new(text), format }
+        Plaintext {
+            text: Zeroizing::new(text),
+            format,
+        }
     }
 
     /// The text.
@@ -51,7 +58,12 @@ impl Plaintext {
 
 impl std::fmt::Debug for Plaintext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Plaintext({:?}, {} bytes, [REDACTED])", self.format, self.text.len())
+        write!(
+            f,
+            "Plaintext({:?}, {} bytes, [REDACTED])",
+            self.format,
+            self.text.len()
+        )
     }
 }
 
@@ -128,13 +140,24 @@ pub(crate) fn parse(text: &str, format: Format) -> Result<Parsed> {
                     indent: " ".repeat(d.indent),
                 })
                 .collect();
-            Parsed { docs, anchors: f.anchors }
+            Parsed {
+                docs,
+                anchors: f.anchors,
+            }
         }
         Format::Json => {
             let f = crate::json::parse(text)?;
-            let doc = ParsedDoc { root: f.root, sops: f.sops, insert_at: f.insert_at, indent: f.indent };
+            let doc = ParsedDoc {
+                root: f.root,
+                sops: f.sops,
+                insert_at: f.insert_at,
+                indent: f.indent,
+            };
             let _ = f.has_members;
-            Parsed { docs: vec![doc], anchors: HashMap::new() }
+            Parsed {
+                docs: vec![doc],
+                anchors: HashMap::new(),
+            }
         }
     })
 }
@@ -157,12 +180,18 @@ pub(crate) fn apply(src: &str, mut splices: Vec<Splice>) -> String {
 }
 
 /// Encrypts `plain` to the given key groups (one group, unless Shamir).
-pub async fn encrypt(plain: &Plaintext, groups: &KeyGroups, opts: &EncryptOptions) -> Result<Ciphertext> {
+pub async fn encrypt(
+    plain: &Plaintext,
+    groups: &KeyGroups,
+    opts: &EncryptOptions,
+) -> Result<Ciphertext> {
     if groups.iter().all(|g| g.is_empty()) {
         return Err(Error::NoMasterKeys);
     }
     if groups.len() > 1 {
-        return Err(Error::Unsupported("more than one key group (Shamir) is not supported yet".into()));
+        return Err(Error::Unsupported(
+            "more than one key group (Shamir) is not supported yet".into(),
+        ));
     }
     let src = plain.expose();
     let parsed = parse(src, plain.format)?;
@@ -193,16 +222,35 @@ pub async fn encrypt(plain: &Plaintext, groups: &KeyGroups, opts: &EncryptOption
     };
     let value = meta.to_value();
     for doc in &parsed.docs {
-        splices.push((doc.insert_at..doc.insert_at, sops_block(src, doc, &value, plain.format)));
+        splices.push((
+            doc.insert_at..doc.insert_at,
+            sops_block(src, doc, &value, plain.format),
+        ));
     }
-    Ok(Ciphertext { text: apply(src, splices), format: plain.format })
+    Ok(Ciphertext {
+        text: apply(src, splices),
+        format: plain.format,
+    })
 }
 
-fn encrypt_leaf(v: &Visit, key: &DataKey, opts: &EncryptOptions, mac: &mut MacHasher, out: &mut Vec<Splice>) -> Result<()> {
+fn encrypt_leaf(
+    v: &Visit,
+    key: &DataKey,
+    opts: &EncryptOptions,
+    mac: &mut MacHasher,
+    out: &mut Vec<Splice>,
+) -> Result<()> {
     let leaf = v.leaf;
     let Some(resolved) = leaf.resolved else {
         if v.encrypt && !leaf.text.is_empty() {
-            let ev = EncValue::seal(opts.cipher, key, leaf.text.as_bytes(), aad(v.path).as_bytes(), ValueType::Comment, None)?;
+            let ev = EncValue::seal(
+                opts.cipher,
+                key,
+                leaf.text.as_bytes(),
+                aad(v.path).as_bytes(),
+                ValueType::Comment,
+                None,
+            )?;
             out.push((leaf.span.clone(), ev.to_string()));
         }
         return Ok(());
@@ -220,7 +268,15 @@ fn encrypt_leaf(v: &Visit, key: &DataKey, opts: &EncryptOptions, mac: &mut MacHa
             aad(v.path)
         )));
     }
-    let ev = EncValue::seal(opts.cipher, key, text.as_bytes(), aad(v.path).as_bytes(), vtype, None)?.to_string();
+    let ev = EncValue::seal(
+        opts.cipher,
+        key,
+        text.as_bytes(),
+        aad(v.path).as_bytes(),
+        vtype,
+        None,
+    )?
+    .to_string();
     out.extend(enc_splices(leaf, ev));
     Ok(())
 }
@@ -261,7 +317,10 @@ fn sops_block(src: &str, doc: &ParsedDoc, meta: &Value, format: Format) -> Strin
             let sep = if has_members { "," } else { "" };
             let unit = &doc.indent;
             let close = if has_members { "" } else { "\n" };
-            format!("{sep}\n{unit}\"sops\": {}{close}", crate::metadata::json_value(meta, 1, unit))
+            format!(
+                "{sep}\n{unit}\"sops\": {}{close}",
+                crate::metadata::json_value(meta, 1, unit)
+            )
         }
     }
 }
@@ -269,30 +328,57 @@ fn sops_block(src: &str, doc: &ParsedDoc, meta: &Value, format: Format) -> Strin
 /// Reads the metadata of an encrypted file.
 pub fn metadata(enc: &Ciphertext) -> Result<Metadata> {
     let parsed = parse(&enc.text, enc.format)?;
-    let first = parsed.docs.first().and_then(|d| d.sops.as_ref()).ok_or(Error::NotEncrypted)?;
+    let first = parsed
+        .docs
+        .first()
+        .and_then(|d| d.sops.as_ref())
+        .ok_or(Error::NotEncrypted)?;
     Metadata::from_value(&first.0)
 }
 
 /// Decrypts a file, verifying its MAC unless told not to.
-pub async fn decrypt(enc: &Ciphertext, unwrappers: &[&dyn Unwrapper], opts: &DecryptOptions) -> Result<Plaintext> {
+pub async fn decrypt(
+    enc: &Ciphertext,
+    unwrappers: &[&dyn Unwrapper],
+    opts: &DecryptOptions,
+) -> Result<Plaintext> {
     let src = enc.text.as_str();
     let parsed = parse(src, enc.format)?;
-    let first = parsed.docs.first().and_then(|d| d.sops.as_ref()).ok_or(Error::NotEncrypted)?;
+    let first = parsed
+        .docs
+        .first()
+        .and_then(|d| d.sops.as_ref())
+        .ok_or(Error::NotEncrypted)?;
     let meta = Metadata::from_value(&first.0)?;
     if meta.groups.len() > 1 || meta.shamir_threshold.is_some_and(|t| t > 1) {
-        return Err(Error::Unsupported("files split with Shamir key groups are not supported yet".into()));
+        return Err(Error::Unsupported(
+            "files split with Shamir key groups are not supported yet".into(),
+        ));
     }
     let key = crate::keys::unwrap_data_key(&meta.groups, unwrappers).await?;
     decrypt_with_key(enc, &parsed, &meta, &key, opts)
 }
 
-fn decrypt_with_key(enc: &Ciphertext, parsed: &Parsed, meta: &Metadata, key: &DataKey, opts: &DecryptOptions) -> Result<Plaintext> {
+fn decrypt_with_key(
+    enc: &Ciphertext,
+    parsed: &Parsed,
+    meta: &Metadata,
+    key: &DataKey,
+    opts: &DecryptOptions,
+) -> Result<Plaintext> {
     let src = enc.text.as_str();
     let mut mac = MacHasher::new(meta.mac_only_encrypted);
     let mut splices = Vec::new();
     for doc in &parsed.docs {
         walk(&doc.root, &parsed.anchors, &meta.selector, &mut |v| {
-            decrypt_leaf(&v, src, key, meta.mac_only_encrypted, &mut mac, &mut splices)
+            decrypt_leaf(
+                &v,
+                src,
+                key,
+                meta.mac_only_encrypted,
+                &mut mac,
+                &mut splices,
+            )
         })?;
         if let Some((_, range)) = &doc.sops {
             splices.push((range.clone(), String::new()));
@@ -307,7 +393,14 @@ fn decrypt_with_key(enc: &Ciphertext, parsed: &Parsed, meta: &Metadata, key: &Da
     Ok(Plaintext::new(apply(src, splices), enc.format))
 }
 
-fn decrypt_leaf(v: &Visit, src: &str, key: &DataKey, mac_only: bool, mac: &mut MacHasher, out: &mut Vec<Splice>) -> Result<()> {
+fn decrypt_leaf(
+    v: &Visit,
+    src: &str,
+    key: &DataKey,
+    mac_only: bool,
+    mac: &mut MacHasher,
+    out: &mut Vec<Splice>,
+) -> Result<()> {
     let leaf = v.leaf;
     let Some(resolved) = leaf.resolved else {
         if v.encrypt && EncValue::looks_encrypted(&leaf.text) {
@@ -326,18 +419,28 @@ fn decrypt_leaf(v: &Visit, src: &str, key: &DataKey, mac_only: bool, mac: &mut M
         return Ok(());
     }
     if v.aliased || resolved != Resolved::Str || !EncValue::looks_encrypted(&leaf.text) {
-        return Err(Error::corrupt(format!("the value at `{path}` should be encrypted but is plaintext")));
+        return Err(Error::corrupt(format!(
+            "the value at `{path}` should be encrypted but is plaintext"
+        )));
     }
-    let ev = EncValue::parse(&leaf.text).map_err(|e| Error::corrupt(format!("at `{path}`: {e}")))?;
+    let ev =
+        EncValue::parse(&leaf.text).map_err(|e| Error::corrupt(format!("at `{path}`: {e}")))?;
     if ev.vtype == ValueType::Comment {
         return list_comment(v, &ev, key, &path, src, out);
     }
-    let plain = ev.open(key, path.as_bytes()).ok_or_else(|| Error::ValueDecrypt { path: path.clone() })?;
+    let plain = ev
+        .open(key, path.as_bytes())
+        .ok_or_else(|| Error::ValueDecrypt { path: path.clone() })?;
     let text = Zeroizing::new(
-        String::from_utf8(plain.to_vec()).map_err(|_| Error::corrupt(format!("the value at `{path}` is not UTF-8")))?,
+        String::from_utf8(plain.to_vec())
+            .map_err(|_| Error::corrupt(format!("the value at `{path}` is not UTF-8")))?,
     );
-    let bytes = mac_bytes(ev.vtype, &text)
-        .ok_or_else(|| Error::corrupt(format!("the value at `{path}` does not parse as {}", ev.vtype.as_str())))?;
+    let bytes = mac_bytes(ev.vtype, &text).ok_or_else(|| {
+        Error::corrupt(format!(
+            "the value at `{path}` does not parse as {}",
+            ev.vtype.as_str()
+        ))
+    })?;
     mac.update(&bytes);
     out.extend(plain_splices(leaf, ev.vtype, &text));
     Ok(())
@@ -346,13 +449,27 @@ fn decrypt_leaf(v: &Visit, src: &str, key: &DataKey, mac_only: bool, mac: &mut M
 /// sops writes an encrypted comment that sat in a list as a list item
 /// (`- ENC[…,type:comment]`); it becomes a comment line again. Like every
 /// comment it is not part of the MAC (checked against sops 3.11 files).
-fn list_comment(v: &Visit, ev: &EncValue, key: &DataKey, path: &str, src: &str, out: &mut Vec<Splice>) -> Result<()> {
+fn list_comment(
+    v: &Visit,
+    ev: &EncValue,
+    key: &DataKey,
+    path: &str,
+    src: &str,
+    out: &mut Vec<Splice>,
+) -> Result<()> {
     let leaf = v.leaf;
     if !v.in_seq {
-        return Err(Error::corrupt(format!("the value at `{path}` has type comment")));
+        return Err(Error::corrupt(format!(
+            "the value at `{path}` has type comment"
+        )));
     }
-    let plain = ev.open(key, path.as_bytes()).ok_or_else(|| Error::ValueDecrypt { path: path.to_string() })?;
-    let text = String::from_utf8(plain.to_vec()).map_err(|_| Error::corrupt(format!("a comment at `{path}` is not UTF-8")))?;
+    let plain = ev
+        .open(key, path.as_bytes())
+        .ok_or_else(|| Error::ValueDecrypt {
+            path: path.to_string(),
+        })?;
+    let text = String::from_utf8(plain.to_vec())
+        .map_err(|_| Error::corrupt(format!("a comment at `{path}` is not UTF-8")))?;
     let before = src[..leaf.span.start].trim_end_matches(' ');
     if before.ends_with('-') {
         out.push((before.len() - 1..leaf.span.end, format!("#{text}")));
@@ -378,7 +495,10 @@ fn plain_splices(leaf: &Leaf, vtype: ValueType, text: &str) -> Vec<Splice> {
             let r = yaml_render(vtype, text, slot);
             match (&leaf.header, r.split_once('\n')) {
                 (Some(h), Some((head, body))) if r.starts_with(['|', '>']) => {
-                    vec![(h.clone(), head.to_string()), (leaf.span.clone(), body.to_string())]
+                    vec![
+                        (h.clone(), head.to_string()),
+                        (leaf.span.clone(), body.to_string()),
+                    ]
                 }
                 (Some(h), _) => {
                     // Not representable as a block: a quoted scalar replaces header and body.

@@ -42,7 +42,9 @@ pub enum Error {
         path: String,
     },
     /// The MAC does not match the file's content.
-    #[error("MAC mismatch: the file's content does not match its MAC (it was changed without the key)")]
+    #[error(
+        "MAC mismatch: the file's content does not match its MAC (it was changed without the key)"
+    )]
     MacMismatch,
     /// The `sops:` block has no MAC.
     #[error("MAC not found in sops metadata")]

@@ -22,7 +22,11 @@ pub(crate) struct JsonFile {
 
 /// Parses a JSON object.
 pub(crate) fn parse(src: &str) -> Result<JsonFile> {
-    let mut p = P { s: src.as_bytes(), src, i: 0 };
+    let mut p = P {
+        s: src.as_bytes(),
+        src,
+        i: 0,
+    };
     p.ws();
     if p.peek() != Some(b'{') {
         return Err(p.err("the top level must be an object"));
@@ -56,9 +60,19 @@ pub(crate) fn parse(src: &str) -> Result<JsonFile> {
     let indent = kept_spans.first().map_or("\t".to_string(), |s| {
         let line = src[..s.0].rfind('\n').map_or(0, |n| n + 1);
         let ws = &src[line..s.0];
-        if ws.is_empty() || !ws.trim().is_empty() { "\t".into() } else { ws.to_string() }
+        if ws.is_empty() || !ws.trim().is_empty() {
+            "\t".into()
+        } else {
+            ws.to_string()
+        }
     });
-    Ok(JsonFile { root: Node::Map(kept), sops, insert_at, has_members: !kept_spans.is_empty(), indent })
+    Ok(JsonFile {
+        root: Node::Map(kept),
+        sops,
+        insert_at,
+        has_members: !kept_spans.is_empty(),
+        indent,
+    })
 }
 
 struct P<'a> {
@@ -70,7 +84,10 @@ struct P<'a> {
 impl P<'_> {
     fn err(&self, why: &str) -> Error {
         let line = self.src[..self.i.min(self.src.len())].matches('\n').count() + 1;
-        Error::Syntax { format: "JSON", reason: format!("{why} at line {line}") }
+        Error::Syntax {
+            format: "JSON",
+            reason: format!("{why} at line {line}"),
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -117,7 +134,11 @@ impl P<'_> {
             self.ws();
             let node = self.value()?;
             spans.push((at, self.i));
-            items.push(Item { key: Some(key), at, node });
+            items.push(Item {
+                key: Some(key),
+                at,
+                node,
+            });
             self.ws();
             match self.peek() {
                 Some(b',') => self.i += 1,
@@ -134,7 +155,13 @@ impl P<'_> {
         self.ws();
         let start = self.i;
         let leaf = |text: String, r: Resolved, end: usize| {
-            Node::Leaf(Leaf { span: start..end, text, resolved: Some(r), slot: Slot::Json, header: None })
+            Node::Leaf(Leaf {
+                span: start..end,
+                text,
+                resolved: Some(r),
+                slot: Slot::Json,
+                header: None,
+            })
         };
         match self.peek() {
             Some(b'{') => Ok(Node::Map(self.object()?.0)),
@@ -149,7 +176,11 @@ impl P<'_> {
                 loop {
                     self.ws();
                     let at = self.i;
-                    items.push(Item { key: None, at, node: self.value()? });
+                    items.push(Item {
+                        key: None,
+                        at,
+                        node: self.value()?,
+                    });
                     self.ws();
                     match self.peek() {
                         Some(b',') => self.i += 1,
@@ -166,7 +197,11 @@ impl P<'_> {
                 Ok(leaf(s, Resolved::Str, self.i))
             }
             Some(b't') | Some(b'f') | Some(b'n') => {
-                for (word, r) in [("true", Resolved::Bool), ("false", Resolved::Bool), ("null", Resolved::Null)] {
+                for (word, r) in [
+                    ("true", Resolved::Bool),
+                    ("false", Resolved::Bool),
+                    ("null", Resolved::Null),
+                ] {
                     if self.s[self.i..].starts_with(word.as_bytes()) {
                         self.i += word.len();
                         return Ok(leaf(word.to_string(), r, self.i));
@@ -175,14 +210,21 @@ impl P<'_> {
                 Err(self.err("invalid literal"))
             }
             Some(b'-' | b'0'..=b'9') => {
-                while matches!(self.peek(), Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')) {
+                while matches!(
+                    self.peek(),
+                    Some(b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                ) {
                     self.i += 1;
                 }
                 let text = &self.src[start..self.i];
                 if !valid_number(text) {
                     return Err(self.err("invalid number"));
                 }
-                let r = if text.parse::<i64>().is_ok() { Resolved::Int } else { Resolved::Float };
+                let r = if text.parse::<i64>().is_ok() {
+                    Resolved::Int
+                } else {
+                    Resolved::Float
+                };
                 Ok(leaf(text.to_string(), r, self.i))
             }
             _ => Err(self.err("expected a value")),
@@ -195,7 +237,9 @@ impl P<'_> {
         let mut out = String::new();
         loop {
             let rest = &self.src[self.i..];
-            let stop = rest.find(['"', '\\']).ok_or_else(|| self.err("unterminated string"))?;
+            let stop = rest
+                .find(['"', '\\'])
+                .ok_or_else(|| self.err("unterminated string"))?;
             if rest[..stop].bytes().any(|b| b < 0x20) {
                 return Err(self.err("control character in string"));
             }
@@ -224,7 +268,10 @@ impl P<'_> {
     }
 
     fn hex4(&mut self) -> Result<u32> {
-        let h = self.src.get(self.i..self.i + 4).ok_or_else(|| self.err("short \\u escape"))?;
+        let h = self
+            .src
+            .get(self.i..self.i + 4)
+            .ok_or_else(|| self.err("short \\u escape"))?;
         let v = u32::from_str_radix(h, 16).map_err(|_| self.err("invalid \\u escape"))?;
         self.i += 4;
         Ok(v)
@@ -246,8 +293,12 @@ impl P<'_> {
 fn valid_number(t: &str) -> bool {
     let b = t.strip_prefix('-').unwrap_or(t);
     let (int, rest) = b.split_at(b.find(['.', 'e', 'E']).unwrap_or(b.len()));
-    let int_ok = int == "0" || (!int.is_empty() && !int.starts_with('0') && int.bytes().all(|c| c.is_ascii_digit()));
-    int_ok && (rest.is_empty() || rest.parse::<f64>().is_ok() || format!("0{rest}").parse::<f64>().is_ok())
+    let int_ok = int == "0"
+        || (!int.is_empty() && !int.starts_with('0') && int.bytes().all(|c| c.is_ascii_digit()));
+    int_ok
+        && (rest.is_empty()
+            || rest.parse::<f64>().is_ok()
+            || format!("0{rest}").parse::<f64>().is_ok())
 }
 
 #[cfg(test)]
@@ -260,7 +311,9 @@ mod tests {
         let f = parse(src).unwrap();
         let Node::Map(items) = &f.root else { panic!() };
         assert_eq!(items.len(), 2);
-        let Node::Leaf(l) = &items[1].node else { panic!() };
+        let Node::Leaf(l) = &items[1].node else {
+            panic!()
+        };
         assert_eq!(&src[l.span.clone()], "1.5");
         let (v, range) = f.sops.unwrap();
         assert_eq!(v.get("version").unwrap().as_str(), Some("3.11.0"));

@@ -40,15 +40,18 @@ pub mod metadata;
 pub mod path;
 pub mod rules;
 mod scalar;
+pub mod selector;
 #[cfg(test)]
 mod splice_props;
-pub mod selector;
 pub mod time;
 mod tree;
 mod yaml;
 
 pub use cipher::{Cipher, DataKey};
-pub use engine::{convert, decrypt, encrypt, metadata, Ciphertext, DecryptOptions, EncryptOptions, Format, KeyGroups, Plaintext};
+pub use engine::{
+    convert, decrypt, encrypt, metadata, Ciphertext, DecryptOptions, EncryptOptions, Format,
+    KeyGroups, Plaintext,
+};
 pub use error::{Error, Result};
 pub use selector::Selector;
 pub use tree::Value;

@@ -25,13 +25,26 @@ impl MacHasher {
 
     /// The digest as 128 upper-case hex characters.
     pub fn finish(self) -> String {
-        self.0.finish().as_ref().iter().map(|b| format!("{b:02X}")).collect()
+        self.0
+            .finish()
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02X}"))
+            .collect()
     }
 }
 
 /// Seals the hex MAC with `lastmodified` (RFC 3339) as AAD.
 pub fn seal_mac(key: &DataKey, cipher: Cipher, mac: &str, lastmodified: &str) -> Result<String> {
-    Ok(EncValue::seal(cipher, key, mac.as_bytes(), lastmodified.as_bytes(), ValueType::Str, None)?.to_string())
+    Ok(EncValue::seal(
+        cipher,
+        key,
+        mac.as_bytes(),
+        lastmodified.as_bytes(),
+        ValueType::Str,
+        None,
+    )?
+    .to_string())
 }
 
 /// Opens the stored MAC; a failure means the MAC or `lastmodified` was changed.

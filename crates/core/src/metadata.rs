@@ -38,10 +38,18 @@ impl KeyEntry {
         match self {
             KeyEntry::Age(a) => format!("age {}", a.recipient),
             KeyEntry::Other { kind, value } => {
-                let id = ["arn", "fp", "resource_id", "key_name", "vaultUrl", "vault_url", "key_id"]
-                    .iter()
-                    .find_map(|k| value.get(k).and_then(Value::as_str))
-                    .unwrap_or("?");
+                let id = [
+                    "arn",
+                    "fp",
+                    "resource_id",
+                    "key_name",
+                    "vaultUrl",
+                    "vault_url",
+                    "key_id",
+                ]
+                .iter()
+                .find_map(|k| value.get(k).and_then(Value::as_str))
+                .unwrap_or("?");
                 format!("{kind} {id}")
             }
         }
@@ -82,7 +90,9 @@ pub struct Metadata {
 }
 
 /// The backend list names sops knows, in the order it writes them.
-const BACKENDS: [&str; 7] = ["age", "azure_kv", "gcp_kms", "hc_vault", "hckms", "kms", "pgp"];
+const BACKENDS: [&str; 7] = [
+    "age", "azure_kv", "gcp_kms", "hc_vault", "hckms", "kms", "pgp",
+];
 
 impl Metadata {
     /// Reads a `sops:` value.
@@ -92,8 +102,12 @@ impl Metadata {
         }
         let groups = match v.get("key_groups") {
             Some(kg) if !matches!(kg, Value::Null) => {
-                let list = kg.as_seq().ok_or_else(|| Error::corrupt("key_groups is not a list"))?;
-                list.iter().map(group_from_value).collect::<Result<Vec<_>>>()?
+                let list = kg
+                    .as_seq()
+                    .ok_or_else(|| Error::corrupt("key_groups is not a list"))?;
+                list.iter()
+                    .map(group_from_value)
+                    .collect::<Result<Vec<_>>>()?
             }
             _ => vec![group_from_value(v)?],
         };
@@ -102,13 +116,18 @@ impl Metadata {
         for key in SELECTOR_KEYS {
             if let Some(val) = text(key).filter(|s| !s.is_empty()) {
                 if selector.is_some() {
-                    return Err(Error::corrupt("more than one of the encrypted/unencrypted selectors is set"));
+                    return Err(Error::corrupt(
+                        "more than one of the encrypted/unencrypted selectors is set",
+                    ));
                 }
                 selector = Some(Selector::from_key(key, &val)?);
             }
         }
         let shamir_threshold = match text("shamir_threshold") {
-            Some(t) => Some(t.parse().map_err(|_| Error::corrupt("shamir_threshold is not a number"))?),
+            Some(t) => Some(
+                t.parse()
+                    .map_err(|_| Error::corrupt("shamir_threshold is not a number"))?,
+            ),
             None => None,
         };
         Ok(Metadata {
@@ -118,7 +137,8 @@ impl Metadata {
             mac: text("mac").unwrap_or_default(),
             version: text("version").unwrap_or_default(),
             selector: selector.unwrap_or_default(),
-            mac_only_encrypted: text("mac_only_encrypted").is_some_and(|s| s == "true" || s == "True"),
+            mac_only_encrypted: text("mac_only_encrypted")
+                .is_some_and(|s| s == "true" || s == "True"),
         })
     }
 
@@ -126,7 +146,11 @@ impl Metadata {
     pub fn to_value(&self) -> Value {
         let mut m: Vec<(String, Value)> = Vec::new();
         if self.groups.len() > 1 {
-            let groups = self.groups.iter().map(|g| Value::Map(group_lists(g))).collect();
+            let groups = self
+                .groups
+                .iter()
+                .map(|g| Value::Map(group_lists(g)))
+                .collect();
             m.push(("key_groups".into(), Value::Seq(groups)));
         } else if let Some(g) = self.groups.first() {
             m.extend(group_lists(g));
@@ -151,7 +175,12 @@ impl Metadata {
 fn group_lists(g: &KeyGroup) -> Vec<(String, Value)> {
     let mut out: Vec<(String, Value)> = Vec::new();
     for kind in BACKENDS {
-        let items: Vec<Value> = g.keys.iter().filter(|k| k.kind() == kind).map(entry_value).collect();
+        let items: Vec<Value> = g
+            .keys
+            .iter()
+            .filter(|k| k.kind() == kind)
+            .map(entry_value)
+            .collect();
         if !items.is_empty() {
             out.push((kind.into(), Value::Seq(items)));
         }
@@ -159,7 +188,12 @@ fn group_lists(g: &KeyGroup) -> Vec<(String, Value)> {
     // Unknown backends keep their own names.
     for k in &g.keys {
         if !BACKENDS.contains(&k.kind()) && !out.iter().any(|(n, _)| n == k.kind()) {
-            let items = g.keys.iter().filter(|x| x.kind() == k.kind()).map(entry_value).collect();
+            let items = g
+                .keys
+                .iter()
+                .filter(|x| x.kind() == k.kind())
+                .map(entry_value)
+                .collect();
             out.push((k.kind().into(), Value::Seq(items)));
         }
     }
@@ -177,22 +211,30 @@ fn entry_value(e: &KeyEntry) -> Value {
 }
 
 fn group_from_value(v: &Value) -> Result<KeyGroup> {
-    let Value::Map(m) = v else { return Err(Error::corrupt("a key group is not a map")) };
+    let Value::Map(m) = v else {
+        return Err(Error::corrupt("a key group is not a map"));
+    };
     let mut keys = Vec::new();
     for (name, list) in m {
         if !BACKENDS.contains(&name.as_str()) {
             continue;
         }
-        let items = list.as_seq().ok_or_else(|| Error::corrupt(format!("sops.{name} is not a list")))?;
+        let items = list
+            .as_seq()
+            .ok_or_else(|| Error::corrupt(format!("sops.{name} is not a list")))?;
         for item in items {
             keys.push(if name == "age" {
                 let f = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
                 KeyEntry::Age(AgeEntry {
-                    recipient: f("recipient").ok_or_else(|| Error::corrupt("an age entry has no recipient"))?,
+                    recipient: f("recipient")
+                        .ok_or_else(|| Error::corrupt("an age entry has no recipient"))?,
                     enc: f("enc").ok_or_else(|| Error::corrupt("an age entry has no enc"))?,
                 })
             } else {
-                KeyEntry::Other { kind: name.clone(), value: item.clone() }
+                KeyEntry::Other {
+                    kind: name.clone(),
+                    value: item.clone(),
+                }
             });
         }
     }
@@ -253,7 +295,9 @@ fn yaml_scalar(v: &Value, col: usize, unit: usize) -> String {
         Value::Null => "null".into(),
         Value::Map(_) => "{}".into(),
         Value::Seq(_) => "[]".into(),
-        Value::Scalar(s) if s.contains('\n') && s.ends_with('\n') && !s[..s.len() - 1].contains("\n\n") => {
+        Value::Scalar(s)
+            if s.contains('\n') && s.ends_with('\n') && !s[..s.len() - 1].contains("\n\n") =>
+        {
             let pad = " ".repeat(col + unit);
             let mut out = String::from("|");
             for line in s[..s.len() - 1].split('\n') {
@@ -264,10 +308,17 @@ fn yaml_scalar(v: &Value, col: usize, unit: usize) -> String {
             out
         }
         Value::Scalar(s) => {
-            let slot = crate::scalar::YamlSlot::Plain { flow: false, indent: col + unit };
+            let slot = crate::scalar::YamlSlot::Plain {
+                flow: false,
+                indent: col + unit,
+            };
             let r = crate::scalar::yaml_render(crate::cipher::ValueType::Str, s, slot);
             // Booleans and numbers in metadata are written bare.
-            if matches!(s.as_str(), "true" | "false") || s.parse::<u64>().is_ok() { s.clone() } else { r }
+            if matches!(s.as_str(), "true" | "false") || s.parse::<u64>().is_ok() {
+                s.clone()
+            } else {
+                r
+            }
         }
     }
 }
@@ -283,14 +334,23 @@ pub(crate) fn json_value(v: &Value, level: usize, unit: &str) -> String {
         Value::Seq(items) if items.is_empty() => "[]".into(),
         Value::Map(m) if m.is_empty() => "{}".into(),
         Value::Seq(items) => {
-            let inner: Vec<String> =
-                items.iter().map(|i| format!("{}{}", pad(level + 1), json_value(i, level + 1, unit))).collect();
+            let inner: Vec<String> = items
+                .iter()
+                .map(|i| format!("{}{}", pad(level + 1), json_value(i, level + 1, unit)))
+                .collect();
             format!("[\n{}\n{}]", inner.join(",\n"), pad(level))
         }
         Value::Map(m) => {
             let inner: Vec<String> = m
                 .iter()
-                .map(|(k, v)| format!("{}{}: {}", pad(level + 1), crate::scalar::json_string(k), json_value(v, level + 1, unit)))
+                .map(|(k, v)| {
+                    format!(
+                        "{}{}: {}",
+                        pad(level + 1),
+                        crate::scalar::json_string(k),
+                        json_value(v, level + 1, unit)
+                    )
+                })
                 .collect();
             format!("{{\n{}\n{}}}", inner.join(",\n"), pad(level))
         }
@@ -311,8 +371,13 @@ mod tests {
         let m = meta_yaml("a: x\nsops:\n    kms: []\n    gcp_kms: []\n    azure_kv: []\n    hc_vault: []\n    age:\n    -   recipient: age1abc\n        enc: |\n            -----BEGIN AGE ENCRYPTED FILE-----\n            abc\n            -----END AGE ENCRYPTED FILE-----\n    lastmodified: '2021-01-01T00:00:00Z'\n    mac: ENC[x]\n    pgp: []\n    encrypted_regex: ^(data|stringData)$\n    version: 3.7.1\n");
         assert_eq!(m.groups.len(), 1);
         assert_eq!(m.groups[0].keys.len(), 1);
-        assert!(matches!(&m.groups[0].keys[0], KeyEntry::Age(a) if a.recipient == "age1abc" && a.enc.ends_with("-----\n")));
-        assert_eq!(m.selector.to_key(), ("encrypted_regex", "^(data|stringData)$"));
+        assert!(
+            matches!(&m.groups[0].keys[0], KeyEntry::Age(a) if a.recipient == "age1abc" && a.enc.ends_with("-----\n"))
+        );
+        assert_eq!(
+            m.selector.to_key(),
+            ("encrypted_regex", "^(data|stringData)$")
+        );
         assert_eq!(m.version, "3.7.1");
     }
 

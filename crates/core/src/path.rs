@@ -18,7 +18,11 @@ pub enum Step {
 
 /// Parses `["a"]["b"][0]`.
 pub fn parse(s: &str) -> Result<Vec<Step>> {
-    let bad = || Error::TreePath(format!("cannot parse `{s}`: expected a form like [\"key\"][0]"));
+    let bad = || {
+        Error::TreePath(format!(
+            "cannot parse `{s}`: expected a form like [\"key\"][0]"
+        ))
+    };
     let mut rest = s.trim();
     let mut steps = Vec::new();
     while !rest.is_empty() {
@@ -45,11 +49,17 @@ pub fn extract(plain: &Plaintext, steps: &[Step], format: Format) -> Result<Stri
     for step in steps {
         node = resolve(node, &anchors);
         let items = match (node, step) {
-            (Node::Map(items), Step::Key(k)) => items.iter().find(|i| i.key.as_deref() == Some(k.as_str())),
-            (Node::Seq(items), Step::Index(n)) => items.iter().filter(|i| !is_comment(&i.node)).nth(*n),
+            (Node::Map(items), Step::Key(k)) => {
+                items.iter().find(|i| i.key.as_deref() == Some(k.as_str()))
+            }
+            (Node::Seq(items), Step::Index(n)) => {
+                items.iter().filter(|i| !is_comment(&i.node)).nth(*n)
+            }
             _ => None,
         };
-        node = &items.ok_or_else(|| Error::TreePath(format!("component {step:?} not found")))?.node;
+        node = &items
+            .ok_or_else(|| Error::TreePath(format!("component {step:?} not found")))?
+            .node;
     }
     Ok(render(resolve(node, &anchors), &anchors, format))
 }
@@ -85,7 +95,8 @@ fn scalar_json(n: &Node) -> String {
         Node::Leaf(l) => match l.resolved {
             Some(Resolved::Null) => "null".into(),
             Some(Resolved::Bool) => l.text.to_ascii_lowercase(),
-            Some(Resolved::Int) => crate::scalar::parse_go_int(&l.text).map_or_else(|| json_string(&l.text), |v| v.to_string()),
+            Some(Resolved::Int) => crate::scalar::parse_go_int(&l.text)
+                .map_or_else(|| json_string(&l.text), |v| v.to_string()),
             Some(Resolved::Float) => match crate::scalar::parse_yaml_float(&l.text) {
                 Some(f) if f.is_finite() => crate::scalar::go_format_float(f),
                 _ => json_string(&l.text),
@@ -103,9 +114,20 @@ fn json(n: &Node, anchors: &HashMap<usize, Node>, level: usize) -> String {
             let inner: Vec<String> = items
                 .iter()
                 .filter(|i| !is_comment(&i.node))
-                .map(|i| format!("{}{}: {}", pad(level + 1), json_string(i.key.as_deref().unwrap_or("")), json(&i.node, anchors, level + 1)))
+                .map(|i| {
+                    format!(
+                        "{}{}: {}",
+                        pad(level + 1),
+                        json_string(i.key.as_deref().unwrap_or("")),
+                        json(&i.node, anchors, level + 1)
+                    )
+                })
                 .collect();
-            if inner.is_empty() { "{}".into() } else { format!("{{\n{}\n{}}}", inner.join(",\n"), pad(level)) }
+            if inner.is_empty() {
+                "{}".into()
+            } else {
+                format!("{{\n{}\n{}}}", inner.join(",\n"), pad(level))
+            }
         }
         Node::Seq(items) => {
             let inner: Vec<String> = items
@@ -113,7 +135,11 @@ fn json(n: &Node, anchors: &HashMap<usize, Node>, level: usize) -> String {
                 .filter(|i| !is_comment(&i.node))
                 .map(|i| format!("{}{}", pad(level + 1), json(&i.node, anchors, level + 1)))
                 .collect();
-            if inner.is_empty() { "[]".into() } else { format!("[\n{}\n{}]", inner.join(",\n"), pad(level)) }
+            if inner.is_empty() {
+                "[]".into()
+            } else {
+                format!("[\n{}\n{}]", inner.join(",\n"), pad(level))
+            }
         }
         leaf => scalar_json(leaf),
     }
@@ -121,9 +147,14 @@ fn json(n: &Node, anchors: &HashMap<usize, Node>, level: usize) -> String {
 
 fn yaml_scalar(n: &Node, col: usize) -> String {
     match n {
-        Node::Leaf(l) if l.resolved == Some(Resolved::Str) => {
-            yaml_render(crate::cipher::ValueType::Str, &l.text, YamlSlot::Plain { flow: false, indent: col + 4 })
-        }
+        Node::Leaf(l) if l.resolved == Some(Resolved::Str) => yaml_render(
+            crate::cipher::ValueType::Str,
+            &l.text,
+            YamlSlot::Plain {
+                flow: false,
+                indent: col + 4,
+            },
+        ),
         Node::Leaf(l) if l.resolved == Some(Resolved::Null) => "null".into(),
         Node::Leaf(l) => l.text.clone(),
         _ => "null".into(),
@@ -133,14 +164,23 @@ fn yaml_scalar(n: &Node, col: usize) -> String {
 fn yaml(n: &Node, anchors: &HashMap<usize, Node>, col: usize, out: &mut String) {
     let n = resolve(n, anchors);
     let entries: Vec<&crate::tree::Item> = match n {
-        Node::Map(items) | Node::Seq(items) => items.iter().filter(|i| !is_comment(&i.node)).collect(),
+        Node::Map(items) | Node::Seq(items) => {
+            items.iter().filter(|i| !is_comment(&i.node)).collect()
+        }
         _ => return,
     };
     for item in entries {
         out.push_str(&" ".repeat(col));
         match &item.key {
             Some(k) => {
-                out.push_str(&yaml_render(crate::cipher::ValueType::Str, k, YamlSlot::Plain { flow: false, indent: col + 4 }));
+                out.push_str(&yaml_render(
+                    crate::cipher::ValueType::Str,
+                    k,
+                    YamlSlot::Plain {
+                        flow: false,
+                        indent: col + 4,
+                    },
+                ));
                 out.push(':');
             }
             None => out.push('-'),
@@ -173,14 +213,27 @@ mod tests {
 
     #[test]
     fn paths_parse_like_sops() {
-        assert_eq!(parse(r#"["a"]["b c"][2]"#).unwrap(), vec![Step::Key("a".into()), Step::Key("b c".into()), Step::Index(2)]);
+        assert_eq!(
+            parse(r#"["a"]["b c"][2]"#).unwrap(),
+            vec![
+                Step::Key("a".into()),
+                Step::Key("b c".into()),
+                Step::Index(2)
+            ]
+        );
         assert!(parse(r#"["a""#).is_err());
     }
 
     #[test]
     fn extract_returns_bare_scalars_and_subtrees() {
         let p = Plaintext::new("a:\n  b: hello\n  n: [1, 2]\n".into(), Format::Yaml);
-        assert_eq!(extract(&p, &parse(r#"["a"]["b"]"#).unwrap(), Format::Yaml).unwrap(), "hello");
-        assert_eq!(extract(&p, &parse(r#"["a"]["n"]"#).unwrap(), Format::Json).unwrap(), "[\n\t1,\n\t2\n]");
+        assert_eq!(
+            extract(&p, &parse(r#"["a"]["b"]"#).unwrap(), Format::Yaml).unwrap(),
+            "hello"
+        );
+        assert_eq!(
+            extract(&p, &parse(r#"["a"]["n"]"#).unwrap(), Format::Json).unwrap(),
+            "[\n\t1,\n\t2\n]"
+        );
     }
 }

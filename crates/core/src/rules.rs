@@ -54,7 +54,10 @@ pub fn find_config(start: &Path) -> Option<PathBuf> {
 }
 
 fn cerr(path: &Path, reason: impl Into<String>) -> Error {
-    Error::Config { path: path.display().to_string(), reason: reason.into() }
+    Error::Config {
+        path: path.display().to_string(),
+        reason: reason.into(),
+    }
 }
 
 impl Config {
@@ -71,9 +74,15 @@ impl Config {
             Some(d) => crate::tree::to_value(&d.root, &f.anchors),
             None => Value::Map(Vec::new()),
         };
-        let rules = root.get("creation_rules").and_then(Value::as_seq).unwrap_or(&[]);
+        let rules = root
+            .get("creation_rules")
+            .and_then(Value::as_seq)
+            .unwrap_or(&[]);
         let creation_rules = rules.iter().map(|r| rule(r, path)).collect::<Result<_>>()?;
-        Ok(Config { path: path.to_path_buf(), creation_rules })
+        Ok(Config {
+            path: path.to_path_buf(),
+            creation_rules,
+        })
     }
 
     /// The first rule whose `path_regex` matches `file` (relative to the
@@ -82,16 +91,30 @@ impl Config {
         let base = self.path.parent().unwrap_or(Path::new("."));
         let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         let (file_abs, base_abs) = (abs(file), abs(base));
-        let rel = file_abs.strip_prefix(&base_abs).map(Path::to_path_buf).unwrap_or_else(|_| file.to_path_buf());
+        let rel = file_abs
+            .strip_prefix(&base_abs)
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|_| file.to_path_buf());
         let rel = rel.to_string_lossy();
-        self.creation_rules.iter().find(|r| r.path_regex.as_ref().is_none_or(|re| re.is_match(&rel)))
+        self.creation_rules
+            .iter()
+            .find(|r| r.path_regex.as_ref().is_none_or(|re| re.is_match(&rel)))
     }
 }
 
 fn list_of(v: Option<&Value>) -> Vec<String> {
     match v {
-        Some(Value::Scalar(s)) => s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
-        Some(Value::Seq(items)) => items.iter().filter_map(Value::as_str).map(|s| s.trim().to_string()).collect(),
+        Some(Value::Scalar(s)) => s
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect(),
+        Some(Value::Seq(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|s| s.trim().to_string())
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -99,17 +122,29 @@ fn list_of(v: Option<&Value>) -> Vec<String> {
 fn rule(v: &Value, path: &Path) -> Result<CreationRule> {
     let mut r = CreationRule::default();
     if let Some(re) = v.get("path_regex").and_then(Value::as_str) {
-        r.path_regex = Some(Regex::new(re).map_err(|e| cerr(path, format!("path_regex `{re}`: {e}")))?);
+        r.path_regex =
+            Some(Regex::new(re).map_err(|e| cerr(path, format!("path_regex `{re}`: {e}")))?);
     }
-    let mut selectors = SELECTOR_KEYS.iter().filter_map(|k| Some((*k, v.get(k)?.as_str()?)));
+    let mut selectors = SELECTOR_KEYS
+        .iter()
+        .filter_map(|k| Some((*k, v.get(k)?.as_str()?)));
     if let Some((k, s)) = selectors.next() {
         if selectors.next().is_some() {
-            return Err(cerr(path, "a creation rule may set only one of the encrypted/unencrypted selectors"));
+            return Err(cerr(
+                path,
+                "a creation rule may set only one of the encrypted/unencrypted selectors",
+            ));
         }
         r.selector = Some(Selector::from_key(k, s)?);
     }
-    r.mac_only_encrypted = v.get("mac_only_encrypted").and_then(Value::as_str).is_some_and(|s| s == "true");
-    r.shamir_threshold = v.get("shamir_threshold").and_then(Value::as_str).and_then(|s| s.parse().ok());
+    r.mac_only_encrypted = v
+        .get("mac_only_encrypted")
+        .and_then(Value::as_str)
+        .is_some_and(|s| s == "true");
+    r.shamir_threshold = v
+        .get("shamir_threshold")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse().ok());
     if let Some(groups) = v.get("key_groups").and_then(Value::as_seq) {
         for g in groups {
             r.key_groups.push(group(g));
@@ -124,13 +159,28 @@ fn rule(v: &Value, path: &Path) -> Result<CreationRule> {
 }
 
 fn group(v: &Value) -> RuleGroup {
-    let mut g = RuleGroup { age: list_of(v.get("age")), other: Vec::new() };
-    for name in ["kms", "pgp", "gcp_kms", "azure_keyvault", "hc_vault_transit_uri", "hc_vault", "hckms"] {
+    let mut g = RuleGroup {
+        age: list_of(v.get("age")),
+        other: Vec::new(),
+    };
+    for name in [
+        "kms",
+        "pgp",
+        "gcp_kms",
+        "azure_keyvault",
+        "hc_vault_transit_uri",
+        "hc_vault",
+        "hckms",
+    ] {
         match v.get(name) {
-            Some(Value::Seq(items)) => g.other.extend(items.iter().map(|i| (name.to_string(), i.clone()))),
-            Some(s @ Value::Scalar(_)) => {
-                g.other.extend(list_of(Some(s)).into_iter().map(|x| (name.to_string(), Value::Scalar(x))))
-            }
+            Some(Value::Seq(items)) => g
+                .other
+                .extend(items.iter().map(|i| (name.to_string(), i.clone()))),
+            Some(s @ Value::Scalar(_)) => g.other.extend(
+                list_of(Some(s))
+                    .into_iter()
+                    .map(|x| (name.to_string(), Value::Scalar(x))),
+            ),
             _ => {}
         }
     }

@@ -19,8 +19,8 @@ pub(crate) fn resolve_plain(s: &str) -> Resolved {
     match s {
         "" | "~" | "null" | "Null" | "NULL" => return Resolved::Null,
         "true" | "True" | "TRUE" | "false" | "False" | "FALSE" => return Resolved::Bool,
-        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf"
-        | "-.Inf" | "-.INF" => return Resolved::Float,
+        ".nan" | ".NaN" | ".NAN" | ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF"
+        | "-.inf" | "-.Inf" | "-.INF" => return Resolved::Float,
         _ => {}
     }
     let first = s.as_bytes()[0];
@@ -108,7 +108,11 @@ pub(crate) fn go_format_float(v: f64) -> String {
     if v.is_nan() {
         "NaN".into()
     } else if v.is_infinite() {
-        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
+        if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        }
     } else {
         format!("{v}")
     }
@@ -196,10 +200,18 @@ pub(crate) fn parse_time(s: &str) -> Option<String> {
             if !ok {
                 return None;
             }
-            if &z[1..] == "00:00" { "Z".into() } else { z.to_string() }
+            if &z[1..] == "00:00" {
+                "Z".into()
+            } else {
+                z.to_string()
+            }
         }
     };
-    let frac = if frac.is_empty() { String::new() } else { format!(".{frac}") };
+    let frac = if frac.is_empty() {
+        String::new()
+    } else {
+        format!(".{frac}")
+    };
     Some(format!("{date}T{h:02}:{m:02}:{sec:02}{frac}{zone}"))
 }
 
@@ -218,8 +230,16 @@ pub(crate) fn mac_bytes(vtype: ValueType, text: &str) -> Option<Vec<u8>> {
     Some(match vtype {
         ValueType::Str | ValueType::Bytes | ValueType::Comment => text.as_bytes().to_vec(),
         ValueType::Int => parse_go_int(text)?.to_string().into_bytes(),
-        ValueType::Float => go_format_float(parse_yaml_float(text).or_else(|| go_special_float(text))?).into_bytes(),
-        ValueType::Bool => if parse_go_bool(text)? { b"True".to_vec() } else { b"False".to_vec() },
+        ValueType::Float => {
+            go_format_float(parse_yaml_float(text).or_else(|| go_special_float(text))?).into_bytes()
+        }
+        ValueType::Bool => {
+            if parse_go_bool(text)? {
+                b"True".to_vec()
+            } else {
+                b"False".to_vec()
+            }
+        }
         ValueType::Time => parse_time(text)?.into_bytes(),
     })
 }
@@ -248,11 +268,22 @@ fn go_special_float(s: &str) -> Option<f64> {
 pub(crate) fn sealed_text(res: Resolved, src: &str) -> (ValueType, String) {
     match res {
         Resolved::Int if atoi_compatible(src) => (ValueType::Int, src.to_string()),
-        Resolved::Int => (ValueType::Int, parse_go_int(src).map(|v| v.to_string()).unwrap_or_else(|| src.into())),
+        Resolved::Int => (
+            ValueType::Int,
+            parse_go_int(src)
+                .map(|v| v.to_string())
+                .unwrap_or_else(|| src.into()),
+        ),
         Resolved::Float if parsefloat_compatible(src) => (ValueType::Float, src.to_string()),
-        Resolved::Float => (ValueType::Float, go_format_float(parse_yaml_float(src).unwrap_or(f64::NAN))),
+        Resolved::Float => (
+            ValueType::Float,
+            go_format_float(parse_yaml_float(src).unwrap_or(f64::NAN)),
+        ),
         Resolved::Bool => (ValueType::Bool, src.to_string()),
-        Resolved::Time => (ValueType::Time, parse_time(src).unwrap_or_else(|| src.into())),
+        Resolved::Time => (
+            ValueType::Time,
+            parse_time(src).unwrap_or_else(|| src.into()),
+        ),
         Resolved::Str | Resolved::Null => (ValueType::Str, src.to_string()),
     }
 }
@@ -268,7 +299,11 @@ pub(crate) enum YamlSlot {
     /// Inside single quotes.
     Single,
     /// A block scalar (`|` or `>`), header included in the replaced text.
-    Block { folded: bool, indent: usize, at_eof: bool },
+    Block {
+        folded: bool,
+        indent: usize,
+        at_eof: bool,
+    },
 }
 
 /// Renders a decrypted value for YAML at `slot`.
@@ -283,7 +318,11 @@ pub(crate) fn yaml_render(vtype: ValueType, text: &str, slot: YamlSlot) -> Strin
         },
         // sops stores `True`/`False`; YAML files conventionally say `true`.
         ValueType::Bool if !matches!(text, "true" | "false" | "TRUE" | "FALSE") => {
-            if parse_go_bool(text).unwrap_or(false) { "true".into() } else { "false".into() }
+            if parse_go_bool(text).unwrap_or(false) {
+                "true".into()
+            } else {
+                "false".into()
+            }
         }
         _ => text.into(),
     }
@@ -291,18 +330,28 @@ pub(crate) fn yaml_render(vtype: ValueType, text: &str, slot: YamlSlot) -> Strin
 
 fn yaml_string(s: &str, slot: YamlSlot) -> String {
     match slot {
-        YamlSlot::Single if !needs_escape(s) && !s.contains('\n') => format!("'{}'", s.replace('\'', "''")),
-        YamlSlot::Block { folded, indent, at_eof } if block_ok(s) => block(s, folded, indent, at_eof),
-        YamlSlot::Plain { flow, .. } if plain_ok(s, flow) => s.to_string(),
-        YamlSlot::Plain { flow: false, indent } if s.contains('\n') && block_ok(s) => {
-            block(s, false, indent, false)
+        YamlSlot::Single if !needs_escape(s) && !s.contains('\n') => {
+            format!("'{}'", s.replace('\'', "''"))
         }
+        YamlSlot::Block {
+            folded,
+            indent,
+            at_eof,
+        } if block_ok(s) => block(s, folded, indent, at_eof),
+        YamlSlot::Plain { flow, .. } if plain_ok(s, flow) => s.to_string(),
+        YamlSlot::Plain {
+            flow: false,
+            indent,
+        } if s.contains('\n') && block_ok(s) => block(s, false, indent, false),
         _ => double_quoted(s),
     }
 }
 
 fn needs_escape(s: &str) -> bool {
-    s.chars().any(|c| (c.is_control() && c != '\n') || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}'))
+    s.chars().any(|c| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
+    })
 }
 
 fn block_ok(s: &str) -> bool {
@@ -310,7 +359,9 @@ fn block_ok(s: &str) -> bool {
 }
 
 fn plain_ok(s: &str, flow: bool) -> bool {
-    let Some(first) = s.chars().next() else { return false };
+    let Some(first) = s.chars().next() else {
+        return false;
+    };
     if needs_escape(s) || s.contains('\n') || s.contains('\t') {
         return false;
     }
@@ -340,8 +391,16 @@ fn block(s: &str, folded: bool, indent: usize, at_eof: bool) -> String {
         _ => "+",
     };
     // Folded style only keeps single-line text exactly; use literal otherwise.
-    let style = if folded && !body.contains('\n') { '>' } else { '|' };
-    let lead = if body.starts_with(' ') { indent.clamp(1, 9).to_string() } else { String::new() };
+    let style = if folded && !body.contains('\n') {
+        '>'
+    } else {
+        '|'
+    };
+    let lead = if body.starts_with(' ') {
+        indent.clamp(1, 9).to_string()
+    } else {
+        String::new()
+    };
     let pad = " ".repeat(indent.max(1));
     let mut out = format!("{style}{lead}{chomp}");
     for line in body.split('\n') {
@@ -387,7 +446,9 @@ pub(crate) fn double_quoted(s: &str) -> String {
 pub(crate) fn json_render(vtype: ValueType, text: &str) -> String {
     match vtype {
         ValueType::Int => text.trim_start_matches('+').to_string(),
-        ValueType::Float if text.parse::<f64>().is_ok_and(f64::is_finite) => text.trim_start_matches('+').to_string(),
+        ValueType::Float if text.parse::<f64>().is_ok_and(f64::is_finite) => {
+            text.trim_start_matches('+').to_string()
+        }
         ValueType::Bool => parse_go_bool(text).unwrap_or(false).to_string(),
         _ => json_string(text),
     }
@@ -433,8 +494,14 @@ mod tests {
     #[test]
     fn times_render_as_go_marshal_text() {
         assert_eq!(parse_time("2024-01-01").unwrap(), "2024-01-01T00:00:00Z");
-        assert_eq!(parse_time("2024-1-2 3:04:05.500").unwrap(), "2024-01-02T03:04:05.5Z");
-        assert_eq!(parse_time("2024-01-02T03:04:05+02:00").unwrap(), "2024-01-02T03:04:05+02:00");
+        assert_eq!(
+            parse_time("2024-1-2 3:04:05.500").unwrap(),
+            "2024-01-02T03:04:05.5Z"
+        );
+        assert_eq!(
+            parse_time("2024-01-02T03:04:05+02:00").unwrap(),
+            "2024-01-02T03:04:05+02:00"
+        );
         assert!(parse_time("2024-02-30").is_none());
     }
 
@@ -447,10 +514,16 @@ mod tests {
 
     #[test]
     fn strings_that_would_change_type_are_quoted() {
-        let slot = YamlSlot::Plain { flow: false, indent: 2 };
+        let slot = YamlSlot::Plain {
+            flow: false,
+            indent: 2,
+        };
         assert_eq!(yaml_render(ValueType::Str, "123", slot), "\"123\"");
         assert_eq!(yaml_render(ValueType::Str, "a: b", slot), "\"a: b\"");
         assert_eq!(yaml_render(ValueType::Str, "hello", slot), "hello");
-        assert_eq!(yaml_render(ValueType::Str, "l1\nl2\n", slot), "|\n  l1\n  l2");
+        assert_eq!(
+            yaml_render(ValueType::Str, "l1\nl2\n", slot),
+            "|\n  l1\n  l2"
+        );
     }
 }

@@ -42,7 +42,12 @@ pub const SELECTOR_KEYS: [&str; 6] = [
 impl Selector {
     /// Builds a selector from its metadata key and value.
     pub fn from_key(key: &str, value: &str) -> Result<Self> {
-        let re = || Regex::new(value).map_err(|e| Error::Regex { regex: value.into(), reason: e.to_string() });
+        let re = || {
+            Regex::new(value).map_err(|e| Error::Regex {
+                regex: value.into(),
+                reason: e.to_string(),
+            })
+        };
         Ok(match key {
             "unencrypted_suffix" => Selector::UnencryptedSuffix(value.into()),
             "encrypted_suffix" => Selector::EncryptedSuffix(value.into()),

@@ -15,7 +15,8 @@ fn keys() -> &'static (Arc<dyn MasterKey>, Identities) {
         let id = age::x25519::Identity::generate();
         let r: Recipient = id.to_public().to_string().parse().unwrap();
         let mut ids = Identities::default();
-        ids.add_text(id.to_string().expose_secret().as_bytes(), "test").unwrap();
+        ids.add_text(id.to_string().expose_secret().as_bytes(), "test")
+            .unwrap();
         (Arc::new(r), ids)
     })
 }
@@ -26,7 +27,9 @@ fn word() -> impl Strategy<Value = String> {
 
 fn plain_str() -> impl Strategy<Value = String> {
     "[a-zA-Z][a-zA-Z0-9._/ -]{0,20}[a-zA-Z0-9]"
-        .prop_filter("stays a string", |s| crate::scalar::resolve_plain(s) == crate::scalar::Resolved::Str)
+        .prop_filter("stays a string", |s| {
+            crate::scalar::resolve_plain(s) == crate::scalar::Resolved::Str
+        })
         .prop_filter("no indicators", |s| !s.contains(": ") && !s.contains(" #"))
 }
 
@@ -51,14 +54,16 @@ fn scalar(indent: usize) -> BoxedStrategy<String> {
         Just("~".to_string()),
         Just("\"\"".to_string()),
         Just("''".to_string()),
-        (prop::sample::select(vec!["|", "|-", "|+", ">"]), prop::collection::vec(text_line(), 1..4)).prop_map(
-            move |(h, lines)| {
+        (
+            prop::sample::select(vec!["|", "|-", "|+", ">"]),
+            prop::collection::vec(text_line(), 1..4)
+        )
+            .prop_map(move |(h, lines)| {
                 let lines = if h == ">" { lines[..1].to_vec() } else { lines };
                 let body: Vec<String> = lines.iter().map(|l| format!("{pad}{l}")).collect();
                 let extra = if h == "|+" { "\n\n" } else { "" };
                 format!("{h}\n{}{extra}", body.join("\n"))
-            }
-        ),
+            }),
         "[a-z]{1,6}".prop_map(|s| format!("[{s}, 1, \"two\"]")),
         "[a-z]{1,6}".prop_map(|s| format!("{{k: {s}, n: 2}}")),
     ]
@@ -71,11 +76,20 @@ fn comment() -> impl Strategy<Value = Option<String>> {
 
 /// A block mapping at column `col`, indentation step `step`.
 fn mapping(col: usize, step: usize, depth: u32) -> BoxedStrategy<String> {
-    let entry = (word(), any::<bool>(), comment(), comment(), any::<bool>(), 0u8..10)
+    let entry = (
+        word(),
+        any::<bool>(),
+        comment(),
+        comment(),
+        any::<bool>(),
+        0u8..10,
+    )
         .prop_flat_map(move |(k, unenc, above, inline, blank, kind)| {
             let key = if unenc { format!("{k}_unencrypted") } else { k };
             let value: BoxedStrategy<String> = match kind {
-                0 if depth > 0 => mapping(col + step, step, depth - 1).prop_map(|m| format!("\n{m}")).boxed(),
+                0 if depth > 0 => mapping(col + step, step, depth - 1)
+                    .prop_map(|m| format!("\n{m}"))
+                    .boxed(),
                 1 if depth > 0 => prop::collection::vec(scalar(col + step + 2), 1..4)
                     .prop_map(move |items| {
                         let pad = " ".repeat(col + step);
@@ -84,7 +98,11 @@ fn mapping(col: usize, step: usize, depth: u32) -> BoxedStrategy<String> {
                             .filter(|i| !i.starts_with(['|', '>']))
                             .map(|i| format!("{pad}- {i}"))
                             .collect();
-                        if lines.is_empty() { " []".to_string() } else { format!("\n{}", lines.join("\n")) }
+                        if lines.is_empty() {
+                            " []".to_string()
+                        } else {
+                            format!("\n{}", lines.join("\n"))
+                        }
                     })
                     .boxed(),
                 _ => scalar(col + step).prop_map(|s| format!(" {s}")).boxed(),
@@ -119,7 +137,10 @@ fn mapping(col: usize, step: usize, depth: u32) -> BoxedStrategy<String> {
 }
 
 fn document() -> impl Strategy<Value = String> {
-    (prop::collection::vec((prop::sample::select(vec![2usize, 4]), any::<bool>()), 1..3), any::<bool>())
+    (
+        prop::collection::vec((prop::sample::select(vec![2usize, 4]), any::<bool>()), 1..3),
+        any::<bool>(),
+    )
         .prop_flat_map(|(docs, final_nl)| {
             let strategies: Vec<_> = docs.iter().map(|(step, _)| mapping(0, *step, 2)).collect();
             (strategies, Just(final_nl))

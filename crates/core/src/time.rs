@@ -6,10 +6,18 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Now, as `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn now_rfc3339() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let (days, rem) = ((secs / 86_400) as i64, secs % 86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 /// Howard Hinnant's days-to-civil algorithm.
@@ -51,8 +59,14 @@ mod tests {
 
     #[test]
     fn aad_drops_fractions_and_keeps_offsets() {
-        assert_eq!(rfc3339_aad("2024-01-01T10:00:00.123Z").unwrap(), "2024-01-01T10:00:00Z");
-        assert_eq!(rfc3339_aad("2024-01-01T10:00:00+02:00").unwrap(), "2024-01-01T10:00:00+02:00");
+        assert_eq!(
+            rfc3339_aad("2024-01-01T10:00:00.123Z").unwrap(),
+            "2024-01-01T10:00:00Z"
+        );
+        assert_eq!(
+            rfc3339_aad("2024-01-01T10:00:00+02:00").unwrap(),
+            "2024-01-01T10:00:00+02:00"
+        );
         assert!(rfc3339_aad("yesterday").is_err());
     }
 }

@@ -78,7 +78,15 @@ pub(crate) fn walk<'a>(
     sel: &Selector,
     f: &mut dyn FnMut(Visit<'_>) -> Result<()>,
 ) -> Result<()> {
-    let mut w = Walker { anchors, sel, f, path: Vec::new(), stack: Vec::new(), aliased: false, in_seq: false };
+    let mut w = Walker {
+        anchors,
+        sel,
+        f,
+        path: Vec::new(),
+        stack: Vec::new(),
+        aliased: false,
+        in_seq: false,
+    };
     w.node(root)
 }
 
@@ -144,8 +152,16 @@ impl<'a> Walker<'a, '_> {
         if leaf.resolved == Some(Resolved::Null) {
             return Ok(());
         }
-        let encrypt = self.sel.should_encrypt(&self.path, &self.stack, leaf.is_comment());
-        (self.f)(Visit { leaf, path: &self.path, encrypt, aliased: self.aliased, in_seq: self.in_seq })
+        let encrypt = self
+            .sel
+            .should_encrypt(&self.path, &self.stack, leaf.is_comment());
+        (self.f)(Visit {
+            leaf,
+            path: &self.path,
+            encrypt,
+            aliased: self.aliased,
+            in_seq: self.in_seq,
+        })
     }
 }
 
@@ -212,12 +228,19 @@ pub(crate) fn to_value(node: &Node, anchors: &HashMap<usize, Node>) -> Value {
                 .filter_map(|i| Some((i.key.clone()?, to_value(&i.node, anchors))))
                 .collect(),
         ),
-        Node::Seq(items) => {
-            Value::Seq(items.iter().filter(|i| !is_comment(&i.node)).map(|i| to_value(&i.node, anchors)).collect())
-        }
+        Node::Seq(items) => Value::Seq(
+            items
+                .iter()
+                .filter(|i| !is_comment(&i.node))
+                .map(|i| to_value(&i.node, anchors))
+                .collect(),
+        ),
         Node::Leaf(l) if l.resolved == Some(Resolved::Null) => Value::Null,
         Node::Leaf(l) => Value::Scalar(l.text.clone()),
-        Node::Alias(id) => anchors.get(id).map(|n| to_value(n, anchors)).unwrap_or(Value::Null),
+        Node::Alias(id) => anchors
+            .get(id)
+            .map(|n| to_value(n, anchors))
+            .unwrap_or(Value::Null),
     }
 }
 

@@ -74,7 +74,11 @@ pub(crate) fn parse(src: &str) -> Result<YamlFile> {
         if let Event::DocumentStart(_) = ev.ev {
             b.min_indent = None;
             let root = b.root()?;
-            let end = markers.iter().copied().find(|&m| m >= b.max_pos).unwrap_or(src.len());
+            let end = markers
+                .iter()
+                .copied()
+                .find(|&m| m >= b.max_pos)
+                .unwrap_or(src.len());
             b.max_pos = b.max_pos.max(end.min(src.len()));
             docs.push(b.finish_doc(root, end)?);
         }
@@ -86,7 +90,10 @@ pub(crate) fn parse(src: &str) -> Result<YamlFile> {
             d.indent = unit;
         }
     }
-    Ok(YamlFile { docs, anchors: b.anchors })
+    Ok(YamlFile {
+        docs,
+        anchors: b.anchors,
+    })
 }
 
 /// Char-index to byte-offset mapping, and line/column lookups.
@@ -101,8 +108,17 @@ impl Positions {
     fn new(src: &str) -> Self {
         let offsets = (!src.is_ascii()).then(|| src.char_indices().map(|(i, _)| i).collect());
         let mut line_starts = vec![0];
-        line_starts.extend(src.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
-        Positions { offsets, len: src.len(), line_starts }
+        line_starts.extend(
+            src.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
+        Positions {
+            offsets,
+            len: src.len(),
+            line_starts,
+        }
     }
 
     fn byte(&self, ch: usize) -> usize {
@@ -160,7 +176,9 @@ fn block_content(src: &str, pos: &Positions, first_char: usize) -> BlockContent 
     let indent = pos.col(src, first_char);
     // Blank lines may precede the first content line; they are content too.
     let header_line = header_line_start(src, pos, first_char);
-    let start = src[header_line..].find('\n').map_or(src.len(), |n| header_line + n + 1);
+    let start = src[header_line..]
+        .find('\n')
+        .map_or(src.len(), |n| header_line + n + 1);
     let (mut clip_end, mut keep_end, mut at) = (start, start, start);
     while at < src.len() {
         let eol = src[at..].find('\n').map_or(src.len(), |n| at + n);
@@ -176,7 +194,12 @@ fn block_content(src: &str, pos: &Positions, first_char: usize) -> BlockContent 
         keep_end = eol;
         at = eol + 1;
     }
-    BlockContent { start, clip_end, keep_end, indent }
+    BlockContent {
+        start,
+        clip_end,
+        keep_end,
+        indent,
+    }
 }
 
 /// The start of the line holding a block scalar's `|`/`>` header.
@@ -194,14 +217,19 @@ fn header_line_start(src: &str, pos: &Positions, first_char: usize) -> usize {
 
 /// The `|`/`>` indicator token on a header line.
 fn header_indicator(src: &str, line_start: usize) -> Option<Range<usize>> {
-    let eol = src[line_start..].find('\n').map_or(src.len(), |n| line_start + n);
+    let eol = src[line_start..]
+        .find('\n')
+        .map_or(src.len(), |n| line_start + n);
     let line = &src[line_start..eol];
     for (j, c) in line.char_indices().rev() {
         if c != '|' && c != '>' {
             continue;
         }
         let rest = &line[j + 1..];
-        let tok = rest.len() - rest.trim_start_matches(|c: char| c == '-' || c == '+' || c.is_ascii_digit()).len();
+        let tok = rest.len()
+            - rest
+                .trim_start_matches(|c: char| c == '-' || c == '+' || c.is_ascii_digit())
+                .len();
         let tail = rest[tok..].trim_start();
         if tail.is_empty() || tail.starts_with('#') || tail == "\r" {
             return Some(line_start + j..line_start + j + 1 + tok);
@@ -236,8 +264,13 @@ struct Ctx {
 impl<'s> Builder<'s, '_> {
     /// Pulls the next event, scanning the gap before it for comments.
     fn pull(&mut self) -> Result<Option<Ev<'s>>> {
-        let Some(r) = self.parser.next_event() else { return Ok(None) };
-        let (ev, span) = r.map_err(|e| Error::Syntax { format: "YAML", reason: e.to_string() })?;
+        let Some(r) = self.parser.next_event() else {
+            return Ok(None);
+        };
+        let (ev, span) = r.map_err(|e| Error::Syntax {
+            format: "YAML",
+            reason: e.to_string(),
+        })?;
         let span = self.pos.bytes(span);
         self.scan_comments(span.start);
         let extent_end = match &ev {
@@ -261,8 +294,17 @@ impl<'s> Builder<'s, '_> {
         while i < until.min(b.len()) {
             if b[i] == b'#' && (i == 0 || matches!(b[i - 1], b' ' | b'\t' | b'\n' | b'\r')) {
                 let eol = self.src[i..].find('\n').map_or(self.src.len(), |n| i + n);
-                let eol = if eol > i && b[eol - 1] == b'\r' { eol - 1 } else { eol };
-                self.comments.push(Comment { hash: i, eol, line: self.pos.line(i), col: self.pos.col(self.src, i) });
+                let eol = if eol > i && b[eol - 1] == b'\r' {
+                    eol - 1
+                } else {
+                    eol
+                };
+                self.comments.push(Comment {
+                    hash: i,
+                    eol,
+                    line: self.pos.line(i),
+                    col: self.pos.col(self.src, i),
+                });
                 i = eol;
             }
             i += 1;
@@ -278,31 +320,46 @@ impl<'s> Builder<'s, '_> {
     }
 
     fn next(&mut self) -> Result<Ev<'s>> {
-        self.next_opt()?.ok_or_else(|| Error::Syntax { format: "YAML", reason: "unexpected end of input".into() })
+        self.next_opt()?.ok_or_else(|| Error::Syntax {
+            format: "YAML",
+            reason: "unexpected end of input".into(),
+        })
     }
 
     fn peek(&mut self) -> Result<&Ev<'s>> {
         if self.peeked.is_none() {
             self.peeked = self.pull()?;
         }
-        self.peeked.as_ref().ok_or_else(|| Error::Syntax { format: "YAML", reason: "unexpected end of input".into() })
+        self.peeked.as_ref().ok_or_else(|| Error::Syntax {
+            format: "YAML",
+            reason: "unexpected end of input".into(),
+        })
     }
 
     fn root(&mut self) -> Result<Node> {
         let e = self.peek()?;
         match &e.ev {
-            Event::MappingStart(..) => self.node(Ctx { flow: false, block_indent: 2 }),
+            Event::MappingStart(..) => self.node(Ctx {
+                flow: false,
+                block_indent: 2,
+            }),
             Event::Scalar(v, ScalarStyle::Plain, ..) if resolve_plain(v) == Resolved::Null => {
                 self.next()?;
                 Ok(Node::Map(Vec::new()))
             }
-            Event::SequenceStart(..) => Err(Error::Unsupported("YAML documents that are sequences are not supported".into())),
-            _ => Err(Error::Unsupported("YAML documents that are values are not supported".into())),
+            Event::SequenceStart(..) => Err(Error::Unsupported(
+                "YAML documents that are sequences are not supported".into(),
+            )),
+            _ => Err(Error::Unsupported(
+                "YAML documents that are values are not supported".into(),
+            )),
         }
     }
 
     fn finish_doc(&mut self, root: Node, end: usize) -> Result<Doc> {
-        let Node::Map(mut items) = root else { unreachable!("root is a map") };
+        let Node::Map(mut items) = root else {
+            unreachable!("root is a map")
+        };
         // Root comments not yet placed (after the last key).
         self.flush(&mut items, end, None, &mut None);
         let mut sops = None;
@@ -310,13 +367,21 @@ impl<'s> Builder<'s, '_> {
             let item = items.remove(idx);
             let range = self.sops_range(&item)?;
             items.retain(|i| !matches!(&i.node, Node::Leaf(l) if l.is_comment() && range.contains(&l.span.start)));
-            sops = Some(SopsBlock { value: to_value(&item.node, &self.anchors), range });
+            sops = Some(SopsBlock {
+                value: to_value(&item.node, &self.anchors),
+                range,
+            });
         }
         while !matches!(self.peek()?.ev, Event::DocumentEnd) {
             self.next()?;
         }
         self.next()?;
-        Ok(Doc { root: Node::Map(items), sops, end, indent: self.min_indent.unwrap_or(0) })
+        Ok(Doc {
+            root: Node::Map(items),
+            sops,
+            end,
+            indent: self.min_indent.unwrap_or(0),
+        })
     }
 
     fn node(&mut self, ctx: Ctx) -> Result<Node> {
@@ -325,7 +390,9 @@ impl<'s> Builder<'s, '_> {
         match &e.ev {
             Event::Scalar(v, style, anchor, tag) => {
                 let (v, style, anchor) = (v.to_string(), *style, *anchor);
-                let str_tag = tag.as_ref().is_some_and(|t| t.suffix == "str" || t.suffix.ends_with(":str"));
+                let str_tag = tag
+                    .as_ref()
+                    .is_some_and(|t| t.suffix == "str" || t.suffix.ends_with(":str"));
                 let leaf = self.scalar(v, style, tag.is_some() || anchor > 0, str_tag, span, ctx);
                 let node = Node::Leaf(leaf);
                 if anchor > 0 {
@@ -340,7 +407,8 @@ impl<'s> Builder<'s, '_> {
             Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
                 let anchor = *anchor;
                 let is_map = matches!(e.ev, Event::MappingStart(..));
-                let flow = ctx.flow || matches!(self.src.as_bytes().get(span.start), Some(b'{' | b'['));
+                let flow =
+                    ctx.flow || matches!(self.src.as_bytes().get(span.start), Some(b'{' | b'['));
                 let col = self.pos.col(self.src, span.start);
                 if !flow && col > 0 && self.min_indent.is_none() && is_map {
                     self.min_indent = Some(col);
@@ -351,7 +419,10 @@ impl<'s> Builder<'s, '_> {
                 }
                 Ok(node)
             }
-            other => Err(Error::Syntax { format: "YAML", reason: format!("unexpected event {other:?}") }),
+            other => Err(Error::Syntax {
+                format: "YAML",
+                reason: format!("unexpected event {other:?}"),
+            }),
         }
     }
 
@@ -378,25 +449,39 @@ impl<'s> Builder<'s, '_> {
                 let mut none = None;
                 self.flush_where(&mut items, v_start, |c| c.line == key_line, &mut none);
             }
-            let ctx = Ctx { flow, block_indent: key_col + 2 };
+            let ctx = Ctx {
+                flow,
+                block_indent: key_col + 2,
+            };
             let node = self.node(ctx)?;
             if let Node::Leaf(_) | Node::Alias(_) = node {
                 last_scalar = Some((items.len(), self.pos.line(self.max_pos.saturating_sub(1))));
             } else {
                 last_scalar = None;
             }
-            items.push(Item { key, at: start, node });
+            items.push(Item {
+                key,
+                at: start,
+                node,
+            });
         }
-        Ok(if is_map { Node::Map(items) } else { Node::Seq(items) })
+        Ok(if is_map {
+            Node::Map(items)
+        } else {
+            Node::Seq(items)
+        })
     }
 
     fn key(&mut self) -> Result<String> {
         let e = self.next()?;
         self.max_pos = self.max_pos.max(e.span.end);
         match &e.ev {
-            Event::Scalar(v, ScalarStyle::Plain, _, None) if resolve_plain(v) != Resolved::Str => Err(Error::Unsupported(
-                format!("line {}: non-string key; sops only supports string keys", self.pos.line(e.span.start) + 1),
-            )),
+            Event::Scalar(v, ScalarStyle::Plain, _, None) if resolve_plain(v) != Resolved::Str => {
+                Err(Error::Unsupported(format!(
+                    "line {}: non-string key; sops only supports string keys",
+                    self.pos.line(e.span.start) + 1
+                )))
+            }
             Event::Scalar(v, ..) => Ok(v.to_string()),
             _ => Err(Error::Unsupported(format!(
                 "line {}: complex (non-scalar) keys are not supported",
@@ -407,7 +492,13 @@ impl<'s> Builder<'s, '_> {
 
     /// Moves comments before `until` into `items`; with `min_col`, only
     /// those indented at least that far (a block collection's own).
-    fn flush(&mut self, items: &mut Vec<Item>, until: usize, min_col: Option<usize>, last: &mut Option<(usize, usize)>) {
+    fn flush(
+        &mut self,
+        items: &mut Vec<Item>,
+        until: usize,
+        min_col: Option<usize>,
+        last: &mut Option<(usize, usize)>,
+    ) {
         self.flush_where(items, until, |c| min_col.is_none_or(|m| c.col >= m), last)
     }
 
@@ -418,7 +509,10 @@ impl<'s> Builder<'s, '_> {
         keep: impl Fn(&Comment) -> bool,
         last: &mut Option<(usize, usize)>,
     ) {
-        while self.ci < self.comments.len() && self.comments[self.ci].hash < until && keep(&self.comments[self.ci]) {
+        while self.ci < self.comments.len()
+            && self.comments[self.ci].hash < until
+            && keep(&self.comments[self.ci])
+        {
             let c = &self.comments[self.ci];
             let leaf = Leaf {
                 span: c.hash + 1..c.eol,
@@ -428,7 +522,11 @@ impl<'s> Builder<'s, '_> {
                 header: None,
             };
             self.max_pos = self.max_pos.max(c.eol);
-            let item = Item { key: None, at: c.hash, node: Node::Leaf(leaf) };
+            let item = Item {
+                key: None,
+                at: c.hash,
+                node: Node::Leaf(leaf),
+            };
             match *last {
                 // An inline comment after a scalar goes before it, as in sops.
                 Some((idx, line)) if line == c.line => {
@@ -441,39 +539,93 @@ impl<'s> Builder<'s, '_> {
         }
     }
 
-    fn scalar(&mut self, v: String, style: ScalarStyle, props: bool, str_tag: bool, span: Range<usize>, ctx: Ctx) -> Leaf {
+    fn scalar(
+        &mut self,
+        v: String,
+        style: ScalarStyle,
+        props: bool,
+        str_tag: bool,
+        span: Range<usize>,
+        ctx: Ctx,
+    ) -> Leaf {
         let src = self.src;
         match style {
             ScalarStyle::Literal | ScalarStyle::Folded if !v.is_empty() => {
                 let bc = block_content(src, self.pos, span.start);
                 let header = header_indicator(src, header_line_start(src, self.pos, span.start));
-                let keep = header.as_ref().is_some_and(|h| src[h.clone()].contains('+'));
+                let keep = header
+                    .as_ref()
+                    .is_some_and(|h| src[h.clone()].contains('+'));
                 let end = if keep { bc.keep_end } else { bc.clip_end };
                 self.max_pos = self.max_pos.max(bc.keep_end);
-                let slot = YamlSlot::Block { folded: style == ScalarStyle::Folded, indent: bc.indent, at_eof: end == src.len() };
-                Leaf { span: bc.start..end, text: v, resolved: Some(Resolved::Str), slot: Slot::Yaml(slot), header }
+                let slot = YamlSlot::Block {
+                    folded: style == ScalarStyle::Folded,
+                    indent: bc.indent,
+                    at_eof: end == src.len(),
+                };
+                Leaf {
+                    span: bc.start..end,
+                    text: v,
+                    resolved: Some(Resolved::Str),
+                    slot: Slot::Yaml(slot),
+                    header,
+                }
             }
             _ => {
                 self.max_pos = self.max_pos.max(span.end);
-                let start = if props { skip_properties(src, span.clone()) } else { span.start };
+                let start = if props {
+                    skip_properties(src, span.clone())
+                } else {
+                    span.start
+                };
                 // The parser's end mark for a quoted scalar can run past a trailing comment.
                 let span = match style {
-                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => span.start..quoted_end(src, start),
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                        span.start..quoted_end(src, start)
+                    }
                     _ => span,
                 };
                 let (resolved, slot) = match style {
-                    ScalarStyle::Plain if str_tag => (Resolved::Str, YamlSlot::Plain { flow: ctx.flow, indent: ctx.block_indent }),
-                    ScalarStyle::Plain => (resolve_plain(&v), YamlSlot::Plain { flow: ctx.flow, indent: ctx.block_indent }),
+                    ScalarStyle::Plain if str_tag => (
+                        Resolved::Str,
+                        YamlSlot::Plain {
+                            flow: ctx.flow,
+                            indent: ctx.block_indent,
+                        },
+                    ),
+                    ScalarStyle::Plain => (
+                        resolve_plain(&v),
+                        YamlSlot::Plain {
+                            flow: ctx.flow,
+                            indent: ctx.block_indent,
+                        },
+                    ),
                     ScalarStyle::SingleQuoted => (Resolved::Str, YamlSlot::Single),
                     // hush writes an encrypted plain scalar inside `[]`/`{}` as
                     // "\x45NC[…]": quoted (flow forbids `[],`) yet marked as plain.
-                    ScalarStyle::DoubleQuoted if src[start..].starts_with(FLOW_PLAIN_MARK) => {
-                        (Resolved::Str, YamlSlot::Plain { flow: true, indent: ctx.block_indent })
-                    }
+                    ScalarStyle::DoubleQuoted if src[start..].starts_with(FLOW_PLAIN_MARK) => (
+                        Resolved::Str,
+                        YamlSlot::Plain {
+                            flow: true,
+                            indent: ctx.block_indent,
+                        },
+                    ),
                     ScalarStyle::DoubleQuoted => (Resolved::Str, YamlSlot::Double),
-                    _ => (Resolved::Str, YamlSlot::Plain { flow: ctx.flow, indent: ctx.block_indent }),
+                    _ => (
+                        Resolved::Str,
+                        YamlSlot::Plain {
+                            flow: ctx.flow,
+                            indent: ctx.block_indent,
+                        },
+                    ),
                 };
-                Leaf { span: start..span.end.max(start), text: v, resolved: Some(resolved), slot: Slot::Yaml(slot), header: None }
+                Leaf {
+                    span: start..span.end.max(start),
+                    text: v,
+                    resolved: Some(resolved),
+                    slot: Slot::Yaml(slot),
+                    header: None,
+                }
             }
         }
     }
@@ -481,7 +633,11 @@ impl<'s> Builder<'s, '_> {
     /// The removal range of the `sops` entry: whole lines, from its key to
     /// the end of its value; at end of file, the line break before it too.
     fn sops_range(&self, item: &Item) -> Result<Range<usize>> {
-        if self.pos.col(self.src, item.at) != 0 && !self.src[self.pos.line_start(item.at)..item.at].trim().is_empty() {
+        if self.pos.col(self.src, item.at) != 0
+            && !self.src[self.pos.line_start(item.at)..item.at]
+                .trim()
+                .is_empty()
+        {
             return Err(Error::corrupt("the sops key must start its own line"));
         }
         let key_pos = item.at;
@@ -502,10 +658,13 @@ impl<'s> Builder<'s, '_> {
             }
             at = eol;
         }
-        let start = if end == self.src.len() && !self.src.ends_with('\n') && start > 0 { start - 1 } else { start };
+        let start = if end == self.src.len() && !self.src.ends_with('\n') && start > 0 {
+            start - 1
+        } else {
+            start
+        };
         Ok(start..end)
     }
-
 }
 
 fn src_line_end(src: &str, at: usize) -> usize {
@@ -565,8 +724,14 @@ mod tests {
 
     #[test]
     fn spans_cover_exactly_the_scalar_and_comment_bytes() {
-        assert_eq!(leaves("a: 'a'  # c\nb: \"x\" # d\nc: plain # e\n"), vec![" c", "'a'", " d", "\"x\"", " e", "plain"]);
+        assert_eq!(
+            leaves("a: 'a'  # c\nb: \"x\" # d\nc: plain # e\n"),
+            vec![" c", "'a'", " d", "\"x\"", " e", "plain"]
+        );
         assert_eq!(leaves("k: välue # ü\n"), vec![" ü", "välue"]);
-        assert_eq!(leaves("k: |\n  one\n  two\n\nz: 1\n"), vec!["  one\n  two", "1"]);
+        assert_eq!(
+            leaves("k: |\n  one\n  two\n\nz: 1\n"),
+            vec!["  one\n  two", "1"]
+        );
     }
 }

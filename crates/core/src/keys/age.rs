@@ -13,7 +13,10 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 fn err(reason: impl Into<String>) -> Error {
-    Error::Key { provider: "age", reason: reason.into() }
+    Error::Key {
+        provider: "age",
+        reason: reason.into(),
+    }
 }
 
 /// An age recipient, as written in `--age` or `.sops.yaml`.
@@ -28,7 +31,10 @@ impl FromStr for Recipient {
     fn from_str(s: &str) -> Result<Self> {
         let text = s.trim().to_string();
         let inner: Box<dyn age::Recipient + Send + Sync> = if text.starts_with("ssh-") {
-            Box::new(age::ssh::Recipient::from_str(&text).map_err(|e| err(format!("invalid SSH recipient `{text}`: {e:?}")))?)
+            Box::new(
+                age::ssh::Recipient::from_str(&text)
+                    .map_err(|e| err(format!("invalid SSH recipient `{text}`: {e:?}")))?,
+            )
         } else if let Ok(r) = age::x25519::Recipient::from_str(&text) {
             Box::new(r)
         } else if let Ok(r) = age::plugin::Recipient::from_str(&text) {
@@ -38,7 +44,9 @@ impl FromStr for Recipient {
                     .map_err(|e| err(format!("plugin age-plugin-{name}: {e}")))?,
             )
         } else {
-            return Err(err(format!("invalid recipient `{text}`: expected age1…, ssh-ed25519 or ssh-rsa")));
+            return Err(err(format!(
+                "invalid recipient `{text}`: expected age1…, ssh-ed25519 or ssh-rsa"
+            )));
         };
         Ok(Recipient { text, inner })
     }
@@ -51,16 +59,23 @@ impl Recipient {
     }
 
     fn wrap_sync(&self, key: &[u8]) -> Result<KeyEntry> {
-        let enc = age::Encryptor::with_recipients(std::iter::once(&*self.inner as &dyn age::Recipient))
-            .map_err(|e| err(format!("{}: {e}", self.text)))?;
+        let enc =
+            age::Encryptor::with_recipients(std::iter::once(&*self.inner as &dyn age::Recipient))
+                .map_err(|e| err(format!("{}: {e}", self.text)))?;
         let mut out = Vec::new();
-        let armor = age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
-            .map_err(|e| err(e.to_string()))?;
+        let armor =
+            age::armor::ArmoredWriter::wrap_output(&mut out, age::armor::Format::AsciiArmor)
+                .map_err(|e| err(e.to_string()))?;
         let mut w = enc.wrap_output(armor).map_err(|e| err(e.to_string()))?;
         w.write_all(key).map_err(|e| err(e.to_string()))?;
-        w.finish().and_then(|a| a.finish()).map_err(|e| err(e.to_string()))?;
+        w.finish()
+            .and_then(|a| a.finish())
+            .map_err(|e| err(e.to_string()))?;
         let enc = String::from_utf8(out).map_err(|_| err("armor is not UTF-8"))?;
-        Ok(KeyEntry::Age(AgeEntry { recipient: self.text.clone(), enc }))
+        Ok(KeyEntry::Age(AgeEntry {
+            recipient: self.text.clone(),
+            enc,
+        }))
     }
 }
 
@@ -84,7 +99,12 @@ pub struct Identities {
 
 impl std::fmt::Debug for Identities {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Identities({} keys from {:?})", self.ids.len(), self.sources)
+        write!(
+            f,
+            "Identities({} keys from {:?})",
+            self.ids.len(),
+            self.sources
+        )
     }
 }
 
@@ -104,8 +124,9 @@ impl Identities {
     pub fn add_text(&mut self, text: &[u8], source: &str) -> Result<()> {
         let looks_ssh = text.windows(11).take(64).any(|w| w == b"-----BEGIN ");
         if looks_ssh {
-            let id = age::ssh::Identity::from_buffer(BufReader::new(text), Some(source.to_string()))
-                .map_err(|e| err(format!("{source}: {e}")))?;
+            let id =
+                age::ssh::Identity::from_buffer(BufReader::new(text), Some(source.to_string()))
+                    .map_err(|e| err(format!("{source}: {e}")))?;
             if let age::ssh::Identity::Unsupported(_) = id {
                 return Err(err(format!("{source}: unsupported SSH key type")));
             }
@@ -113,7 +134,9 @@ impl Identities {
         } else {
             let file = age::IdentityFile::from_buffer(BufReader::new(text))
                 .map_err(|_| err(format!("{source}: not a valid age identity file")))?;
-            let ids = file.into_identities().map_err(|e| err(format!("{source}: {e}")))?;
+            let ids = file
+                .into_identities()
+                .map_err(|e| err(format!("{source}: {e}")))?;
             self.ids.extend(ids);
         }
         self.sources.push(source.to_string());
@@ -149,7 +172,8 @@ impl Identities {
         if let Some(p) = default_key_file().filter(|p| p.is_file()) {
             ids.add_file(&p)?;
         }
-        if let Some(p) = std::env::var_os("SOPS_AGE_SSH_PRIVATE_KEY_FILE").filter(|v| !v.is_empty()) {
+        if let Some(p) = std::env::var_os("SOPS_AGE_SSH_PRIVATE_KEY_FILE").filter(|v| !v.is_empty())
+        {
             ids.add_file(Path::new(&p))?;
         } else if let Some(home) = std::env::var_os("HOME") {
             for name in ["id_ed25519", "id_rsa"] {
@@ -170,7 +194,11 @@ pub fn default_key_file() -> Option<PathBuf> {
         Some(x) => PathBuf::from(x),
         None => {
             let home = PathBuf::from(std::env::var_os("HOME")?);
-            if cfg!(target_os = "macos") { home.join("Library/Application Support") } else { home.join(".config") }
+            if cfg!(target_os = "macos") {
+                home.join("Library/Application Support")
+            } else {
+                home.join(".config")
+            }
         }
     };
     Some(base.join("sops/age/keys.txt"))
@@ -178,7 +206,9 @@ pub fn default_key_file() -> Option<PathBuf> {
 
 fn run_key_cmd(cmd: &str) -> Result<Vec<u8>> {
     let words = shell_words(cmd);
-    let (prog, args) = words.split_first().ok_or_else(|| err("SOPS_AGE_KEY_CMD is empty"))?;
+    let (prog, args) = words
+        .split_first()
+        .ok_or_else(|| err("SOPS_AGE_KEY_CMD is empty"))?;
     let out = std::process::Command::new(prog)
         .args(args)
         .stderr(std::process::Stdio::inherit())
@@ -241,7 +271,8 @@ impl Unwrapper for Identities {
                 Ok(d) => d,
                 Err(e) => return Some(Err(err(format!("{}: malformed enc: {e}", a.recipient)))),
             };
-            let mut reader = match dec.decrypt(self.ids.iter().map(|i| &**i as &dyn age::Identity)) {
+            let mut reader = match dec.decrypt(self.ids.iter().map(|i| &**i as &dyn age::Identity))
+            {
                 Ok(r) => r,
                 Err(age::DecryptError::NoMatchingKeys) => return None,
                 Err(e) => return Some(Err(err(format!("{}: {e}", a.recipient)))),
@@ -272,7 +303,10 @@ EylloI7MNGbadPGb
 -----END AGE ENCRYPTED FILE-----";
         let mut ids = Identities::default();
         ids.add_text(id.as_bytes(), "test").unwrap();
-        let entry = KeyEntry::Age(AgeEntry { recipient: "age1x".into(), enc: enc.into() });
+        let entry = KeyEntry::Age(AgeEntry {
+            recipient: "age1x".into(),
+            enc: enc.into(),
+        });
         let got = pollster(ids.unwrap(&entry)).unwrap();
         use secrecy::ExposeSecret;
         match got {
@@ -288,14 +322,18 @@ EylloI7MNGbadPGb
         let entry = pollster(r.wrap(b"0123456789abcdef0123456789abcdef")).unwrap();
         let mut ids = Identities::default();
         use secrecy::ExposeSecret;
-        ids.add_text(id.to_string().expose_secret().as_bytes(), "t").unwrap();
+        ids.add_text(id.to_string().expose_secret().as_bytes(), "t")
+            .unwrap();
         let k = pollster(ids.unwrap(&entry)).unwrap().unwrap();
         assert_eq!(k.expose_secret(), b"0123456789abcdef0123456789abcdef");
     }
 
     #[test]
     fn shell_words_split_like_a_shell() {
-        assert_eq!(shell_words(r#"a 'b c' "d\"e" f\ g"#), vec!["a", "b c", "d\"e", "f g"]);
+        assert_eq!(
+            shell_words(r#"a 'b c' "d\"e" f\ g"#),
+            vec!["a", "b c", "d\"e", "f g"]
+        );
     }
 
     /// A minimal executor for futures that never wait.

@@ -29,7 +29,10 @@ pub trait MasterKey: Send + Sync {
 pub trait Unwrapper: Send + Sync {
     /// `None` means "not mine" (another provider, or no matching key);
     /// `Some(Err)` means it was mine and failed.
-    fn unwrap<'a>(&'a self, entry: &'a KeyEntry) -> BoxFuture<'a, Option<Result<secrecy::SecretSlice<u8>>>>;
+    fn unwrap<'a>(
+        &'a self,
+        entry: &'a KeyEntry,
+    ) -> BoxFuture<'a, Option<Result<secrecy::SecretSlice<u8>>>>;
 }
 
 /// Tries every entry of every group with every unwrapper and returns the
@@ -56,7 +59,10 @@ pub async fn unwrap_data_key(
     let mut msg = if tried.is_empty() {
         "the file lists no master keys".to_string()
     } else {
-        format!("no available key could unwrap it (file is encrypted to: {})", tried.join(", "))
+        format!(
+            "no available key could unwrap it (file is encrypted to: {})",
+            tried.join(", ")
+        )
     };
     if !failures.is_empty() {
         msg.push_str(&format!("; errors: {}", failures.join("; ")));
