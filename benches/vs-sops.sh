@@ -264,7 +264,18 @@ meets() { # sops hush min_ratio
 }
 
 H=$HEADLINE_N S=$SMALL_N
-LOAD_START=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?")
+# % of all CPUs busy during a 1 s sample in which this script only sleeps
+cpu_busy() {
+  local a b
+  a=($(head -1 /proc/stat 2>/dev/null)) || { echo 0; return; }
+  sleep 1
+  b=($(head -1 /proc/stat))
+  local i tot=0 idle
+  for ((i = 1; i < ${#a[@]}; i++)); do tot=$(( tot + b[i] - a[i] )); done
+  idle=$(( b[4] - a[4] + b[5] - a[5] ))
+  (( tot > 0 )) && echo $(( 100 * (tot - idle) / tot )) || echo 0
+}
+BUSY_START=$(cpu_busy)
 log "timing decrypt of the $H-value file ($RUNS_BIG runs each)"
 run_case sops:dec:sops:$H "$RUNS_BIG" "$SOPS" decrypt "sops-$H.yaml"
 [[ -n $HUSH ]] && {
@@ -299,9 +310,9 @@ SOPS_VER=$("$SOPS" --version 2>/dev/null | head -1 || true)
 HUSH_VER=""
 [[ -n $HUSH ]] && HUSH_VER="; hush: $("$HUSH" --version 2>/dev/null | head -1 || true) ($HUSH)"
 echo "hush vs sops -- $(uname -m), $(nproc) cores; sops: ${SOPS_VER:-?} ($SOPS)$HUSH_VER"
-LOAD_END=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?")
-echo "load average (1 min) before timing: $LOAD_START, after: $LOAD_END"
-if awk -v a="$LOAD_START" -v b="$LOAD_END" -v c="$(nproc)" 'BEGIN{exit !((a+0 > c/2) || (b+0 > c/2))}'; then
+BUSY_END=$(cpu_busy)
+echo "CPU busy with other work (1 s sample while this script idled): before timing ${BUSY_START}%, after ${BUSY_END}%"
+if (( ${BUSY_START:-0} > 20 || ${BUSY_END:-0} > 20 )); then
   echo "WARNING: the machine was busy (other builds/tests?) -- numbers are noisy; rerun on an idle machine"
 fi
 echo "wall time = median of $RUNS_BIG runs (10k/linearity) or $RUNS_SMALL runs (5-value), after 1 warm-up; RSS = peak RSS (/usr/bin/time -v) of the warm-up run"

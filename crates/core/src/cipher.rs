@@ -160,16 +160,15 @@ impl EncValue {
         } else {
             return Err(bad("unknown cipher"));
         };
-        let rest = rest
-            .strip_prefix("data:")
-            .ok_or_else(|| bad("missing data"))?;
-        let (data, rest) = rest.split_once(",iv:").ok_or_else(|| bad("missing iv"))?;
-        let (iv, rest) = rest.split_once(",tag:").ok_or_else(|| bad("missing tag"))?;
-        let (tag, rest) = rest
-            .split_once(",type:")
-            .ok_or_else(|| bad("missing type"))?;
+        // Base64 has no `,` or `]`, so the fields split on commas.
         let end = rest.find(']').ok_or_else(|| bad("missing ]"))?;
-        let vtype = ValueType::parse(&rest[..end]).ok_or_else(|| bad("unknown type"))?;
+        let mut fields = rest[..end].split(',');
+        let mut field = |name: &str| {
+            let f = fields.next().and_then(|f| f.strip_prefix(name));
+            f.ok_or_else(|| bad(&format!("missing {name}")))
+        };
+        let (data, iv, tag) = (field("data:")?, field("iv:")?, field("tag:")?);
+        let vtype = ValueType::parse(field("type:")?).ok_or_else(|| bad("unknown type"))?;
         let dec = |x: &str, what: &str| {
             B64.decode(x)
                 .map_err(|_| bad(&format!("{what} is not base64")))

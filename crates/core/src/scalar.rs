@@ -2,6 +2,7 @@
 //! formats), and writing plaintext scalars back as valid YAML or JSON.
 
 use crate::cipher::ValueType;
+use std::borrow::Cow;
 
 /// The sops type of a plain (unquoted, untagged) YAML scalar.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -226,21 +227,15 @@ fn days_in_month(y: u32, m: u32) -> u32 {
 
 /// The bytes sops feeds the MAC for a leaf (`ToBytes`), given its type and
 /// its stored plaintext text.
-pub(crate) fn mac_bytes(vtype: ValueType, text: &str) -> Option<Vec<u8>> {
+pub(crate) fn mac_bytes(vtype: ValueType, text: &str) -> Option<Cow<'_, [u8]>> {
     Some(match vtype {
-        ValueType::Str | ValueType::Bytes | ValueType::Comment => text.as_bytes().to_vec(),
-        ValueType::Int => parse_go_int(text)?.to_string().into_bytes(),
-        ValueType::Float => {
-            go_format_float(parse_yaml_float(text).or_else(|| go_special_float(text))?).into_bytes()
-        }
-        ValueType::Bool => {
-            if parse_go_bool(text)? {
-                b"True".to_vec()
-            } else {
-                b"False".to_vec()
-            }
-        }
-        ValueType::Time => parse_time(text)?.into_bytes(),
+        ValueType::Str | ValueType::Bytes | ValueType::Comment => Cow::Borrowed(text.as_bytes()),
+        ValueType::Int => Cow::Owned(parse_go_int(text)?.to_string().into_bytes()),
+        ValueType::Float => Cow::Owned(
+            go_format_float(parse_yaml_float(text).or_else(|| go_special_float(text))?).into_bytes(),
+        ),
+        ValueType::Bool => Cow::Borrowed(if parse_go_bool(text)? { b"True" } else { b"False" }),
+        ValueType::Time => Cow::Owned(parse_time(text)?.into_bytes()),
     })
 }
 

@@ -387,9 +387,9 @@ impl<'s> Builder<'s, '_> {
     fn node(&mut self, ctx: Ctx) -> Result<Node> {
         let e = self.next()?;
         let span = e.span.clone();
-        match &e.ev {
+        match e.ev {
             Event::Scalar(v, style, anchor, tag) => {
-                let (v, style, anchor) = (v.to_string(), *style, *anchor);
+                let v = v.into_owned();
                 let str_tag = tag
                     .as_ref()
                     .is_some_and(|t| t.suffix == "str" || t.suffix.ends_with(":str"));
@@ -402,11 +402,10 @@ impl<'s> Builder<'s, '_> {
             }
             Event::Alias(id) => {
                 self.max_pos = self.max_pos.max(span.end);
-                Ok(Node::Alias(*id))
+                Ok(Node::Alias(id))
             }
-            Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _) => {
-                let anchor = *anchor;
-                let is_map = matches!(e.ev, Event::MappingStart(..));
+            ref ev @ (Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _)) => {
+                let is_map = matches!(ev, Event::MappingStart(..));
                 let flow =
                     ctx.flow || matches!(self.src.as_bytes().get(span.start), Some(b'{' | b'['));
                 let col = self.pos.col(self.src, span.start);
@@ -475,14 +474,14 @@ impl<'s> Builder<'s, '_> {
     fn key(&mut self) -> Result<String> {
         let e = self.next()?;
         self.max_pos = self.max_pos.max(e.span.end);
-        match &e.ev {
-            Event::Scalar(v, ScalarStyle::Plain, _, None) if resolve_plain(v) != Resolved::Str => {
+        match e.ev {
+            Event::Scalar(ref v, ScalarStyle::Plain, _, None) if resolve_plain(v) != Resolved::Str => {
                 Err(Error::Unsupported(format!(
                     "line {}: non-string key; sops only supports string keys",
                     self.pos.line(e.span.start) + 1
                 )))
             }
-            Event::Scalar(v, ..) => Ok(v.to_string()),
+            Event::Scalar(v, ..) => Ok(v.into_owned()),
             _ => Err(Error::Unsupported(format!(
                 "line {}: complex (non-scalar) keys are not supported",
                 self.pos.line(e.span.start) + 1
