@@ -502,9 +502,9 @@ mod tests {
 
     #[test]
     fn mac_bytes_use_sops_canonical_forms() {
-        assert_eq!(mac_bytes(ValueType::Float, "1.0").unwrap(), b"1");
-        assert_eq!(mac_bytes(ValueType::Int, "0x10").unwrap(), b"16");
-        assert_eq!(mac_bytes(ValueType::Bool, "true").unwrap(), b"True");
+        assert_eq!(&*mac_bytes(ValueType::Float, "1.0").unwrap(), b"1");
+        assert_eq!(&*mac_bytes(ValueType::Int, "0x10").unwrap(), b"16");
+        assert_eq!(&*mac_bytes(ValueType::Bool, "true").unwrap(), b"True");
     }
 
     #[test]
