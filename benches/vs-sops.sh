@@ -13,7 +13,7 @@
 #   --no-build   don't run cargo; use $HUSH_BIN or $CARGO_TARGET_DIR/release/hush
 #
 # Environment knobs (defaults in brackets):
-#   RUNS_BIG [5]     timed runs per 1k/10k/30k case (median reported)
+#   RUNS_BIG [7]     timed runs per 1k/10k/30k case (median reported)
 #   RUNS_SMALL [10]  timed runs per 5-value case (median reported)
 #   LIN_SIZES ["1000 10000 30000"]  sizes for the linearity table
 #   HUSH_BIN         use this hush binary instead of building one
@@ -23,7 +23,7 @@
 set -euo pipefail
 export LC_ALL=C
 
-RUNS_BIG="${RUNS_BIG:-5}"
+RUNS_BIG="${RUNS_BIG:-7}"
 RUNS_SMALL="${RUNS_SMALL:-10}"
 LIN_SIZES="${LIN_SIZES:-1000 10000 30000}"
 HEADLINE_N=10000

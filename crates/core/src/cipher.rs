@@ -15,14 +15,20 @@ use zeroize::Zeroizing;
 /// The 32-byte data key that encrypts every value of a file.
 ///
 /// It lives in a [`SecretBox`], so it is zeroed on drop and never printed.
-pub struct DataKey(SecretBox<[u8; 32]>);
+/// The expanded AEAD key schedules are kept beside it (built once per file,
+/// zeroed on drop as well).
+pub struct DataKey {
+    bytes: SecretBox<[u8; 32]>,
+    aes: AesGcm<Aes256, U32>,
+    chacha: ChaCha20Poly1305,
+}
 
 impl DataKey {
     /// A fresh random data key.
     pub fn generate() -> Result<Self> {
         let mut bytes = Box::new([0u8; 32]);
         fill_random(&mut bytes[..])?;
-        Ok(DataKey(SecretBox::new(bytes)))
+        Ok(Self::from_box(bytes))
     }
 
     /// Takes a data key from unwrapped bytes; they must be 32 bytes long.
@@ -30,12 +36,22 @@ impl DataKey {
         let arr: [u8; 32] = bytes
             .try_into()
             .map_err(|_| Error::corrupt(format!("data key has {} bytes, want 32", bytes.len())))?;
-        Ok(DataKey(SecretBox::new(Box::new(arr))))
+        Ok(Self::from_box(Box::new(arr)))
+    }
+
+    fn from_box(bytes: Box<[u8; 32]>) -> Self {
+        let aes = AesGcm::<Aes256, U32>::new_from_slice(&bytes[..]).expect("32-byte key");
+        let chacha = ChaCha20Poly1305::new_from_slice(&bytes[..]).expect("32-byte key");
+        DataKey {
+            bytes: SecretBox::new(bytes),
+            aes,
+            chacha,
+        }
     }
 
     /// The raw key bytes.
     pub fn expose(&self) -> &[u8; 32] {
-        self.0.expose_secret()
+        self.bytes.expose_secret()
     }
 }
 
@@ -207,13 +223,13 @@ impl EncValue {
         let mut data = plaintext.to_vec();
         let tag = match cipher {
             Cipher::Aes256Gcm => {
-                let c = AesGcm::<Aes256, U32>::new_from_slice(key.expose()).expect("32-byte key");
+                let c = &key.aes;
                 let n = aes_gcm::Nonce::<U32>::try_from(&iv[..]).expect("32-byte iv");
                 c.encrypt_inout_detached(&n, aad, (&mut data[..]).into())
                     .map(|t| t.to_vec())
             }
             Cipher::ChaCha20Poly1305 => {
-                let c = ChaCha20Poly1305::new_from_slice(key.expose()).expect("32-byte key");
+                let c = &key.chacha;
                 let n = chacha20poly1305::Nonce::try_from(&iv[..]).expect("12-byte nonce");
                 c.encrypt_inout_detached(&n, aad, (&mut data[..]).into())
                     .map(|t| t.to_vec())
@@ -234,7 +250,7 @@ impl EncValue {
         let mut buf = Zeroizing::new(self.data.clone());
         let ok = match (self.cipher, self.iv.len()) {
             (Cipher::Aes256Gcm, 32) => {
-                let c = AesGcm::<Aes256, U32>::new_from_slice(key.expose()).ok()?;
+                let c = &key.aes;
                 let n = aes_gcm::Nonce::<U32>::try_from(&self.iv[..]).ok()?;
                 let t = aes_gcm::Tag::try_from(&self.tag[..]).ok()?;
                 c.decrypt_inout_detached(&n, aad, (&mut buf[..]).into(), &t)
@@ -248,7 +264,7 @@ impl EncValue {
                     .is_ok()
             }
             (Cipher::ChaCha20Poly1305, 12) => {
-                let c = ChaCha20Poly1305::new_from_slice(key.expose()).ok()?;
+                let c = &key.chacha;
                 let n = chacha20poly1305::Nonce::try_from(&self.iv[..]).ok()?;
                 let t = chacha20poly1305::Tag::try_from(&self.tag[..]).ok()?;
                 c.decrypt_inout_detached(&n, aad, (&mut buf[..]).into(), &t)

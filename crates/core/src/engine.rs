@@ -428,7 +428,9 @@ fn decrypt_leaf(
     if ev.vtype == ValueType::Comment {
         return list_comment(v, &ev, key, &path, src, out);
     }
-    let mut plain = ev.open(key, path.as_bytes()).ok_or_else(|| Error::ValueDecrypt { path: path.clone() })?;
+    let mut plain = ev
+        .open(key, path.as_bytes())
+        .ok_or_else(|| Error::ValueDecrypt { path: path.clone() })?;
     let text = Zeroizing::new(
         String::from_utf8(std::mem::take(&mut *plain))
             .map_err(|_| Error::corrupt(format!("the value at `{path}` is not UTF-8")))?,

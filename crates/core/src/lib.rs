@@ -46,6 +46,7 @@ mod splice_props;
 pub mod time;
 mod tree;
 mod yaml;
+mod yaml_fast;
 
 pub use cipher::{Cipher, DataKey};
 pub use engine::{

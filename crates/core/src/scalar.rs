@@ -232,9 +232,14 @@ pub(crate) fn mac_bytes(vtype: ValueType, text: &str) -> Option<Cow<'_, [u8]>> {
         ValueType::Str | ValueType::Bytes | ValueType::Comment => Cow::Borrowed(text.as_bytes()),
         ValueType::Int => Cow::Owned(parse_go_int(text)?.to_string().into_bytes()),
         ValueType::Float => Cow::Owned(
-            go_format_float(parse_yaml_float(text).or_else(|| go_special_float(text))?).into_bytes(),
+            go_format_float(parse_yaml_float(text).or_else(|| go_special_float(text))?)
+                .into_bytes(),
         ),
-        ValueType::Bool => Cow::Borrowed(if parse_go_bool(text)? { b"True" } else { b"False" }),
+        ValueType::Bool => Cow::Borrowed(if parse_go_bool(text)? {
+            b"True"
+        } else {
+            b"False"
+        }),
         ValueType::Time => Cow::Owned(parse_time(text)?.into_bytes()),
     })
 }
@@ -294,11 +299,7 @@ pub(crate) enum YamlSlot {
     /// Inside single quotes.
     Single,
     /// A block scalar (`|` or `>`), header included in the replaced text.
-    Block {
-        folded: bool,
-        indent: usize,
-        at_eof: bool,
-    },
+    Block { folded: bool, indent: usize },
 }
 
 /// Renders a decrypted value for YAML at `slot`.
@@ -328,16 +329,12 @@ fn yaml_string(s: &str, slot: YamlSlot) -> String {
         YamlSlot::Single if !needs_escape(s) && !s.contains('\n') => {
             format!("'{}'", s.replace('\'', "''"))
         }
-        YamlSlot::Block {
-            folded,
-            indent,
-            at_eof,
-        } if block_ok(s) => block(s, folded, indent, at_eof),
+        YamlSlot::Block { folded, indent } if block_ok(s) => block(s, folded, indent),
         YamlSlot::Plain { flow, .. } if plain_ok(s, flow) => s.to_string(),
         YamlSlot::Plain {
             flow: false,
             indent,
-        } if s.contains('\n') && block_ok(s) => block(s, false, indent, false),
+        } if s.contains('\n') && block_ok(s) => block(s, false, indent),
         _ => double_quoted(s),
     }
 }
@@ -376,8 +373,9 @@ fn plain_ok(s: &str, flow: bool) -> bool {
 }
 
 /// A block scalar that reads back as exactly `s`. The text that follows the
-/// replaced span is a line break, unless the span is at the end of the file.
-fn block(s: &str, folded: bool, indent: usize, at_eof: bool) -> String {
+/// replaced span is a line break, or the end of the file (which YAML readers
+/// treat as one for a clipped block).
+fn block(s: &str, folded: bool, indent: usize) -> String {
     let trailing = s.len() - s.trim_end_matches('\n').len();
     let body = &s[..s.len() - trailing];
     let chomp = match trailing {
@@ -407,9 +405,6 @@ fn block(s: &str, folded: bool, indent: usize, at_eof: bool) -> String {
     }
     // All but one trailing break are written; the last comes after the span.
     for _ in 1..trailing {
-        out.push('\n');
-    }
-    if at_eof && trailing >= 1 {
         out.push('\n');
     }
     out

@@ -136,7 +136,7 @@ fn mapping(col: usize, step: usize, depth: u32) -> BoxedStrategy<String> {
         .boxed()
 }
 
-fn document() -> impl Strategy<Value = String> {
+pub(crate) fn document() -> impl Strategy<Value = String> {
     (
         prop::collection::vec((prop::sample::select(vec![2usize, 4]), any::<bool>()), 1..3),
         any::<bool>(),
@@ -193,6 +193,15 @@ proptest! {
     }
 
     #[test]
+    fn the_fast_reader_agrees_with_saphyr_on_plain_and_encrypted_files(doc in document()) {
+        let (r, _) = keys();
+        crate::yaml::tests::assert_readers_agree(&doc);
+        let plain = Plaintext::new(doc.clone(), Format::Yaml);
+        let enc = crate::block_on(encrypt(&plain, &vec![vec![r.clone()]], &Default::default())).unwrap();
+        crate::yaml::tests::assert_readers_agree(enc.as_str());
+    }
+
+    #[test]
     fn encryption_changes_no_byte_outside_the_replaced_spans(doc in document()) {
         let (r, _) = keys();
         let plain = Plaintext::new(doc.clone(), Format::Yaml);
@@ -201,4 +210,29 @@ proptest! {
         // Every encrypted scalar really is ciphertext now.
         prop_assert!(!enc.as_str().contains("x") || enc.as_str().contains("ENC[AES256_GCM,"));
     }
+}
+
+#[test]
+fn the_fast_reader_answers_for_most_generated_files() {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let (r, _) = keys();
+    let (mut answered, mut encrypted_answered, n) = (0, 0, 200);
+    for _ in 0..n {
+        let doc = document().new_tree(&mut runner).unwrap().current();
+        answered += usize::from(crate::yaml::tests::assert_readers_agree(&doc));
+        let plain = Plaintext::new(doc, Format::Yaml);
+        let enc =
+            crate::block_on(encrypt(&plain, &vec![vec![r.clone()]], &Default::default())).unwrap();
+        encrypted_answered += usize::from(crate::yaml::tests::assert_readers_agree(enc.as_str()));
+    }
+    // Flow collections, folded and multi-line scalars send some to saphyr.
+    assert!(
+        answered * 4 >= n,
+        "fast reader answered {answered} of {n} plaintext files"
+    );
+    assert!(
+        encrypted_answered * 4 >= n,
+        "fast reader answered {encrypted_answered} of {n} encrypted files"
+    );
 }

@@ -14,12 +14,14 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 /// A parsed YAML stream.
+#[derive(Debug)]
 pub(crate) struct YamlFile {
     pub docs: Vec<Doc>,
     pub anchors: HashMap<usize, Node>,
 }
 
 /// One document of the stream.
+#[derive(Debug)]
 pub(crate) struct Doc {
     /// The root map, without its `sops` entry.
     pub root: Node,
@@ -32,6 +34,7 @@ pub(crate) struct Doc {
 }
 
 /// A document's `sops:` entry.
+#[derive(Debug)]
 pub(crate) struct SopsBlock {
     pub value: Value,
     /// The bytes to delete to remove it.
@@ -55,12 +58,40 @@ struct Comment {
 
 /// Parses `src` into documents.
 pub(crate) fn parse(src: &str) -> Result<YamlFile> {
-    let pos = Positions::new(src);
     let markers = doc_markers(src);
+    if let Some(events) = crate::yaml_fast::scan(src) {
+        if let Some(file) = build(
+            src,
+            &Positions::new(src, false),
+            &markers,
+            Events::Fast(events),
+        ) {
+            return file;
+        }
+    }
+    let pos = Positions::new(src, true);
+    let saphyr = Events::Saphyr(Box::new(Parser::new_from_str(src)));
+    build(src, &pos, &markers, saphyr).expect("saphyr never gives up")
+}
+
+/// Where the builder's events come from: the fast block scanner when it
+/// handles the file, else saphyr-parser.
+pub(crate) enum Events<'s> {
+    Fast(crate::yaml_fast::FastEvents<'s>),
+    Saphyr(Box<Parser<'s, saphyr_parser::StrInput<'s>>>),
+}
+
+/// Builds the tree; `None` when the fast scanner gave up part-way.
+pub(crate) fn build<'s>(
+    src: &'s str,
+    pos: &Positions,
+    markers: &[usize],
+    events: Events<'s>,
+) -> Option<Result<YamlFile>> {
     let mut b = Builder {
         src,
-        pos: &pos,
-        parser: Parser::new_from_str(src),
+        pos,
+        parser: events,
         peeked: None,
         scan_pos: 0,
         comments: Vec::new(),
@@ -68,7 +99,14 @@ pub(crate) fn parse(src: &str) -> Result<YamlFile> {
         anchors: HashMap::new(),
         max_pos: 0,
         min_indent: None,
+        gave_up: false,
     };
+    let r = build_docs(&mut b, markers);
+    (!b.gave_up).then_some(r)
+}
+
+fn build_docs(b: &mut Builder, markers: &[usize]) -> Result<YamlFile> {
+    let src = b.src;
     let mut docs = Vec::new();
     while let Some(ev) = b.next_opt()? {
         if let Event::DocumentStart(_) = ev.ev {
@@ -92,12 +130,13 @@ pub(crate) fn parse(src: &str) -> Result<YamlFile> {
     }
     Ok(YamlFile {
         docs,
-        anchors: b.anchors,
+        anchors: std::mem::take(&mut b.anchors),
     })
 }
 
 /// Char-index to byte-offset mapping, and line/column lookups.
-struct Positions {
+pub(crate) struct Positions {
+    ascii: bool,
     /// Byte offset of each char, when the text is not ASCII.
     offsets: Option<Vec<usize>>,
     len: usize,
@@ -105,16 +144,15 @@ struct Positions {
 }
 
 impl Positions {
-    fn new(src: &str) -> Self {
-        let offsets = (!src.is_ascii()).then(|| src.char_indices().map(|(i, _)| i).collect());
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            src.bytes()
-                .enumerate()
-                .filter(|(_, b)| *b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+    /// `chars`: build the char-to-byte table (only saphyr's marks need it).
+    pub(crate) fn new(src: &str, chars: bool) -> Self {
+        let ascii = src.is_ascii();
+        let offsets = (chars && !ascii).then(|| src.char_indices().map(|(i, _)| i).collect());
+        let mut line_starts = Vec::with_capacity(src.len() / 32 + 1);
+        line_starts.push(0);
+        line_starts.extend(memchr::memchr_iter(b'\n', src.as_bytes()).map(|i| i + 1));
         Positions {
+            ascii,
             offsets,
             len: src.len(),
             line_starts,
@@ -141,23 +179,36 @@ impl Positions {
     }
 
     fn col(&self, src: &str, byte: usize) -> usize {
-        src[self.line_start(byte)..byte].chars().count()
+        let start = self.line_start(byte);
+        if self.ascii {
+            byte - start
+        } else {
+            src[start..byte].chars().count()
+        }
     }
 }
 
 /// Byte offsets of `---` and `...` lines (never inside a scalar: YAML
 /// forbids document markers there).
-fn doc_markers(src: &str) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut start = 0;
-    for line in src.split_inclusive('\n') {
-        let is_marker = (line.starts_with("---") || line.starts_with("..."))
-            && line[3..].chars().next().is_none_or(|c| c.is_whitespace());
-        if is_marker {
-            out.push(start);
-        }
-        start += line.len();
+pub(crate) fn doc_markers(src: &str) -> Vec<usize> {
+    let b = src.as_bytes();
+    let is_marker = |at: usize| {
+        let m = &b[at..];
+        (m.starts_with(b"---") || m.starts_with(b"..."))
+            && m.get(3).is_none_or(|c| c.is_ascii_whitespace())
+    };
+    let mut out: Vec<usize> = Vec::new();
+    if is_marker(0) {
+        out.push(0);
     }
+    for pat in [&b"\n---"[..], &b"\n..."[..]] {
+        out.extend(
+            memchr::memmem::find_iter(b, pat)
+                .map(|i| i + 1)
+                .filter(|&i| is_marker(i)),
+        );
+    }
+    out.sort_unstable();
     out
 }
 
@@ -241,7 +292,7 @@ fn header_indicator(src: &str, line_start: usize) -> Option<Range<usize>> {
 struct Builder<'s, 'p> {
     src: &'s str,
     pos: &'p Positions,
-    parser: Parser<'s, saphyr_parser::StrInput<'s>>,
+    parser: Events<'s>,
     peeked: Option<Ev<'s>>,
     /// Bytes before this were scanned for comments or are inside scalars.
     scan_pos: usize,
@@ -251,6 +302,8 @@ struct Builder<'s, 'p> {
     /// Furthest byte consumed, to find where a document ends.
     max_pos: usize,
     min_indent: Option<usize>,
+    /// The fast scanner met YAML it does not handle.
+    gave_up: bool,
 }
 
 /// Context a child node inherits.
@@ -264,14 +317,26 @@ struct Ctx {
 impl<'s> Builder<'s, '_> {
     /// Pulls the next event, scanning the gap before it for comments.
     fn pull(&mut self) -> Result<Option<Ev<'s>>> {
-        let Some(r) = self.parser.next_event() else {
-            return Ok(None);
+        let (ev, span) = match &mut self.parser {
+            Events::Fast(it) => match it.next() {
+                Some(Ok(e)) => e,
+                Some(Err(crate::yaml_fast::GaveUp)) => {
+                    self.gave_up = true;
+                    return Err(Error::Unsupported("left to the full YAML parser".into()));
+                }
+                None => return Ok(None),
+            },
+            Events::Saphyr(p) => match p.next_event() {
+                Some(r) => {
+                    let (ev, span) = r.map_err(|e| Error::Syntax {
+                        format: "YAML",
+                        reason: e.to_string(),
+                    })?;
+                    (ev, self.pos.bytes(span))
+                }
+                None => return Ok(None),
+            },
         };
-        let (ev, span) = r.map_err(|e| Error::Syntax {
-            format: "YAML",
-            reason: e.to_string(),
-        })?;
-        let span = self.pos.bytes(span);
         self.scan_comments(span.start);
         let extent_end = match &ev {
             Event::Scalar(v, ScalarStyle::Literal | ScalarStyle::Folded, ..) if !v.is_empty() => {
@@ -475,7 +540,9 @@ impl<'s> Builder<'s, '_> {
         let e = self.next()?;
         self.max_pos = self.max_pos.max(e.span.end);
         match e.ev {
-            Event::Scalar(ref v, ScalarStyle::Plain, _, None) if resolve_plain(v) != Resolved::Str => {
+            Event::Scalar(ref v, ScalarStyle::Plain, _, None)
+                if resolve_plain(v) != Resolved::Str =>
+            {
                 Err(Error::Unsupported(format!(
                     "line {}: non-string key; sops only supports string keys",
                     self.pos.line(e.span.start) + 1
@@ -560,7 +627,6 @@ impl<'s> Builder<'s, '_> {
                 let slot = YamlSlot::Block {
                     folded: style == ScalarStyle::Folded,
                     indent: bc.indent,
-                    at_eof: end == src.len(),
                 };
                 Leaf {
                     span: bc.start..end,
@@ -701,9 +767,64 @@ fn skip_properties(src: &str, span: Range<usize>) -> usize {
     i
 }
 
+/// Parses with both readers: (fast scanner's tree if it answered, saphyr's).
 #[cfg(test)]
-mod tests {
+pub(crate) fn parse_both(src: &str) -> (Option<Result<YamlFile>>, Result<YamlFile>) {
+    let pos = Positions::new(src, true);
+    let markers = doc_markers(src);
+    let fast =
+        crate::yaml_fast::scan(src).and_then(|evs| build(src, &pos, &markers, Events::Fast(evs)));
+    let slow = build(
+        src,
+        &pos,
+        &markers,
+        Events::Saphyr(Box::new(Parser::new_from_str(src))),
+    )
+    .expect("saphyr");
+    (fast, slow)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
     use super::*;
+
+    /// The fast scanner, where it answers, builds exactly saphyr's tree.
+    pub(crate) fn assert_readers_agree(src: &str) -> bool {
+        let (fast, slow) = parse_both(src);
+        let Some(fast) = fast else { return false };
+        let (f, s) = (
+            format!("{:?}", fast.map_err(|e| e.to_string())),
+            format!("{:?}", slow.map_err(|e| e.to_string())),
+        );
+        assert_eq!(f, s, "readers disagree on:\n{src}");
+        true
+    }
+
+    #[test]
+    fn the_fast_reader_handles_secrets_files_and_agrees_with_saphyr() {
+        let docs = [
+            "a: 1\nb:\n  c: x # hi\n  d:\n  - p\n  - q: r\n    s: t\n# end\nl:\n  - 1\ne: |\n  lit\n\nf: \"\"\ng:\n---\nz: 2\n",
+            "# top\napiVersion: v1\nkind: Secret\nmetadata:\n  name: x\nstringData:\n  k: 'it''s'\n  p: \"a\\tb\\u00e9\"\n  n: -5\n",
+            "a: |-\n  one\n\n  two\nb: |+\n  keep\n\n",
+            "k: v\nl: |\n  no final newline",
+            "sops:\n    age:\n        - recipient: age1x\n          enc: |\n            -----BEGIN AGE ENCRYPTED FILE-----\n            abc\n            -----END AGE ENCRYPTED FILE-----\n    version: 3.11.0\n",
+            "---\na: 1\n---\nb: 2\n",
+            "list:\n- a\n- b\nafter: c\n",
+        ];
+        for d in docs {
+            assert!(assert_readers_agree(d), "fast reader gave up on:\n{d}");
+        }
+        // And gives up on what it does not handle.
+        for d in [
+            "a: [1, 2]\n",
+            "a: &x 1\nb: *x\n",
+            "a: >\n  f\n",
+            "a: b\n  c\n",
+            "- a\n",
+        ] {
+            assert!(parse_both(d).0.is_none(), "should give up on:\n{d}");
+        }
+    }
 
     fn leaves(src: &str) -> Vec<String> {
         let f = parse(src).unwrap();
