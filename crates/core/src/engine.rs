@@ -153,7 +153,6 @@ pub(crate) fn parse(text: &str, format: Format) -> Result<Parsed> {
                 insert_at: f.insert_at,
                 indent: f.indent,
             };
-            let _ = f.has_members;
             Parsed {
                 docs: vec![doc],
                 anchors: HashMap::new(),
@@ -163,7 +162,8 @@ pub(crate) fn parse(text: &str, format: Format) -> Result<Parsed> {
 }
 
 /// A replacement of `range` by `text`.
-type Splice = (Range<usize>, String);
+/// Replacement text may be plaintext: zeroed on drop.
+type Splice = (Range<usize>, Zeroizing<String>);
 
 pub(crate) fn apply(src: &str, mut splices: Vec<Splice>) -> String {
     splices.sort_by_key(|s| s.0.start);
@@ -224,7 +224,7 @@ pub async fn encrypt(
     for doc in &parsed.docs {
         splices.push((
             doc.insert_at..doc.insert_at,
-            sops_block(src, doc, &value, plain.format),
+            Zeroizing::new(sops_block(src, doc, &value, plain.format)),
         ));
     }
     Ok(Ciphertext {
@@ -251,7 +251,7 @@ fn encrypt_leaf(
                 ValueType::Comment,
                 None,
             )?;
-            out.push((leaf.span.clone(), ev.to_string()));
+            out.push((leaf.span.clone(), Zeroizing::new(ev.to_string())));
         }
         return Ok(());
     };
@@ -284,19 +284,34 @@ fn encrypt_leaf(
 /// Where an `ENC[…]` goes for a leaf, keeping the scalar's style.
 fn enc_splices(leaf: &Leaf, ev: String) -> Vec<Splice> {
     match leaf.slot {
-        Slot::Yaml(YamlSlot::Double) | Slot::Json => vec![(leaf.span.clone(), format!("\"{ev}\""))],
-        Slot::Yaml(YamlSlot::Single) => vec![(leaf.span.clone(), format!("'{ev}'"))],
+        Slot::Yaml(YamlSlot::Double) | Slot::Json => {
+            vec![(leaf.span.clone(), Zeroizing::new(format!("\"{ev}\"")))]
+        }
+        Slot::Yaml(YamlSlot::Single) => {
+            vec![(leaf.span.clone(), Zeroizing::new(format!("'{ev}'")))]
+        }
         Slot::Yaml(YamlSlot::Block { folded, indent, .. }) => {
-            let mut v = vec![(leaf.span.clone(), format!("{}{ev}", " ".repeat(indent)))];
+            let mut v = vec![(
+                leaf.span.clone(),
+                Zeroizing::new(format!("{}{ev}", " ".repeat(indent))),
+            )];
             if let Some(h) = &leaf.header {
-                v.push((h.clone(), if folded { ">-".into() } else { "|-".into() }));
+                v.push((
+                    h.clone(),
+                    Zeroizing::new(if folded { ">-" } else { "|-" }.to_string()),
+                ));
             }
             v
         }
         Slot::Yaml(YamlSlot::Plain { flow: true, .. }) => {
-            vec![(leaf.span.clone(), format!("\"\\x45{}\"", &ev[1..]))]
+            vec![(
+                leaf.span.clone(),
+                Zeroizing::new(format!("\"\\x45{}\"", &ev[1..])),
+            )]
         }
-        Slot::Yaml(YamlSlot::Plain { .. }) | Slot::Comment => vec![(leaf.span.clone(), ev)],
+        Slot::Yaml(YamlSlot::Plain { .. }) | Slot::Comment => {
+            vec![(leaf.span.clone(), Zeroizing::new(ev))]
+        }
     }
 }
 
@@ -381,7 +396,7 @@ fn decrypt_with_key(
             )
         })?;
         if let Some((_, range)) = &doc.sops {
-            splices.push((range.clone(), String::new()));
+            splices.push((range.clone(), Zeroizing::new(String::new())));
         }
     }
     if !opts.ignore_mac {
@@ -405,7 +420,7 @@ fn decrypt_leaf(
     let Some(resolved) = leaf.resolved else {
         if v.encrypt && EncValue::looks_encrypted(&leaf.text) {
             if let Some(text) = open_comment(&leaf.text, key, v.path) {
-                out.push((leaf.span.clone(), text));
+                out.push((leaf.span.clone(), Zeroizing::new(text)));
             }
         }
         return Ok(());
@@ -472,7 +487,10 @@ fn list_comment(
         .map_err(|_| Error::corrupt(format!("a comment at `{path}` is not UTF-8")))?;
     let before = src[..leaf.span.start].trim_end_matches(' ');
     if before.ends_with('-') {
-        out.push((before.len() - 1..leaf.span.end, format!("#{text}")));
+        out.push((
+            before.len() - 1..leaf.span.end,
+            Zeroizing::new(format!("#{text}")),
+        ));
     }
     Ok(())
 }
@@ -490,25 +508,28 @@ fn open_comment(text: &str, key: &DataKey, path: &[&str]) -> Option<String> {
 /// Writes a decrypted value back in the style of the slot.
 fn plain_splices(leaf: &Leaf, vtype: ValueType, text: &str) -> Vec<Splice> {
     match leaf.slot {
-        Slot::Json => vec![(leaf.span.clone(), json_render(vtype, text))],
+        Slot::Json => vec![(leaf.span.clone(), Zeroizing::new(json_render(vtype, text)))],
         Slot::Yaml(slot @ YamlSlot::Block { .. }) => {
             let r = yaml_render(vtype, text, slot);
             match (&leaf.header, r.split_once('\n')) {
                 (Some(h), Some((head, body))) if r.starts_with(['|', '>']) => {
                     vec![
-                        (h.clone(), head.to_string()),
-                        (leaf.span.clone(), body.to_string()),
+                        (h.clone(), Zeroizing::new(head.to_string())),
+                        (leaf.span.clone(), Zeroizing::new(body.to_string())),
                     ]
                 }
                 (Some(h), _) => {
                     // Not representable as a block: a quoted scalar replaces header and body.
-                    vec![(h.start..leaf.span.end, r)]
+                    vec![(h.start..leaf.span.end, Zeroizing::new(r))]
                 }
-                (None, _) => vec![(leaf.span.clone(), r)],
+                (None, _) => vec![(leaf.span.clone(), Zeroizing::new(r))],
             }
         }
-        Slot::Yaml(slot) => vec![(leaf.span.clone(), yaml_render(vtype, text, slot))],
-        Slot::Comment => vec![(leaf.span.clone(), text.to_string())],
+        Slot::Yaml(slot) => vec![(
+            leaf.span.clone(),
+            Zeroizing::new(yaml_render(vtype, text, slot)),
+        )],
+        Slot::Comment => vec![(leaf.span.clone(), Zeroizing::new(text.to_string()))],
     }
 }
 

@@ -14,8 +14,6 @@ pub(crate) struct JsonFile {
     pub sops: Option<(Value, Range<usize>)>,
     /// Where a `sops` member is inserted: after the last member's value.
     pub insert_at: usize,
-    /// Whether the root object had any other member.
-    pub has_members: bool,
     /// The indentation unit of the file (`\t`, or some spaces).
     pub indent: String,
 }
@@ -70,7 +68,6 @@ pub(crate) fn parse(src: &str) -> Result<JsonFile> {
         root: Node::Map(kept),
         sops,
         insert_at,
-        has_members: !kept_spans.is_empty(),
         indent,
     })
 }
@@ -157,7 +154,7 @@ impl P<'_> {
         let leaf = |text: String, r: Resolved, end: usize| {
             Node::Leaf(Leaf {
                 span: start..end,
-                text,
+                text: zeroize::Zeroizing::new(text),
                 resolved: Some(r),
                 slot: Slot::Json,
                 header: None,

@@ -78,7 +78,7 @@ fn is_comment(n: &Node) -> bool {
 /// Writes a node in `format` (used by `--extract` and `--output-type`).
 pub(crate) fn render(node: &Node, anchors: &HashMap<usize, Node>, format: Format) -> String {
     match node {
-        Node::Leaf(l) => l.text.clone(),
+        Node::Leaf(l) => l.text.to_string(),
         _ => match format {
             Format::Json => json(node, anchors, 0),
             Format::Yaml => {
@@ -156,7 +156,7 @@ fn yaml_scalar(n: &Node, col: usize) -> String {
             },
         ),
         Node::Leaf(l) if l.resolved == Some(Resolved::Null) => "null".into(),
-        Node::Leaf(l) => l.text.clone(),
+        Node::Leaf(l) => l.text.to_string(),
         _ => "null".into(),
     }
 }

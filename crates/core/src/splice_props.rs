@@ -158,12 +158,12 @@ pub(crate) fn document() -> impl Strategy<Value = String> {
 fn masked(text: &str) -> String {
     let parsed = parse(text, Format::Yaml).unwrap();
     let mut splices = Vec::new();
-    fn leaves(n: &Node, out: &mut Vec<(std::ops::Range<usize>, String)>) {
+    fn leaves(n: &Node, out: &mut Vec<(std::ops::Range<usize>, zeroize::Zeroizing<String>)>) {
         match n {
             Node::Leaf(l) => {
-                out.push((l.span.clone(), "\0".into()));
+                out.push((l.span.clone(), zeroize::Zeroizing::new("\0".into())));
                 if let Some(h) = &l.header {
-                    out.push((h.clone(), "\0".into()));
+                    out.push((h.clone(), zeroize::Zeroizing::new("\0".into())));
                 }
             }
             Node::Map(items) | Node::Seq(items) => items.iter().for_each(|i| leaves(&i.node, out)),
@@ -173,7 +173,7 @@ fn masked(text: &str) -> String {
     for d in &parsed.docs {
         leaves(&d.root, &mut splices);
         if let Some((_, r)) = &d.sops {
-            splices.push((r.clone(), String::new()));
+            splices.push((r.clone(), zeroize::Zeroizing::new(String::new())));
         }
     }
     crate::engine::apply(text, splices)

@@ -9,6 +9,7 @@ use crate::scalar::{Resolved, YamlSlot};
 use crate::selector::Selector;
 use std::collections::HashMap;
 use std::ops::Range;
+use zeroize::Zeroizing;
 
 /// Where a leaf is written and how a new value must be spelled there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,8 +24,9 @@ pub(crate) enum Slot {
 pub(crate) struct Leaf {
     /// The bytes a new value replaces.
     pub span: Range<usize>,
-    /// The scalar's value (quotes and escapes resolved), or a comment's text after `#`.
-    pub text: String,
+    /// The scalar's value (quotes and escapes resolved), or a comment's text
+    /// after `#`. It may be plaintext, so it is zeroed on drop.
+    pub text: Zeroizing<String>,
     /// The type sops gives it; `None` for comments.
     pub resolved: Option<Resolved>,
     /// How a replacement is spelled.
@@ -236,7 +238,7 @@ pub(crate) fn to_value(node: &Node, anchors: &HashMap<usize, Node>) -> Value {
                 .collect(),
         ),
         Node::Leaf(l) if l.resolved == Some(Resolved::Null) => Value::Null,
-        Node::Leaf(l) => Value::Scalar(l.text.clone()),
+        Node::Leaf(l) => Value::Scalar(l.text.to_string()),
         Node::Alias(id) => anchors
             .get(id)
             .map(|n| to_value(n, anchors))

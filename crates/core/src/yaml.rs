@@ -12,6 +12,7 @@ use crate::tree::{to_value, Item, Leaf, Node, Slot, Value};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::collections::HashMap;
 use std::ops::Range;
+use zeroize::Zeroizing;
 
 /// A parsed YAML stream.
 #[derive(Debug)]
@@ -582,7 +583,7 @@ impl<'s> Builder<'s, '_> {
             let c = &self.comments[self.ci];
             let leaf = Leaf {
                 span: c.hash + 1..c.eol,
-                text: self.src[c.hash + 1..c.eol].to_string(),
+                text: Zeroizing::new(self.src[c.hash + 1..c.eol].to_string()),
                 resolved: None,
                 slot: Slot::Comment,
                 header: None,
@@ -630,7 +631,7 @@ impl<'s> Builder<'s, '_> {
                 };
                 Leaf {
                     span: bc.start..end,
-                    text: v,
+                    text: Zeroizing::new(v),
                     resolved: Some(Resolved::Str),
                     slot: Slot::Yaml(slot),
                     header,
@@ -686,7 +687,7 @@ impl<'s> Builder<'s, '_> {
                 };
                 Leaf {
                     span: start..span.end.max(start),
-                    text: v,
+                    text: Zeroizing::new(v),
                     resolved: Some(resolved),
                     slot: Slot::Yaml(slot),
                     header: None,
