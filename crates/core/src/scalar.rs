@@ -412,6 +412,11 @@ fn block(s: &str, folded: bool, indent: usize) -> String {
 
 /// A YAML double-quoted scalar.
 pub(crate) fn double_quoted(s: &str) -> String {
+    quote(s, true)
+}
+
+/// A double-quoted string with the escapes of YAML (`yaml`) or JSON.
+fn quote(s: &str, yaml: bool) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -421,10 +426,12 @@ pub(crate) fn double_quoted(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
-            '\u{85}' => out.push_str("\\N"),
-            '\u{2028}' => out.push_str("\\L"),
-            '\u{2029}' => out.push_str("\\P"),
-            c if c.is_control() || c == '\u{feff}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '\u{85}' if yaml => out.push_str("\\N"),
+            '\u{2028}' if yaml => out.push_str("\\L"),
+            '\u{2029}' if yaml => out.push_str("\\P"),
+            c if (yaml && (c.is_control() || c == '\u{feff}')) || (c as u32) < 0x20 => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c => out.push(c),
         }
     }
@@ -446,21 +453,7 @@ pub(crate) fn json_render(vtype: ValueType, text: &str) -> String {
 
 /// A JSON string literal.
 pub(crate) fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    quote(s, false)
 }
 
 #[cfg(test)]
