@@ -152,20 +152,8 @@ struct DecryptArgs {
 }
 
 pub fn run() -> Result<()> {
-    let cli = Cli::try_parse().map_err(|e| {
-        let _ = e.print();
-        let code = if e.use_stderr() {
-            exit::ERROR_GENERIC
-        } else {
-            0
-        };
-        fail(code, String::new())
-    });
-    let cli = match cli {
-        Ok(c) => c,
-        Err(f) if f.code == 0 => std::process::exit(0),
-        Err(f) => std::process::exit(i32::from(if f.code == 1 { 2 } else { f.code })),
-    };
+    // Usage errors exit 2, like clap and sops; --help and --version exit 0.
+    let cli = Cli::try_parse().unwrap_or_else(|e| e.exit());
     match cli.cmd {
         Cmd::Encrypt(a) => encrypt(a),
         Cmd::Decrypt(a) => decrypt(a),
@@ -211,7 +199,17 @@ impl Common {
         })
     }
 
-    fn write(&self, bytes: &[u8]) -> Result<()> {
+    /// Writes an encrypted file to the output.
+    fn write_encrypted(&self, enc: &Ciphertext) -> Result<()> {
+        self.write_bytes(enc.as_str().as_bytes())
+    }
+
+    /// Writes plaintext to the output: stdout unless the user named a file.
+    fn write_plaintext(&self, plain: &Plaintext) -> Result<()> {
+        self.write_bytes(plain.expose().as_bytes())
+    }
+
+    fn write_bytes(&self, bytes: &[u8]) -> Result<()> {
         let target = if self.in_place {
             Some(
                 self.file
@@ -317,16 +315,14 @@ fn encrypt(a: EncryptArgs) -> Result<()> {
             CipherArg::ChaCha20Poly1305 => Cipher::ChaCha20Poly1305,
         },
     };
-    let plain = Plaintext::new(text, c.format_in());
+    let mut plain = Plaintext::new(text, c.format_in());
+    if c.format_out() != c.format_in() {
+        // Like sops: `--output-type json` on a YAML file writes encrypted JSON.
+        plain = hush_core::convert(&plain, c.format_out()).map_err(core(&name))?;
+    }
     let enc =
         hush_core::block_on(hush_core::encrypt(&plain, &groups, &opts)).map_err(core(&name))?;
-    if c.format_out() != c.format_in() {
-        return Err(fail(
-            exit::ERROR_CONFLICTING_PARAMETERS,
-            "encrypt cannot change the file format; convert the plaintext first",
-        ));
-    }
-    c.write(enc.as_str().as_bytes())
+    c.write_encrypted(&enc)
 }
 
 fn decrypt(a: DecryptArgs) -> Result<()> {
@@ -352,5 +348,5 @@ fn decrypt(a: DecryptArgs) -> Result<()> {
         }
         None => hush_core::convert(&plain, c.format_out()).map_err(core(&name))?,
     };
-    c.write(out.expose().as_bytes())
+    c.write_plaintext(&out)
 }

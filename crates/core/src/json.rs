@@ -287,7 +287,7 @@ impl P<'_> {
     }
 }
 
-fn valid_number(t: &str) -> bool {
+pub(crate) fn valid_number(t: &str) -> bool {
     let b = t.strip_prefix('-').unwrap_or(t);
     let (int, rest) = b.split_at(b.find(['.', 'e', 'E']).unwrap_or(b.len()));
     let int_ok = int == "0"

@@ -97,6 +97,7 @@ fn scalar_json(n: &Node) -> String {
             Some(Resolved::Bool) => l.text.to_ascii_lowercase(),
             Some(Resolved::Int) => crate::scalar::parse_go_int(&l.text)
                 .map_or_else(|| json_string(&l.text), |v| v.to_string()),
+            Some(Resolved::Float) if crate::json::valid_number(&l.text) => l.text.to_string(),
             Some(Resolved::Float) => match crate::scalar::parse_yaml_float(&l.text) {
                 Some(f) if f.is_finite() => crate::scalar::go_format_float(f),
                 _ => json_string(&l.text),
