@@ -337,8 +337,15 @@ fn decrypt(a: DecryptArgs) -> Result<()> {
     let opts = DecryptOptions {
         ignore_mac: a.ignore_mac,
     };
-    let plain =
-        hush_core::block_on(hush_core::decrypt(&enc, &[&ids], &opts)).map_err(core(&name))?;
+    let plain = hush_core::block_on(hush_core::decrypt(&enc, &[&ids], &opts)).map_err(|e| {
+        // sops reports unreadable input on decrypt with exit 1 (2 on encrypt).
+        let code = if matches!(e, Error::Syntax { .. }) {
+            exit::ERROR_GENERIC
+        } else {
+            e.exit_code()
+        };
+        fail(code, format!("{name}: {e}"))
+    })?;
     let out = match &a.extract {
         Some(path) => {
             let steps = hush_core::path::parse(path).map_err(core(&name))?;

@@ -124,10 +124,13 @@ impl Error {
         match self {
             Error::Syntax { .. } => COULD_NOT_READ_INPUT_FILE,
             Error::Unsupported(_) => COULD_NOT_READ_INPUT_FILE,
-            Error::Corrupt(_) | Error::NotEncrypted => ERROR_DECRYPTING_TREE,
+            Error::Corrupt(_) => ERROR_DECRYPTING_TREE,
+            // sops: "sops metadata not found", exit 1.
+            Error::NotEncrypted => ERROR_GENERIC,
             Error::AlreadyEncrypted => FILE_ALREADY_ENCRYPTED,
             Error::NoDataKey(_) => COULD_NOT_RETRIEVE_KEY,
-            Error::NoMasterKeys => NO_ENCRYPTION_KEY_FOUND,
+            // sops exits 1 here, not NO_ENCRYPTION_KEY_FOUND (111).
+            Error::NoMasterKeys => ERROR_GENERIC,
             Error::ValueDecrypt { .. } => ERROR_DECRYPTING_TREE,
             Error::MacMismatch => MAC_MISMATCH,
             // sops reports a missing MAC as a mismatch (51), not 52.
