@@ -41,6 +41,7 @@ pub mod path;
 pub mod rules;
 mod scalar;
 pub mod selector;
+pub mod shamir;
 #[cfg(test)]
 mod splice_props;
 pub mod time;
@@ -50,8 +51,8 @@ mod yaml_fast;
 
 pub use cipher::{Cipher, DataKey};
 pub use engine::{
-    convert, decrypt, encrypt, metadata, Ciphertext, DecryptOptions, EncryptOptions, Format,
-    KeyGroups, Plaintext,
+    audit, convert, decrypt, encrypt, metadata, Audit, AuditFinding, AuditKind, Ciphertext,
+    DecryptOptions, EncryptOptions, Format, KeyGroups, Plaintext,
 };
 pub use error::{Error, Result};
 pub use selector::Selector;
