@@ -4,6 +4,7 @@ use crate::io::{read_input, write_atomic, write_stdout};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hush_core::error::exit;
 use hush_core::keys::age::{Identities, Recipient};
+use hush_core::keys::kms::{parse_context, KmsKey, KmsUnwrapper};
 use hush_core::keys::MasterKey;
 use hush_core::rules::{find_config, Config, CreationRule};
 use hush_core::{
@@ -134,6 +135,18 @@ struct EncryptArgs {
     /// The value cipher; chacha20-poly1305 is hush-only and sops cannot read it
     #[arg(long, value_enum, default_value = "aes256-gcm")]
     cipher: CipherArg,
+    /// AWS KMS key ARNs, comma-separated or repeated; `ARN+ROLE_ARN` assumes a role
+    #[arg(short = 'k', long = "kms", env = "SOPS_KMS_ARN", value_delimiter = ',')]
+    kms: Vec<String>,
+    /// The AWS profile for --kms keys
+    #[arg(long)]
+    aws_profile: Option<String>,
+    /// KMS encryption context for --kms keys, as key:value,key2:value2
+    #[arg(long)]
+    encryption_context: Option<String>,
+    /// With several key groups, how many must join to decrypt [default: all]
+    #[arg(long = "shamir-secret-sharing-threshold")]
+    shamir_threshold: Option<u32>,
 }
 
 #[derive(Args)]
@@ -149,6 +162,14 @@ struct DecryptArgs {
     /// An age identity file (repeatable); added to the sops key sources
     #[arg(long)]
     identity: Vec<PathBuf>,
+    /// Key types to try first, in order
+    #[arg(
+        long,
+        env = "SOPS_DECRYPTION_ORDER",
+        value_delimiter = ',',
+        default_value = "age,pgp"
+    )]
+    decryption_order: Vec<String>,
 }
 
 pub fn run() -> Result<()> {
@@ -264,19 +285,57 @@ fn recipients(list: &[String]) -> Result<Vec<Arc<dyn MasterKey>>> {
         .map_err(|e: Error| fail(e.exit_code(), e.to_string()))
 }
 
+fn kms_keys(a: &EncryptArgs) -> Result<Vec<Arc<dyn MasterKey>>> {
+    let context = match &a.encryption_context {
+        Some(c) => parse_context(c).map_err(|e| fail(exit::ERROR_GENERIC, e.to_string()))?,
+        None => Vec::new(),
+    };
+    a.kms
+        .iter()
+        .filter(|k| !k.trim().is_empty())
+        .map(|k| {
+            let mut key: KmsKey = k
+                .parse()
+                .map_err(|e: Error| fail(exit::ERROR_GENERIC, e.to_string()))?;
+            key.context = context.clone();
+            key.aws_profile = a.aws_profile.clone();
+            Ok(Arc::new(key) as Arc<dyn MasterKey>)
+        })
+        .collect()
+}
+
 fn rule_keys(rule: &CreationRule) -> Result<hush_core::KeyGroups> {
     rule.key_groups
         .iter()
         .map(|g| {
             if let Some((kind, _)) = g.other.first() {
                 return Err(fail(
-                    exit::NO_ENCRYPTION_KEY_FOUND,
-                    format!("{kind} keys in .sops.yaml are not supported yet"),
+                    exit::ERROR_GENERIC,
+                    format!("{kind} keys in .sops.yaml are not supported by hush"),
                 ));
             }
-            recipients(&g.age)
+            let mut keys = recipients(&g.age)?;
+            keys.extend(
+                g.kms
+                    .iter()
+                    .map(|k| Arc::new(k.clone()) as Arc<dyn MasterKey>),
+            );
+            Ok(keys)
         })
         .collect()
+}
+
+/// The one runtime of the CLI; library calls run on it.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            fail(
+                exit::ERROR_GENERIC,
+                format!("cannot start the async runtime: {e}"),
+            )
+        })
 }
 
 fn encrypt(a: EncryptArgs) -> Result<()> {
@@ -293,8 +352,11 @@ fn encrypt(a: EncryptArgs) -> Result<()> {
         .as_ref()
         .and_then(|cfg| cfg.rule_for(&rule_path))
         .cloned();
-    let groups = if !a.age.is_empty() {
-        vec![recipients(&a.age)?]
+    // Keys on the command line make one group; otherwise the creation rule's.
+    let groups = if !a.age.is_empty() || !a.kms.is_empty() {
+        let mut keys = recipients(&a.age)?;
+        keys.extend(kms_keys(&a)?);
+        vec![keys]
     } else if let Some(r) = &rule {
         rule_keys(r)?
     } else {
@@ -314,14 +376,18 @@ fn encrypt(a: EncryptArgs) -> Result<()> {
             CipherArg::Aes256Gcm => Cipher::Aes256Gcm,
             CipherArg::ChaCha20Poly1305 => Cipher::ChaCha20Poly1305,
         },
+        shamir_threshold: a
+            .shamir_threshold
+            .or(rule.as_ref().and_then(|r| r.shamir_threshold)),
     };
     let mut plain = Plaintext::new(text, c.format_in());
     if c.format_out() != c.format_in() {
         // Like sops: `--output-type json` on a YAML file writes encrypted JSON.
         plain = hush_core::convert(&plain, c.format_out()).map_err(core(&name))?;
     }
-    let enc =
-        hush_core::block_on(hush_core::encrypt(&plain, &groups, &opts)).map_err(core(&name))?;
+    let enc = runtime()?
+        .block_on(hush_core::encrypt(&plain, &groups, &opts))
+        .map_err(core(&name))?;
     c.write_encrypted(&enc)
 }
 
@@ -334,18 +400,22 @@ fn decrypt(a: DecryptArgs) -> Result<()> {
     for p in &a.identity {
         ids.add_file(p).map_err(core(&name))?;
     }
+    let kms = KmsUnwrapper::default();
     let opts = DecryptOptions {
         ignore_mac: a.ignore_mac,
+        decryption_order: a.decryption_order.clone(),
     };
-    let plain = hush_core::block_on(hush_core::decrypt(&enc, &[&ids], &opts)).map_err(|e| {
-        // sops reports unreadable input on decrypt with exit 1 (2 on encrypt).
-        let code = if matches!(e, Error::Syntax { .. }) {
-            exit::ERROR_GENERIC
-        } else {
-            e.exit_code()
-        };
-        fail(code, format!("{name}: {e}"))
-    })?;
+    let plain = runtime()?
+        .block_on(hush_core::decrypt(&enc, &[&ids, &kms], &opts))
+        .map_err(|e| {
+            // sops reports unreadable input on decrypt with exit 1 (2 on encrypt).
+            let code = if matches!(e, Error::Syntax { .. }) {
+                exit::ERROR_GENERIC
+            } else {
+                e.exit_code()
+            };
+            fail(code, format!("{name}: {e}"))
+        })?;
     let out = match &a.extract {
         Some(path) => {
             let steps = hush_core::path::parse(path).map_err(core(&name))?;

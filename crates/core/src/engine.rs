@@ -101,13 +101,30 @@ pub struct EncryptOptions {
     pub mac_only_encrypted: bool,
     /// The AEAD.
     pub cipher: Cipher,
+    /// With several key groups: how many must join to rebuild the data key
+    /// (default: all of them).
+    pub shamir_threshold: Option<u32>,
 }
 
 /// How to decrypt.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct DecryptOptions {
     /// Skip MAC verification (`--ignore-mac`).
     pub ignore_mac: bool,
+    /// Key types to try first, in order (`--decryption-order`).
+    pub decryption_order: Vec<String>,
+}
+
+impl Default for DecryptOptions {
+    fn default() -> Self {
+        DecryptOptions {
+            ignore_mac: false,
+            decryption_order: crate::keys::DEFAULT_DECRYPTION_ORDER
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        }
+    }
 }
 
 /// Master keys by group: one inner list per key group.
@@ -179,19 +196,15 @@ pub(crate) fn apply(src: &str, mut splices: Vec<Splice>) -> String {
     out
 }
 
-/// Encrypts `plain` to the given key groups (one group, unless Shamir).
+/// Encrypts `plain` to the given key groups (Shamir-split across groups
+/// when there are several).
 pub async fn encrypt(
     plain: &Plaintext,
     groups: &KeyGroups,
     opts: &EncryptOptions,
 ) -> Result<Ciphertext> {
-    if groups.iter().all(|g| g.is_empty()) {
+    if groups.is_empty() || groups.iter().any(|g| g.is_empty()) {
         return Err(Error::NoMasterKeys);
-    }
-    if groups.len() > 1 {
-        return Err(Error::Unsupported(
-            "more than one key group (Shamir) is not supported yet".into(),
-        ));
     }
     let src = plain.expose();
     let parsed = parse(src, plain.format)?;
@@ -206,14 +219,10 @@ pub async fn encrypt(
             encrypt_leaf(&v, &key, opts, &mut mac, &mut splices)
         })?;
     }
-    let mut wrapped = KeyGroup::default();
-    for mk in &groups[0] {
-        wrapped.keys.push(mk.wrap(key.expose()).await?);
-    }
     let lastmodified = crate::time::now_rfc3339();
     let meta = Metadata {
-        groups: vec![wrapped],
-        shamir_threshold: None,
+        groups: wrap_data_key(&key, groups, opts.shamir_threshold).await?,
+        shamir_threshold: opts.shamir_threshold.filter(|_| groups.len() > 1),
         mac: seal_mac(&key, opts.cipher, &mac.finish(), &lastmodified)?,
         lastmodified,
         version: SOPS_FORMAT_VERSION.into(),
@@ -222,15 +231,37 @@ pub async fn encrypt(
     };
     let value = meta.to_value();
     for doc in &parsed.docs {
-        splices.push((
-            doc.insert_at..doc.insert_at,
-            Zeroizing::new(sops_block(src, doc, &value, plain.format)),
-        ));
+        let block = sops_block(src, doc, &value, plain.format);
+        splices.push((doc.insert_at..doc.insert_at, Zeroizing::new(block)));
     }
     Ok(Ciphertext {
         text: apply(src, splices),
         format: plain.format,
     })
+}
+
+/// Wraps the data key for every key of one group, or splits it into one
+/// Shamir share per group and wraps each share for its group's keys.
+async fn wrap_data_key(
+    key: &DataKey,
+    groups: &KeyGroups,
+    threshold: Option<u32>,
+) -> Result<Vec<KeyGroup>> {
+    let shares = if groups.len() > 1 {
+        let t = threshold.map_or(groups.len(), |t| t as usize);
+        crate::shamir::split(key.expose(), groups.len(), t)?
+    } else {
+        vec![Zeroizing::new(key.expose().to_vec())]
+    };
+    let mut out = Vec::with_capacity(groups.len());
+    for (group, share) in groups.iter().zip(&shares) {
+        let mut wrapped = KeyGroup::default();
+        for mk in group {
+            wrapped.keys.push(mk.wrap(share).await?);
+        }
+        out.push(wrapped);
+    }
+    Ok(out)
 }
 
 fn encrypt_leaf(
@@ -365,12 +396,7 @@ pub async fn decrypt(
         .and_then(|d| d.sops.as_ref())
         .ok_or(Error::NotEncrypted)?;
     let meta = Metadata::from_value(&first.0)?;
-    if meta.groups.len() > 1 || meta.shamir_threshold.is_some_and(|t| t > 1) {
-        return Err(Error::Unsupported(
-            "files split with Shamir key groups are not supported yet".into(),
-        ));
-    }
-    let key = crate::keys::unwrap_data_key(&meta.groups, unwrappers).await?;
+    let key = crate::keys::unwrap_data_key(&meta, unwrappers, &opts.decryption_order).await?;
     decrypt_with_key(enc, &parsed, &meta, &key, opts)
 }
 

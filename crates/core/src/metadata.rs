@@ -18,11 +18,30 @@ pub struct AgeEntry {
     pub enc: String,
 }
 
+/// An AWS KMS key and the data key (or share) it encrypted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KmsEntry {
+    /// The key ARN; the region comes from it.
+    pub arn: String,
+    /// A role to assume through STS first, if any.
+    pub role: Option<String>,
+    /// The encryption context, in metadata order.
+    pub context: Vec<(String, String)>,
+    /// When the entry was made (RFC 3339).
+    pub created_at: String,
+    /// Base64 of the KMS `CiphertextBlob`.
+    pub enc: String,
+    /// The AWS profile to load, `""` for the default chain.
+    pub aws_profile: String,
+}
+
 /// One wrapped copy of the data key.
 #[derive(Clone, Debug, PartialEq)]
 pub enum KeyEntry {
     /// An age recipient.
     Age(AgeEntry),
+    /// An AWS KMS key.
+    Kms(KmsEntry),
     /// A backend hush does not handle yet (kms, pgp, gcp_kms, …), kept verbatim.
     Other {
         /// Its list name in the metadata (`kms`, `pgp`, …).
@@ -37,6 +56,10 @@ impl KeyEntry {
     pub fn describe(&self) -> String {
         match self {
             KeyEntry::Age(a) => format!("age {}", a.recipient),
+            KeyEntry::Kms(k) => match &k.role {
+                Some(role) => format!("kms {} (role {role})", k.arn),
+                None => format!("kms {}", k.arn),
+            },
             KeyEntry::Other { kind, value } => {
                 let id = [
                     "arn",
@@ -55,9 +78,11 @@ impl KeyEntry {
         }
     }
 
-    fn kind(&self) -> &str {
+    /// The metadata list this entry belongs to (`age`, `kms`, …).
+    pub fn kind(&self) -> &str {
         match self {
             KeyEntry::Age(_) => "age",
+            KeyEntry::Kms(_) => "kms",
             KeyEntry::Other { kind, .. } => kind,
         }
     }
@@ -206,8 +231,47 @@ fn entry_value(e: &KeyEntry) -> Value {
             ("recipient".into(), Value::Scalar(a.recipient.clone())),
             ("enc".into(), Value::Scalar(a.enc.clone())),
         ]),
+        KeyEntry::Kms(k) => {
+            let s = |x: &str| Value::Scalar(x.to_string());
+            let mut m = vec![("arn".to_string(), s(&k.arn))];
+            if let Some(role) = &k.role {
+                m.push(("role".into(), s(role)));
+            }
+            if !k.context.is_empty() {
+                let ctx = k.context.iter().map(|(a, b)| (a.clone(), s(b))).collect();
+                m.push(("context".into(), Value::Map(ctx)));
+            }
+            m.push(("created_at".into(), s(&k.created_at)));
+            m.push(("enc".into(), s(&k.enc)));
+            m.push(("aws_profile".into(), s(&k.aws_profile)));
+            Value::Map(m)
+        }
         KeyEntry::Other { value, .. } => value.clone(),
     }
+}
+
+fn kms_from_value(item: &Value) -> Result<KmsEntry> {
+    let f = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
+    let context = match item.get("context") {
+        Some(Value::Map(m)) => m
+            .iter()
+            .map(|(k, v)| {
+                let v = v
+                    .as_str()
+                    .ok_or_else(|| Error::corrupt("a kms context value is not a string"))?;
+                Ok((k.clone(), v.to_string()))
+            })
+            .collect::<Result<_>>()?,
+        _ => Vec::new(),
+    };
+    Ok(KmsEntry {
+        arn: f("arn").ok_or_else(|| Error::corrupt("a kms entry has no arn"))?,
+        role: f("role").filter(|r| !r.is_empty()),
+        context,
+        created_at: f("created_at").unwrap_or_default(),
+        enc: f("enc").ok_or_else(|| Error::corrupt("a kms entry has no enc"))?,
+        aws_profile: f("aws_profile").unwrap_or_default(),
+    })
 }
 
 fn group_from_value(v: &Value) -> Result<KeyGroup> {
@@ -223,7 +287,9 @@ fn group_from_value(v: &Value) -> Result<KeyGroup> {
             .as_seq()
             .ok_or_else(|| Error::corrupt(format!("sops.{name} is not a list")))?;
         for item in items {
-            keys.push(if name == "age" {
+            keys.push(if name == "kms" {
+                KeyEntry::Kms(kms_from_value(item)?)
+            } else if name == "age" {
                 let f = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
                 KeyEntry::Age(AgeEntry {
                     recipient: f("recipient")

@@ -35,6 +35,8 @@ pub struct CreationRule {
 pub struct RuleGroup {
     /// age recipients.
     pub age: Vec<String>,
+    /// AWS KMS keys.
+    pub kms: Vec<crate::keys::kms::KmsKey>,
     /// Other backends, kept for later providers: (name, entry).
     pub other: Vec<(String, Value)>,
 }
@@ -145,12 +147,16 @@ fn rule(v: &Value, path: &Path) -> Result<CreationRule> {
         .get("shamir_threshold")
         .and_then(Value::as_str)
         .and_then(|s| s.parse().ok());
+    let profile = v
+        .get("aws_profile")
+        .and_then(Value::as_str)
+        .filter(|p| !p.is_empty());
     if let Some(groups) = v.get("key_groups").and_then(Value::as_seq) {
         for g in groups {
-            r.key_groups.push(group(g));
+            r.key_groups.push(group(g, profile, path)?);
         }
     } else {
-        let g = group(v);
+        let g = group(v, profile, path)?;
         if g != RuleGroup::default() {
             r.key_groups.push(g);
         }
@@ -158,13 +164,38 @@ fn rule(v: &Value, path: &Path) -> Result<CreationRule> {
     Ok(r)
 }
 
-fn group(v: &Value) -> RuleGroup {
+fn group(v: &Value, profile: Option<&str>, path: &Path) -> Result<RuleGroup> {
     let mut g = RuleGroup {
         age: list_of(v.get("age")),
-        other: Vec::new(),
+        ..Default::default()
     };
+    let kms_err = |e: Error| cerr(path, e.to_string());
+    match v.get("kms") {
+        Some(Value::Seq(items)) => {
+            for item in items {
+                g.kms.push(match item {
+                    Value::Map(_) => kms_entry(item).map_err(kms_err)?,
+                    other => other
+                        .as_str()
+                        .unwrap_or_default()
+                        .parse()
+                        .map_err(kms_err)?,
+                });
+            }
+        }
+        Some(s @ Value::Scalar(_)) => {
+            for arn in list_of(Some(s)) {
+                g.kms.push(arn.parse().map_err(kms_err)?);
+            }
+        }
+        _ => {}
+    }
+    for k in &mut g.kms {
+        if k.aws_profile.is_none() {
+            k.aws_profile = profile.map(str::to_string);
+        }
+    }
     for name in [
-        "kms",
         "pgp",
         "gcp_kms",
         "azure_keyvault",
@@ -184,7 +215,29 @@ fn group(v: &Value) -> RuleGroup {
             _ => {}
         }
     }
-    g
+    Ok(g)
+}
+
+/// A `{arn, role, context, aws_profile}` entry of a key group.
+fn kms_entry(v: &Value) -> Result<crate::keys::kms::KmsKey> {
+    let f = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    let mut key: crate::keys::kms::KmsKey = f("arn").unwrap_or_default().parse()?;
+    if let Some(role) = f("role") {
+        key.role = Some(role);
+    }
+    if let Some(Value::Map(ctx)) = v.get("context") {
+        key.context = ctx
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect();
+    }
+    key.aws_profile = f("aws_profile");
+    Ok(key)
 }
 
 #[cfg(test)]
@@ -203,5 +256,27 @@ mod tests {
         assert!(matches!(r.selector, Some(Selector::EncryptedRegex(_))));
         let r = cfg.rule_for(Path::new("/repo/other.yaml")).unwrap();
         assert_eq!(r.key_groups[0].age, vec!["age1c"]);
+    }
+
+    #[test]
+    fn kms_keys_parse_in_both_forms_with_profiles_and_contexts() {
+        let cfg = Config::parse(
+            "creation_rules:\n  - kms: arn:aws:kms:us-east-1:1:key/a+arn:aws:iam::1:role/r, arn:aws:kms:eu-west-1:1:key/b\n    aws_profile: dev\n  - key_groups:\n      - kms:\n          - arn: arn:aws:kms:us-east-1:1:key/c\n            context: {app: web}\n            aws_profile: prod\n        age: [age1x]\n      - age: [age1y]\n    shamir_threshold: 2\n",
+            Path::new("/r/.sops.yaml"),
+        )
+        .unwrap();
+        let g = &cfg.creation_rules[0].key_groups[0];
+        assert_eq!(g.kms.len(), 2);
+        assert_eq!(g.kms[0].role.as_deref(), Some("arn:aws:iam::1:role/r"));
+        assert_eq!(g.kms[1].aws_profile.as_deref(), Some("dev"));
+        let r = &cfg.creation_rules[1];
+        assert_eq!(r.key_groups.len(), 2);
+        assert_eq!(r.shamir_threshold, Some(2));
+        assert_eq!(
+            r.key_groups[0].kms[0].context,
+            vec![("app".to_string(), "web".to_string())]
+        );
+        assert_eq!(r.key_groups[0].kms[0].aws_profile.as_deref(), Some("prod"));
+        assert_eq!(r.key_groups[1].age, vec!["age1y"]);
     }
 }

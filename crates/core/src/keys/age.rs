@@ -263,26 +263,36 @@ impl Unwrapper for Identities {
     fn unwrap<'a>(&'a self, entry: &'a KeyEntry) -> BoxFuture<'a, Option<Result<SecretSlice<u8>>>> {
         Box::pin(async move {
             let KeyEntry::Age(a) = entry else { return None };
-            if self.ids.is_empty() {
-                return None;
-            }
-            let armored = age::armor::ArmoredReader::new(a.enc.as_bytes());
-            let dec = match age::Decryptor::new(armored) {
-                Ok(d) => d,
-                Err(e) => return Some(Err(err(format!("{}: malformed enc: {e}", a.recipient)))),
-            };
-            let mut reader = match dec.decrypt(self.ids.iter().map(|i| &**i as &dyn age::Identity))
-            {
-                Ok(r) => r,
-                Err(age::DecryptError::NoMatchingKeys) => return None,
-                Err(e) => return Some(Err(err(format!("{}: {e}", a.recipient)))),
-            };
-            let mut key = zeroize::Zeroizing::new(Vec::new());
-            if let Err(e) = reader.read_to_end(&mut key) {
-                return Some(Err(err(format!("{}: {e}", a.recipient))));
-            }
-            Some(Ok(SecretSlice::from(key.to_vec())))
+            Some(self.unwrap_age(a))
         })
+    }
+}
+
+impl Identities {
+    /// Errors name no recipient: the caller's report does.
+    fn unwrap_age(&self, a: &AgeEntry) -> Result<SecretSlice<u8>> {
+        if self.ids.is_empty() {
+            return Err(err(
+                "no age identity found (looked in SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, \
+                 the default keys.txt, SSH keys and --identity)",
+            ));
+        }
+        let armored = age::armor::ArmoredReader::new(a.enc.as_bytes());
+        let dec = age::Decryptor::new(armored).map_err(|e| err(format!("malformed enc: {e}")))?;
+        let mut reader = dec
+            .decrypt(self.ids.iter().map(|i| &**i as &dyn age::Identity))
+            .map_err(|e| match e {
+                age::DecryptError::NoMatchingKeys => err(format!(
+                    "none of the {} loaded age identities matches",
+                    self.ids.len()
+                )),
+                e => err(e.to_string()),
+            })?;
+        let mut key = zeroize::Zeroizing::new(Vec::new());
+        reader
+            .read_to_end(&mut key)
+            .map_err(|e| err(e.to_string()))?;
+        Ok(SecretSlice::from(key.to_vec()))
     }
 }
 
@@ -308,6 +318,9 @@ EylloI7MNGbadPGb
             enc: enc.into(),
         });
         let got = pollster(ids.unwrap(&entry)).unwrap();
+        assert!(pollster(Identities::default().unwrap(&entry))
+            .unwrap()
+            .is_err());
         use secrecy::ExposeSecret;
         match got {
             Ok(k) => assert_eq!(k.expose_secret(), b"data"),

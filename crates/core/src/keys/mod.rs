@@ -7,10 +7,13 @@
 //! never starts a runtime itself. age is the first provider.
 
 pub mod age;
+pub mod kms;
 
 use crate::cipher::DataKey;
+use crate::error::Error;
 use crate::error::Result;
-use crate::metadata::KeyEntry;
+use crate::metadata::{KeyEntry, KeyGroup, Metadata};
+use secrecy::{ExposeSecret, SecretSlice};
 use std::future::Future;
 use std::pin::Pin;
 
@@ -35,37 +38,114 @@ pub trait Unwrapper: Send + Sync {
     ) -> BoxFuture<'a, Option<Result<secrecy::SecretSlice<u8>>>>;
 }
 
-/// Tries every entry of every group with every unwrapper and returns the
-/// data key from the first that succeeds.
+/// The key types sops tries first, in order (`--decryption-order`).
+pub const DEFAULT_DECRYPTION_ORDER: [&str; 2] = ["age", "pgp"];
+
+/// Recovers the data key: one key from a single group, or the threshold
+/// number of Shamir shares from distinct groups. Keys are tried in
+/// `order` (by type; others after, in file order), and each group stops at
+/// its first success, so a file costs one unwrap per group it needs.
+///
+/// On failure the error has one line per key tried: the group, the key,
+/// and why it failed. It never contains key material.
 pub async fn unwrap_data_key(
-    groups: &[crate::metadata::KeyGroup],
+    meta: &Metadata,
     unwrappers: &[&dyn Unwrapper],
+    order: &[String],
 ) -> Result<DataKey> {
-    use secrecy::ExposeSecret;
-    let mut failures = Vec::new();
-    let mut tried = Vec::new();
-    for group in groups {
-        for entry in &group.keys {
-            tried.push(entry.describe());
-            for u in unwrappers {
-                match u.unwrap(entry).await {
-                    Some(Ok(secret)) => return DataKey::from_slice(secret.expose_secret()),
-                    Some(Err(e)) => failures.push(e.to_string()),
-                    None => {}
-                }
-            }
+    let groups = &meta.groups;
+    let need = match groups.len() {
+        0 | 1 => 1,
+        n => meta
+            .shamir_threshold
+            .map(|t| t as usize)
+            .filter(|&t| t > 0)
+            .unwrap_or(n),
+    };
+    let mut report = Vec::new();
+    let mut shares = Vec::new();
+    for (gi, group) in groups.iter().enumerate() {
+        if shares.len() == need {
+            break;
+        }
+        if let Some(share) =
+            unwrap_group(gi, groups.len(), group, unwrappers, order, &mut report).await
+        {
+            shares.push(share);
         }
     }
-    let mut msg = if tried.is_empty() {
-        "the file lists no master keys".to_string()
-    } else {
-        format!(
-            "no available key could unwrap it (file is encrypted to: {})",
-            tried.join(", ")
-        )
-    };
-    if !failures.is_empty() {
-        msg.push_str(&format!("; errors: {}", failures.join("; ")));
+    if shares.len() < need || shares.is_empty() {
+        let mut msg = if groups.len() > 1 {
+            format!("recovered {} of the {need} key groups needed", shares.len())
+        } else {
+            "no key could unwrap it".to_string()
+        };
+        if report.is_empty() {
+            msg.push_str("; the file lists no master keys");
+        }
+        for line in report {
+            msg.push_str("\n  ");
+            msg.push_str(&line);
+        }
+        return Err(Error::NoDataKey(msg));
     }
-    Err(crate::error::Error::NoDataKey(msg))
+    if groups.len() > 1 {
+        let parts: Vec<&[u8]> = shares.iter().map(|s| s.expose_secret()).collect();
+        DataKey::from_slice(&crate::shamir::combine(&parts)?)
+    } else {
+        DataKey::from_slice(shares[0].expose_secret())
+    }
+}
+
+async fn unwrap_group(
+    gi: usize,
+    ngroups: usize,
+    group: &KeyGroup,
+    unwrappers: &[&dyn Unwrapper],
+    order: &[String],
+    report: &mut Vec<String>,
+) -> Option<SecretSlice<u8>> {
+    let rank = |e: &KeyEntry| {
+        order
+            .iter()
+            .position(|k| k == e.kind())
+            .unwrap_or(order.len())
+    };
+    let mut keys: Vec<&KeyEntry> = group.keys.iter().collect();
+    keys.sort_by_key(|e| rank(e));
+    let label = |e: &KeyEntry| {
+        if ngroups > 1 {
+            format!("group {}: {}", gi + 1, e.describe())
+        } else {
+            e.describe()
+        }
+    };
+    for entry in keys {
+        let mut tried = false;
+        for u in unwrappers {
+            match u.unwrap(entry).await {
+                Some(Ok(secret)) => return Some(secret),
+                Some(Err(e)) => {
+                    report.push(format!("{}: {}", label(entry), reason(&e)));
+                    tried = true;
+                    break;
+                }
+                None => {}
+            }
+        }
+        if !tried {
+            report.push(format!(
+                "{}: this key type is not supported by hush",
+                label(entry)
+            ));
+        }
+    }
+    None
+}
+
+fn reason(e: &Error) -> String {
+    match e {
+        Error::Key { reason, .. } => reason.clone(),
+        other => other.to_string(),
+    }
 }
