@@ -139,6 +139,8 @@ pub(crate) struct Parsed {
 pub(crate) struct ParsedDoc {
     pub root: Node,
     pub sops: Option<(Value, Range<usize>)>,
+    /// YAML only: the `sops:` block's scalar fields, for in-place updates.
+    pub sops_fields: Vec<(String, Leaf)>,
     pub insert_at: usize,
     pub indent: String,
 }
@@ -152,6 +154,11 @@ pub(crate) fn parse(text: &str, format: Format) -> Result<Parsed> {
                 .into_iter()
                 .map(|d| ParsedDoc {
                     root: d.root,
+                    sops_fields: d
+                        .sops
+                        .as_ref()
+                        .map(|s| s.fields.clone())
+                        .unwrap_or_default(),
                     sops: d.sops.map(|s| (s.value, s.range)),
                     insert_at: d.end,
                     indent: " ".repeat(d.indent),
@@ -167,6 +174,7 @@ pub(crate) fn parse(text: &str, format: Format) -> Result<Parsed> {
             let doc = ParsedDoc {
                 root: f.root,
                 sops: f.sops,
+                sops_fields: Vec::new(),
                 insert_at: f.insert_at,
                 indent: f.indent,
             };
@@ -176,6 +184,31 @@ pub(crate) fn parse(text: &str, format: Format) -> Result<Parsed> {
             }
         }
     })
+}
+
+/// IVs of the values a file held, keyed by a digest of (path, type, plaintext),
+/// so re-encrypting an unchanged value gives byte-identical ciphertext
+/// (sops's cipher stash). No plaintext is kept.
+#[derive(Default)]
+pub(crate) struct Stash(HashMap<[u8; 32], Vec<u8>>);
+
+impl Stash {
+    fn id(aad: &str, vtype: ValueType, text: &str) -> [u8; 32] {
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA512_256);
+        for part in [aad, vtype.as_str(), text] {
+            ctx.update(&(part.len() as u64).to_le_bytes());
+            ctx.update(part.as_bytes());
+        }
+        ctx.finish().as_ref().try_into().expect("32-byte digest")
+    }
+
+    fn record(&mut self, aad: &str, vtype: ValueType, text: &str, iv: &[u8]) {
+        self.0.insert(Self::id(aad, vtype, text), iv.to_vec());
+    }
+
+    fn iv(&self, aad: &str, vtype: ValueType, text: &str) -> Option<&[u8]> {
+        self.0.get(&Self::id(aad, vtype, text)).map(Vec::as_slice)
+    }
 }
 
 /// A replacement of `range` by `text`.
@@ -212,18 +245,12 @@ pub async fn encrypt(
         return Err(Error::AlreadyEncrypted);
     }
     let key = DataKey::generate()?;
-    let mut mac = MacHasher::new(opts.mac_only_encrypted);
-    let mut splices = Vec::new();
-    for doc in &parsed.docs {
-        walk(&doc.root, &parsed.anchors, &opts.selector, &mut |v| {
-            encrypt_leaf(&v, &key, opts, &mut mac, &mut splices)
-        })?;
-    }
+    let (mut splices, mac) = seal_body(&parsed, &key, opts, None)?;
     let lastmodified = crate::time::now_rfc3339();
     let meta = Metadata {
         groups: wrap_data_key(&key, groups, opts.shamir_threshold).await?,
         shamir_threshold: opts.shamir_threshold.filter(|_| groups.len() > 1),
-        mac: seal_mac(&key, opts.cipher, &mac.finish(), &lastmodified)?,
+        mac: seal_mac(&key, opts.cipher, &mac, &lastmodified)?,
         lastmodified,
         version: SOPS_FORMAT_VERSION.into(),
         selector: opts.selector.clone(),
@@ -240,9 +267,27 @@ pub async fn encrypt(
     })
 }
 
+/// Encrypts every selected value of a parsed plaintext file; returns the
+/// splices and the hex MAC. With a stash, unchanged values keep their IV.
+pub(crate) fn seal_body(
+    parsed: &Parsed,
+    key: &DataKey,
+    opts: &EncryptOptions,
+    stash: Option<&Stash>,
+) -> Result<(Vec<Splice>, String)> {
+    let mut mac = MacHasher::new(opts.mac_only_encrypted);
+    let mut splices = Vec::new();
+    for doc in &parsed.docs {
+        walk(&doc.root, &parsed.anchors, &opts.selector, &mut |v| {
+            encrypt_leaf(&v, key, opts, stash, &mut mac, &mut splices)
+        })?;
+    }
+    Ok((splices, mac.finish()))
+}
+
 /// Wraps the data key for every key of one group, or splits it into one
 /// Shamir share per group and wraps each share for its group's keys.
-async fn wrap_data_key(
+pub(crate) async fn wrap_data_key(
     key: &DataKey,
     groups: &KeyGroups,
     threshold: Option<u32>,
@@ -268,19 +313,22 @@ fn encrypt_leaf(
     v: &Visit,
     key: &DataKey,
     opts: &EncryptOptions,
+    stash: Option<&Stash>,
     mac: &mut MacHasher,
     out: &mut Vec<Splice>,
 ) -> Result<()> {
     let leaf = v.leaf;
+    let path = aad(v.path);
+    let iv = |vtype: ValueType, text: &str| stash.and_then(|s| s.iv(&path, vtype, text));
     let Some(resolved) = leaf.resolved else {
         if v.encrypt && !leaf.text.is_empty() {
             let ev = EncValue::seal(
                 opts.cipher,
                 key,
                 leaf.text.as_bytes(),
-                aad(v.path).as_bytes(),
+                path.as_bytes(),
                 ValueType::Comment,
-                None,
+                iv(ValueType::Comment, &leaf.text),
             )?;
             out.push((leaf.span.clone(), Zeroizing::new(ev.to_string())));
         }
@@ -295,17 +343,16 @@ fn encrypt_leaf(
     }
     if v.aliased {
         return Err(Error::Unsupported(format!(
-            "an alias at `{}` points to a value that would be encrypted; sops expands aliases and could not decrypt it",
-            aad(v.path)
+            "an alias at `{path}` points to a value that would be encrypted; sops expands aliases and could not decrypt it"
         )));
     }
     let ev = EncValue::seal(
         opts.cipher,
         key,
         text.as_bytes(),
-        aad(v.path).as_bytes(),
+        path.as_bytes(),
         vtype,
-        None,
+        iv(vtype, &text),
     )?
     .to_string();
     out.extend(enc_splices(leaf, ev));
@@ -346,7 +393,7 @@ fn enc_splices(leaf: &Leaf, ev: String) -> Vec<Splice> {
     }
 }
 
-fn sops_block(src: &str, doc: &ParsedDoc, meta: &Value, format: Format) -> String {
+pub(crate) fn sops_block(src: &str, doc: &ParsedDoc, meta: &Value, format: Format) -> String {
     match format {
         Format::Yaml => {
             let block = crate::metadata::yaml_entry("sops", meta, doc.indent.len());
@@ -397,29 +444,28 @@ pub async fn decrypt(
         .ok_or(Error::NotEncrypted)?;
     let meta = Metadata::from_value(&first.0)?;
     let key = crate::keys::unwrap_data_key(&meta, unwrappers, &opts.decryption_order).await?;
-    decrypt_with_key(enc, &parsed, &meta, &key, opts)
+    decrypt_with_key(enc, &parsed, &meta, &key, opts, None)
 }
 
-fn decrypt_with_key(
+pub(crate) fn decrypt_with_key(
     enc: &Ciphertext,
     parsed: &Parsed,
     meta: &Metadata,
     key: &DataKey,
     opts: &DecryptOptions,
+    mut stash: Option<&mut Stash>,
 ) -> Result<Plaintext> {
     let src = enc.text.as_str();
     let mut mac = MacHasher::new(meta.mac_only_encrypted);
     let mut splices = Vec::new();
     for doc in &parsed.docs {
         walk(&doc.root, &parsed.anchors, &meta.selector, &mut |v| {
-            decrypt_leaf(
-                &v,
+            let ctx = LeafCtx {
                 src,
                 key,
-                meta.mac_only_encrypted,
-                &mut mac,
-                &mut splices,
-            )
+                mac_only: meta.mac_only_encrypted,
+            };
+            decrypt_leaf(&v, &ctx, &mut mac, &mut splices, stash.as_deref_mut())
         })?;
         if let Some((_, range)) = &doc.sops {
             splices.push((range.clone(), Zeroizing::new(String::new())));
@@ -434,18 +480,28 @@ fn decrypt_with_key(
     Ok(Plaintext::new(apply(src, splices), enc.format))
 }
 
+/// What every leaf of one decryption shares.
+struct LeafCtx<'a> {
+    src: &'a str,
+    key: &'a DataKey,
+    mac_only: bool,
+}
+
 fn decrypt_leaf(
     v: &Visit,
-    src: &str,
-    key: &DataKey,
-    mac_only: bool,
+    cx: &LeafCtx,
     mac: &mut MacHasher,
     out: &mut Vec<Splice>,
+    stash: Option<&mut Stash>,
 ) -> Result<()> {
+    let (src, key, mac_only) = (cx.src, cx.key, cx.mac_only);
     let leaf = v.leaf;
     let Some(resolved) = leaf.resolved else {
         if v.encrypt && EncValue::looks_encrypted(&leaf.text) {
-            if let Some(text) = open_comment(&leaf.text, key, v.path) {
+            if let Some((text, iv)) = open_comment(&leaf.text, key, v.path) {
+                if let (Some(st), Some(iv)) = (stash, iv) {
+                    st.record(&aad(v.path), ValueType::Comment, &text, &iv);
+                }
                 out.push((leaf.span.clone(), Zeroizing::new(text)));
             }
         }
@@ -483,6 +539,9 @@ fn decrypt_leaf(
         ))
     })?;
     mac.update(&bytes);
+    if let Some(st) = stash {
+        st.record(&path, ev.vtype, &text, &ev.iv);
+    }
     out.extend(plain_splices(leaf, ev.vtype, &text));
     Ok(())
 }
@@ -523,11 +582,13 @@ fn list_comment(
 
 /// Comments are tried with their path, then each enclosing path, as their
 /// place in sops's tree can differ; one that opens with none stays as is.
-fn open_comment(text: &str, key: &DataKey, path: &[&str]) -> Option<String> {
+/// Returns the text, and the IV when the comment's own path was its AAD.
+fn open_comment(text: &str, key: &DataKey, path: &[&str]) -> Option<(String, Option<Vec<u8>>)> {
     let ev = EncValue::parse(text).ok()?;
     (0..=path.len()).rev().find_map(|n| {
         let plain = ev.open(key, aad(&path[..n]).as_bytes())?;
-        String::from_utf8(plain.to_vec()).ok()
+        let iv = (n == path.len()).then(|| ev.iv.clone());
+        Some((String::from_utf8(plain.to_vec()).ok()?, iv))
     })
 }
 

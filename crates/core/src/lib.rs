@@ -46,6 +46,7 @@ pub mod shamir;
 mod splice_props;
 pub mod time;
 mod tree;
+pub mod update;
 mod yaml;
 mod yaml_fast;
 

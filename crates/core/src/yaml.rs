@@ -40,6 +40,9 @@ pub(crate) struct SopsBlock {
     pub value: Value,
     /// The bytes to delete to remove it.
     pub range: Range<usize>,
+    /// Top-level scalar fields (`lastmodified`, `mac`, …) and their leaves,
+    /// so an edit can update them in place.
+    pub fields: Vec<(String, Leaf)>,
 }
 
 /// How an encrypted plain scalar inside a flow collection starts.
@@ -433,9 +436,20 @@ impl<'s> Builder<'s, '_> {
             let item = items.remove(idx);
             let range = self.sops_range(&item)?;
             items.retain(|i| !matches!(&i.node, Node::Leaf(l) if l.is_comment() && range.contains(&l.span.start)));
+            let fields = match &item.node {
+                Node::Map(m) => m
+                    .iter()
+                    .filter_map(|i| match (&i.key, &i.node) {
+                        (Some(k), Node::Leaf(l)) if !l.is_comment() => Some((k.clone(), l.clone())),
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
             sops = Some(SopsBlock {
                 value: to_value(&item.node, &self.anchors),
                 range,
+                fields,
             });
         }
         while !matches!(self.peek()?.ev, Event::DocumentEnd) {

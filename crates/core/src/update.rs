@@ -1,0 +1,339 @@
+//! Changing an encrypted file without churn: an edit keeps the ciphertext of
+//! every untouched value (same data key, same IV), a no-op keeps every byte
+//! (`lastmodified` and `mac` included), and the `sops:` block keeps its own
+//! layout. Also key rotation and recipient changes.
+
+use crate::cipher::{Cipher, DataKey};
+use crate::engine::{
+    apply, decrypt_with_key, encrypt, parse, seal_body, sops_block, wrap_data_key, Ciphertext,
+    DecryptOptions, EncryptOptions, Format, KeyGroups, Parsed, ParsedDoc, Plaintext, Stash,
+};
+use crate::error::{Error, Result};
+use crate::keys::{MasterKey, Unwrapper};
+use crate::mac::seal_mac;
+use crate::metadata::{KeyEntry, Metadata};
+use crate::scalar::{json_string, yaml_render};
+use crate::tree::{Slot, Value};
+use std::sync::Arc;
+use zeroize::Zeroizing;
+
+/// A decrypted file that remembers how it was encrypted.
+pub struct Opened {
+    original: Ciphertext,
+    plain: Plaintext,
+    meta: Metadata,
+    key: DataKey,
+    stash: Stash,
+    cipher: Cipher,
+}
+
+impl std::fmt::Debug for Opened {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Opened({:?}, [REDACTED])", self.plain.format)
+    }
+}
+
+/// Decrypts `enc` and keeps what an edit needs to re-encrypt it in place.
+pub async fn open(
+    enc: &Ciphertext,
+    unwrappers: &[&dyn Unwrapper],
+    opts: &DecryptOptions,
+) -> Result<Opened> {
+    let parsed = parse(enc.as_str(), enc.format)?;
+    let first = parsed
+        .docs
+        .first()
+        .and_then(|d| d.sops.as_ref())
+        .ok_or(Error::NotEncrypted)?;
+    let meta = Metadata::from_value(&first.0)?;
+    let key = crate::keys::unwrap_data_key(&meta, unwrappers, &opts.decryption_order).await?;
+    let mut stash = Stash::default();
+    let plain = decrypt_with_key(enc, &parsed, &meta, &key, opts, Some(&mut stash))?;
+    let cipher = if enc.as_str().contains("ENC[CHACHA20_POLY1305,") {
+        Cipher::ChaCha20Poly1305
+    } else {
+        Cipher::Aes256Gcm
+    };
+    Ok(Opened {
+        original: enc.clone(),
+        plain,
+        meta,
+        key,
+        stash,
+        cipher,
+    })
+}
+
+impl Opened {
+    /// The decrypted file.
+    pub fn plaintext(&self) -> &Plaintext {
+        &self.plain
+    }
+
+    /// The file's metadata.
+    pub fn metadata(&self) -> &Metadata {
+        &self.meta
+    }
+
+    /// The encrypted file as it was read.
+    pub fn original(&self) -> &Ciphertext {
+        &self.original
+    }
+
+    fn options(&self) -> EncryptOptions {
+        EncryptOptions {
+            selector: self.meta.selector.clone(),
+            mac_only_encrypted: self.meta.mac_only_encrypted,
+            cipher: self.cipher,
+            shamir_threshold: self.meta.shamir_threshold,
+        }
+    }
+
+    /// Whether `edited` is the file exactly as it was decrypted.
+    pub fn is_unchanged(&self, edited: &Plaintext) -> bool {
+        edited.format == self.plain.format && edited.expose() == self.plain.expose()
+    }
+
+    /// Re-encrypts an edited plaintext with the same data key. Unchanged
+    /// values keep byte-identical ciphertext; a no-op returns the original
+    /// bytes. The `sops:` block keeps its text, with new `lastmodified` and
+    /// `mac` values.
+    pub fn reseal(&self, edited: &Plaintext) -> Result<Ciphertext> {
+        if self.is_unchanged(edited) {
+            return Ok(self.original.clone());
+        }
+        let src = edited.expose();
+        let parsed = parse(src, edited.format)?;
+        if parsed.docs.iter().any(|d| d.sops.is_some()) {
+            return Err(Error::Unsupported(
+                "the edited file has a top-level `sops` key".into(),
+            ));
+        }
+        let opts = self.options();
+        let (mut splices, mac) = seal_body(&parsed, &self.key, &opts, Some(&self.stash))?;
+        let mut meta = self.meta.clone();
+        meta.lastmodified = crate::time::now_rfc3339();
+        meta.mac = seal_mac(&self.key, self.cipher, &mac, &meta.lastmodified)?;
+        let old = parse(self.original.as_str(), self.original.format)?;
+        let value = meta.to_value();
+        for (i, doc) in parsed.docs.iter().enumerate() {
+            let block = old
+                .docs
+                .get(i)
+                .and_then(|d| patched_block(self.original.as_str(), d, &meta))
+                .map(|b| place(src, doc.insert_at, &b))
+                .unwrap_or_else(|| sops_block(src, doc, &value, edited.format));
+            splices.push((doc.insert_at..doc.insert_at, Zeroizing::new(block)));
+        }
+        Ok(Ciphertext::new(apply(src, splices), edited.format))
+    }
+
+    /// The master keys the file is encrypted to, as key objects, by group.
+    pub fn master_keys(&self) -> Result<KeyGroups> {
+        self.meta
+            .groups
+            .iter()
+            .map(|g| g.keys.iter().map(master_key).collect::<Result<Vec<_>>>())
+            .collect()
+    }
+
+    /// A new data key: every value is re-encrypted (fresh IVs) for `groups`.
+    pub async fn rotate(&self, groups: &KeyGroups, threshold: Option<u32>) -> Result<Ciphertext> {
+        let opts = EncryptOptions {
+            shamir_threshold: threshold,
+            ..self.options()
+        };
+        encrypt(&self.plain, groups, &opts).await
+    }
+
+    /// The same data key wrapped for `groups` instead: values, `lastmodified`
+    /// and `mac` stay; only the `sops:` block's keys change.
+    pub async fn update_keys(
+        &self,
+        groups: &KeyGroups,
+        threshold: Option<u32>,
+    ) -> Result<Ciphertext> {
+        let mut meta = self.meta.clone();
+        meta.groups = wrap_data_key(&self.key, groups, threshold).await?;
+        meta.shamir_threshold = threshold.filter(|_| groups.len() > 1);
+        let src = self.original.as_str();
+        let parsed = parse(src, self.original.format)?;
+        Ok(Ciphertext::new(
+            replace_blocks(src, &parsed, &meta, self.original.format),
+            self.original.format,
+        ))
+    }
+}
+
+/// A key object for a stored entry, so it can wrap a new data key.
+fn master_key(e: &KeyEntry) -> Result<Arc<dyn MasterKey>> {
+    Ok(match e {
+        KeyEntry::Age(a) => Arc::new(a.recipient.parse::<crate::keys::age::Recipient>()?),
+        KeyEntry::Kms(k) => Arc::new(crate::keys::kms::KmsKey {
+            arn: k.arn.clone(),
+            role: k.role.clone(),
+            context: k.context.clone(),
+            aws_profile: Some(k.aws_profile.clone()).filter(|p| !p.is_empty()),
+        }),
+        KeyEntry::Other { kind, .. } => {
+            return Err(Error::Unsupported(format!(
+                "hush cannot wrap a data key for {kind} keys"
+            )));
+        }
+    })
+}
+
+/// The old document's YAML `sops:` block text with `lastmodified` and `mac`
+/// replaced in their own styles; `None` for JSON or a document without one.
+fn patched_block(src: &str, doc: &ParsedDoc, meta: &Metadata) -> Option<String> {
+    let (_, range) = doc.sops.as_ref()?;
+    if doc.sops_fields.is_empty() {
+        return None;
+    }
+    let mut splices = Vec::new();
+    for (name, leaf) in &doc.sops_fields {
+        let new = match name.as_str() {
+            "lastmodified" => &meta.lastmodified,
+            "mac" => &meta.mac,
+            _ => continue,
+        };
+        let text = match leaf.slot {
+            Slot::Yaml(slot) => yaml_render(crate::cipher::ValueType::Str, new, slot),
+            _ => json_string(new),
+        };
+        let at = leaf.span.start - range.start..leaf.span.end - range.start;
+        splices.push((at, Zeroizing::new(text)));
+    }
+    let block = apply(&src[range.clone()], splices);
+    let block = block.strip_prefix('\n').unwrap_or(&block);
+    Some(format!("{}\n", block.trim_end_matches('\n')))
+}
+
+/// A `sops:` block (ending in a line break) placed at `at` in `src`.
+fn place(src: &str, at: usize, block: &str) -> String {
+    if at > 0 && !src[..at].ends_with('\n') {
+        format!("\n{}", block.trim_end_matches('\n'))
+    } else {
+        block.to_string()
+    }
+}
+
+/// `src` with every document's `sops:` block rewritten from `meta`.
+fn replace_blocks(src: &str, parsed: &Parsed, meta: &Metadata, format: Format) -> String {
+    let value: Value = meta.to_value();
+    let mut splices = Vec::new();
+    for doc in &parsed.docs {
+        let Some((_, range)) = &doc.sops else {
+            continue;
+        };
+        let new = sops_block(src, doc, &value, format);
+        let text = match format {
+            // The YAML range is whole lines; keep its leading line break, if any.
+            Format::Yaml if src[range.clone()].starts_with('\n') => {
+                format!("\n{}", new.trim_matches('\n'))
+            }
+            Format::Yaml => format!("{}\n", new.trim_start_matches('\n').trim_end_matches('\n')),
+            // The JSON range runs from the previous member's end: same as an insertion there.
+            Format::Json => new,
+        };
+        splices.push((range.clone(), Zeroizing::new(text)));
+    }
+    apply(src, splices)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::age::{Identities, Recipient};
+
+    fn setup() -> (Arc<dyn MasterKey>, Identities, Arc<dyn MasterKey>) {
+        use secrecy::ExposeSecret;
+        let id = age::x25519::Identity::generate();
+        let r: Recipient = id.to_public().to_string().parse().unwrap();
+        let other: Recipient = age::x25519::Identity::generate()
+            .to_public()
+            .to_string()
+            .parse()
+            .unwrap();
+        let mut ids = Identities::default();
+        ids.add_text(id.to_string().expose_secret().as_bytes(), "t")
+            .unwrap();
+        (Arc::new(r), ids, Arc::new(other))
+    }
+
+    const SRC: &str = "# creds\ndb:\n  user: admin # who\n  password: hunter2\n  port: 5432\nlist:\n  - a\n  - b\n";
+
+    fn enc(r: &Arc<dyn MasterKey>, src: &str) -> Ciphertext {
+        let p = Plaintext::new(src.into(), Format::Yaml);
+        crate::block_on(encrypt(&p, &vec![vec![r.clone()]], &Default::default())).unwrap()
+    }
+
+    #[test]
+    fn a_no_op_edit_returns_the_original_bytes() {
+        let (r, ids, _) = setup();
+        let e = enc(&r, SRC);
+        let o = crate::block_on(open(&e, &[&ids], &Default::default())).unwrap();
+        let same = Plaintext::new(SRC.into(), Format::Yaml);
+        assert_eq!(o.reseal(&same).unwrap().as_str(), e.as_str());
+    }
+
+    #[test]
+    fn an_edit_changes_only_the_edited_line_and_the_metadata_values() {
+        let (r, ids, _) = setup();
+        let e = enc(&r, SRC);
+        let o = crate::block_on(open(&e, &[&ids], &Default::default())).unwrap();
+        let edited = SRC.replace("hunter2", "correct-horse");
+        let n = o
+            .reseal(&Plaintext::new(edited.clone(), Format::Yaml))
+            .unwrap();
+        let changed: Vec<(&str, &str)> = e
+            .as_str()
+            .lines()
+            .zip(n.as_str().lines())
+            .filter(|(a, b)| a != b)
+            .collect();
+        let keys: Vec<&str> = changed
+            .iter()
+            .map(|(a, _)| a.trim_start().split(':').next().unwrap())
+            .collect();
+        // `lastmodified` has one-second resolution: it may not have moved yet.
+        let expected: Vec<&str> = ["password", "lastmodified", "mac"]
+            .into_iter()
+            .filter(|k| *k != "lastmodified" || keys.contains(k))
+            .collect();
+        assert_eq!(keys, expected, "changed lines: {changed:#?}");
+        assert_eq!(e.as_str().lines().count(), n.as_str().lines().count());
+        let back = crate::block_on(crate::decrypt(&n, &[&ids], &Default::default())).unwrap();
+        assert_eq!(back.expose(), edited);
+    }
+
+    #[test]
+    fn update_keys_rewraps_the_same_data_key_and_rotate_makes_a_new_one() {
+        let (r, ids, other) = setup();
+        let e = enc(&r, SRC);
+        let o = crate::block_on(open(&e, &[&ids], &Default::default())).unwrap();
+        let both = vec![vec![r.clone(), other.clone()]];
+        let u = crate::block_on(o.update_keys(&both, None)).unwrap();
+        let body = |t: &str| t.split("sops:").next().unwrap().to_string();
+        assert_eq!(body(u.as_str()), body(e.as_str()), "values untouched");
+        assert_eq!(crate::metadata(&u).unwrap().groups[0].keys.len(), 2);
+        assert_eq!(
+            crate::block_on(crate::decrypt(&u, &[&ids], &Default::default()))
+                .unwrap()
+                .expose(),
+            SRC
+        );
+        let rot = crate::block_on(o.rotate(&o.master_keys().unwrap(), None)).unwrap();
+        assert_ne!(
+            body(rot.as_str()),
+            body(e.as_str()),
+            "new data key, new ciphertext"
+        );
+        assert_eq!(
+            crate::block_on(crate::decrypt(&rot, &[&ids], &Default::default()))
+                .unwrap()
+                .expose(),
+            SRC
+        );
+    }
+}
