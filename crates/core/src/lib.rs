@@ -37,6 +37,7 @@ mod json;
 pub mod keys;
 pub mod mac;
 pub mod metadata;
+pub mod patch;
 pub mod path;
 pub mod rules;
 mod scalar;

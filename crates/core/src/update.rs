@@ -117,9 +117,11 @@ impl Opened {
         let old = parse(self.original.as_str(), self.original.format)?;
         let value = meta.to_value();
         for (i, doc) in parsed.docs.iter().enumerate() {
+            let same_format = edited.format == self.original.format;
             let block = old
                 .docs
                 .get(i)
+                .filter(|_| same_format)
                 .and_then(|d| patched_block(self.original.as_str(), d, &meta))
                 .map(|b| place(src, doc.insert_at, &b))
                 .unwrap_or_else(|| sops_block(src, doc, &value, edited.format));

@@ -1,0 +1,401 @@
+//! Setting and removing values by path in a plaintext file (`set`/`unset`),
+//! by splicing: the rest of the file keeps its bytes, so the re-encrypted
+//! file changes only where the value changed.
+
+use crate::cipher::ValueType;
+use crate::engine::{apply, parse, Format, Parsed, Plaintext};
+use crate::error::{Error, Result};
+use crate::path::Step;
+use crate::scalar::{json_string, yaml_render, Resolved, YamlSlot};
+use crate::tree::{Item, Node, Slot};
+use std::ops::Range;
+use zeroize::Zeroizing;
+
+fn bad(why: impl Into<String>) -> Error {
+    Error::TreePath(why.into())
+}
+
+/// Sets the value at `steps` in document `doc` to `json` (a JSON value, as
+/// sops's `set` takes it), creating missing keys.
+pub fn set(plain: &Plaintext, doc: usize, steps: &[Step], json: &str) -> Result<Plaintext> {
+    let value = parse_json_value(json)?;
+    let src = plain.expose();
+    let parsed = parse(src, plain.format)?;
+    let root = &parsed
+        .docs
+        .get(doc)
+        .ok_or_else(|| bad(format!("the file has no document {doc}")))?
+        .root;
+    let (first, rest) = steps.split_first().ok_or_else(|| bad("an empty path"))?;
+    let splice = set_in(src, plain.format, root, first, rest, &value)?;
+    Ok(Plaintext::new(apply(src, vec![splice]), plain.format))
+}
+
+/// Removes the value at `steps` in document `doc`.
+pub fn unset(plain: &Plaintext, doc: usize, steps: &[Step]) -> Result<Plaintext> {
+    let src = plain.expose();
+    let parsed: Parsed = parse(src, plain.format)?;
+    let mut node = &parsed
+        .docs
+        .get(doc)
+        .ok_or_else(|| bad(format!("the file has no document {doc}")))?
+        .root;
+    let (last, parents) = steps.split_last().ok_or_else(|| bad("an empty path"))?;
+    for step in parents {
+        node = &child(node, step).ok_or_else(|| not_found(step))?.1.node;
+    }
+    let (idx, _) = child(node, last).ok_or_else(|| not_found(last))?;
+    let items = match node {
+        Node::Map(items) | Node::Seq(items) => items,
+        _ => unreachable!("child found"),
+    };
+    let range = removal(src, plain.format, items, idx)?;
+    Ok(Plaintext::new(
+        apply(src, vec![(range, Zeroizing::new(String::new()))]),
+        plain.format,
+    ))
+}
+
+fn not_found(step: &Step) -> Error {
+    bad(format!("component {step:?} not found"))
+}
+
+/// A JSON value: (type of a scalar, its text) or a collection's JSON text.
+struct NewValue {
+    scalar: Option<(Resolved, String)>,
+    json: String,
+}
+
+fn parse_json_value(json: &str) -> Result<NewValue> {
+    let wrapped = format!("{{\"v\": {json}}}");
+    let f =
+        crate::json::parse(&wrapped).map_err(|_| bad(format!("`{json}` is not a JSON value")))?;
+    let Node::Map(items) = f.root else {
+        unreachable!()
+    };
+    let scalar = match &items[0].node {
+        Node::Leaf(l) => Some((l.resolved.unwrap_or(Resolved::Str), l.text.to_string())),
+        _ => None,
+    };
+    Ok(NewValue {
+        scalar,
+        json: json.trim().to_string(),
+    })
+}
+
+/// The item for a step, with its index among the collection's items.
+fn child<'a>(node: &'a Node, step: &Step) -> Option<(usize, &'a Item)> {
+    match (node, step) {
+        (Node::Map(items), Step::Key(k)) => items
+            .iter()
+            .enumerate()
+            .find(|(_, i)| i.key.as_deref() == Some(k)),
+        (Node::Seq(items), Step::Index(n)) => items
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| !is_comment(&i.node))
+            .nth(*n),
+        _ => None,
+    }
+}
+
+fn is_comment(n: &Node) -> bool {
+    matches!(n, Node::Leaf(l) if l.is_comment())
+}
+
+fn set_in(
+    src: &str,
+    fmt: Format,
+    node: &Node,
+    step: &Step,
+    rest: &[Step],
+    v: &NewValue,
+) -> Result<(Range<usize>, Zeroizing<String>)> {
+    match child(node, step) {
+        Some((_, item)) if !rest.is_empty() => {
+            set_in(src, fmt, &item.node, &rest[0], &rest[1..], v)
+        }
+        Some((_, item)) => replace(src, fmt, item, v),
+        None => {
+            let Step::Key(key) = step else {
+                return Err(not_found(step));
+            };
+            let Node::Map(items) = node else {
+                return Err(not_found(step));
+            };
+            // Missing intermediate keys become nested JSON objects.
+            let json = rest
+                .iter()
+                .rev()
+                .try_fold(v.json.clone(), |acc, s| match s {
+                    Step::Key(k) => Ok(format!("{{{}: {acc}}}", json_string(k))),
+                    Step::Index(_) => Err(not_found(s)),
+                })?;
+            let nested = NewValue {
+                scalar: if rest.is_empty() {
+                    v.scalar.clone()
+                } else {
+                    None
+                },
+                json,
+            };
+            insert(src, fmt, items, key, &nested)
+        }
+    }
+}
+
+fn render(v: &NewValue, slot: Slot) -> String {
+    match (&v.scalar, slot) {
+        (Some((Resolved::Str, s)), Slot::Yaml(slot)) => yaml_render(ValueType::Str, s, slot),
+        (Some((Resolved::Str, s)), _) => json_string(s),
+        _ => v.json.clone(),
+    }
+}
+
+fn replace(
+    src: &str,
+    fmt: Format,
+    item: &Item,
+    v: &NewValue,
+) -> Result<(Range<usize>, Zeroizing<String>)> {
+    match &item.node {
+        Node::Leaf(l) => {
+            let slot = match (l.slot, &v.scalar) {
+                // A multi-line or block value needs a place where a block fits.
+                (Slot::Yaml(YamlSlot::Block { indent, .. }), _) => Slot::Yaml(YamlSlot::Plain {
+                    flow: false,
+                    indent,
+                }),
+                (s, _) => s,
+            };
+            let start = l.header.as_ref().map_or(l.span.start, |h| h.start);
+            Ok((start..l.span.end, Zeroizing::new(render(v, slot))))
+        }
+        Node::Alias(_) => Err(bad("cannot set a value through an alias")),
+        collection => {
+            let start = value_start(src, fmt, item)?;
+            let end = line_end(
+                src,
+                last_byte(collection).ok_or_else(|| bad("empty collection"))?,
+            );
+            let sep = if fmt == Format::Yaml { " " } else { "" };
+            Ok((start..end, Zeroizing::new(format!("{sep}{}", v.json))))
+        }
+    }
+}
+
+/// Where an item's value begins: just after `key:` (YAML) or at the value (JSON).
+fn value_start(src: &str, fmt: Format, item: &Item) -> Result<usize> {
+    let b = src.as_bytes();
+    let mut i = item.at;
+    if matches!(b.get(i), Some(b'"' | b'\'')) {
+        let q = b[i];
+        i += 1;
+        while i < b.len() && b[i] != q {
+            i += if b[i] == b'\\' && q == b'"' { 2 } else { 1 };
+        }
+        i += 1;
+    }
+    while i < b.len() && b[i] != b':' {
+        i += 1;
+    }
+    if fmt == Format::Json {
+        i += 1;
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        return Ok(i);
+    }
+    (i < b.len())
+        .then_some(i + 1)
+        .ok_or_else(|| bad("cannot find the key's `:`"))
+}
+
+/// The last byte of a subtree (end of its last leaf).
+fn last_byte(n: &Node) -> Option<usize> {
+    match n {
+        Node::Leaf(l) => Some(l.span.end),
+        Node::Map(items) | Node::Seq(items) => {
+            items.iter().filter_map(|i| last_byte(&i.node)).max()
+        }
+        Node::Alias(_) => None,
+    }
+}
+
+fn line_start(src: &str, at: usize) -> usize {
+    src[..at].rfind('\n').map_or(0, |i| i + 1)
+}
+
+fn line_end(src: &str, at: usize) -> usize {
+    src[at..].find('\n').map_or(src.len(), |i| at + i)
+}
+
+fn insert(
+    src: &str,
+    fmt: Format,
+    items: &[Item],
+    key: &str,
+    v: &NewValue,
+) -> Result<(Range<usize>, Zeroizing<String>)> {
+    let entries: Vec<&Item> = items.iter().filter(|i| !is_comment(&i.node)).collect();
+    match fmt {
+        Format::Json => {
+            let last = entries
+                .last()
+                .ok_or_else(|| bad("cannot add a key to an empty JSON object"))?;
+            let at =
+                last_byte(&last.node).ok_or_else(|| bad("cannot find the end of the object"))?;
+            let indent = &src[line_start(src, entries[0].at)..entries[0].at];
+            let indent = if indent.trim().is_empty() { indent } else { "" };
+            let text = format!(",\n{indent}{}: {}", json_string(key), render(v, Slot::Json));
+            Ok((at..at, Zeroizing::new(text)))
+        }
+        Format::Yaml => {
+            let Some(first) = entries.first() else {
+                return Err(bad(
+                    "cannot add a key to an empty map; set the parent instead",
+                ));
+            };
+            let ls = line_start(src, first.at);
+            if !src[ls..first.at].trim().is_empty() {
+                return Err(bad(
+                    "cannot add a key to a map that does not start its own line",
+                ));
+            }
+            let col = src[ls..first.at].chars().count();
+            let after = entries
+                .iter()
+                .filter_map(|i| last_byte(&i.node))
+                .max()
+                .map_or(first.at, |b| line_end(src, b));
+            let k = yaml_render(
+                ValueType::Str,
+                key,
+                YamlSlot::Plain {
+                    flow: false,
+                    indent: col + 2,
+                },
+            );
+            let val = render(
+                v,
+                Slot::Yaml(YamlSlot::Plain {
+                    flow: false,
+                    indent: col + 2,
+                }),
+            );
+            let text = format!("\n{}{k}: {val}", " ".repeat(col));
+            Ok((after..after, Zeroizing::new(text)))
+        }
+    }
+}
+
+/// The bytes to delete to remove item `idx` of a collection.
+fn removal(src: &str, fmt: Format, items: &[Item], idx: usize) -> Result<Range<usize>> {
+    let item = &items[idx];
+    let end = last_byte(&item.node).map_or(item.at, |b| line_end(src, b));
+    if fmt == Format::Json {
+        let entries: Vec<(usize, &Item)> = items
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| !is_comment(&i.node))
+            .collect();
+        let pos = entries
+            .iter()
+            .position(|(i, _)| *i == idx)
+            .expect("item is an entry");
+        let end = last_byte(&item.node).unwrap_or(item.at);
+        return Ok(match (pos, entries.get(pos + 1)) {
+            (p, _) if p > 0 => last_byte(&entries[p - 1].1.node).unwrap_or(item.at)..end,
+            (_, Some((_, next))) => item.at..next.at,
+            _ => item.at..end,
+        });
+    }
+    let ls = line_start(src, item.at);
+    let lead = &src[ls..item.at];
+    let own_line = lead.trim().is_empty() || lead.trim() == "-";
+    if !own_line {
+        return Err(bad(
+            "cannot remove a value that shares its line with another (flow style or `- key:`)",
+        ));
+    }
+    Ok(ls..(end + 1).min(src.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::path::parse as path;
+
+    fn y(s: &str) -> Plaintext {
+        Plaintext::new(s.into(), Format::Yaml)
+    }
+
+    const SRC: &str = "# top\ndb:\n  user: 'admin'   # who\n  pass: x\nlist:\n  - a\n  - b\nz: 1\n";
+
+    #[test]
+    fn set_replaces_a_value_in_its_own_style_and_nothing_else() {
+        let out = set(&y(SRC), 0, &path(r#"["db"]["user"]"#).unwrap(), r#""root""#).unwrap();
+        assert_eq!(out.expose(), SRC.replace("'admin'", "'root'"));
+        let out = set(&y(SRC), 0, &path(r#"["list"][1]"#).unwrap(), "42").unwrap();
+        assert_eq!(out.expose(), SRC.replace("  - b", "  - 42"));
+    }
+
+    #[test]
+    fn set_adds_missing_keys_at_the_map_indentation() {
+        let out = set(
+            &y(SRC),
+            0,
+            &path(r#"["db"]["host"]"#).unwrap(),
+            r#""db.local""#,
+        )
+        .unwrap();
+        assert_eq!(
+            out.expose(),
+            SRC.replace("  pass: x\n", "  pass: x\n  host: db.local\n")
+        );
+        let out = set(&y(SRC), 0, &path(r#"["new"]["a"]"#).unwrap(), "true").unwrap();
+        assert_eq!(
+            out.expose(),
+            format!("{SRC}new: {{\"a\": true}}\n").replace("z: 1\n\nnew", "z: 1\nnew")
+        );
+    }
+
+    #[test]
+    fn unset_removes_whole_lines() {
+        let out = unset(&y(SRC), 0, &path(r#"["db"]["pass"]"#).unwrap()).unwrap();
+        assert_eq!(out.expose(), SRC.replace("  pass: x\n", ""));
+        let out = unset(&y(SRC), 0, &path(r#"["list"][0]"#).unwrap()).unwrap();
+        assert_eq!(out.expose(), SRC.replace("  - a\n", ""));
+        assert!(unset(&y(SRC), 0, &path(r#"["nope"]"#).unwrap()).is_err());
+    }
+
+    #[test]
+    fn json_members_are_set_added_and_removed() {
+        let j = |s: &str| Plaintext::new(s.into(), Format::Json);
+        let src = "{\n  \"a\": \"x\",\n  \"b\": 2\n}\n";
+        assert_eq!(
+            set(&j(src), 0, &path(r#"["a"]"#).unwrap(), r#""y""#)
+                .unwrap()
+                .expose(),
+            src.replace("\"x\"", "\"y\"")
+        );
+        assert_eq!(
+            set(&j(src), 0, &path(r#"["c"]"#).unwrap(), "[1]")
+                .unwrap()
+                .expose(),
+            src.replace("\"b\": 2", "\"b\": 2,\n  \"c\": [1]")
+        );
+        assert_eq!(
+            unset(&j(src), 0, &path(r#"["b"]"#).unwrap())
+                .unwrap()
+                .expose(),
+            "{\n  \"a\": \"x\"\n}\n"
+        );
+        assert_eq!(
+            unset(&j(src), 0, &path(r#"["a"]"#).unwrap())
+                .unwrap()
+                .expose(),
+            "{\n  \"b\": 2\n}\n"
+        );
+    }
+}
