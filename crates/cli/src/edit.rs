@@ -1,0 +1,383 @@
+//! `hush edit`: decrypt into a private temp dir, run the editor, and write
+//! back only what changed. The user's text is never lost: an invalid edit
+//! can be re-opened, and a failed or abandoned edit is saved *encrypted*
+//! beside the target (`FILE.hush-rescue`) for `hush edit --rescue FILE`.
+
+use crate::cli::{core, fail, recipients, rule_keys, runtime, Failure};
+use crate::io::write_atomic;
+use clap::Args;
+use hush_core::error::exit;
+use hush_core::keys::age::{shell_words, Identities};
+use hush_core::keys::kms::{KmsKey, KmsUnwrapper};
+use hush_core::keys::MasterKey;
+use hush_core::rules::{find_config, Config};
+use hush_core::update::{open, Opened};
+use hush_core::{Ciphertext, DecryptOptions, EncryptOptions, Format, KeyGroups, Plaintext};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+type Result<T> = std::result::Result<T, Failure>;
+
+/// sops's exit code when the editor fails or the edit is abandoned.
+const EDITOR_FAILED: u8 = 201;
+
+/// Set while the editor runs: Ctrl-C then belongs to the editor.
+static EDITOR_RUNNING: AtomicBool = AtomicBool::new(false);
+
+#[derive(Args)]
+pub struct EditArgs {
+    /// The encrypted file; a missing one is created from the matching .sops.yaml rule
+    file: PathBuf,
+    /// Continue an edit saved in FILE.hush-rescue
+    #[arg(long)]
+    rescue: bool,
+    /// age recipients for a new file, comma-separated or repeated
+    #[arg(
+        short = 'a',
+        long = "age",
+        env = "SOPS_AGE_RECIPIENTS",
+        value_delimiter = ','
+    )]
+    age: Vec<String>,
+    /// AWS KMS key ARNs for a new file
+    #[arg(short = 'k', long = "kms", env = "SOPS_KMS_ARN", value_delimiter = ',')]
+    kms: Vec<String>,
+    /// Do not verify the MAC of the existing file
+    #[arg(long)]
+    ignore_mac: bool,
+    /// The .sops.yaml to use instead of searching upwards
+    #[arg(long, env = "SOPS_CONFIG")]
+    config: Option<PathBuf>,
+    /// Key types to try first, in order
+    #[arg(
+        long,
+        env = "SOPS_DECRYPTION_ORDER",
+        value_delimiter = ',',
+        default_value = "age,pgp"
+    )]
+    decryption_order: Vec<String>,
+}
+
+/// Where the edit is going: the open file, or the keys of a new one.
+enum Target {
+    Existing(Box<Opened>),
+    New(KeyGroups, EncryptOptions),
+}
+
+pub fn edit(a: EditArgs) -> Result<()> {
+    let rt = runtime()?;
+    let name = a.file.display().to_string();
+    let format = Format::from_path(&name);
+    let opts = DecryptOptions {
+        ignore_mac: a.ignore_mac,
+        decryption_order: a.decryption_order.clone(),
+    };
+    let target = if a.file.exists() {
+        let text = std::fs::read_to_string(&a.file)
+            .map_err(|e| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {e}")))?;
+        let (ids, kms) = unwrappers(&name)?;
+        let opened = rt
+            .block_on(open(&Ciphertext::new(text, format), &[&ids, &kms], &opts))
+            .map_err(core(&name))?;
+        Target::Existing(Box::new(opened))
+    } else {
+        new_file_keys(&a)?
+    };
+    let initial = match (&target, a.rescue) {
+        (_, true) => read_rescue(&rt, &a.file, &opts)?,
+        (Target::Existing(o), false) => o.plaintext().expose().to_string(),
+        (Target::New(..), false) => String::new(),
+    };
+    let dir = private_dir()?;
+    let path = dir
+        .path()
+        .join(a.file.file_name().unwrap_or("file".as_ref()));
+    write_private(&path, initial.as_bytes())?;
+    let _cleanup = Cleanup::install(dir.path())?;
+    let text = edit_loop(&rt, &a, &target, &path, format, &initial)?;
+    let edited = Plaintext::new(text, format);
+    let unchanged = matches!(&target, Target::Existing(o) if o.is_unchanged(&edited));
+    if unchanged {
+        eprintln!("hush: {name}: file has not changed; nothing written");
+    } else {
+        let enc = seal(&rt, &target, &edited).map_err(core(&name))?;
+        write_atomic(&a.file, enc.as_str().as_bytes())
+            .map_err(|e| fail(exit::COULD_NOT_WRITE_OUTPUT_FILE, format!("{name}: {e}")))?;
+    }
+    if a.rescue {
+        let _ = std::fs::remove_file(rescue_path(&a.file));
+    }
+    Ok(())
+}
+
+fn unwrappers(name: &str) -> Result<(Identities, KmsUnwrapper)> {
+    Ok((
+        Identities::from_env().map_err(core(name))?,
+        KmsUnwrapper::default(),
+    ))
+}
+
+/// Keys and options for a file that does not exist yet.
+fn new_file_keys(a: &EditArgs) -> Result<Target> {
+    let mut keys: Vec<Arc<dyn MasterKey>> = recipients(&a.age)?;
+    for k in a.kms.iter().filter(|k| !k.trim().is_empty()) {
+        let key: KmsKey = k
+            .parse()
+            .map_err(|e: hush_core::Error| fail(exit::ERROR_GENERIC, e.to_string()))?;
+        keys.push(Arc::new(key));
+    }
+    let config = match &a.config {
+        Some(p) => Some(p.clone()),
+        None => std::env::current_dir().ok().and_then(|d| find_config(&d)),
+    };
+    let config = config
+        .map(|p| Config::load(&p))
+        .transpose()
+        .map_err(|e| fail(e.exit_code(), e.to_string()))?;
+    let rule = config.as_ref().and_then(|c| c.rule_for(&a.file)).cloned();
+    let groups = match (&rule, keys.is_empty()) {
+        (_, false) => vec![keys],
+        (Some(r), true) => rule_keys(r)?,
+        (None, true) => Vec::new(),
+    };
+    if groups.is_empty() {
+        return Err(fail(
+            exit::ERROR_GENERIC,
+            format!(
+                "{}: no keys for a new file: give --age/--kms or add a .sops.yaml creation rule",
+                a.file.display()
+            ),
+        ));
+    }
+    let opts = EncryptOptions {
+        selector: rule
+            .as_ref()
+            .and_then(|r| r.selector.clone())
+            .unwrap_or_default(),
+        mac_only_encrypted: rule.as_ref().is_some_and(|r| r.mac_only_encrypted),
+        shamir_threshold: rule.as_ref().and_then(|r| r.shamir_threshold),
+        ..Default::default()
+    };
+    Ok(Target::New(groups, opts))
+}
+
+fn seal(
+    rt: &tokio::runtime::Runtime,
+    target: &Target,
+    plain: &Plaintext,
+) -> hush_core::Result<Ciphertext> {
+    match target {
+        Target::Existing(o) => o.reseal(plain),
+        Target::New(groups, opts) => rt.block_on(hush_core::encrypt(plain, groups, opts)),
+    }
+}
+
+/// Runs the editor until the text is valid, or saves it and gives up.
+fn edit_loop(
+    rt: &tokio::runtime::Runtime,
+    a: &EditArgs,
+    target: &Target,
+    path: &Path,
+    format: Format,
+    initial: &str,
+) -> Result<String> {
+    let name = a.file.display().to_string();
+    loop {
+        let status = run_editor(path);
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            fail(
+                exit::ERROR_GENERIC,
+                format!("{name}: cannot read the edited file: {e}"),
+            )
+        })?;
+        match status {
+            Err(why) if text == initial => {
+                return Err(fail(
+                    EDITOR_FAILED,
+                    format!("{name}: {why}; nothing changed"),
+                ))
+            }
+            Err(why) => return Err(give_up(rt, a, target, text, &why)),
+            Ok(()) => {}
+        }
+        let problem = match hush_core::Ciphertext::is_encrypted(&text, format) {
+            _ if text.trim().is_empty() => Some("the file is empty".to_string()),
+            Ok(true) => Some("the file has a top-level `sops` key".to_string()),
+            Ok(false) => None,
+            Err(e) => Some(e.to_string()),
+        };
+        let Some(problem) = problem else {
+            return Ok(text);
+        };
+        eprintln!("hush: {name}: {problem}");
+        eprint!("Press Enter to return to the editor, or type q and Enter to give up: ");
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let read = std::io::stdin().read_line(&mut answer).unwrap_or(0);
+        if read == 0 || answer.trim() == "q" {
+            return Err(give_up(rt, a, target, text, &problem));
+        }
+    }
+}
+
+fn run_editor(path: &Path) -> std::result::Result<(), String> {
+    let editor = ["SOPS_EDITOR", "VISUAL", "EDITOR"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|e| !e.trim().is_empty()))
+        .unwrap_or_else(|| "vi".into());
+    let words = shell_words(&editor);
+    let (prog, args) = words.split_first().ok_or("the editor command is empty")?;
+    EDITOR_RUNNING.store(true, Ordering::SeqCst);
+    let status = std::process::Command::new(prog)
+        .args(args)
+        .arg(path)
+        .status();
+    EDITOR_RUNNING.store(false, Ordering::SeqCst);
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(format!("the editor {prog} exited with {s}")),
+        Err(e) => Err(format!("cannot run the editor {prog}: {e}")),
+    }
+}
+
+fn rescue_path(file: &Path) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".hush-rescue");
+    PathBuf::from(name)
+}
+
+/// Saves the user's text encrypted (as `{"data": …}` JSON, to the same
+/// keys) beside the target, and says how to continue.
+fn give_up(
+    rt: &tokio::runtime::Runtime,
+    a: &EditArgs,
+    target: &Target,
+    text: String,
+    why: &str,
+) -> Failure {
+    let name = a.file.display();
+    let rescue = rescue_path(&a.file);
+    let doc = Plaintext::new(
+        format!("{{\"data\": {}}}\n", json_string(&text)),
+        Format::Json,
+    );
+    drop(text);
+    let saved = seal(rt, target, &doc)
+        .map_err(|e| e.to_string())
+        .and_then(|enc| write_atomic(&rescue, enc.as_str().as_bytes()).map_err(|e| e.to_string()));
+    match saved {
+        Ok(()) => fail(
+            EDITOR_FAILED,
+            format!(
+                "{name}: {why}; {name} is unchanged and your text is saved encrypted in {}: continue with `hush edit --rescue {name}`",
+                rescue.display()
+            ),
+        ),
+        Err(e) => fail(EDITOR_FAILED, format!("{name}: {why}; {name} is unchanged, and saving your text failed: {e}")),
+    }
+}
+
+fn read_rescue(rt: &tokio::runtime::Runtime, file: &Path, opts: &DecryptOptions) -> Result<String> {
+    let path = rescue_path(file);
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| fail(exit::NO_FILE_SPECIFIED, format!("{name}: {e}")))?;
+    let (ids, kms) = unwrappers(&name)?;
+    let plain = rt
+        .block_on(hush_core::decrypt(
+            &Ciphertext::new(text, Format::Json),
+            &[&ids, &kms],
+            opts,
+        ))
+        .map_err(core(&name))?;
+    let steps = hush_core::path::parse(r#"["data"]"#).map_err(core(&name))?;
+    hush_core::path::extract(&plain, &steps, Format::Json).map_err(core(&name))
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A 0700 temp dir, removed when dropped.
+fn private_dir() -> Result<tempfile::TempDir> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::Builder::new()
+        .prefix("hush-edit-")
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+        .map_err(|e| {
+            fail(
+                exit::ERROR_GENERIC,
+                format!("cannot create a private temp dir: {e}"),
+            )
+        })?;
+    Ok(dir)
+}
+
+/// Writes a new 0600 file.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|e| {
+            fail(
+                exit::ERROR_GENERIC,
+                format!("cannot write the temp file: {e}"),
+            )
+        })
+}
+
+/// Removes the temp dir on SIGTERM and SIGHUP, and on SIGINT unless the
+/// editor is running (Ctrl-C is the editor's then), then exits 128+signal.
+struct Cleanup(signal_hook::iterator::Handle);
+
+impl Cleanup {
+    fn install(dir: &Path) -> Result<Cleanup> {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let mut signals =
+            signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).map_err(|e| {
+                fail(
+                    exit::ERROR_GENERIC,
+                    format!("cannot install signal handlers: {e}"),
+                )
+            })?;
+        let handle = signals.handle();
+        let dir = dir.to_path_buf();
+        std::thread::spawn(move || {
+            for sig in signals.forever() {
+                if sig == SIGINT && EDITOR_RUNNING.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let _ = std::fs::remove_dir_all(&dir);
+                std::process::exit(128 + sig);
+            }
+        });
+        Ok(Cleanup(handle))
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
