@@ -1,0 +1,260 @@
+//! Checks of sops-encrypted files and of files `.sops.yaml` says to
+//! encrypt: structure without keys, recipients against the creation rule,
+//! and (with keys) the MAC.
+
+use crate::yaml::{Node, Pos};
+use hush_core::metadata::{KeyEntry, Metadata};
+use hush_core::rules::{Config, CreationRule};
+#[cfg(test)]
+use hush_core::Selector;
+use hush_core::Value;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// The `sops` key of the first document, when the file is encrypted.
+pub(crate) fn sops_key<'d, 'a>(docs: &'d [Node<'a>]) -> Option<Pos> {
+    let (k, v) = docs.first()?.entry("sops")?;
+    matches!(v, Node::Map(..)).then_some(k.pos)
+}
+
+/// Backend names in `.sops.yaml` and in metadata differ for two backends.
+fn backend(kind: &str) -> &str {
+    match kind {
+        "azure_keyvault" => "azure_kv",
+        "hc_vault_transit_uri" => "hc_vault",
+        k => k,
+    }
+}
+
+/// A comparable name for one master key. Backends whose rule and metadata
+/// spellings differ (Azure, Vault) compare by kind only, so they never
+/// cause a false alarm.
+fn key_id(kind: &str, v: &Value) -> String {
+    let kind = backend(kind);
+    let field = |names: &[&str]| match v {
+        Value::Scalar(s) => Some(s.clone()),
+        _ => names
+            .iter()
+            .find_map(|n| v.get(n).and_then(Value::as_str).map(str::to_string)),
+    };
+    let id = match kind {
+        "kms" => field(&["arn"]),
+        "pgp" => field(&["fp"]).map(|f| f.replace(' ', "").to_ascii_uppercase()),
+        "gcp_kms" => field(&["resource_id"]),
+        _ => None,
+    };
+    match id {
+        Some(id) => format!("{kind} {}", id.trim()),
+        None => kind.to_string(),
+    }
+}
+
+fn meta_groups(meta: &Metadata) -> Vec<Vec<String>> {
+    let mut groups: Vec<Vec<String>> = meta
+        .groups
+        .iter()
+        .map(|g| {
+            let mut keys: Vec<String> = g
+                .keys
+                .iter()
+                .map(|k| match k {
+                    KeyEntry::Age(a) => format!("age {}", a.recipient.trim()),
+                    KeyEntry::Kms(k) => format!("kms {}", k.arn.trim()),
+                    KeyEntry::Other { kind, value } => key_id(kind, value),
+                })
+                .collect();
+            keys.sort();
+            keys
+        })
+        .filter(|g| !g.is_empty())
+        .collect();
+    groups.sort();
+    groups
+}
+
+fn rule_groups(rule: &CreationRule) -> Vec<Vec<String>> {
+    let mut groups: Vec<Vec<String>> = rule
+        .key_groups
+        .iter()
+        .map(|g| {
+            let mut keys: Vec<String> = g
+                .age
+                .iter()
+                .map(|a| format!("age {}", a.trim()))
+                .chain(g.kms.iter().map(|k| format!("kms {}", k.arn.trim())))
+                .chain(g.other.iter().map(|(k, v)| key_id(k, v)))
+                .collect();
+            keys.sort();
+            keys
+        })
+        .filter(|g| !g.is_empty())
+        .collect();
+    groups.sort();
+    groups
+}
+
+/// When the file's recipients differ from the rule's: a message naming the
+/// keys to add and to remove.
+pub(crate) fn stale_recipients(meta: &Metadata, rule: &CreationRule) -> Option<String> {
+    let want = rule_groups(rule);
+    if want.is_empty() {
+        return None;
+    }
+    let have = meta_groups(meta);
+    if have == want {
+        return None;
+    }
+    let flat = |g: &[Vec<String>]| g.iter().flatten().cloned().collect::<Vec<_>>();
+    let (have_all, want_all) = (flat(&have), flat(&want));
+    let added: Vec<_> = want_all.iter().filter(|k| !have_all.contains(k)).collect();
+    let removed: Vec<_> = have_all.iter().filter(|k| !want_all.contains(k)).collect();
+    let list = |v: &[&String]| {
+        v.iter()
+            .map(|s| format!("`{}`", short(s)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut parts = Vec::new();
+    if !added.is_empty() {
+        parts.push(format!("not encrypted for {}", list(&added)));
+    }
+    if !removed.is_empty() {
+        parts.push(format!("still encrypted for {}", list(&removed)));
+    }
+    if parts.is_empty() {
+        parts.push(format!(
+            "key groups differ ({} in the file, {} in the rule)",
+            have.len(),
+            want.len()
+        ));
+    }
+    Some(format!(
+        "recipients differ from the .sops.yaml creation rule: {}",
+        parts.join("; ")
+    ))
+}
+
+/// Shortens long recipients for one-line messages.
+fn short(s: &str) -> String {
+    if s.chars().count() > 28 {
+        let head: String = s.chars().take(20).collect();
+        let tail: String = s
+            .chars()
+            .rev()
+            .take(6)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        format!("{head}…{tail}")
+    } else {
+        s.to_string()
+    }
+}
+
+/// `.sops.yaml` files by directory, each loaded once. sops itself finds
+/// its config from the working directory; a repository check finds the
+/// nearest one above each file, which is what sops does when run there.
+#[derive(Default)]
+pub(crate) struct SopsConfigs {
+    by_dir: Mutex<HashMap<PathBuf, Option<Arc<Config>>>>,
+    errors: Mutex<Vec<(PathBuf, String)>>,
+}
+
+impl SopsConfigs {
+    /// The nearest config at or above `dir` (absolute).
+    pub fn for_dir(&self, dir: &Path) -> Option<Arc<Config>> {
+        if let Some(hit) = self.by_dir.lock().ok()?.get(dir) {
+            return hit.clone();
+        }
+        let candidate = dir.join(".sops.yaml");
+        let found = if candidate.is_file() {
+            match Config::load(&candidate) {
+                Ok(c) => Some(Arc::new(c)),
+                Err(e) => {
+                    if let Ok(mut errs) = self.errors.lock() {
+                        errs.push((candidate, e.to_string()));
+                    }
+                    None
+                }
+            }
+        } else {
+            dir.parent().and_then(|p| self.for_dir(p))
+        };
+        if let Ok(mut m) = self.by_dir.lock() {
+            m.insert(dir.to_path_buf(), found.clone());
+        }
+        found
+    }
+
+    /// Configs that failed to load.
+    pub fn take_errors(&self) -> Vec<(PathBuf, String)> {
+        self.errors
+            .lock()
+            .map(|mut e| std::mem::take(&mut *e))
+            .unwrap_or_default()
+    }
+}
+
+/// The creation rule with an explicit `path_regex` that covers `abs`.
+/// Catch-all rules (no `path_regex`) say which keys to use, not which
+/// files must be encrypted, so they do not count here.
+pub(crate) fn covering_rule<'c>(cfg: &'c Config, abs: &Path) -> Option<&'c CreationRule> {
+    cfg.rule_for(abs).filter(|r| r.path_regex.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hush_core::metadata::{AgeEntry, KeyGroup};
+    use hush_core::rules::RuleGroup;
+
+    fn meta(recipients: &[&str]) -> Metadata {
+        Metadata {
+            groups: vec![KeyGroup {
+                keys: recipients
+                    .iter()
+                    .map(|r| {
+                        KeyEntry::Age(AgeEntry {
+                            recipient: r.to_string(),
+                            enc: String::new(),
+                        })
+                    })
+                    .collect(),
+            }],
+            shamir_threshold: None,
+            lastmodified: String::new(),
+            mac: String::new(),
+            version: String::new(),
+            selector: Selector::default(),
+            mac_only_encrypted: false,
+        }
+    }
+
+    #[test]
+    fn recipients_compare_as_sets_per_group() {
+        let rule = CreationRule {
+            key_groups: vec![RuleGroup {
+                age: vec!["age1b".into(), "age1a".into()],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        assert_eq!(stale_recipients(&meta(&["age1a", "age1b"]), &rule), None);
+        let msg = stale_recipients(&meta(&["age1a", "age1c"]), &rule).unwrap();
+        assert!(msg.contains("not encrypted for `age age1b`"), "{msg}");
+        assert!(msg.contains("still encrypted for `age age1c`"), "{msg}");
+        assert_eq!(
+            stale_recipients(&meta(&["age1a"]), &CreationRule::default()),
+            None
+        );
+    }
+
+    #[test]
+    fn sops_key_is_found_in_the_first_document_only() {
+        let docs = crate::yaml::parse("a: 1\nsops:\n  mac: x\n").unwrap();
+        assert_eq!(sops_key(&docs).unwrap().line, 2);
+        assert!(sops_key(&crate::yaml::parse("sops: 1\n").unwrap()).is_none());
+    }
+}

@@ -1,0 +1,234 @@
+//! A light YAML (and JSON) tree with the line and column of every key and
+//! value, built from saphyr-parser events.
+//!
+//! The checks only need structure and positions, not typed values: keys
+//! keep their order and duplicates, aliases stay unexpanded (a value reached
+//! through an alias belongs to its anchor, which is checked where it is).
+
+use saphyr_parser::{Event, Parser, ScalarStyle, Span};
+use std::borrow::Cow;
+
+/// A 1-based line and column (in characters).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Pos {
+    pub line: usize,
+    pub col: usize,
+}
+
+impl Pos {
+    fn of(span: &Span) -> Self {
+        Pos {
+            line: span.start.line(),
+            col: span.start.col() + 1,
+        }
+    }
+}
+
+/// A scalar with its source position.
+#[derive(Clone, Debug)]
+pub(crate) struct Scalar<'a> {
+    pub text: Cow<'a, str>,
+    pub style: ScalarStyle,
+    /// Explicitly tagged `!!str`.
+    pub str_tag: bool,
+    pub pos: Pos,
+}
+
+impl Scalar<'_> {
+    /// YAML 1.2 core-schema null.
+    pub fn is_null(&self) -> bool {
+        self.style == ScalarStyle::Plain
+            && !self.str_tag
+            && matches!(&*self.text, "" | "~" | "null" | "Null" | "NULL")
+    }
+
+    /// Whether the scalar is a string (not null, bool or number), as sops
+    /// would type it.
+    pub fn is_string(&self) -> bool {
+        if self.style != ScalarStyle::Plain || self.str_tag {
+            return true;
+        }
+        let t = &*self.text;
+        let number = t.parse::<f64>().is_ok() && !t.contains(['x', 'X', 'o', 'O', 'i', 'n', 'N']);
+        let special = matches!(
+            t,
+            "true"
+                | "True"
+                | "TRUE"
+                | "false"
+                | "False"
+                | "FALSE"
+                | ".inf"
+                | ".Inf"
+                | ".INF"
+                | "-.inf"
+                | "-.Inf"
+                | "-.INF"
+                | ".nan"
+                | ".NaN"
+                | ".NAN"
+        );
+        let radix = (t.starts_with("0x") || t.starts_with("0o")) && t.len() > 2;
+        !(self.is_null() || number || special || radix)
+    }
+}
+
+/// A node of the tree.
+#[derive(Clone, Debug)]
+pub(crate) enum Node<'a> {
+    Map(Vec<(Scalar<'a>, Node<'a>)>, Pos),
+    Seq(Vec<Node<'a>>, Pos),
+    Scalar(Scalar<'a>),
+    Alias(Pos),
+}
+
+impl<'a> Node<'a> {
+    pub fn pos(&self) -> Pos {
+        match self {
+            Node::Map(_, p) | Node::Seq(_, p) | Node::Alias(p) => *p,
+            Node::Scalar(s) => s.pos,
+        }
+    }
+
+    /// The entry for `key` of a map, with the key's scalar.
+    pub fn entry(&self, key: &str) -> Option<(&Scalar<'a>, &Node<'a>)> {
+        match self {
+            Node::Map(items, _) => items
+                .iter()
+                .find(|(k, _)| k.text == key)
+                .map(|(k, v)| (k, v)),
+            _ => None,
+        }
+    }
+
+    /// The value for `key` of a map.
+    pub fn get(&self, key: &str) -> Option<&Node<'a>> {
+        self.entry(key).map(|(_, v)| v)
+    }
+
+    /// The text of a scalar.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Node::Scalar(s) => Some(&s.text),
+            _ => None,
+        }
+    }
+
+    /// Whether the node holds nothing: null, an empty string, `{}` or `[]`.
+    pub fn is_empty(&self) -> bool {
+        match self {
+            Node::Map(items, _) => items.is_empty(),
+            Node::Seq(items, _) => items.is_empty(),
+            Node::Scalar(s) => s.is_null() || s.text.is_empty(),
+            Node::Alias(_) => false,
+        }
+    }
+}
+
+/// Why a file did not parse.
+#[derive(Clone, Debug)]
+pub(crate) struct ParseError {
+    pub pos: Pos,
+    pub message: String,
+}
+
+enum Frame<'a> {
+    Map(Vec<(Scalar<'a>, Node<'a>)>, Option<Scalar<'a>>, Pos),
+    Seq(Vec<Node<'a>>, Pos),
+}
+
+/// Parses every document of `src`. JSON is read as YAML 1.2 flow; callers
+/// replace tabs with spaces first, which keeps positions and meaning.
+pub(crate) fn parse(src: &str) -> Result<Vec<Node<'_>>, ParseError> {
+    let mut parser = Parser::new_from_str(src);
+    let mut docs = Vec::new();
+    let mut stack: Vec<Frame<'_>> = Vec::new();
+    while let Some(ev) = parser.next_event() {
+        let (ev, span) = ev.map_err(|e| ParseError {
+            pos: Pos {
+                line: e.marker().line(),
+                col: e.marker().col() + 1,
+            },
+            message: e.info().to_string(),
+        })?;
+        let pos = Pos::of(&span);
+        let done = match ev {
+            Event::MappingStart(..) => {
+                stack.push(Frame::Map(Vec::new(), None, pos));
+                continue;
+            }
+            Event::SequenceStart(..) => {
+                stack.push(Frame::Seq(Vec::new(), pos));
+                continue;
+            }
+            Event::MappingEnd => match stack.pop() {
+                Some(Frame::Map(items, _, p)) => Node::Map(items, p),
+                _ => continue,
+            },
+            Event::SequenceEnd => match stack.pop() {
+                Some(Frame::Seq(items, p)) => Node::Seq(items, p),
+                _ => continue,
+            },
+            Event::Scalar(text, style, _, tag) => Node::Scalar(Scalar {
+                text,
+                style,
+                str_tag: tag.is_some_and(|t| t.suffix == "str"),
+                pos,
+            }),
+            Event::Alias(_) => Node::Alias(pos),
+            _ => continue,
+        };
+        match stack.last_mut() {
+            None => docs.push(done),
+            Some(Frame::Seq(items, _)) => items.push(done),
+            Some(Frame::Map(items, key, _)) => match key.take() {
+                Some(k) => items.push((k, done)),
+                None => {
+                    // A complex key (a map or list as key) matches no name.
+                    let k = match done {
+                        Node::Scalar(s) => s,
+                        other => Scalar {
+                            text: Cow::Borrowed(""),
+                            style: ScalarStyle::DoubleQuoted,
+                            str_tag: false,
+                            pos: other.pos(),
+                        },
+                    };
+                    *key = Some(k);
+                }
+            },
+        }
+    }
+    Ok(docs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_values_carry_one_based_positions_in_characters() {
+        let docs = parse("a: 1\n---\nkind: Secret\nstringData:\n  kéy: välue\n").unwrap();
+        assert_eq!(docs.len(), 2);
+        let (k, v) = docs[1].get("stringData").unwrap().entry("kéy").unwrap();
+        assert_eq!(k.pos, Pos { line: 5, col: 3 });
+        assert_eq!(v.pos(), Pos { line: 5, col: 8 });
+        assert_eq!(docs[1].get("kind").unwrap().as_str(), Some("Secret"));
+    }
+
+    #[test]
+    fn json_parses_as_flow_yaml_and_scalars_are_typed_like_sops() {
+        let docs = parse("{\"kind\": \"Secret\", \"data\": {\"a\": \"eA==\"}, \"n\": 3}").unwrap();
+        assert!(docs[0].get("data").unwrap().get("a").is_some());
+        let Some(Node::Scalar(n)) = docs[0].get("n") else {
+            panic!()
+        };
+        assert!(!n.is_string());
+        let d = parse("a: '3'\nb: 3\nc: ~\nd: yes\n").unwrap();
+        let s = |k| match d[0].get(k) {
+            Some(Node::Scalar(s)) => s.is_string(),
+            _ => panic!(),
+        };
+        assert!(s("a") && !s("b") && !s("c") && s("d"));
+    }
+}
