@@ -132,9 +132,12 @@ pub fn unset(a: UnsetArgs) -> Result<()> {
 
 #[derive(Args)]
 pub struct RotateArgs {
-    /// The encrypted file
-    file: PathBuf,
-    /// Write the result back to the file (default: stdout)
+    /// The encrypted files
+    files: Vec<PathBuf>,
+    /// Also every encrypted YAML/JSON file under this directory
+    #[arg(short = 'r', long = "recursive")]
+    dirs: Vec<PathBuf>,
+    /// Write the results back to the files (default for several files: required)
     #[arg(short = 'i', long)]
     in_place: bool,
     /// Add age recipients (to the first key group)
@@ -152,9 +155,19 @@ pub struct RotateArgs {
 }
 
 pub fn rotate(a: RotateArgs) -> Result<()> {
-    let name = a.file.display().to_string();
-    let rt = runtime()?;
-    let o = read_open(&rt, &a.file)?;
+    let files = collect_files(&a.files, &a.dirs)?;
+    if files.len() != 1 && !a.in_place {
+        return Err(fail(
+            exit::ERROR_CONFLICTING_PARAMETERS,
+            "rotating several files needs -i",
+        ));
+    }
+    for_each_file(&files, |rt, file| rotate_one(rt, &a, file))
+}
+
+fn rotate_one(rt: &tokio::runtime::Runtime, a: &RotateArgs, file: &Path) -> Result<()> {
+    let name = file.display().to_string();
+    let o = read_open(rt, file)?;
     let mut groups = o.master_keys().map_err(core(&name))?;
     let removed: Vec<&String> = a.rm_age.iter().chain(&a.rm_kms).collect();
     for g in &mut groups {
@@ -176,18 +189,103 @@ pub fn rotate(a: RotateArgs) -> Result<()> {
         .block_on(o.rotate(&groups, o.metadata().shamir_threshold))
         .map_err(core(&name))?;
     if a.in_place {
-        write_back(&a.file, &o, &enc)
+        write_back(file, &o, &enc)
     } else {
         write_stdout(enc.as_str().as_bytes())
             .map_err(|e| fail(exit::COULD_NOT_WRITE_OUTPUT_FILE, e.to_string()))
     }
 }
 
+/// The named files, plus every encrypted YAML/JSON file under `dirs`
+/// (honouring .gitignore), sorted and without duplicates.
+fn collect_files(files: &[PathBuf], dirs: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = files.to_vec();
+    for dir in dirs {
+        for entry in ignore::WalkBuilder::new(dir)
+            .require_git(false)
+            .build()
+            .flatten()
+        {
+            let p = entry.path();
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
+            if !matches!(ext, "yaml" | "yml" | "json") || !p.is_file() {
+                continue;
+            }
+            let fmt = Format::from_path(&p.display().to_string());
+            let encrypted = std::fs::read_to_string(p)
+                .ok()
+                .and_then(|t| Ciphertext::is_encrypted(&t, fmt).ok());
+            if encrypted == Some(true) {
+                out.push(p.to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    if out.is_empty() {
+        return Err(fail(
+            exit::NO_FILE_SPECIFIED,
+            "no files given (name files or use -r DIR)",
+        ));
+    }
+    Ok(out)
+}
+
+/// Runs `job` on every file on a small pool (one runtime per worker, one
+/// unwrap per file), with a progress bar on a terminal. Errors are printed
+/// per file and the rest carry on; the first error's code is returned.
+fn for_each_file<F>(files: &[PathBuf], job: F) -> Result<()>
+where
+    F: Fn(&tokio::runtime::Runtime, &Path) -> Result<()> + Sync,
+{
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let bar = indicatif::ProgressBar::new(files.len() as u64);
+    if files.len() < 2 || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let next = AtomicUsize::new(0);
+    let first_error: Mutex<Option<u8>> = Mutex::new(None);
+    let failed = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(files.len())
+        .max(1);
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| {
+                let rt = match runtime() {
+                    Ok(rt) => rt,
+                    Err(e) => return bar.suspend(|| eprintln!("hush: {}", e.message)),
+                };
+                while let Some(file) = files.get(next.fetch_add(1, Ordering::SeqCst)) {
+                    if let Err(e) = job(&rt, file) {
+                        bar.suspend(|| eprintln!("hush: {}", e.message));
+                        first_error.lock().unwrap().get_or_insert(e.code);
+                        failed.fetch_add(1, Ordering::SeqCst);
+                    }
+                    bar.inc(1);
+                }
+            });
+        }
+    });
+    bar.finish_and_clear();
+    match first_error.into_inner().unwrap() {
+        Some(code) => Err(fail(
+            code,
+            format!("{} of {} files failed", failed.into_inner(), files.len()),
+        )),
+        None => Ok(()),
+    }
+}
+
 #[derive(Args)]
 pub struct UpdateKeysArgs {
     /// The encrypted files
-    #[arg(required = true)]
     files: Vec<PathBuf>,
+    /// Also every encrypted YAML/JSON file under this directory
+    #[arg(short = 'r', long = "recursive")]
+    dirs: Vec<PathBuf>,
     /// Apply without asking
     #[arg(short = 'y', long)]
     yes: bool,
@@ -200,7 +298,6 @@ pub struct UpdateKeysArgs {
 }
 
 pub fn update_keys(a: UpdateKeysArgs) -> Result<()> {
-    let rt = runtime()?;
     let path = match &a.config {
         Some(p) => p.clone(),
         None => std::env::current_dir()
@@ -209,7 +306,13 @@ pub fn update_keys(a: UpdateKeysArgs) -> Result<()> {
             .ok_or_else(|| fail(exit::CONFIG_FILE_NOT_FOUND, "no .sops.yaml found"))?,
     };
     let config = Config::load(&path).map_err(|e| fail(e.exit_code(), e.to_string()))?;
-    for file in &a.files {
+    let files = collect_files(&a.files, &a.dirs)?;
+    if a.yes {
+        return for_each_file(&files, |rt, file| update_one(rt, &a, &config, file));
+    }
+    // Asking for each file: one at a time.
+    let rt = runtime()?;
+    for file in &files {
         update_one(&rt, &a, &config, file)?;
     }
     Ok(())
@@ -257,7 +360,17 @@ fn update_one(
         rt.block_on(o.update_keys(&wanted, rule.shamir_threshold))
     }
     .map_err(core(&name))?;
-    write_back(file, &o, &enc)
+    write_back(file, &o, &enc)?;
+    let removed = have
+        .iter()
+        .flatten()
+        .any(|k| !want.iter().flatten().any(|w| w == k));
+    if removed && !a.rotate {
+        eprintln!(
+            "hush: {name}: warning: removed keys still hold the old data key and can decrypt earlier copies of this file (they are in Git history); run `hush updatekeys --rotate` or `hush rotate -i` to change the data key"
+        );
+    }
+    Ok(())
 }
 
 /// The same names `MasterKey::describe` gives: recipient or ARN.

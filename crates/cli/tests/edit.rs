@@ -377,3 +377,56 @@ fn expect_ok_err(out: &Out) -> String {
     assert_eq!(out.code, 0, "{}", out.stderr);
     out.stderr.clone()
 }
+
+#[test]
+fn rotate_and_updatekeys_take_several_files_and_directories() {
+    let ctx = Ctx::new();
+    std::fs::create_dir_all(ctx.path("dir/sub")).unwrap();
+    let names = ["dir/a.yaml", "dir/sub/b.yaml", "dir/c.json"];
+    for n in names {
+        let text = if n.ends_with(".json") {
+            "{\"k\": \"v\"}\n"
+        } else {
+            "k: v\n"
+        };
+        ctx.write(n, text);
+        expect_ok(
+            "encrypt",
+            &ctx.hush(&["encrypt", "--age", &ctx.recipient, "-i", n]),
+        );
+    }
+    ctx.write("dir/plain.yaml", "not: encrypted\n");
+    let before: Vec<String> = names.iter().map(|n| ctx.read(n)).collect();
+    let one = ctx.hush(&["rotate", "dir/a.yaml", "dir/c.json"]);
+    assert_ne!(one.code, 0, "several files need -i");
+    expect_ok("rotate -r", &ctx.hush(&["rotate", "-i", "-r", "dir"]));
+    for (n, b) in names.iter().zip(&before) {
+        assert_ne!(&ctx.read(n), b, "{n} rotated");
+        let by_sops = ctx.sops_decrypt(n, &[]);
+        let want = if n.ends_with(".json") {
+            "{\"k\": \"v\"}"
+        } else {
+            "k: v"
+        };
+        assert_eq!(yaml(&by_sops), yaml(want), "{n}");
+    }
+    assert_eq!(ctx.read("dir/plain.yaml"), "not: encrypted\n");
+    // Dropping a recipient without rotating warns that it keeps the old data key.
+    let (_, other) = ctx.other_key("other.txt");
+    ctx.write(
+        ".sops.yaml",
+        &format!("creation_rules:\n  - age: {}, {other}\n", ctx.recipient),
+    );
+    expect_ok("add", &ctx.hush(&["updatekeys", "-y", "-r", "dir"]));
+    ctx.write(
+        ".sops.yaml",
+        &format!("creation_rules:\n  - age: {}\n", ctx.recipient),
+    );
+    let out = ctx.hush(&["updatekeys", "-y", "dir/a.yaml"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("still hold the old data key"),
+        "{}",
+        out.stderr
+    );
+}
