@@ -71,6 +71,13 @@ pub(crate) fn parse(text: &str) -> (Vec<Allow>, Vec<Invalid>) {
         let rest = rest.trim();
         let (ids, reason) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
         let reason = reason.trim();
+        // Prose about the syntax (`hush:allow <rule-id>`) is not a suppression.
+        let id_like = ids
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b',');
+        if !id_like {
+            continue;
+        }
         let mut bad = |message: String| {
             invalid.push(Invalid { line, col, message });
         };
@@ -133,7 +140,10 @@ mod tests {
 
     #[test]
     fn suppressions_need_a_known_rule_and_a_reason() {
-        let t = "# hush:allow plaintext-secret fake values for the demo\nstringData:\n  a: b # hush:allow plaintext-secret\n# hush:allow no-such-rule because\n# hush:allow-file private-key test key, never used\nx: 1 # mentions hush:allowance in prose\n";
+        // `@` stands for the marker, so this file holds no suppression itself.
+        let t = "# @ plaintext-secret fake values for the demo\nstringData:\n  a: b # @ plaintext-secret\n# @ no-such-rule because\n# @-file private-key test key, never used\nx: 1 # mentions @ance in prose\n# see `@ <rule-id> <reason>`\n"
+            .replace('@', MARK);
+        let t = t.as_str();
         let (allows, invalid) = parse(t);
         assert_eq!(allows.len(), 2);
         assert!(allows[0].own_line && !allows[0].file_wide);

@@ -50,6 +50,8 @@ enum Cmd {
     Encrypt(EncryptArgs),
     /// Decrypt a file (stdin if no file)
     Decrypt(DecryptArgs),
+    /// Find plaintext secrets, unencrypted files and private keys (for CI and pre-commit)
+    Check(crate::check::CheckArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -178,6 +180,7 @@ pub fn run() -> Result<()> {
     match cli.cmd {
         Cmd::Encrypt(a) => encrypt(a),
         Cmd::Decrypt(a) => decrypt(a),
+        Cmd::Check(a) => crate::check::run(a),
     }
 }
 

@@ -1,0 +1,162 @@
+//! `hush check`: flags for hush-check, and its exit codes (0 clean,
+//! 1 findings, 2 usage or internal error).
+
+use crate::cli::Failure;
+use clap::{Args, ValueEnum};
+use hush_check::{output, Options, Rule};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+/// Output formats.
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    /// `path:line:col: rule-id: message`, one per line
+    Text,
+    /// One JSON object with every finding
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and GitLab
+    Sarif,
+}
+
+/// When to colour text output.
+#[derive(Clone, Copy, ValueEnum)]
+enum Color {
+    /// On a terminal, unless NO_COLOR is set
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Files or directories to check (default: the current directory,
+    /// walked honouring .gitignore). Files are checked as given, as
+    /// pre-commit passes them.
+    paths: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    format: OutputFormat,
+    /// Turn on rules that are off by default (e.g. likely-secret); comma-separated or repeated
+    #[arg(long, value_delimiter = ',')]
+    enable: Vec<String>,
+    /// Turn off rules; comma-separated or repeated
+    #[arg(long, value_delimiter = ',')]
+    disable: Vec<String>,
+    /// Also decrypt with the keys sops would use and verify each MAC
+    #[arg(long)]
+    verify: bool,
+    /// The .hush-check.yaml to use (default: searched from the current directory upwards)
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// When to colour text output
+    #[arg(long, value_enum, default_value = "auto")]
+    color: Color,
+    /// Skip files larger than this many bytes
+    #[arg(long, default_value_t = hush_check::DEFAULT_MAX_FILESIZE)]
+    max_filesize: u64,
+    /// Worker threads (0: one per CPU)
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
+    /// Do not print notes (files checked leniently or skipped)
+    #[arg(short, long)]
+    quiet: bool,
+    /// Print the rules and exit
+    #[arg(long)]
+    list_rules: bool,
+}
+
+fn usage(message: String) -> Failure {
+    Failure { message, code: 2 }
+}
+
+fn rules(ids: &[String]) -> Result<Vec<Rule>, Failure> {
+    ids.iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<Rule>().map_err(|e| usage(e.to_string())))
+        .collect()
+}
+
+fn list_rules() -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    for r in Rule::ALL {
+        let default = if r.default_enabled() { "" } else { " (opt-in)" };
+        let _ = writeln!(out, "{:<20} {}{default}", r.id(), r.summary());
+    }
+    Ok(())
+}
+
+pub fn run(a: CheckArgs) -> Result<(), Failure> {
+    if a.list_rules {
+        return list_rules();
+    }
+    let opts = Options {
+        paths: a.paths.clone(),
+        enable: rules(&a.enable)?,
+        disable: rules(&a.disable)?,
+        verify: a.verify,
+        config: a.config.clone(),
+        max_filesize: a.max_filesize,
+        threads: a.threads,
+    };
+    let report = hush_check::check(&opts).map_err(|e| usage(e.to_string()))?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let written = match a.format {
+        OutputFormat::Text => {
+            let color = match a.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => {
+                    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            output::text(&report, color, &mut out)
+        }
+        OutputFormat::Json => {
+            writeln!(out, "{:#}", output::json(&report))
+        }
+        OutputFormat::Sarif => {
+            let root = std::env::current_dir().ok();
+            writeln!(out, "{:#}", output::sarif(&report, root.as_deref()))
+        }
+    };
+    match written.and_then(|_| out.flush()) {
+        Ok(()) => {}
+        // A closed pipe (`hush check | head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(usage(format!("stdout: {e}"))),
+    }
+    if matches!(a.format, OutputFormat::Text) {
+        for e in &report.errors {
+            eprintln!("hush: {}: {}", e.path.display(), e.message);
+        }
+        if !a.quiet {
+            for n in &report.notes {
+                eprintln!("note: {}: {}", n.path.display(), n.message);
+            }
+        }
+    }
+    let active = report.active().count();
+    let suppressed = report.findings.len() - active;
+    let code = report.exit_code();
+    if code == 0 {
+        return Ok(());
+    }
+    let s = |n: usize| if n == 1 { "" } else { "s" };
+    let message = if code == 2 {
+        format!(
+            "check: {} file{} could not be checked; the result is incomplete",
+            report.errors.len(),
+            s(report.errors.len())
+        )
+    } else {
+        format!(
+            "check: {active} finding{} ({suppressed} suppressed) in {} file{} checked",
+            s(active),
+            report.files_checked,
+            s(report.files_checked)
+        )
+    };
+    Err(Failure { message, code })
+}
