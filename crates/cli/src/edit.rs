@@ -259,11 +259,13 @@ fn give_up(
 ) -> Failure {
     let name = a.file.display();
     let rescue = rescue_path(&a.file);
+    // `{"data": "<text>"}`; only the Plaintext copy outlives this function.
+    let value = hush_core::Value::Map(vec![("data".into(), hush_core::Value::Scalar(text))]);
     let doc = Plaintext::new(
-        format!("{{\"data\": {}}}\n", json_string(&text)),
+        format!("{}\n", hush_core::path::value_to_json(&value)),
         Format::Json,
     );
-    drop(text);
+    drop(value);
     let saved = seal(rt, target, &doc)
         .map_err(|e| e.to_string())
         .and_then(|enc| write_atomic(&rescue, enc.as_str().as_bytes()).map_err(|e| e.to_string()));
@@ -294,24 +296,6 @@ fn read_rescue(rt: &tokio::runtime::Runtime, file: &Path, opts: &DecryptOptions)
         .map_err(core(&name))?;
     let steps = hush_core::path::parse(r#"["data"]"#).map_err(core(&name))?;
     hush_core::path::extract(&plain, &steps, Format::Json).map_err(core(&name))
-}
-
-fn json_string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            '\r' => out.push_str("\\r"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 /// A 0700 temp dir, removed when dropped.

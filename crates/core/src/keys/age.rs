@@ -317,8 +317,8 @@ EylloI7MNGbadPGb
             recipient: "age1x".into(),
             enc: enc.into(),
         });
-        let got = pollster(ids.unwrap(&entry)).unwrap();
-        assert!(pollster(Identities::default().unwrap(&entry))
+        let got = crate::block_on(ids.unwrap(&entry)).unwrap();
+        assert!(crate::block_on(Identities::default().unwrap(&entry))
             .unwrap()
             .is_err());
         use secrecy::ExposeSecret;
@@ -332,12 +332,12 @@ EylloI7MNGbadPGb
     fn wrap_then_unwrap_round_trips() {
         let id = age::x25519::Identity::generate();
         let r: Recipient = id.to_public().to_string().parse().unwrap();
-        let entry = pollster(r.wrap(b"0123456789abcdef0123456789abcdef")).unwrap();
+        let entry = crate::block_on(r.wrap(b"0123456789abcdef0123456789abcdef")).unwrap();
         let mut ids = Identities::default();
         use secrecy::ExposeSecret;
         ids.add_text(id.to_string().expose_secret().as_bytes(), "t")
             .unwrap();
-        let k = pollster(ids.unwrap(&entry)).unwrap().unwrap();
+        let k = crate::block_on(ids.unwrap(&entry)).unwrap().unwrap();
         assert_eq!(k.expose_secret(), b"0123456789abcdef0123456789abcdef");
     }
 
@@ -347,18 +347,5 @@ EylloI7MNGbadPGb
             shell_words(r#"a 'b c' "d\"e" f\ g"#),
             vec!["a", "b c", "d\"e", "f g"]
         );
-    }
-
-    /// A minimal executor for futures that never wait.
-    pub(crate) fn pollster<F: std::future::Future>(f: F) -> F::Output {
-        use std::task::{Context, Poll, Waker};
-        let waker = Waker::noop();
-        let mut cx = Context::from_waker(waker);
-        let mut f = std::pin::pin!(f);
-        loop {
-            if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-                return v;
-            }
-        }
     }
 }
