@@ -50,6 +50,17 @@ enum Cmd {
     Encrypt(EncryptArgs),
     /// Decrypt a file (stdin if no file)
     Decrypt(DecryptArgs),
+    /// Run a command with the decrypted top-level values as environment variables
+    ExecEnv(crate::exec::ExecEnvArgs),
+    /// Run a command with `{}` replaced by the path of the decrypted file
+    ExecFile(crate::exec::ExecFileArgs),
+    /// Generate an age identity and append it to the age key file
+    Keygen(crate::keygen::KeygenArgs),
+    /// Print whether a file is encrypted, as sops's JSON
+    Filestatus(crate::git::FilestatusArgs),
+    /// Print a file decrypted if a key is at hand (git textconv driver)
+    #[command(alias = "textconv")]
+    Diff(crate::git::DiffArgs),
     /// Find plaintext secrets, unencrypted files and private keys (for CI and pre-commit)
     Check(crate::check::CheckArgs),
 }
@@ -180,6 +191,11 @@ pub fn run() -> Result<()> {
     match cli.cmd {
         Cmd::Encrypt(a) => encrypt(a),
         Cmd::Decrypt(a) => decrypt(a),
+        Cmd::ExecEnv(a) => crate::exec::exec_env(a),
+        Cmd::ExecFile(a) => crate::exec::exec_file(a),
+        Cmd::Keygen(a) => crate::keygen::keygen(a),
+        Cmd::Filestatus(a) => crate::git::filestatus(a),
+        Cmd::Diff(a) => crate::git::diff(a),
         Cmd::Check(a) => crate::check::run(a),
     }
 }

@@ -5,7 +5,10 @@
 
 mod check;
 mod cli;
+mod exec;
+mod git;
 mod io;
+mod keygen;
 
 use std::process::ExitCode;
 
