@@ -21,7 +21,7 @@ pub struct Failure {
 
 type Result<T> = std::result::Result<T, Failure>;
 
-fn fail(code: u8, message: impl Into<String>) -> Failure {
+pub(crate) fn fail(code: u8, message: impl Into<String>) -> Failure {
     Failure {
         message: message.into(),
         code,
@@ -29,7 +29,7 @@ fn fail(code: u8, message: impl Into<String>) -> Failure {
 }
 
 /// Names the file in a core error.
-fn core(file: &str) -> impl Fn(Error) -> Failure + '_ {
+pub(crate) fn core(file: &str) -> impl Fn(Error) -> Failure + '_ {
     move |e| fail(e.exit_code(), format!("{file}: {e}"))
 }
 
@@ -63,6 +63,16 @@ enum Cmd {
     Diff(crate::git::DiffArgs),
     /// Find plaintext secrets, unencrypted files and private keys (for CI and pre-commit)
     Check(crate::check::CheckArgs),
+    /// Edit an encrypted file in $EDITOR; only changed values get new ciphertext
+    Edit(crate::edit::EditArgs),
+    /// Set one value by path, e.g. '["data"]["password"]' '"s3cret"'
+    Set(crate::change::SetArgs),
+    /// Remove one value by path
+    Unset(crate::change::UnsetArgs),
+    /// Generate a new data key and re-encrypt every value; add or remove keys
+    Rotate(crate::change::RotateArgs),
+    /// Make a file's keys match its .sops.yaml creation rule
+    Updatekeys(crate::change::UpdateKeysArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -197,6 +207,11 @@ pub fn run() -> Result<()> {
         Cmd::Filestatus(a) => crate::git::filestatus(a),
         Cmd::Diff(a) => crate::git::diff(a),
         Cmd::Check(a) => crate::check::run(a),
+        Cmd::Edit(a) => crate::edit::edit(a),
+        Cmd::Set(a) => crate::change::set(a),
+        Cmd::Unset(a) => crate::change::unset(a),
+        Cmd::Rotate(a) => crate::change::rotate(a),
+        Cmd::Updatekeys(a) => crate::change::update_keys(a),
     }
 }
 
@@ -292,7 +307,7 @@ fn selector_flag(a: &EncryptArgs) -> Result<Option<Selector>> {
         .map_err(|e| fail(e.exit_code(), e.to_string()))
 }
 
-fn recipients(list: &[String]) -> Result<Vec<Arc<dyn MasterKey>>> {
+pub(crate) fn recipients(list: &[String]) -> Result<Vec<Arc<dyn MasterKey>>> {
     list.iter()
         .map(|r| r.trim())
         .filter(|r| !r.is_empty())
@@ -323,7 +338,7 @@ fn kms_keys(a: &EncryptArgs) -> Result<Vec<Arc<dyn MasterKey>>> {
         .collect()
 }
 
-fn rule_keys(rule: &CreationRule) -> Result<hush_core::KeyGroups> {
+pub(crate) fn rule_keys(rule: &CreationRule) -> Result<hush_core::KeyGroups> {
     rule.key_groups
         .iter()
         .map(|g| {
@@ -345,7 +360,7 @@ fn rule_keys(rule: &CreationRule) -> Result<hush_core::KeyGroups> {
 }
 
 /// The one runtime of the CLI; library calls run on it.
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -3,8 +3,10 @@
 //! This binary only parses arguments, finds keys and files, and calls
 //! hush-core; every format decision lives in the library.
 
+mod change;
 mod check;
 mod cli;
+mod edit;
 mod exec;
 mod git;
 mod io;
