@@ -57,6 +57,8 @@ pub struct CheckConfig {
     pub allow: Vec<PathAllow>,
     /// Broken suppressions.
     pub invalid: Vec<InvalidAllow>,
+    /// The config's directory, absolute, for matching globs.
+    dir: Option<PathBuf>,
 }
 
 fn glob_set(path: &Path, globs: &[&str]) -> Result<GlobSet, Error> {
@@ -104,6 +106,11 @@ impl CheckConfig {
         })?;
         let mut cfg = CheckConfig {
             path: Some(path.to_path_buf()),
+            dir: std::path::absolute(match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            })
+            .ok(),
             ..Default::default()
         };
         let Some(root) = docs.first() else {
@@ -181,9 +188,7 @@ impl CheckConfig {
 
     /// `path` (absolute) relative to the config's directory, for globs.
     fn relative<'p>(&self, abs: &'p Path) -> Option<&'p Path> {
-        let dir = self.path.as_deref()?.parent()?;
-        let dir_abs = std::path::absolute(dir).ok()?;
-        abs.strip_prefix(dir_abs).ok()
+        abs.strip_prefix(self.dir.as_deref()?).ok()
     }
 
     /// Whether `abs` is excluded from checking.

@@ -153,6 +153,7 @@ pub fn check(opts: &Options) -> Result<Report, Error> {
         sops: Default::default(),
         identities,
         max_filesize: opts.max_filesize,
+        cwd: std::env::current_dir().unwrap_or_default(),
         out: Mutex::new(Collected::default()),
     };
     let paths = if opts.paths.is_empty() {

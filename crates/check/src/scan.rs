@@ -37,6 +37,8 @@ pub(crate) struct Checker {
     pub sops: SopsConfigs,
     pub identities: Option<Identities>,
     pub max_filesize: u64,
+    /// The working directory, read once.
+    pub cwd: PathBuf,
     pub out: Mutex<Collected>,
 }
 
@@ -67,8 +69,20 @@ pub(crate) fn absolute(path: &Path) -> PathBuf {
     kustomize::normalize(&std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
 }
 
+/// `path` made absolute against `cwd`, without asking the OS for the
+/// working directory once per file.
+pub(crate) fn absolute_in(cwd: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        kustomize::normalize(path)
+    } else {
+        kustomize::normalize(&cwd.join(path))
+    }
+}
+
+/// Reads at most `cap + 1` bytes. The first buffer fits a typical manifest,
+/// so a small file costs one `read` and the one that reports the end.
 fn read_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
+    let mut buf = Vec::with_capacity(16 * 1024);
     std::fs::File::open(path)?
         .take(cap.saturating_add(1))
         .read_to_end(&mut buf)?;
@@ -92,7 +106,7 @@ impl Checker {
     /// Checks one file. `path` is as the user or the walk named it.
     pub fn check_file(&self, path: &Path) {
         let shown = display(path);
-        let abs = absolute(path);
+        let abs = absolute_in(&self.cwd, path);
         if self.config.excluded(&abs) {
             return;
         }
@@ -216,16 +230,7 @@ impl Checker {
             match yaml::parse(src) {
                 Ok(docs) => {
                     let fmt = if is_json { Format::Json } else { Format::Yaml };
-                    self.check_docs(
-                        shown,
-                        abs,
-                        text,
-                        fmt,
-                        &docs,
-                        covering.is_some(),
-                        &mut found,
-                        local,
-                    );
+                    self.check_docs(shown, abs, text, fmt, &docs, &mut found, local);
                     if sops::sops_key(&docs).is_none() && !docs.iter().all(Node::is_empty) {
                         unencrypted(&mut found);
                     }
@@ -284,7 +289,6 @@ impl Checker {
         text: &str,
         fmt: Format,
         docs: &[Node<'_>],
-        _covered: bool,
         found: &mut Vec<Finding>,
         local: &mut Local,
     ) {
@@ -534,7 +538,7 @@ impl Checker {
     pub fn load_sibling_kustomizations(&self, files: &[PathBuf]) {
         let mut dirs: Vec<PathBuf> = files
             .iter()
-            .filter_map(|f| absolute(f).parent().map(Path::to_path_buf))
+            .filter_map(|f| absolute_in(&self.cwd, f).parent().map(Path::to_path_buf))
             .collect();
         dirs.sort();
         dirs.dedup();

@@ -2,7 +2,7 @@
 //! `.gitignore`, `.ignore` and git's excludes; or exactly the files named,
 //! as pre-commit passes them.
 
-use crate::scan::{absolute, Checker};
+use crate::scan::{absolute_in, Checker};
 use ignore::{WalkBuilder, WalkState};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -36,6 +36,7 @@ pub(crate) fn run(checker: &Checker, dirs: &[PathBuf], files: &[PathBuf], thread
     }
     let has_excludes = checker.config.exclude.is_some();
     let config = checker.config.clone();
+    let cwd = checker.cwd.clone();
     b.hidden(false)
         .parents(true)
         .ignore(true)
@@ -49,7 +50,7 @@ pub(crate) fn run(checker: &Checker, dirs: &[PathBuf], files: &[PathBuf], thread
             if e.file_name() == ".git" {
                 return false;
             }
-            !(has_excludes && config.excluded(&absolute(e.path())))
+            !(has_excludes && config.excluded(&absolute_in(&cwd, e.path())))
         });
     b.build_parallel().run(|| {
         Box::new(|res| {
