@@ -2,6 +2,8 @@
 //! back only what changed. The user's text is never lost: an invalid edit
 //! can be re-opened, and a failed or abandoned edit is saved *encrypted*
 //! beside the target (`FILE.hush-rescue`) for `hush edit --rescue FILE`.
+//! The plaintext lives only in a 0700 temp dir, removed on every exit path,
+//! on signals, and by a watchdog after `kill -9`.
 
 use crate::cli::{core, fail, recipients, rule_keys, runtime, Failure};
 use crate::io::write_atomic;
@@ -96,6 +98,7 @@ pub fn edit(a: EditArgs) -> Result<()> {
         .join(a.file.file_name().unwrap_or("file".as_ref()));
     write_private(&path, initial.as_bytes())?;
     let _cleanup = Cleanup::install(dir.path())?;
+    watchdog(dir.path());
     let text = edit_loop(&rt, &a, &target, &path, format, &initial)?;
     let edited = Plaintext::new(text, format);
     let unchanged = matches!(&target, Target::Existing(o) if o.is_unchanged(&edited));
@@ -312,6 +315,28 @@ fn private_dir() -> Result<tempfile::TempDir> {
             )
         })?;
     Ok(dir)
+}
+
+/// Starts a detached `sh` that removes `dir` once hush is gone, even after
+/// `kill -9`, which no handler can catch. It runs in its own process group,
+/// so a signal to hush's group does not stop it. Best effort: without `sh`
+/// the signal handlers and the drop guard still apply.
+fn watchdog(dir: &Path) {
+    use std::os::unix::process::CommandExt;
+    let script = "while kill -0 \"$1\" 2>/dev/null; do sleep 0.2; done; rm -rf -- \"$2\"";
+    let _ = std::process::Command::new("sh")
+        .args([
+            "-c",
+            script,
+            "hush-watchdog",
+            &std::process::id().to_string(),
+        ])
+        .arg(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn();
 }
 
 /// Writes a new 0600 file.

@@ -189,6 +189,22 @@ fn terminating_hush_mid_edit_removes_the_plaintext() {
 }
 
 #[test]
+fn killing_hush_with_sigkill_mid_edit_leaves_no_plaintext_behind() {
+    let ctx = Ctx::new();
+    let before = encrypted(&ctx);
+    let ed = script(&ctx, "ed.sh", "kill -KILL $PPID; sleep 1");
+    let out = with_editor(&ctx, &["edit", "s.yaml"], &ed, None);
+    assert_eq!(out.code, -1, "killed by a signal: {}", out.stderr);
+    assert_eq!(ctx.read("s.yaml"), before);
+    // The watchdog notices within a fraction of a second.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !walk(&ctx.path("tmp")).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    no_plaintext_left(&ctx);
+}
+
+#[test]
 fn a_new_file_is_created_from_the_matching_creation_rule() {
     let ctx = Ctx::new();
     ctx.write(".sops.yaml", &format!("creation_rules:\n  - path_regex: \\.yaml$\n    encrypted_regex: ^(data|stringData)$\n    age: {}\n", ctx.recipient));
