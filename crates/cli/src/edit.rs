@@ -6,7 +6,7 @@
 //! on signals, and by a watchdog after `kill -9`.
 
 use crate::cli::{core, fail, recipients, rule_keys, runtime, Failure};
-use crate::io::write_atomic;
+use crate::io::{private_dir, write_atomic, write_private};
 use clap::Args;
 use hush_core::error::exit;
 use hush_core::keys::age::{shell_words, Identities};
@@ -92,11 +92,21 @@ pub fn edit(a: EditArgs) -> Result<()> {
         (Target::Existing(o), false) => o.plaintext().expose().to_string(),
         (Target::New(..), false) => String::new(),
     };
-    let dir = private_dir()?;
+    let dir = private_dir("hush-edit-").map_err(|e| {
+        fail(
+            exit::ERROR_GENERIC,
+            format!("cannot create a private temp dir: {e}"),
+        )
+    })?;
     let path = dir
         .path()
         .join(a.file.file_name().unwrap_or("file".as_ref()));
-    write_private(&path, initial.as_bytes())?;
+    write_private(&path, initial.as_bytes()).map_err(|e| {
+        fail(
+            exit::ERROR_GENERIC,
+            format!("cannot write the temp file: {e}"),
+        )
+    })?;
     let _cleanup = Cleanup::install(dir.path())?;
     watchdog(dir.path());
     let text = edit_loop(&rt, &a, &target, &path, format, &initial)?;
@@ -301,22 +311,6 @@ fn read_rescue(rt: &tokio::runtime::Runtime, file: &Path, opts: &DecryptOptions)
     hush_core::path::extract(&plain, &steps, Format::Json).map_err(core(&name))
 }
 
-/// A 0700 temp dir, removed when dropped.
-fn private_dir() -> Result<tempfile::TempDir> {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = tempfile::Builder::new()
-        .prefix("hush-edit-")
-        .permissions(std::fs::Permissions::from_mode(0o700))
-        .tempdir()
-        .map_err(|e| {
-            fail(
-                exit::ERROR_GENERIC,
-                format!("cannot create a private temp dir: {e}"),
-            )
-        })?;
-    Ok(dir)
-}
-
 /// Starts a detached `sh` that removes `dir` once hush is gone, even after
 /// `kill -9`, which no handler can catch. It runs in its own process group,
 /// so a signal to hush's group does not stop it. Best effort: without `sh`
@@ -337,23 +331,6 @@ fn watchdog(dir: &Path) {
         .stderr(std::process::Stdio::null())
         .process_group(0)
         .spawn();
-}
-
-/// Writes a new 0600 file.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .and_then(|mut f| f.write_all(bytes))
-        .map_err(|e| {
-            fail(
-                exit::ERROR_GENERIC,
-                format!("cannot write the temp file: {e}"),
-            )
-        })
 }
 
 /// Removes the temp dir on SIGTERM and SIGHUP, and on SIGINT unless the

@@ -5,6 +5,7 @@
 //! after it are appended shell-quoted. The exit status is the command's.
 
 use crate::cli::Failure;
+use crate::io::{private_dir, write_private};
 use clap::{Args, ValueEnum};
 use hush_core::error::exit;
 use hush_core::keys::age::Identities;
@@ -12,7 +13,6 @@ use hush_core::keys::kms::KmsUnwrapper;
 use hush_core::{Ciphertext, DecryptOptions, Error, Format, Plaintext};
 use std::collections::HashMap;
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
@@ -187,10 +187,16 @@ pub fn exec_file(a: ExecFileArgs) -> Result<()> {
             .map_err(|e| failure(e.exit_code(), format!("{}: {e}", a.source.file.display())))?;
     }
     shield_terminal_signals();
-    let dir = private_dir()?;
+    let dir = private_dir(".hush").map_err(|e| {
+        failure(
+            exit::ERROR_GENERIC,
+            format!("cannot create a temporary directory: {e}"),
+        )
+    })?;
     let path = dir.path().join(&a.filename);
     if a.no_fifo {
-        write_private(&path, plain.expose().as_bytes())?;
+        write_private(&path, plain.expose().as_bytes())
+            .map_err(|e| failure(exit::ERROR_GENERIC, format!("{}: {e}", path.display())))?;
         drop(plain);
     } else {
         serve_fifo(&path, plain)?;
@@ -204,31 +210,6 @@ pub fn exec_file(a: ExecFileArgs) -> Result<()> {
         )
     })?;
     exit_like(status?)
-}
-
-/// A fresh 0700 directory under the system temp dir.
-fn private_dir() -> Result<tempfile::TempDir> {
-    tempfile::Builder::new()
-        .prefix(".hush")
-        .permissions(std::fs::Permissions::from_mode(0o700))
-        .tempdir()
-        .map_err(|e| {
-            failure(
-                exit::ERROR_GENERIC,
-                format!("cannot create a temporary directory: {e}"),
-            )
-        })
-}
-
-/// Creates `path` with mode 0600 and writes `bytes` to it.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .and_then(|mut f| f.write_all(bytes))
-        .map_err(|e| failure(exit::ERROR_GENERIC, format!("{}: {e}", path.display())))
 }
 
 /// Makes a 0600 FIFO at `path` and writes the plaintext into it once, from

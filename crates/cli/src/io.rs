@@ -54,3 +54,24 @@ pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
         r => r,
     }
 }
+
+/// A fresh 0700 directory under `$TMPDIR`, removed when dropped: the only
+/// place hush writes plaintext on its own.
+pub fn private_dir(prefix: &str) -> std::io::Result<tempfile::TempDir> {
+    use std::os::unix::fs::PermissionsExt;
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir()
+}
+
+/// Creates `path` (which must not exist) with mode 0600 and writes `bytes`.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?
+        .write_all(bytes)
+}

@@ -435,8 +435,17 @@ pub async fn decrypt(
     unwrappers: &[&dyn Unwrapper],
     opts: &DecryptOptions,
 ) -> Result<Plaintext> {
-    let src = enc.text.as_str();
-    let parsed = parse(src, enc.format)?;
+    let (parsed, meta, key) = unlock(enc, unwrappers, opts).await?;
+    decrypt_with_key(enc, &parsed, &meta, &key, opts, None)
+}
+
+/// Parses an encrypted file, reads its metadata and recovers the data key.
+pub(crate) async fn unlock(
+    enc: &Ciphertext,
+    unwrappers: &[&dyn Unwrapper],
+    opts: &DecryptOptions,
+) -> Result<(Parsed, Metadata, DataKey)> {
+    let parsed = parse(enc.as_str(), enc.format)?;
     let first = parsed
         .docs
         .first()
@@ -444,7 +453,7 @@ pub async fn decrypt(
         .ok_or(Error::NotEncrypted)?;
     let meta = Metadata::from_value(&first.0)?;
     let key = crate::keys::unwrap_data_key(&meta, unwrappers, &opts.decryption_order).await?;
-    decrypt_with_key(enc, &parsed, &meta, &key, opts, None)
+    Ok((parsed, meta, key))
 }
 
 pub(crate) fn decrypt_with_key(

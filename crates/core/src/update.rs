@@ -39,14 +39,7 @@ pub async fn open(
     unwrappers: &[&dyn Unwrapper],
     opts: &DecryptOptions,
 ) -> Result<Opened> {
-    let parsed = parse(enc.as_str(), enc.format)?;
-    let first = parsed
-        .docs
-        .first()
-        .and_then(|d| d.sops.as_ref())
-        .ok_or(Error::NotEncrypted)?;
-    let meta = Metadata::from_value(&first.0)?;
-    let key = crate::keys::unwrap_data_key(&meta, unwrappers, &opts.decryption_order).await?;
+    let (parsed, meta, key) = crate::engine::unlock(enc, unwrappers, opts).await?;
     let mut stash = Stash::default();
     let plain = decrypt_with_key(enc, &parsed, &meta, &key, opts, Some(&mut stash))?;
     let cipher = if enc.as_str().contains("ENC[CHACHA20_POLY1305,") {
