@@ -172,7 +172,8 @@ def timed(name, argv, count):
 def found_hush(out):
     return sum(1 for l in out.stdout.splitlines() if l and not l.startswith(" "))
 def found_sops_checker(out):
-    return out.stdout.count("MISSING_ENCRYPTION")
+    return sum(1 for l in out.stdout.splitlines()
+               if l.strip().startswith("[") and "MISSING_ENCRYPTION" in l)
 def found_ensure(out):
     return sum(1 for l in out.stdout.splitlines() if l.strip())
 

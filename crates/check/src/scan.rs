@@ -200,7 +200,7 @@ impl Checker {
             if !text.trim().is_empty() && !kustomize::looks_encrypted(text) {
                 unencrypted(&mut found);
             }
-        } else if is_yaml && secret::is_template(text) {
+        } else if is_yaml && secret::is_template(text) && !kustomize::looks_encrypted(text) {
             if secrets_on && has("Secret") {
                 local.note(
                     shown,
