@@ -24,6 +24,8 @@
 #
 # Environment knobs (defaults in brackets):
 #   RUNS_HUSH [11]  RUNS_SOPS_CHECKER [5]  RUNS_ENSURE [1]
+#   SERVICES [20]   service directories per team (50 teams): 20 gives ~10
+#                   files per directory; 200 gives one file per directory
 #   HUSH_BIN        hush binary to use instead of building one
 #   VENV [~/.cache/hush/bench-venv]  where the PyPI tools are installed
 #   CARGO_TARGET_DIR [~/.cache/hush/target]
@@ -34,6 +36,7 @@ export LC_ALL=C
 RUNS_HUSH="${RUNS_HUSH:-11}"
 RUNS_SOPS_CHECKER="${RUNS_SOPS_CHECKER:-5}"
 RUNS_ENSURE="${RUNS_ENSURE:-1}"
+SERVICES="${SERVICES:-20}"
 BUILD=1
 for arg in "$@"; do
   case "$arg" in
@@ -82,9 +85,9 @@ mkdir -p "$REPO"
 log "generating the corpus in $REPO"
 age-keygen -o "$WORK/key.txt" 2>/dev/null
 RECIPIENT="$(sed -n 's/^# public key: //p' "$WORK/key.txt")"
-python3 - "$REPO" "$RECIPIENT" <<'PY'
+python3 - "$REPO" "$RECIPIENT" "$SERVICES" <<'PY'
 import os, random, sys
-repo, recipient = sys.argv[1], sys.argv[2]
+repo, recipient, services = sys.argv[1], sys.argv[2], int(sys.argv[3])
 rnd = random.Random(7)
 def write(rel, text):
     p = os.path.join(repo, rel)
@@ -104,7 +107,7 @@ slots = rnd.sample(range(n_cm + 5), 5)
 i = cm = 0
 expected = []
 for i in range(n_cm + 5):
-    rel = f"apps/team-{i % 50:02d}/svc-{(i // 50) % 20:02d}/config-{i}.yaml"
+    rel = f"apps/team-{i % 50:02d}/svc-{(i // 50) % services:03d}/config-{i}.yaml"
     if i in slots:
         write(rel, f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: leak-{i}\n"
                    f"type: Opaque\nstringData:\n  password: {rnd.randrange(10**12)}\n")
@@ -192,7 +195,8 @@ rows.append(("pre-commit-hook-ensure-sops", t, found_ensure(out), out.returncode
 hush_t = rows[0][1]
 targets = {"sops-checker": 3, "pre-commit-hook-ensure-sops": 100}
 print()
-print(f"corpus: {len(files)} YAML files; planted: 5 plaintext Secrets + 5 unencrypted rule-matched files")
+dirs = len({f.rsplit("/", 1)[0] for f in files})
+print(f"corpus: {len(files)} YAML files in {dirs} directories; planted: 5 plaintext Secrets + 5 unencrypted rule-matched files")
 print()
 print(f"| {'tool':<28} | {'median time':>11} | {'files flagged':>13} | {'exit':>4} | {'time / hush':>11} | {'target':>8} |")
 print(f"|{'-'*30}|{'-'*13}|{'-'*15}|{'-'*6}|{'-'*13}|{'-'*10}|")
