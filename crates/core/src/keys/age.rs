@@ -119,7 +119,7 @@ impl Identities {
         self.ids.is_empty()
     }
 
-    /// Adds identities from an age identity file's text (age secret-key lines
+    /// Adds identities from an age identity file's text (age secret-key
     /// lines, comments, plugin identities) or from an SSH private key.
     pub fn add_text(&mut self, text: &[u8], source: &str) -> Result<()> {
         let looks_ssh = text.windows(11).take(64).any(|w| w == b"-----BEGIN ");
