@@ -98,6 +98,8 @@ pub fn edit(a: EditArgs) -> Result<()> {
             format!("cannot create a private temp dir: {e}"),
         )
     })?;
+    let _cleanup = Cleanup::install(dir.path())?;
+    watchdog(dir.path());
     let path = dir
         .path()
         .join(a.file.file_name().unwrap_or("file".as_ref()));
@@ -107,8 +109,6 @@ pub fn edit(a: EditArgs) -> Result<()> {
             format!("cannot write the temp file: {e}"),
         )
     })?;
-    let _cleanup = Cleanup::install(dir.path())?;
-    watchdog(dir.path());
     let text = edit_loop(&rt, &a, &target, &path, format, &initial)?;
     let edited = Plaintext::new(text, format);
     let unchanged = matches!(&target, Target::Existing(o) if o.is_unchanged(&edited));
@@ -279,7 +279,18 @@ fn give_up(
         Format::Json,
     );
     drop(value);
-    let saved = seal(rt, target, &doc)
+    let saved = match target {
+        // Every value encrypted, whatever the file's own selector says.
+        Target::Existing(o) => o.seal_everything(&doc),
+        Target::New(groups, opts) => {
+            let opts = EncryptOptions {
+                selector: Default::default(),
+                ..opts.clone()
+            };
+            rt.block_on(hush_core::encrypt(&doc, groups, &opts))
+        }
+    };
+    let saved = saved
         .map_err(|e| e.to_string())
         .and_then(|enc| write_atomic(&rescue, enc.as_str().as_bytes()).map_err(|e| e.to_string()));
     match saved {

@@ -20,6 +20,8 @@ pub fn read_input(path: Option<&Path>) -> std::io::Result<String> {
 /// directory, fsync, then rename. An existing target's mode is kept; a new
 /// file gets 0600. On any error the target is untouched.
 pub fn write_atomic(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    // Resolve a symlink first: the temp file must sit beside the real file.
+    let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
     let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
@@ -33,12 +35,11 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(target)
+        let mode = std::fs::metadata(&target)
             .map(|m| m.permissions().mode())
             .unwrap_or(0o600);
         std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode & 0o7777))?;
     }
-    let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
     tmp.persist(&target).map_err(|e| e.error)?;
     if let Ok(d) = std::fs::File::open(dir) {
         let _ = d.sync_all();

@@ -446,3 +446,53 @@ fn rotate_and_updatekeys_take_several_files_and_directories() {
         out.stderr
     );
 }
+
+#[test]
+fn the_rescue_copy_is_fully_encrypted_even_under_a_narrow_selector() {
+    let ctx = Ctx::new();
+    ctx.write("s.yaml", INPUT);
+    expect_ok(
+        "encrypt",
+        &ctx.hush(&[
+            "encrypt",
+            "--age",
+            &ctx.recipient,
+            "--encrypted-regex",
+            "^password$",
+            "-i",
+            "s.yaml",
+        ]),
+    );
+    let ed = script(
+        &ctx,
+        "ed.sh",
+        "sed -i 's/hunter2/half-done/' \"$1\"; exit 3",
+    );
+    let out = with_editor(&ctx, &["edit", "s.yaml"], &ed, None);
+    assert_eq!(out.code, 201, "{}", out.stderr);
+    let rescue = ctx.read("s.yaml.hush-rescue");
+    for plain in ["half-done", "admin", "database"] {
+        assert!(
+            !rescue.contains(plain),
+            "`{plain}` in the rescue copy:\n{rescue}"
+        );
+    }
+    expect_ok(
+        "edit --rescue",
+        &with_editor(&ctx, &["edit", "--rescue", "s.yaml"], "true", None),
+    );
+    assert_eq!(
+        ctx.hush_decrypt("s.yaml", &[]),
+        INPUT.replace("hunter2", "half-done")
+    );
+}
+
+#[test]
+fn set_never_echoes_a_value_that_is_not_json() {
+    let ctx = Ctx::new();
+    encrypted(&ctx);
+    let out = ctx.hush(&["set", "s.yaml", r#"["db"]["password"]"#, "s3cr3t-unquoted"]);
+    assert_ne!(out.code, 0);
+    assert!(!out.stderr.contains("s3cr3t-unquoted"), "{}", out.stderr);
+    assert!(out.stderr.contains("JSON quotes"), "{}", out.stderr);
+}

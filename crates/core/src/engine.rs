@@ -188,9 +188,11 @@ pub(crate) fn parse(text: &str, format: Format) -> Result<Parsed> {
 
 /// IVs of the values a file held, keyed by a digest of (path, type, plaintext),
 /// so re-encrypting an unchanged value gives byte-identical ciphertext
-/// (sops's cipher stash). No plaintext is kept.
-#[derive(Default)]
-pub(crate) struct Stash(HashMap<[u8; 32], Vec<u8>>);
+/// (sops's cipher stash). No plaintext is kept. Each IV is handed out once:
+/// equal values at one path (list items) keep their distinct IVs instead of
+/// all taking the last one, which would show they are equal.
+#[derive(Default, Clone)]
+pub(crate) struct Stash(HashMap<[u8; 32], std::collections::VecDeque<Vec<u8>>>);
 
 impl Stash {
     fn id(aad: &str, vtype: ValueType, text: &str) -> [u8; 32] {
@@ -203,11 +205,15 @@ impl Stash {
     }
 
     fn record(&mut self, aad: &str, vtype: ValueType, text: &str, iv: &[u8]) {
-        self.0.insert(Self::id(aad, vtype, text), iv.to_vec());
+        self.0
+            .entry(Self::id(aad, vtype, text))
+            .or_default()
+            .push_back(iv.to_vec());
     }
 
-    fn iv(&self, aad: &str, vtype: ValueType, text: &str) -> Option<&[u8]> {
-        self.0.get(&Self::id(aad, vtype, text)).map(Vec::as_slice)
+    /// The next unused IV of this value, in document order.
+    fn take(&mut self, aad: &str, vtype: ValueType, text: &str) -> Option<Vec<u8>> {
+        self.0.get_mut(&Self::id(aad, vtype, text))?.pop_front()
     }
 }
 
@@ -244,6 +250,11 @@ pub async fn encrypt(
     if parsed.docs.iter().any(|d| d.sops.is_some()) {
         return Err(Error::AlreadyEncrypted);
     }
+    if parsed.docs.is_empty() {
+        return Err(Error::Unsupported(
+            "the file has no document to encrypt (it is empty or only comments)".into(),
+        ));
+    }
     let key = DataKey::generate()?;
     let (mut splices, mac) = seal_body(&parsed, &key, opts, None)?;
     let lastmodified = crate::time::now_rfc3339();
@@ -273,13 +284,13 @@ pub(crate) fn seal_body(
     parsed: &Parsed,
     key: &DataKey,
     opts: &EncryptOptions,
-    stash: Option<&Stash>,
+    mut stash: Option<&mut Stash>,
 ) -> Result<(Vec<Splice>, String)> {
     let mut mac = MacHasher::new(opts.mac_only_encrypted);
     let mut splices = Vec::new();
     for doc in &parsed.docs {
         walk(&doc.root, &parsed.anchors, &opts.selector, &mut |v| {
-            encrypt_leaf(&v, key, opts, stash, &mut mac, &mut splices)
+            encrypt_leaf(&v, key, opts, stash.as_deref_mut(), &mut mac, &mut splices)
         })?;
     }
     Ok((splices, mac.finish()))
@@ -313,13 +324,17 @@ fn encrypt_leaf(
     v: &Visit,
     key: &DataKey,
     opts: &EncryptOptions,
-    stash: Option<&Stash>,
+    mut stash: Option<&mut Stash>,
     mac: &mut MacHasher,
     out: &mut Vec<Splice>,
 ) -> Result<()> {
     let leaf = v.leaf;
     let path = aad(v.path);
-    let iv = |vtype: ValueType, text: &str| stash.and_then(|s| s.iv(&path, vtype, text));
+    let mut iv = |vtype: ValueType, text: &str| {
+        stash
+            .as_deref_mut()
+            .and_then(|s| s.take(&path, vtype, text))
+    };
     let Some(resolved) = leaf.resolved else {
         if v.encrypt && !leaf.text.is_empty() {
             let ev = EncValue::seal(
@@ -328,7 +343,7 @@ fn encrypt_leaf(
                 leaf.text.as_bytes(),
                 path.as_bytes(),
                 ValueType::Comment,
-                iv(ValueType::Comment, &leaf.text),
+                iv(ValueType::Comment, &leaf.text).as_deref(),
             )?;
             out.push((leaf.span.clone(), Zeroizing::new(ev.to_string())));
         }
@@ -352,7 +367,7 @@ fn encrypt_leaf(
         text.as_bytes(),
         path.as_bytes(),
         vtype,
-        iv(vtype, &text),
+        iv(vtype, &text).as_deref(),
     )?
     .to_string();
     out.extend(enc_splices(leaf, ev));

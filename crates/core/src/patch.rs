@@ -61,25 +61,34 @@ fn not_found(step: &Step) -> Error {
 }
 
 /// A JSON value: (type of a scalar, its text) or a collection's JSON text.
+/// Both may be secrets, so both are zeroed on drop.
 struct NewValue {
-    scalar: Option<(Resolved, String)>,
-    json: String,
+    scalar: Option<(Resolved, Zeroizing<String>)>,
+    json: Zeroizing<String>,
 }
 
 fn parse_json_value(json: &str) -> Result<NewValue> {
-    let wrapped = format!("{{\"v\": {json}}}");
-    let f =
-        crate::json::parse(&wrapped).map_err(|_| bad(format!("`{json}` is not a JSON value")))?;
+    // The value is never quoted in the error: it may be the secret.
+    let invalid =
+        || bad("the value is not a single JSON value (strings need JSON quotes: '\"text\"')");
+    let wrapped = Zeroizing::new(format!("{{\"v\": {json}}}"));
+    let f = crate::json::parse(&wrapped).map_err(|_| invalid())?;
     let Node::Map(items) = f.root else {
-        unreachable!()
+        unreachable!("an object")
     };
+    if items.len() != 1 {
+        return Err(invalid());
+    }
     let scalar = match &items[0].node {
-        Node::Leaf(l) => Some((l.resolved.unwrap_or(Resolved::Str), l.text.to_string())),
+        Node::Leaf(l) => Some((
+            l.resolved.unwrap_or(Resolved::Str),
+            Zeroizing::new(l.text.to_string()),
+        )),
         _ => None,
     };
     Ok(NewValue {
         scalar,
-        json: json.trim().to_string(),
+        json: Zeroizing::new(json.trim().to_string()),
     })
 }
 
@@ -128,7 +137,11 @@ fn set_in(
                 .iter()
                 .rev()
                 .try_fold(v.json.clone(), |acc, s| match s {
-                    Step::Key(k) => Ok(format!("{{{}: {acc}}}", json_string(k))),
+                    Step::Key(k) => Ok(Zeroizing::new(format!(
+                        "{{{}: {}}}",
+                        json_string(k),
+                        acc.as_str()
+                    ))),
                     Step::Index(_) => Err(not_found(s)),
                 })?;
             let nested = NewValue {
@@ -148,7 +161,7 @@ fn render(v: &NewValue, slot: Slot) -> String {
     match (&v.scalar, slot) {
         (Some((Resolved::Str, s)), Slot::Yaml(slot)) => yaml_render(ValueType::Str, s, slot),
         (Some((Resolved::Str, s)), _) => json_string(s),
-        _ => v.json.clone(),
+        _ => v.json.to_string(),
     }
 }
 
@@ -179,7 +192,10 @@ fn replace(
                 last_byte(collection).ok_or_else(|| bad("empty collection"))?,
             );
             let sep = if fmt == Format::Yaml { " " } else { "" };
-            Ok((start..end, Zeroizing::new(format!("{sep}{}", v.json))))
+            Ok((
+                start..end,
+                Zeroizing::new(format!("{sep}{}", v.json.as_str())),
+            ))
         }
     }
 }

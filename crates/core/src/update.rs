@@ -42,11 +42,8 @@ pub async fn open(
     let (parsed, meta, key) = crate::engine::unlock(enc, unwrappers, opts).await?;
     let mut stash = Stash::default();
     let plain = decrypt_with_key(enc, &parsed, &meta, &key, opts, Some(&mut stash))?;
-    let cipher = if enc.as_str().contains("ENC[CHACHA20_POLY1305,") {
-        Cipher::ChaCha20Poly1305
-    } else {
-        Cipher::Aes256Gcm
-    };
+    // The MAC is always sealed with the file's cipher; values may be absent.
+    let cipher = crate::cipher::EncValue::parse(&meta.mac).map_or(Cipher::Aes256Gcm, |v| v.cipher);
     Ok(Opened {
         original: enc.clone(),
         plain,
@@ -95,6 +92,16 @@ impl Opened {
         if self.is_unchanged(edited) {
             return Ok(self.original.clone());
         }
+        self.seal(edited, &self.meta.selector)
+    }
+
+    /// Seals another document (a rescue copy) with the same data key and
+    /// keys, every value encrypted whatever the file's own selector.
+    pub fn seal_everything(&self, other: &Plaintext) -> Result<Ciphertext> {
+        self.seal(other, &crate::Selector::default())
+    }
+
+    fn seal(&self, edited: &Plaintext, selector: &crate::Selector) -> Result<Ciphertext> {
         let src = edited.expose();
         let parsed = parse(src, edited.format)?;
         if parsed.docs.iter().any(|d| d.sops.is_some()) {
@@ -102,9 +109,14 @@ impl Opened {
                 "the edited file has a top-level `sops` key".into(),
             ));
         }
-        let opts = self.options();
-        let (mut splices, mac) = seal_body(&parsed, &self.key, &opts, Some(&self.stash))?;
+        let opts = EncryptOptions {
+            selector: selector.clone(),
+            ..self.options()
+        };
+        let mut stash = self.stash.clone();
+        let (mut splices, mac) = seal_body(&parsed, &self.key, &opts, Some(&mut stash))?;
         let mut meta = self.meta.clone();
+        meta.selector = selector.clone();
         meta.lastmodified = crate::time::now_rfc3339();
         meta.mac = seal_mac(&self.key, self.cipher, &mac, &meta.lastmodified)?;
         let old = parse(self.original.as_str(), self.original.format)?;
@@ -300,6 +312,33 @@ mod tests {
         assert_eq!(e.as_str().lines().count(), n.as_str().lines().count());
         let back = crate::block_on(crate::decrypt(&n, &[&ids], &Default::default())).unwrap();
         assert_eq!(back.expose(), edited);
+    }
+
+    #[test]
+    fn equal_list_items_keep_their_distinct_ciphertext_across_an_edit() {
+        let (r, ids, _) = setup();
+        let src = "list:\n  - same\n  - same\nother: x\n";
+        let e = enc(&r, src);
+        let items = |t: &str| {
+            t.lines()
+                .filter(|l| l.starts_with("  - "))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        let before = items(e.as_str());
+        assert_ne!(before[0], before[1], "random IVs");
+        let o = crate::block_on(open(&e, &[&ids], &Default::default())).unwrap();
+        let n = o
+            .reseal(&Plaintext::new(src.replace("x", "y"), Format::Yaml))
+            .unwrap();
+        assert_eq!(items(n.as_str()), before, "each item keeps its own IV");
+    }
+
+    #[test]
+    fn an_empty_file_is_refused_rather_than_written_without_metadata() {
+        let (r, _, _) = setup();
+        let p = Plaintext::new("# only a comment\n".into(), Format::Yaml);
+        assert!(crate::block_on(encrypt(&p, &vec![vec![r.clone()]], &Default::default())).is_err());
     }
 
     #[test]

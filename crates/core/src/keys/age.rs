@@ -204,7 +204,7 @@ pub fn default_key_file() -> Option<PathBuf> {
     Some(base.join("sops/age/keys.txt"))
 }
 
-fn run_key_cmd(cmd: &str) -> Result<Vec<u8>> {
+fn run_key_cmd(cmd: &str) -> Result<zeroize::Zeroizing<Vec<u8>>> {
     let words = shell_words(cmd);
     let (prog, args) = words
         .split_first()
@@ -217,7 +217,7 @@ fn run_key_cmd(cmd: &str) -> Result<Vec<u8>> {
     if !out.status.success() {
         return Err(err(format!("SOPS_AGE_KEY_CMD exited with {}", out.status)));
     }
-    Ok(out.stdout)
+    Ok(zeroize::Zeroizing::new(out.stdout))
 }
 
 /// Splits a command line like a POSIX shell would (quotes and backslashes).
