@@ -92,6 +92,7 @@ pub fn edit(a: EditArgs) -> Result<()> {
         (Target::Existing(o), false) => o.plaintext().expose().to_string(),
         (Target::New(..), false) => String::new(),
     };
+    let initial = zeroize::Zeroizing::new(initial);
     let dir = private_dir("hush-edit-").map_err(|e| {
         fail(
             exit::ERROR_GENERIC,
@@ -110,7 +111,8 @@ pub fn edit(a: EditArgs) -> Result<()> {
         )
     })?;
     let text = edit_loop(&rt, &a, &target, &path, format, &initial)?;
-    let edited = Plaintext::new(text, format);
+    let mut text = text;
+    let edited = Plaintext::new(std::mem::take(&mut *text), format);
     let unchanged = matches!(&target, Target::Existing(o) if o.is_unchanged(&edited));
     if unchanged {
         eprintln!("hush: {name}: file has not changed; nothing written");
@@ -195,24 +197,26 @@ fn edit_loop(
     path: &Path,
     format: Format,
     initial: &str,
-) -> Result<String> {
+) -> Result<zeroize::Zeroizing<String>> {
     let name = a.file.display().to_string();
     loop {
         let status = run_editor(path);
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            fail(
-                exit::ERROR_GENERIC,
-                format!("{name}: cannot read the edited file: {e}"),
-            )
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map(zeroize::Zeroizing::new)
+            .map_err(|e| {
+                fail(
+                    exit::ERROR_GENERIC,
+                    format!("{name}: cannot read the edited file: {e}"),
+                )
+            })?;
         match status {
-            Err(why) if text == initial => {
+            Err(why) if text.as_str() == initial => {
                 return Err(fail(
                     EDITOR_FAILED,
                     format!("{name}: {why}; nothing changed"),
                 ))
             }
-            Err(why) => return Err(give_up(rt, a, target, text, &why)),
+            Err(why) => return Err(give_up(rt, a, target, &text, &why)),
             Ok(()) => {}
         }
         let problem = match hush_core::Ciphertext::is_encrypted(&text, format) {
@@ -230,7 +234,7 @@ fn edit_loop(
         let mut answer = String::new();
         let read = std::io::stdin().read_line(&mut answer).unwrap_or(0);
         if read == 0 || answer.trim() == "q" {
-            return Err(give_up(rt, a, target, text, &problem));
+            return Err(give_up(rt, a, target, &text, &problem));
         }
     }
 }
@@ -267,13 +271,16 @@ fn give_up(
     rt: &tokio::runtime::Runtime,
     a: &EditArgs,
     target: &Target,
-    text: String,
+    text: &str,
     why: &str,
 ) -> Failure {
     let name = a.file.display();
     let rescue = rescue_path(&a.file);
     // `{"data": "<text>"}`; only the Plaintext copy outlives this function.
-    let value = hush_core::Value::Map(vec![("data".into(), hush_core::Value::Scalar(text))]);
+    let value = hush_core::Value::Map(vec![(
+        "data".into(),
+        hush_core::Value::Scalar(text.to_string()),
+    )]);
     let doc = Plaintext::new(
         format!("{}\n", hush_core::path::value_to_json(&value)),
         Format::Json,

@@ -408,18 +408,24 @@ fn enc_splices(leaf: &Leaf, ev: String) -> Vec<Splice> {
     }
 }
 
+/// A YAML `sops:` block (ending in a line break) placed at `at` in `src`.
+/// With no final newline before it, one is added before and none after, so
+/// removing the block restores the file exactly.
+pub(crate) fn place_yaml_block(src: &str, at: usize, block: &str) -> String {
+    if at > 0 && !src[..at].ends_with('\n') {
+        format!("\n{}", block.trim_end_matches('\n'))
+    } else {
+        block.to_string()
+    }
+}
+
 pub(crate) fn sops_block(src: &str, doc: &ParsedDoc, meta: &Value, format: Format) -> String {
     match format {
-        Format::Yaml => {
-            let block = crate::metadata::yaml_entry("sops", meta, doc.indent.len());
-            let at = doc.insert_at;
-            if at > 0 && !src[..at].ends_with('\n') {
-                // No final newline: add one before, and none after, so removal restores it.
-                format!("\n{}", block.trim_end_matches('\n'))
-            } else {
-                block
-            }
-        }
+        Format::Yaml => place_yaml_block(
+            src,
+            doc.insert_at,
+            &crate::metadata::yaml_entry("sops", meta, doc.indent.len()),
+        ),
         Format::Json => {
             let has_members = matches!(&doc.root, Node::Map(m) if !m.is_empty());
             let sep = if has_members { "," } else { "" };

@@ -128,7 +128,7 @@ impl Opened {
                 .get(i)
                 .filter(|_| same_format)
                 .and_then(|d| patched_block(self.original.as_str(), d, &meta))
-                .map(|b| place(src, doc.insert_at, &b))
+                .map(|b| crate::engine::place_yaml_block(src, doc.insert_at, &b))
                 .unwrap_or_else(|| sops_block(src, doc, &value, edited.format));
             splices.push((doc.insert_at..doc.insert_at, Zeroizing::new(block)));
         }
@@ -214,15 +214,6 @@ fn patched_block(src: &str, doc: &ParsedDoc, meta: &Metadata) -> Option<String> 
     let block = apply(&src[range.clone()], splices);
     let block = block.strip_prefix('\n').unwrap_or(&block);
     Some(format!("{}\n", block.trim_end_matches('\n')))
-}
-
-/// A `sops:` block (ending in a line break) placed at `at` in `src`.
-fn place(src: &str, at: usize, block: &str) -> String {
-    if at > 0 && !src[..at].ends_with('\n') {
-        format!("\n{}", block.trim_end_matches('\n'))
-    } else {
-        block.to_string()
-    }
 }
 
 /// `src` with every document's `sops:` block rewritten from `meta`.
