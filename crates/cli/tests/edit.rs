@@ -496,3 +496,26 @@ fn set_never_echoes_a_value_that_is_not_json() {
     assert!(!out.stderr.contains("s3cr3t-unquoted"), "{}", out.stderr);
     assert!(out.stderr.contains("JSON quotes"), "{}", out.stderr);
 }
+
+#[test]
+fn set_reads_the_value_from_a_file_or_stdin() {
+    let ctx = Ctx::new();
+    encrypted(&ctx);
+    ctx.write("v.json", "\"from-file\"");
+    expect_ok(
+        "value-file",
+        &ctx.hush(&[
+            "set",
+            "--value-file",
+            "v.json",
+            "s.yaml",
+            r#"["db"]["user"]"#,
+        ]),
+    );
+    let out = ctx.hush_stdin(&["set", "--value-stdin", "s.yaml", r#"["port"]"#], "6543");
+    expect_ok("value-stdin", &out);
+    let expected = INPUT
+        .replace("user: admin", "user: from-file")
+        .replace("5432", "6543");
+    assert_eq!(ctx.hush_decrypt("s.yaml", &[]), expected);
+}
