@@ -13,6 +13,20 @@ use hush_core::{
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// `--decryption-order` / `SOPS_DECRYPTION_ORDER`, shared by every
+/// command that decrypts.
+#[derive(Args)]
+pub(crate) struct DecryptionOrder {
+    /// Key types to try first, in order
+    #[arg(
+        long,
+        env = "SOPS_DECRYPTION_ORDER",
+        value_delimiter = ',',
+        default_value = "age,pgp"
+    )]
+    pub decryption_order: Vec<String>,
+}
+
 /// A failure to report: one line and an exit code.
 pub struct Failure {
     pub message: String,
@@ -185,14 +199,8 @@ struct DecryptArgs {
     /// An age identity file (repeatable); added to the sops key sources
     #[arg(long)]
     identity: Vec<PathBuf>,
-    /// Key types to try first, in order
-    #[arg(
-        long,
-        env = "SOPS_DECRYPTION_ORDER",
-        value_delimiter = ',',
-        default_value = "age,pgp"
-    )]
-    decryption_order: Vec<String>,
+    #[command(flatten)]
+    order: crate::cli::DecryptionOrder,
 }
 
 pub fn run() -> Result<()> {
@@ -437,7 +445,7 @@ fn decrypt(a: DecryptArgs) -> Result<()> {
     let kms = KmsUnwrapper::default();
     let opts = DecryptOptions {
         ignore_mac: a.ignore_mac,
-        decryption_order: a.decryption_order.clone(),
+        decryption_order: a.order.decryption_order.clone(),
     };
     let plain = runtime()?
         .block_on(hush_core::decrypt(&enc, &[&ids, &kms], &opts))

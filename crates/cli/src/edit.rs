@@ -52,14 +52,8 @@ pub struct EditArgs {
     /// The .sops.yaml to use instead of searching upwards
     #[arg(long, env = "SOPS_CONFIG")]
     config: Option<PathBuf>,
-    /// Key types to try first, in order
-    #[arg(
-        long,
-        env = "SOPS_DECRYPTION_ORDER",
-        value_delimiter = ',',
-        default_value = "age,pgp"
-    )]
-    decryption_order: Vec<String>,
+    #[command(flatten)]
+    order: crate::cli::DecryptionOrder,
 }
 
 /// Where the edit is going: the open file, or the keys of a new one.
@@ -74,7 +68,7 @@ pub fn edit(a: EditArgs) -> Result<()> {
     let format = Format::from_path(&name);
     let opts = DecryptOptions {
         ignore_mac: a.ignore_mac,
-        decryption_order: a.decryption_order.clone(),
+        decryption_order: a.order.decryption_order.clone(),
     };
     let target = if a.file.exists() {
         let text = std::fs::read_to_string(&a.file)

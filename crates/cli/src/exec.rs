@@ -52,14 +52,8 @@ pub struct Source {
     /// Input format (default: from the file extension)
     #[arg(long, value_enum)]
     pub input_type: Option<Kind>,
-    /// Key types to try first, in order
-    #[arg(
-        long,
-        env = "SOPS_DECRYPTION_ORDER",
-        value_delimiter = ',',
-        default_value = "age,pgp"
-    )]
-    pub decryption_order: Vec<String>,
+    #[command(flatten)]
+    pub order: crate::cli::DecryptionOrder,
 }
 
 impl Source {
@@ -81,7 +75,7 @@ impl Source {
             .map_err(|e| failure(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {e}")))?;
         let opts = DecryptOptions {
             ignore_mac: false,
-            decryption_order: self.decryption_order.clone(),
+            decryption_order: self.order.decryption_order.clone(),
         };
         let plain = decrypt_text(text.clone(), self.format(), &opts).map_err(|e| {
             // Like `hush decrypt` and sops: unreadable input on decrypt is exit 1.
