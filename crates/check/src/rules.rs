@@ -29,6 +29,9 @@ pub enum Rule {
     LikelySecret,
     /// A suppression without a reason, or naming an unknown rule.
     InvalidSuppression,
+    /// An `EncryptedSecret` whose MAC hush-controller cannot verify: values out
+    /// of sorted key order, or no `mac_only_encrypted`.
+    EncryptedSecretOrder,
 }
 
 /// How serious a rule's findings are; maps to SARIF `level`.
@@ -52,7 +55,7 @@ impl Level {
 
 impl Rule {
     /// Every rule, in documentation order.
-    pub const ALL: [Rule; 9] = [
+    pub const ALL: [Rule; 10] = [
         Rule::PlaintextSecret,
         Rule::UnencryptedFile,
         Rule::PlaintextValue,
@@ -62,6 +65,7 @@ impl Rule {
         Rule::PrivateKey,
         Rule::LikelySecret,
         Rule::InvalidSuppression,
+        Rule::EncryptedSecretOrder,
     ];
 
     /// The stable id, e.g. `plaintext-secret`.
@@ -76,6 +80,7 @@ impl Rule {
             Rule::PrivateKey => "private-key",
             Rule::LikelySecret => "likely-secret",
             Rule::InvalidSuppression => "invalid-suppression",
+            Rule::EncryptedSecretOrder => "encrypted-secret-order",
         }
     }
 
@@ -91,6 +96,7 @@ impl Rule {
             Rule::PrivateKey => "PrivateKey",
             Rule::LikelySecret => "LikelySecret",
             Rule::InvalidSuppression => "InvalidSuppression",
+            Rule::EncryptedSecretOrder => "EncryptedSecretOrder",
         }
     }
 
@@ -106,6 +112,7 @@ impl Rule {
             Rule::PrivateKey => "An age secret key or a PEM/OpenSSH private key is committed.",
             Rule::LikelySecret => "A high-entropy value under a secret-sounding key sits in plaintext configuration.",
             Rule::InvalidSuppression => "A hush:allow suppression has no reason or names an unknown rule.",
+            Rule::EncryptedSecretOrder => "An EncryptedSecret cannot be verified in the cluster: encrypted keys out of sorted order, or no mac_only_encrypted.",
         }
     }
 
@@ -121,6 +128,7 @@ impl Rule {
             Rule::PrivateKey => "Remove the key from the repository and its history, and generate a new one; keep keys in a secret store or $SOPS_AGE_KEY_FILE, outside Git.",
             Rule::LikelySecret => "Move the value into an encrypted Secret, or suppress with `# hush:allow likely-secret <reason>` if it is not a secret.",
             Rule::InvalidSuppression => "Write `# hush:allow <rule-id> <reason>` with a known rule id and a reason that a reviewer can judge.",
+            Rule::EncryptedSecretOrder => "Re-seal it with `hush seal` (or fix the order in `hush edit`, which keeps EncryptedSecrets sorted); hush-controller verifies the MAC on the API server's sorted copy.",
         }
     }
 

@@ -333,6 +333,11 @@ impl Checker {
             }
         };
         let Some(meta) = audit.metadata else { return };
+        if self.rules.has(Rule::EncryptedSecretOrder) {
+            if let Ok(Some(msg)) = hush_core::scope::cluster_problem(text, fmt, meta.mac_only_encrypted) {
+                found.push(pos_finding(Rule::EncryptedSecretOrder, shown, sops_pos, msg));
+            }
+        }
         let (sel_key, sel_val) = meta.selector.to_key();
         for f in &audit.findings {
             let at = Pos {
@@ -566,3 +571,4 @@ impl Checker {
         }
     }
 }
+

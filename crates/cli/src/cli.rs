@@ -87,6 +87,8 @@ enum Cmd {
     Rotate(crate::change::RotateArgs),
     /// Make a file's keys match its .sops.yaml creation rule
     Updatekeys(crate::change::UpdateKeysArgs),
+    /// Turn a plaintext Secret manifest into an EncryptedSecret for hush-controller
+    Seal(crate::seal::SealArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -220,6 +222,7 @@ pub fn run() -> Result<()> {
         Cmd::Unset(a) => crate::change::unset(a),
         Cmd::Rotate(a) => crate::change::rotate(a),
         Cmd::Updatekeys(a) => crate::change::update_keys(a),
+        Cmd::Seal(a) => crate::seal::run(a),
     }
 }
 
@@ -327,20 +330,23 @@ pub(crate) fn recipients(list: &[String]) -> Result<Vec<Arc<dyn MasterKey>>> {
         .map_err(|e: Error| fail(e.exit_code(), e.to_string()))
 }
 
-fn kms_keys(a: &EncryptArgs) -> Result<Vec<Arc<dyn MasterKey>>> {
-    let context = match &a.encryption_context {
+pub(crate) fn kms_keys(
+    arns: &[String],
+    aws_profile: Option<&str>,
+    encryption_context: Option<&str>,
+) -> Result<Vec<Arc<dyn MasterKey>>> {
+    let context = match encryption_context {
         Some(c) => parse_context(c).map_err(|e| fail(exit::ERROR_GENERIC, e.to_string()))?,
         None => Vec::new(),
     };
-    a.kms
-        .iter()
+    arns.iter()
         .filter(|k| !k.trim().is_empty())
         .map(|k| {
             let mut key: KmsKey = k
                 .parse()
                 .map_err(|e: Error| fail(exit::ERROR_GENERIC, e.to_string()))?;
             key.context = context.clone();
-            key.aws_profile = a.aws_profile.clone();
+            key.aws_profile = aws_profile.map(str::to_string);
             Ok(Arc::new(key) as Arc<dyn MasterKey>)
         })
         .collect()
@@ -397,7 +403,11 @@ fn encrypt(a: EncryptArgs) -> Result<()> {
     // Keys on the command line make one group; otherwise the creation rule's.
     let groups = if !a.age.is_empty() || !a.kms.is_empty() {
         let mut keys = recipients(&a.age)?;
-        keys.extend(kms_keys(&a)?);
+        keys.extend(kms_keys(
+            &a.kms,
+            a.aws_profile.as_deref(),
+            a.encryption_context.as_deref(),
+        )?);
         vec![keys]
     } else if let Some(r) = &rule {
         rule_keys(r)?

@@ -216,7 +216,7 @@ fn edit_loop(
         let problem = match hush_core::Ciphertext::is_encrypted(&text, format) {
             _ if text.trim().is_empty() => Some("the file is empty".to_string()),
             Ok(true) => Some("the file has a top-level `sops` key".to_string()),
-            Ok(false) => None,
+            Ok(false) => hush_core::scope::order_problem(&text, format).unwrap_or_else(|e| Some(e.to_string())),
             Err(e) => Some(e.to_string()),
         };
         let Some(problem) = problem else {

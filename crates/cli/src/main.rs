@@ -11,6 +11,7 @@ mod exec;
 mod git;
 mod io;
 mod keygen;
+mod seal;
 
 use std::process::ExitCode;
 

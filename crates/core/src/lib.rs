@@ -41,6 +41,7 @@ pub mod patch;
 pub mod path;
 pub mod rules;
 mod scalar;
+pub mod scope;
 pub mod selector;
 pub mod shamir;
 #[cfg(test)]

@@ -1,0 +1,293 @@
+//! `hush seal`: a plaintext `kind: Secret` manifest in, an `EncryptedSecret`
+//! out, in canonical key order and bound to its scope.
+
+use crate::cli::{core, fail, kms_keys, recipients, rule_keys, runtime, Failure};
+use crate::io::{read_input, write_atomic, write_stdout};
+use clap::{Args, ValueEnum};
+use hush_core::error::exit;
+use hush_core::rules::{find_config, Config};
+use hush_core::scope::{Scope, ENCRYPTED_REGEX};
+use hush_core::{EncryptOptions, Format, Plaintext, Selector};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use zeroize::Zeroizing;
+
+type Result<T> = std::result::Result<T, Failure>;
+
+#[derive(Args)]
+pub struct SealArgs {
+    /// The Secret manifest (YAML or JSON); stdin when absent or `-`
+    file: Option<PathBuf>,
+    /// Where the EncryptedSecret may be decrypted
+    #[arg(long, value_enum, default_value = "strict")]
+    scope: ScopeKind,
+    /// The namespace, when the manifest has none
+    #[arg(short = 'n', long)]
+    namespace: Option<String>,
+    /// age recipients, comma-separated or repeated
+    #[arg(short = 'a', long = "age", env = "SOPS_AGE_RECIPIENTS", value_delimiter = ',')]
+    age: Vec<String>,
+    /// AWS KMS key ARNs, comma-separated or repeated
+    #[arg(short = 'k', long = "kms", env = "SOPS_KMS_ARN", value_delimiter = ',')]
+    kms: Vec<String>,
+    /// The AWS profile for --kms keys
+    #[arg(long)]
+    aws_profile: Option<String>,
+    /// KMS encryption context for --kms keys, as key:value,key2:value2
+    #[arg(long)]
+    encryption_context: Option<String>,
+    /// Write the EncryptedSecret here instead of stdout
+    #[arg(short = 'o', long)]
+    output: Option<PathBuf>,
+    /// Replace the Secret manifest with the EncryptedSecret
+    #[arg(short = 'i', long, conflicts_with = "output")]
+    in_place: bool,
+    /// The .sops.yaml to use instead of searching upwards from the working directory
+    #[arg(long, env = "SOPS_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ScopeKind {
+    /// Only this namespace and name
+    Strict,
+    /// Any name in this namespace
+    Namespace,
+    /// Anywhere in the cluster
+    Cluster,
+}
+
+/// The parts of a Secret manifest that matter; values stay secret.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SecretManifest {
+    api_version: String,
+    kind: String,
+    metadata: Meta,
+    #[serde(default, rename = "type")]
+    type_: Option<String>,
+    #[serde(default)]
+    data: BTreeMap<String, SecretString>,
+    #[serde(default)]
+    string_data: BTreeMap<String, SecretString>,
+}
+
+#[derive(Deserialize)]
+struct Meta {
+    name: String,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+}
+
+pub fn run(a: SealArgs) -> Result<()> {
+    let name = a.file.as_ref().map_or("<stdin>".into(), |p| p.display().to_string());
+    let text = Zeroizing::new(
+        read_input(a.file.as_deref()).map_err(|e| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {e}")))?,
+    );
+    let secret = parse(&text).map_err(|m| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {m}")))?;
+    let scope = scope(&a, &secret).map_err(|m| fail(exit::ERROR_GENERIC, format!("{name}: {m}")))?;
+    let doc = document(&secret, &scope).map_err(|m| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {m}")))?;
+    let groups = keys(&a)?;
+    let opts = EncryptOptions {
+        selector: Selector::from_key("encrypted_regex", ENCRYPTED_REGEX).map_err(core(&name))?,
+        mac_only_encrypted: true,
+        ..EncryptOptions::default()
+    };
+    let plain = Plaintext::new(doc.to_string(), Format::Yaml);
+    let enc = runtime()?
+        .block_on(hush_core::encrypt(&plain, &groups, &opts))
+        .map_err(core(&name))?;
+    let target = if a.in_place { a.file.as_deref() } else { a.output.as_deref() };
+    match target {
+        Some(t) => write_atomic(t, enc.as_str().as_bytes())
+            .map_err(|e| fail(exit::COULD_NOT_WRITE_OUTPUT_FILE, format!("{}: {e}", t.display()))),
+        None => write_stdout(enc.as_str().as_bytes())
+            .map_err(|e| fail(exit::COULD_NOT_WRITE_OUTPUT_FILE, format!("stdout: {e}"))),
+    }
+}
+
+fn parse(text: &str) -> std::result::Result<SecretManifest, String> {
+    if serde_yaml_ng::Deserializer::from_str(text).count() > 1 {
+        return Err("one Secret per file: split the documents, then seal each".into());
+    }
+    let s: SecretManifest =
+        serde_yaml_ng::from_str(text).map_err(|e| format!("not a Secret manifest: {}", e.location().map_or(String::new(), |l| format!("line {}", l.line()))))?;
+    if s.kind != "Secret" || s.api_version != "v1" {
+        return Err(format!("expected `apiVersion: v1`, `kind: Secret`; got {} {}", s.api_version, s.kind));
+    }
+    Ok(s)
+}
+
+fn scope(a: &SealArgs, s: &SecretManifest) -> std::result::Result<Scope, String> {
+    let namespace = a
+        .namespace
+        .clone()
+        .or_else(|| s.metadata.namespace.clone())
+        .ok_or("the manifest has no metadata.namespace; give --namespace (or --scope cluster)");
+    let text = match a.scope {
+        ScopeKind::Cluster => "cluster".to_string(),
+        ScopeKind::Namespace => format!("namespace:{}", namespace?),
+        ScopeKind::Strict => format!("strict:{}/{}", namespace?, s.metadata.name),
+    };
+    text.parse::<Scope>().map_err(|e| e.to_string())
+}
+
+/// The EncryptedSecret in plaintext, keys sorted (the canonical order).
+fn document(s: &SecretManifest, scope: &Scope) -> std::result::Result<Zeroizing<String>, String> {
+    let re = regex::Regex::new(ENCRYPTED_REGEX).expect("valid regex");
+    let plain_keys = s.metadata.labels.keys().chain(s.metadata.annotations.keys());
+    if let Some(k) = plain_keys.clone().find(|k| re.is_match(k)) {
+        return Err(format!("label or annotation key `{k}` would be encrypted; rename it"));
+    }
+    let all = s.data.iter().map(|e| ("data", e)).chain(s.string_data.iter().map(|e| ("stringData", e)));
+    if let Some((field, (k, _))) = all.clone().find(|(_, (_, v))| v.expose_secret().is_empty()) {
+        return Err(format!(
+            "{field}.{k} is empty: sops leaves empty values unencrypted and outside the MAC, so an EncryptedSecret cannot carry them"
+        ));
+    }
+    for (k, v) in &s.data {
+        use base64::Engine as _;
+        if base64::engine::general_purpose::STANDARD.decode(v.expose_secret()).is_err() {
+            return Err(format!("data.{k} is not valid base64 (use stringData for plain text)"));
+        }
+    }
+    let mut out = Zeroizing::new(String::new());
+    let o = &mut *out;
+    o.push_str("apiVersion: hush.dev/v1alpha1\nkind: EncryptedSecret\nmetadata:\n");
+    let _ = writeln!(o, "  name: {}", key(&s.metadata.name));
+    if let Some(ns) = scope_namespace(scope).or(s.metadata.namespace.as_deref()) {
+        let _ = writeln!(o, "  namespace: {}", key(ns));
+    }
+    o.push_str("spec:\n");
+    secret_map(o, "data", &s.data);
+    let _ = writeln!(o, "  scope: {}", quote(&scope.to_string()));
+    secret_map(o, "stringData", &s.string_data);
+    o.push_str("  template:\n");
+    let _ = writeln!(o, "    type: {}", quote(s.type_.as_deref().unwrap_or("Opaque")));
+    if !s.metadata.labels.is_empty() || !s.metadata.annotations.is_empty() {
+        o.push_str("    metadata:\n");
+        plain_map(o, "labels", &s.metadata.labels);
+        plain_map(o, "annotations", &s.metadata.annotations);
+    }
+    Ok(out)
+}
+
+fn scope_namespace(scope: &Scope) -> Option<&str> {
+    match scope {
+        Scope::Strict { namespace, .. } | Scope::Namespace { namespace } => Some(namespace),
+        Scope::Cluster => None,
+    }
+}
+
+fn secret_map(o: &mut String, field: &str, map: &BTreeMap<String, SecretString>) {
+    if map.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "  {field}:");
+    for (k, v) in map {
+        let _ = writeln!(o, "    {}: {}", key(k), quote(v.expose_secret()).as_str());
+    }
+}
+
+fn plain_map(o: &mut String, field: &str, map: &BTreeMap<String, String>) {
+    if map.is_empty() {
+        return;
+    }
+    let _ = writeln!(o, "      {field}:");
+    for (k, v) in map {
+        let _ = writeln!(o, "        {}: {}", key(k), quote(v).as_str());
+    }
+}
+
+/// A double-quoted YAML scalar (JSON string syntax), so every value is a
+/// string whatever it looks like.
+fn quote(v: &str) -> Zeroizing<String> {
+    Zeroizing::new(serde_json::to_string(v).expect("strings serialize"))
+}
+
+/// A mapping key: plain when that reads back as the same string.
+fn key(k: &str) -> String {
+    let plain = k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || "-._/".contains(c))
+        && !["true", "false", "null", "yes", "no", "on", "off", "y", "n"].contains(&k.to_ascii_lowercase().as_str());
+    if plain {
+        k.to_string()
+    } else {
+        serde_json::to_string(k).expect("strings serialize")
+    }
+}
+
+fn keys(a: &SealArgs) -> Result<hush_core::KeyGroups> {
+    if !a.age.is_empty() || !a.kms.is_empty() {
+        let mut keys = recipients(&a.age)?;
+        keys.extend(kms_keys(&a.kms, a.aws_profile.as_deref(), a.encryption_context.as_deref())?);
+        return Ok(vec![keys]);
+    }
+    let path = match &a.config {
+        Some(p) => Some(p.clone()),
+        None => std::env::current_dir().ok().and_then(|d| find_config(&d)),
+    };
+    let config = path
+        .map(|p| Config::load(&p).map_err(|e| fail(e.exit_code(), e.to_string())))
+        .transpose()?;
+    let rule_path = a.output.clone().or_else(|| a.file.clone()).unwrap_or_else(|| "-".into());
+    match config.as_ref().and_then(|c| c.rule_for(&rule_path)) {
+        Some(rule) => rule_keys(rule),
+        None => Err(fail(
+            exit::ERROR_GENERIC,
+            "no master keys were provided: give --age or --kms, or add a .sops.yaml creation rule",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest(extra: &str) -> SecretManifest {
+        parse(&format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: prod\n{extra}"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn document_is_sorted_and_typed_as_strings() {
+        let s = manifest("stringData:\n  z: \"1\"\n  a: true\ndata:\n  b: aGk=\n");
+        let scope: Scope = "strict:prod/db".parse().unwrap();
+        let doc = document(&s, &scope).unwrap();
+        let v = hush_core::scope::order_violation_in(&doc, Format::Yaml).unwrap();
+        assert_eq!(v, None, "{}", doc.as_str());
+        assert!(doc.contains("    a: \"true\"\n"), "{}", doc.as_str());
+        assert!(doc.find("  data:").unwrap() < doc.find("  scope:").unwrap());
+        assert!(doc.find("  scope:").unwrap() < doc.find("  stringData:").unwrap());
+    }
+
+    #[test]
+    fn refusals() {
+        let scope = Scope::Cluster;
+        let bad64 = manifest("data:\n  k: not base64!\n");
+        assert!(document(&bad64, &scope).unwrap_err().contains("base64"));
+        let label = manifest("  labels:\n    data: x\n");
+        assert!(document(&label, &scope).unwrap_err().contains("`data`"));
+        let empty = manifest("stringData:\n  k: \"\"\n");
+        assert!(document(&empty, &scope).unwrap_err().contains("stringData.k is empty"));
+        assert!(parse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n").is_err());
+        assert!(parse("apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: b\n").is_err());
+    }
+
+    #[test]
+    fn odd_keys_are_quoted() {
+        assert_eq!(key("password"), "password");
+        assert_eq!(key("tls.crt"), "tls.crt");
+        assert_eq!(key("yes"), "\"yes\"");
+        assert_eq!(key("1st"), "\"1st\"");
+    }
+}

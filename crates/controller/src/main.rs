@@ -1,0 +1,142 @@
+//! The `hush-controller` binary: `run` (the default) or `crd`.
+
+use anyhow::{bail, Context as _, Result};
+use clap::{Parser, Subcommand};
+use hush_controller::cache::{CachingUnwrapper, DataKeyCache};
+use hush_controller::controller::{self, Context};
+use hush_controller::metrics::{self, Metrics};
+use hush_controller::policy::Policy;
+use hush_core::keys::{age::Identities, kms::KmsUnwrapper, Unwrapper};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tracing::info;
+
+#[derive(Parser)]
+#[command(name = "hush-controller", version, about = "Decrypts EncryptedSecrets into Kubernetes Secrets")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the controller (the default).
+    Run,
+    /// Print the EncryptedSecret CustomResourceDefinition as YAML.
+    Crd,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Address for /metrics, /healthz and /readyz.
+    #[arg(long, env = "HUSH_METRICS_ADDR", default_value = "0.0.0.0:8080", global = true)]
+    metrics_addr: std::net::SocketAddr,
+    /// Per-namespace key policy (YAML). Without it every key works everywhere.
+    #[arg(long, env = "HUSH_POLICY", global = true)]
+    policy: Option<std::path::PathBuf>,
+    /// Only reconcile while holding the Lease (for several replicas).
+    #[arg(long, env = "HUSH_LEADER_ELECTION", global = true)]
+    leader_election: bool,
+    /// Name of the Lease.
+    #[arg(long, default_value = "hush-controller", global = true)]
+    lease_name: String,
+    /// Namespace of the Lease (the controller's own).
+    #[arg(long, env = "POD_NAMESPACE", global = true)]
+    lease_namespace: Option<String>,
+    /// This replica's identity in the Lease and in Events.
+    #[arg(long, env = "POD_NAME", global = true)]
+    holder_id: Option<String>,
+    /// Only watch this namespace (default: all).
+    #[arg(long, env = "HUSH_WATCH_NAMESPACE", global = true)]
+    watch_namespace: Option<String>,
+    /// Resync interval for healthy objects (e.g. 30m, 1h).
+    #[arg(long, default_value = "1h", value_parser = duration, global = true)]
+    requeue: Duration,
+    /// How long an unwrapped data key stays cached.
+    #[arg(long, default_value = "1h", value_parser = duration, global = true)]
+    cache_ttl: Duration,
+    /// How many unwrapped data keys are cached at most.
+    #[arg(long, default_value_t = 1024, global = true)]
+    cache_size: usize,
+    /// Log format.
+    #[arg(long, env = "HUSH_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], global = true)]
+    log_format: String,
+}
+
+fn duration(s: &str) -> Result<Duration, String> {
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a duration like 90s, 30m or 1h"))?;
+    let secs = match unit {
+        "s" | "" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        _ => return Err(format!("`{s}`: unit must be s, m or h")),
+    };
+    Ok(Duration::from_secs(secs))
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    if let Some(Command::Crd) = cli.command {
+        print!("{}", hush_controller::resource::crd_yaml());
+        return Ok(());
+    }
+    logging(&cli.run.log_format);
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(cli.run))
+}
+
+fn logging(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let fmt = tracing_subscriber::fmt().with_env_filter(filter);
+    if format == "json" {
+        fmt.json().init();
+    } else {
+        fmt.init();
+    }
+}
+
+async fn run(args: RunArgs) -> Result<()> {
+    let policy = match &args.policy {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            Some(Policy::from_yaml(&text)?)
+        }
+        None => None,
+    };
+    let ids = Identities::from_env()?;
+    info!(age_identities = ids.len(), policy = policy.is_some(), "keys loaded");
+    let providers: Vec<Box<dyn Unwrapper>> = vec![Box::new(ids), Box::new(KmsUnwrapper::default())];
+    let metrics = Arc::new(Metrics::default());
+    let cache = Arc::new(DataKeyCache::new(args.cache_size, args.cache_ttl));
+    let keys = CachingUnwrapper::new(providers, cache, metrics.clone());
+    tokio::spawn(metrics::serve(args.metrics_addr, metrics.clone()));
+
+    let client = kube::Client::try_default().await.context("connecting to the API server")?;
+    let mut ctx = Context::new(client.clone(), keys, policy, metrics.clone(), args.holder_id.clone());
+    ctx.requeue = args.requeue;
+    metrics.ready.store(true, Ordering::Relaxed);
+    let ctx = Arc::new(ctx);
+    if !args.leader_election {
+        controller::run(ctx, args.watch_namespace.as_deref()).await;
+        return Ok(());
+    }
+    let (Some(ns), Some(holder)) = (&args.lease_namespace, &args.holder_id) else {
+        bail!("--leader-election needs --lease-namespace (POD_NAMESPACE) and --holder-id (POD_NAME)");
+    };
+    info!(lease = %args.lease_name, "waiting for leadership");
+    let mut leading = hush_controller::leader::acquire(client, ns, &args.lease_name, holder).await?;
+    info!("leading");
+    tokio::select! {
+        _ = controller::run(ctx, args.watch_namespace.as_deref()) => Ok(()),
+        _ = async { while leading.changed().await.is_ok() && *leading.borrow() {} } => {
+            bail!("lost the leader lease; exiting so a fresh replica takes over")
+        }
+    }
+}

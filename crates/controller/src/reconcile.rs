@@ -1,0 +1,317 @@
+//! Reconcile decisions as pure functions: the object, the decrypt outcome
+//! and the existing Secret go in; the Secret to apply, the status and the
+//! Event come out. The async shell in `controller` only performs them.
+
+use crate::resource::{Condition, EncryptedSecret, EncryptedSecretStatus, ADOPT, MANAGED_BY, MANAGER};
+use crate::unseal::{Failure, Payload};
+use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+use k8s_openapi::ByteString;
+use kube::{Resource, ResourceExt};
+use std::collections::BTreeMap;
+
+/// What one reconcile should do.
+#[derive(Debug, PartialEq)]
+pub struct Plan {
+    /// The Secret to server-side apply, if it is missing or has drifted.
+    pub apply: Option<Secret>,
+    /// The status to write, if it changed.
+    pub status: Option<EncryptedSecretStatus>,
+    /// An Event to record.
+    pub event: Option<Note>,
+}
+
+/// An Event: `warning` or normal, a reason and a one-line message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Note {
+    /// Warning (true) or Normal.
+    pub warning: bool,
+    /// CamelCase reason.
+    pub reason: String,
+    /// One line; never a secret value.
+    pub message: String,
+}
+
+/// Whether hush may write the existing Secret: absent, already hush's
+/// (owned by this object or labelled managed-by hush), or adoption asked for.
+pub fn check_ownership(obj: &EncryptedSecret, existing: Option<&Secret>) -> Result<(), Failure> {
+    let Some(secret) = existing else { return Ok(()) };
+    let uid = obj.uid();
+    let owned = secret
+        .owner_references()
+        .iter()
+        .any(|o| Some(&o.uid) == uid.as_ref() && o.kind == "EncryptedSecret");
+    let labelled = secret.labels().get(MANAGED_BY).map(String::as_str) == Some(MANAGER);
+    let adopt = obj.annotations().get(ADOPT).map(String::as_str) == Some("true");
+    if owned || labelled || adopt {
+        return Ok(());
+    }
+    Err(Failure::SecretNotManaged(format!(
+        "Secret {} exists and is not managed by hush; annotate the EncryptedSecret with {ADOPT}=\"true\" to take it over",
+        secret.name_any()
+    )))
+}
+
+/// The Secret an object's payload becomes.
+pub fn desired_secret(obj: &EncryptedSecret, payload: &Payload) -> Secret {
+    let tpl = &obj.spec.spec.template;
+    let mut labels = tpl.metadata.labels.clone();
+    labels.insert(MANAGED_BY.into(), MANAGER.into());
+    Secret {
+        metadata: ObjectMeta {
+            name: Some(obj.name_any()),
+            namespace: obj.namespace(),
+            labels: Some(labels),
+            annotations: (!tpl.metadata.annotations.is_empty()).then(|| tpl.metadata.annotations.clone()),
+            owner_references: Some(vec![owner_reference(obj)]),
+            ..ObjectMeta::default()
+        },
+        type_: Some(tpl.type_.clone().unwrap_or_else(|| "Opaque".into())),
+        data: Some(
+            payload
+                .0
+                .iter()
+                .map(|(k, v)| (k.clone(), ByteString(v.to_vec())))
+                .collect(),
+        ),
+        ..Secret::default()
+    }
+}
+
+fn owner_reference(obj: &EncryptedSecret) -> OwnerReference {
+    OwnerReference {
+        api_version: EncryptedSecret::api_version(&()).into_owned(),
+        kind: EncryptedSecret::kind(&()).into_owned(),
+        name: obj.name_any(),
+        uid: obj.uid().unwrap_or_default(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    }
+}
+
+/// Whether `existing` already has everything `desired` sets.
+pub fn in_sync(existing: &Secret, desired: &Secret) -> bool {
+    let subset = |want: &Option<BTreeMap<String, String>>, have: &BTreeMap<String, String>| {
+        want.iter().flatten().all(|(k, v)| have.get(k) == Some(v))
+    };
+    let owner = desired.owner_references().first();
+    existing.data.clone().unwrap_or_default() == desired.data.clone().unwrap_or_default()
+        && existing.type_ == desired.type_
+        && subset(&desired.metadata.labels, existing.labels())
+        && subset(&desired.metadata.annotations, existing.annotations())
+        && owner.is_some_and(|o| existing.owner_references().iter().any(|e| e.uid == o.uid))
+}
+
+/// Decides a reconcile. `now` is an RFC 3339 timestamp for new transitions.
+pub fn plan(
+    obj: &EncryptedSecret,
+    existing: Option<&Secret>,
+    outcome: Result<&Payload, &Failure>,
+    now: &str,
+) -> Plan {
+    match outcome {
+        Ok(payload) => {
+            let desired = desired_secret(obj, payload);
+            let apply = (!existing.is_some_and(|e| in_sync(e, &desired))).then_some(desired);
+            let message = format!("Secret {} holds {} key(s)", obj.name_any(), payload.0.len());
+            let event = apply.as_ref().map(|_| Note {
+                warning: false,
+                reason: if existing.is_some() { "SecretUpdated" } else { "SecretCreated" }.into(),
+                message: message.clone(),
+            });
+            let status = next_status(obj, true, "Decrypted", &message, now);
+            Plan { apply, status, event }
+        }
+        Err(failure) => {
+            let status = next_status(obj, false, failure.reason(), failure.message(), now);
+            let event = status.as_ref().map(|_| Note {
+                warning: true,
+                reason: failure.reason().into(),
+                message: failure.message().into(),
+            });
+            Plan {
+                apply: None,
+                status,
+                event,
+            }
+        }
+    }
+}
+
+/// The new status, or `None` when it would not change.
+fn next_status(obj: &EncryptedSecret, ready: bool, reason: &str, message: &str, now: &str) -> Option<EncryptedSecretStatus> {
+    let old = obj.status.as_ref();
+    let old_ready = old.and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready"));
+    let status = if ready { "True" } else { "False" };
+    let since = match old_ready {
+        Some(c) if c.status == status => c.last_transition_time.clone(),
+        _ => Some(now.to_string()),
+    };
+    let generation = obj.metadata.generation;
+    let next = EncryptedSecretStatus {
+        observed_generation: generation,
+        conditions: vec![Condition {
+            type_: "Ready".into(),
+            status: status.into(),
+            reason: reason.into(),
+            message: message.into(),
+            last_transition_time: since,
+            observed_generation: generation,
+        }],
+    };
+    (old != Some(&next)).then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resource::{EncryptedSecretFields, EncryptedSecretSpec};
+    use zeroize::Zeroizing;
+
+    const NOW: &str = "2026-11-29T00:00:00Z";
+
+    fn obj() -> EncryptedSecret {
+        let mut spec = EncryptedSecretSpec::default();
+        spec.template.metadata.labels.insert("team".into(), "a".into());
+        let mut o = EncryptedSecret::new(
+            "db",
+            EncryptedSecretFields {
+                spec,
+                sops: Default::default(),
+            },
+        );
+        o.metadata.namespace = Some("prod".into());
+        o.metadata.uid = Some("uid-1".into());
+        o.metadata.generation = Some(3);
+        o
+    }
+
+    fn payload() -> Payload {
+        Payload([("password".to_string(), Zeroizing::new(b"hunter2".to_vec()))].into())
+    }
+
+    fn with_status(mut o: EncryptedSecret, plan: &Plan) -> EncryptedSecret {
+        o.status = plan.status.clone();
+        o
+    }
+
+    #[test]
+    fn fresh_object_creates_secret_with_owner_and_label() {
+        let o = obj();
+        let p = plan(&o, None, Ok(&payload()), NOW);
+        let s = p.apply.expect("secret applied");
+        assert_eq!(s.metadata.name.as_deref(), Some("db"));
+        assert_eq!(s.metadata.namespace.as_deref(), Some("prod"));
+        assert_eq!(s.labels()[MANAGED_BY], MANAGER);
+        assert_eq!(s.labels()["team"], "a");
+        let owner = &s.owner_references()[0];
+        assert_eq!((owner.uid.as_str(), owner.controller), ("uid-1", Some(true)));
+        assert_eq!(s.type_.as_deref(), Some("Opaque"));
+        assert_eq!(s.data.unwrap()["password"].0, b"hunter2");
+        let status = p.status.expect("status written");
+        assert_eq!(status.observed_generation, Some(3));
+        assert_eq!(
+            (status.conditions[0].status.as_str(), status.conditions[0].reason.as_str()),
+            ("True", "Decrypted")
+        );
+        assert_eq!(p.event.unwrap().reason, "SecretCreated");
+    }
+
+    #[test]
+    fn steady_state_writes_nothing() {
+        let o = obj();
+        let first = plan(&o, None, Ok(&payload()), NOW);
+        let existing = first.apply.clone().unwrap();
+        let o = with_status(o, &first);
+        let again = plan(&o, Some(&existing), Ok(&payload()), "2027-01-01T00:00:00Z");
+        assert_eq!(again, Plan { apply: None, status: None, event: None });
+    }
+
+    #[test]
+    fn drift_is_repaired() {
+        let o = obj();
+        let first = plan(&o, None, Ok(&payload()), NOW);
+        let mut edited = first.apply.clone().unwrap();
+        edited.data.as_mut().unwrap().insert("password".into(), ByteString(b"changed".to_vec()));
+        let o = with_status(o, &first);
+        let p = plan(&o, Some(&edited), Ok(&payload()), NOW);
+        assert_eq!(p.apply.unwrap().data.unwrap()["password"].0, b"hunter2");
+        assert_eq!(p.status, None, "still Ready, no status write");
+        assert_eq!(p.event.unwrap().reason, "SecretUpdated");
+    }
+
+    #[test]
+    fn failure_keeps_secret_and_reports_once() {
+        let o = obj();
+        let good = plan(&o, None, Ok(&payload()), NOW);
+        let existing = good.apply.clone().unwrap();
+        let o = with_status(o, &good);
+        let f = Failure::ScopeMismatch("sealed for another namespace".into());
+        let p = plan(&o, Some(&existing), Err(&f), "2026-12-01T00:00:00Z");
+        assert!(p.apply.is_none(), "the last good Secret stays");
+        let c = &p.status.as_ref().unwrap().conditions[0];
+        assert_eq!((c.status.as_str(), c.reason.as_str()), ("False", "ScopeMismatch"));
+        assert_eq!(c.last_transition_time.as_deref(), Some("2026-12-01T00:00:00Z"));
+        let e = p.event.as_ref().unwrap();
+        assert!(e.warning && e.reason == "ScopeMismatch");
+        // The same failure again: no new status, no new Event.
+        let o = with_status(o, &p);
+        let again = plan(&o, Some(&existing), Err(&f), "2026-12-02T00:00:00Z");
+        assert_eq!(again, Plan { apply: None, status: None, event: None });
+    }
+
+    #[test]
+    fn every_failure_class_has_its_reason() {
+        let o = obj();
+        let cases = [
+            (Failure::KeyNotAllowed("x".into()), "KeyNotAllowed"),
+            (Failure::NoDataKey("x".into()), "NoDataKey"),
+            (Failure::MacMismatch("x".into()), "MacMismatch"),
+            (Failure::MacNotVerifiable("x".into()), "MacNotVerifiable"),
+            (Failure::DecryptFailed("x".into()), "DecryptFailed"),
+            (Failure::InvalidSpec("x".into()), "InvalidSpec"),
+            (Failure::SecretNotManaged("x".into()), "SecretNotManaged"),
+        ];
+        for (f, reason) in cases {
+            let p = plan(&o, None, Err(&f), NOW);
+            assert!(p.apply.is_none());
+            assert_eq!(p.status.unwrap().conditions[0].reason, reason);
+        }
+    }
+
+    #[test]
+    fn ownership_rules() {
+        let o = obj();
+        let foreign = Secret {
+            metadata: ObjectMeta {
+                name: Some("db".into()),
+                ..ObjectMeta::default()
+            },
+            ..Secret::default()
+        };
+        let err = check_ownership(&o, Some(&foreign)).unwrap_err();
+        assert_eq!(err.reason(), "SecretNotManaged");
+        assert!(check_ownership(&o, None).is_ok());
+
+        let mut labelled = foreign.clone();
+        labelled.metadata.labels = Some([(MANAGED_BY.to_string(), MANAGER.to_string())].into());
+        assert!(check_ownership(&o, Some(&labelled)).is_ok());
+
+        let owned = desired_secret(&o, &payload());
+        let mut owned_unlabelled = owned.clone();
+        owned_unlabelled.metadata.labels = None;
+        assert!(check_ownership(&o, Some(&owned_unlabelled)).is_ok());
+
+        let mut adopting = o.clone();
+        adopting.metadata.annotations = Some([(ADOPT.to_string(), "true".to_string())].into());
+        assert!(check_ownership(&adopting, Some(&foreign)).is_ok());
+        adopting.metadata.annotations = Some([(ADOPT.to_string(), "yes".to_string())].into());
+        assert!(check_ownership(&adopting, Some(&foreign)).is_err());
+    }
+
+    #[test]
+    fn payload_debug_shows_keys_only() {
+        let text = format!("{:?}", payload());
+        assert!(text.contains("password") && !text.contains("hunter2"), "{text}");
+    }
+}

@@ -1,0 +1,232 @@
+//! Turning an `EncryptedSecret`, as the API server returns it, into the
+//! bytes of its Secret: policy check, data-key unwrap, MAC verification,
+//! value decryption and the scope check.
+
+use crate::policy::Policy;
+use crate::resource::EncryptedSecret;
+use base64::Engine as _;
+use hush_core::keys::{BoxFuture, Unwrapper};
+use hush_core::metadata::KeyEntry;
+use hush_core::scope::Scope;
+use hush_core::{Ciphertext, DecryptOptions, Format};
+use kube::ResourceExt;
+use secrecy::SecretSlice;
+use std::collections::BTreeMap;
+use std::fmt;
+use zeroize::Zeroizing;
+
+/// Why an object could not be turned into a Secret. The variant is the
+/// condition reason; the text never contains a secret value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The existing Secret is not hush's, and adoption was not asked for.
+    SecretNotManaged(String),
+    /// None of the file's master keys is allowed in this namespace.
+    KeyNotAllowed(String),
+    /// No key could unwrap the data key.
+    NoDataKey(String),
+    /// The MAC does not match the values.
+    MacMismatch(String),
+    /// The file cannot be verified on the API server's copy.
+    MacNotVerifiable(String),
+    /// The ciphertext is bound to another namespace or name.
+    ScopeMismatch(String),
+    /// A value failed authentication.
+    DecryptFailed(String),
+    /// The object is malformed.
+    InvalidSpec(String),
+}
+
+impl Failure {
+    /// The condition reason.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Failure::SecretNotManaged(_) => "SecretNotManaged",
+            Failure::KeyNotAllowed(_) => "KeyNotAllowed",
+            Failure::NoDataKey(_) => "NoDataKey",
+            Failure::MacMismatch(_) => "MacMismatch",
+            Failure::MacNotVerifiable(_) => "MacNotVerifiable",
+            Failure::ScopeMismatch(_) => "ScopeMismatch",
+            Failure::DecryptFailed(_) => "DecryptFailed",
+            Failure::InvalidSpec(_) => "InvalidSpec",
+        }
+    }
+
+    /// The one-line message.
+    pub fn message(&self) -> &str {
+        match self {
+            Failure::SecretNotManaged(m)
+            | Failure::KeyNotAllowed(m)
+            | Failure::NoDataKey(m)
+            | Failure::MacMismatch(m)
+            | Failure::MacNotVerifiable(m)
+            | Failure::ScopeMismatch(m)
+            | Failure::DecryptFailed(m)
+            | Failure::InvalidSpec(m) => m,
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.reason(), self.message())
+    }
+}
+
+/// The Secret's data, decrypted. `Debug` shows only the keys.
+#[derive(Default, PartialEq)]
+pub struct Payload(pub BTreeMap<String, Zeroizing<Vec<u8>>>);
+
+impl fmt::Debug for Payload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+/// Refuses, before any unwrap is attempted, keys the policy does not allow.
+struct Gate<'a> {
+    policy: &'a Policy,
+    namespace: &'a str,
+    inner: &'a dyn Unwrapper,
+}
+
+impl Unwrapper for Gate<'_> {
+    fn unwrap<'a>(&'a self, entry: &'a KeyEntry) -> BoxFuture<'a, Option<hush_core::Result<SecretSlice<u8>>>> {
+        if self.policy.permits(self.namespace, entry) {
+            return self.inner.unwrap(entry);
+        }
+        Box::pin(async move {
+            Some(Err(hush_core::Error::Key {
+                provider: "policy",
+                reason: format!("not allowed in namespace {}", self.namespace),
+            }))
+        })
+    }
+}
+
+/// Decrypts `obj` with the keys `policy` allows in its namespace.
+pub async fn unseal(obj: &EncryptedSecret, keys: &dyn Unwrapper, policy: Option<&Policy>) -> Result<Payload, Failure> {
+    let namespace = obj.namespace().unwrap_or_default();
+    let name = obj.name_any();
+    let enc = verifiable_copy(obj)?;
+    let meta = hush_core::metadata(&enc).map_err(classify)?;
+    if !meta.mac_only_encrypted {
+        return Err(Failure::MacNotVerifiable(
+            "the sops metadata lacks `mac_only_encrypted: true`, so the MAC cannot be checked on the \
+             API server's copy; seal it with `hush seal`"
+                .into(),
+        ));
+    }
+    let gate;
+    let keys: &dyn Unwrapper = match policy {
+        Some(p) => {
+            let allowed = meta.groups.iter().flat_map(|g| &g.keys).any(|e| p.permits(&namespace, e));
+            if !allowed {
+                return Err(Failure::KeyNotAllowed(format!(
+                    "none of the file's master keys is allowed in namespace {namespace}"
+                )));
+            }
+            gate = Gate {
+                policy: p,
+                namespace: &namespace,
+                inner: keys,
+            };
+            &gate
+        }
+        None => keys,
+    };
+    let plain = hush_core::decrypt(&enc, &[keys], &DecryptOptions::default())
+        .await
+        .map_err(classify)?;
+    let doc: serde_json::Value = serde_json::from_str(plain.expose())
+        .map_err(|_| Failure::InvalidSpec("decrypted object is not JSON".into()))?;
+    check_scope(&doc, &namespace, &name)?;
+    payload(&doc)
+}
+
+/// The object as a sops JSON file: `spec` and `sops`, keys in the order the
+/// API server returns them (sorted). `metadata` is not part of the MAC.
+fn verifiable_copy(obj: &EncryptedSecret) -> Result<Ciphertext, Failure> {
+    let spec = &obj.spec.spec;
+    if obj.spec.sops.is_empty() {
+        return Err(Failure::InvalidSpec("the object has no sops metadata".into()));
+    }
+    // sops leaves empty values in plaintext, outside the MAC: refuse them.
+    let fields = [("data", &spec.data), ("stringData", &spec.string_data)];
+    for (field, map) in fields {
+        if let Some(key) = map.keys().find(|k| !map[*k].starts_with("ENC[")) {
+            return Err(Failure::InvalidSpec(format!(
+                "spec.{field}.{key} is not encrypted; every value must be ENC[...]"
+            )));
+        }
+    }
+    let doc = serde_json::json!({ "spec": obj.spec.spec, "sops": obj.spec.sops });
+    let text = serde_json::to_string(&doc).map_err(|e| Failure::InvalidSpec(e.to_string()))?;
+    Ok(Ciphertext::new(text, Format::Json))
+}
+
+fn classify(e: hush_core::Error) -> Failure {
+    use hush_core::Error as E;
+    let msg = e.to_string();
+    match e {
+        E::NoDataKey(_) | E::Key { .. } => Failure::NoDataKey(msg),
+        E::MacMismatch | E::MacNotFound => Failure::MacMismatch(format!(
+            "{msg}; a value was added, removed, swapped or changed, or the file was not in canonical \
+             key order when sealed (see `hush check`)"
+        )),
+        E::ValueDecrypt { .. } => Failure::DecryptFailed(msg),
+        _ => Failure::InvalidSpec(msg),
+    }
+}
+
+fn check_scope(doc: &serde_json::Value, namespace: &str, name: &str) -> Result<(), Failure> {
+    let text = doc["spec"]["scope"]
+        .as_str()
+        .ok_or_else(|| Failure::InvalidSpec("spec.scope is missing".into()))?;
+    let scope: Scope = text
+        .parse()
+        .map_err(|e| Failure::InvalidSpec(format!("spec.scope: {e}")))?;
+    if scope.permits(namespace, name) {
+        return Ok(());
+    }
+    Err(Failure::ScopeMismatch(format!(
+        "sealed with `{}` scope for another {}; re-seal it for {namespace}/{name}",
+        scope.kind(),
+        match scope {
+            Scope::Strict { .. } => "namespace or name",
+            _ => "namespace",
+        }
+    )))
+}
+
+fn payload(doc: &serde_json::Value) -> Result<Payload, Failure> {
+    let mut out = BTreeMap::new();
+    let spec = &doc["spec"];
+    for (field, base64) in [("data", true), ("stringData", false)] {
+        let Some(map) = spec[field].as_object() else { continue };
+        for (key, value) in map {
+            valid_key(key)?;
+            let text = value
+                .as_str()
+                .ok_or_else(|| Failure::InvalidSpec(format!("spec.{field}.{key} is not a string")))?;
+            let bytes = if base64 {
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .map_err(|_| Failure::InvalidSpec(format!("spec.data.{key} is not valid base64")))?
+            } else {
+                text.as_bytes().to_vec()
+            };
+            out.insert(key.clone(), Zeroizing::new(bytes));
+        }
+    }
+    Ok(Payload(out))
+}
+
+/// Secret keys: `[-._a-zA-Z0-9]+`, as the API server requires.
+fn valid_key(key: &str) -> Result<(), Failure> {
+    let ok = !key.is_empty()
+        && key.len() <= 253
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
+    ok.then_some(())
+        .ok_or_else(|| Failure::InvalidSpec(format!("`{key}` is not a valid Secret key")))
+}

@@ -1,0 +1,143 @@
+//! The data-key cache against a real KMS API (moto, started by
+//! ./scripts/test): 1,000 EncryptedSecrets sharing one data key cost one
+//! KMS Decrypt, counted on the wire by a relay in front of moto.
+
+mod common;
+use common::*;
+use http::{Request, Response};
+use hush_controller::cache::{CachingUnwrapper, DataKeyCache};
+use hush_controller::controller::{reconcile, Context};
+use hush_controller::metrics::Metrics;
+use hush_core::keys::kms::{KmsKey, KmsUnwrapper};
+use hush_core::keys::MasterKey;
+use hush_core::{DecryptOptions, Format, Plaintext};
+use kube::client::Body;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const OBJECTS: usize = 1000;
+
+fn moto() -> String {
+    std::env::var("HUSH_TEST_MOTO").expect("HUSH_TEST_MOTO is not set: run ./scripts/test, which starts moto")
+}
+
+fn create_key() -> String {
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import boto3,sys; c=boto3.client('kms', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test'); print(c.create_key()['KeyMetadata']['Arn'])", &moto()])
+        .output()
+        .expect("python3 with boto3 (installed with moto)");
+    assert!(out.status.success(), "create_key: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A TCP relay to moto that keeps every byte clients send.
+fn relay() -> (String, Arc<Mutex<Vec<u8>>>) {
+    let upstream = moto().trim_start_matches("http://").to_string();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let sent = Arc::new(Mutex::new(Vec::new()));
+    let log = sent.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let (upstream, log) = (upstream.clone(), log.clone());
+            std::thread::spawn(move || pipe(client, &upstream, log));
+        }
+    });
+    (url, sent)
+}
+
+fn pipe(mut client: TcpStream, upstream: &str, log: Arc<Mutex<Vec<u8>>>) {
+    let Ok(mut server) = TcpStream::connect(upstream) else { return };
+    let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut s2, &mut c2);
+        let _ = c2.shutdown(std::net::Shutdown::Both);
+    });
+    let mut buf = [0u8; 16384];
+    while let Ok(n) = client.read(&mut buf) {
+        if n == 0 || server.write_all(&buf[..n]).is_err() {
+            break;
+        }
+        log.lock().unwrap().extend_from_slice(&buf[..n]);
+    }
+}
+
+/// A mock API server that finds no Secret and accepts every write.
+async fn permissive_api(mut handle: tower_test::mock::Handle<Request<Body>, Response<Body>>) {
+    while let Some((req, send)) = handle.next_request().await {
+        let get = req.method() == http::Method::GET;
+        let status = req.uri().path().ends_with("/status");
+        let body = req.into_body().collect_bytes().await.unwrap();
+        let resp = if get {
+            Response::builder().status(404).body(Body::from(br#"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}"#.to_vec()))
+        } else if status {
+            // The whole object comes back from a status patch.
+            let mut obj: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            obj["metadata"] = serde_json::json!({"name": "x"});
+            obj["spec"] = serde_json::json!({"scope": "ENC[x]"});
+            obj["sops"] = serde_json::json!({"version": "3.11.0"});
+            Response::builder().status(200).body(Body::from(serde_json::to_vec(&obj).unwrap()))
+        } else {
+            Response::builder().status(200).body(Body::from(body.to_vec()))
+        };
+        send.send_response(resp.unwrap());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_objects_sharing_a_data_key_cost_one_kms_call() {
+    let arn = create_key();
+    let (url, sent) = relay();
+    for (k, v) in [
+        ("AWS_ENDPOINT_URL", url.as_str()),
+        ("AWS_ACCESS_KEY_ID", "test"),
+        ("AWS_SECRET_ACCESS_KEY", "test"),
+        ("AWS_EC2_METADATA_DISABLED", "true"),
+    ] {
+        std::env::set_var(k, v);
+    }
+    // Seal one object, then the others with the same data key and sops block.
+    let key: KmsKey = arn.parse().unwrap();
+    let groups = vec![vec![Arc::new(key) as Arc<dyn MasterKey>]];
+    let first = plaintext("prod", "app-0", "strict:prod/app-0", &[("token", "c2VjcmV0")], &[]);
+    let enc = hush_core::encrypt(&Plaintext::new(first, Format::Yaml), &groups, &seal_options()).await.unwrap();
+    let opened = hush_core::update::open(&enc, &[&KmsUnwrapper::default()], &DecryptOptions::default()).await.unwrap();
+    let objects: Vec<_> = (0..OBJECTS)
+        .map(|i| {
+            let plain = plaintext("prod", &format!("app-{i}"), &format!("strict:prod/app-{i}"), &[("token", "c2VjcmV0")], &[]);
+            let sealed = opened.reseal(&Plaintext::new(plain, Format::Yaml)).unwrap();
+            object(&served(sealed.as_str(), &format!("uid-{i}"), 1))
+        })
+        .collect();
+    let wrapped: std::collections::BTreeSet<_> = objects.iter().map(|o| o.spec.sops["kms"][0]["enc"].to_string()).collect();
+    assert_eq!(wrapped.len(), 1, "all objects carry the same wrapped data key");
+    let decrypts_before = count(&sent, "TrentService.Decrypt");
+
+    let (svc, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    tokio::spawn(permissive_api(handle));
+    let metrics = Arc::new(Metrics::default());
+    let keys = CachingUnwrapper::new(
+        vec![Box::new(KmsUnwrapper::default())],
+        Arc::new(DataKeyCache::new(16, Duration::from_secs(600))),
+        metrics.clone(),
+    );
+    let ctx = Arc::new(Context::new(kube::Client::new(svc, "default"), keys, None, metrics.clone(), None));
+    let runs = objects.into_iter().map(|o| reconcile(Arc::new(o), ctx.clone()));
+    for r in futures::future::join_all(runs).await {
+        r.unwrap();
+    }
+    assert_eq!(metrics.failures.get_or_create(&hush_controller::metrics::ReasonLabel { reason: "NoDataKey".into() }).get(), 0);
+    assert_eq!(count(&sent, "TrentService.Decrypt") - decrypts_before, 1, "one Decrypt on the wire");
+    assert_eq!(metrics.kms_calls.get(), 1);
+    assert_eq!(metrics.cache_misses.get(), 1);
+    assert_eq!(metrics.cache_hits.get(), OBJECTS as u64 - 1);
+    assert_eq!(metrics.reconciles.get(), OBJECTS as u64);
+    let text = hush_controller::metrics::render(&metrics.registry());
+    assert!(text.contains("hush_kms_calls_total 1"), "{text}");
+}
+
+fn count(sent: &Mutex<Vec<u8>>, needle: &str) -> usize {
+    String::from_utf8_lossy(&sent.lock().unwrap()).matches(needle).count()
+}

@@ -1,0 +1,238 @@
+//! Reconcile against a mock API server (tower-test), asserting every
+//! request in order: method, path, query and body. Keys are real age keys.
+
+mod common;
+use common::*;
+use http::{Request, Response};
+use hush_controller::cache::{CachingUnwrapper, DataKeyCache};
+use hush_controller::controller::{reconcile, Context};
+use hush_controller::metrics::Metrics;
+use hush_controller::resource::EncryptedSecret;
+use kube::client::Body;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Duration;
+use tower_test::mock::{self, Handle};
+
+type ApiHandle = Handle<Request<Body>, Response<Body>>;
+
+struct Setup {
+    ctx: Arc<Context>,
+    handle: ApiHandle,
+    object: EncryptedSecret,
+    served: Value,
+}
+
+fn setup(scope: &str, name_on_server: &str) -> Setup {
+    let (ids, recipient) = age_key();
+    let plain = plaintext("prod", "db", scope, &[("password", "aHVudGVyMg==")], &[("user", "admin")]);
+    let mut served = served(&seal(&plain, &recipient), "uid-1", 2);
+    served["metadata"]["name"] = name_on_server.into();
+    let (svc, handle) = mock::pair::<Request<Body>, Response<Body>>();
+    let client = kube::Client::new(svc, "default");
+    let metrics = Arc::new(Metrics::default());
+    let keys = CachingUnwrapper::new(vec![Box::new(ids)], Arc::new(DataKeyCache::new(8, Duration::from_secs(60))), metrics.clone());
+    let ctx = Arc::new(Context::new(client, keys, None, metrics, Some("test-pod".into())));
+    Setup {
+        object: object(&served),
+        ctx,
+        handle,
+        served,
+    }
+}
+
+fn respond(status: u16, body: &Value) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .body(Body::from(serde_json::to_vec(body).unwrap()))
+        .unwrap()
+}
+
+fn not_found() -> Response<Body> {
+    respond(404, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "reason": "NotFound", "code": 404}))
+}
+
+/// Takes the next request, checks method and path+query, replies, and
+/// returns the JSON body.
+async fn expect(handle: &mut ApiHandle, method: &str, uri: &str, reply: impl FnOnce(&Value) -> Response<Body>) -> Value {
+    let (req, send) = tokio::time::timeout(Duration::from_secs(10), handle.next_request())
+        .await
+        .unwrap_or_else(|_| panic!("no request; expected {method} {uri}"))
+        .expect("service dropped");
+    assert_eq!(req.method().as_str(), method, "{}", req.uri());
+    assert_eq!(req.uri().to_string(), uri);
+    let bytes = req.into_body().collect_bytes().await.unwrap();
+    let body: Value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
+    send.send_response(reply(&body));
+    body
+}
+
+/// Asserts the reconcile made no further request.
+async fn expect_no_more(handle: &mut ApiHandle) {
+    if let Ok(Some((req, _))) = tokio::time::timeout(Duration::from_millis(200), handle.next_request()).await {
+        panic!("unexpected request {} {}", req.method(), req.uri());
+    }
+}
+
+const SECRET: &str = "/api/v1/namespaces/prod/secrets/db";
+const APPLY: &str = "?&force=true&fieldManager=hush-controller";
+const STATUS: &str = "/apis/hush.dev/v1alpha1/namespaces/prod/encryptedsecrets/db/status";
+const EVENTS: &str = "/apis/events.k8s.io/v1/namespaces/prod/events?";
+
+fn b64(s: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(s)
+}
+
+fn ready(status_body: &Value) -> (String, String) {
+    let c = &status_body["status"]["conditions"][0];
+    (c["status"].as_str().unwrap().into(), c["reason"].as_str().unwrap().into())
+}
+
+fn echo(b: &Value) -> Response<Body> {
+    respond(200, b)
+}
+
+/// The API server's answer to a status patch: the whole object.
+fn object_with(served: &Value) -> impl FnOnce(&Value) -> Response<Body> {
+    let mut obj = served.clone();
+    move |patch| {
+        obj["status"] = patch["status"].clone();
+        respond(200, &obj)
+    }
+}
+
+fn managed_secret(password: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "db", "namespace": "prod",
+            "labels": {"app.kubernetes.io/managed-by": "hush-controller", "team": "a"},
+            "ownerReferences": [{"apiVersion": "hush.dev/v1alpha1", "kind": "EncryptedSecret", "name": "db", "uid": "uid-1", "controller": true, "blockOwnerDeletion": true}]},
+        "type": "Opaque",
+        "data": {"password": b64(password), "user": b64("admin")}
+    })
+}
+
+#[tokio::test]
+async fn happy_path_applies_secret_then_status_then_event() {
+    let Setup { ctx, mut handle, object, served } = setup("strict:prod/db", "db");
+    let server = tokio::spawn(async move {
+        expect(&mut handle, "GET", SECRET, |_| not_found()).await;
+        let secret = expect(&mut handle, "PATCH", &format!("{SECRET}{APPLY}"), echo).await;
+        let status = expect(&mut handle, "PATCH", &format!("{STATUS}{APPLY}"), object_with(&served)).await;
+        let event = expect(&mut handle, "POST", EVENTS, echo).await;
+        expect_no_more(&mut handle).await;
+        (secret, status, event)
+    });
+    reconcile(Arc::new(object), ctx.clone()).await.unwrap();
+    let (secret, status, event) = server.await.unwrap();
+    assert_eq!(secret["data"], json!({"password": b64("hunter2"), "user": b64("admin")}));
+    assert_eq!(secret["metadata"]["labels"]["app.kubernetes.io/managed-by"], "hush-controller");
+    assert_eq!(secret["metadata"]["labels"]["team"], "a");
+    assert_eq!(secret["metadata"]["ownerReferences"][0]["uid"], "uid-1");
+    assert_eq!(secret["metadata"]["ownerReferences"][0]["controller"], true);
+    assert_eq!(ready(&status), ("True".into(), "Decrypted".into()));
+    assert_eq!(status["status"]["observedGeneration"], 2);
+    assert_eq!(event["reason"], "SecretCreated");
+    assert_eq!(event["type"], "Normal");
+    assert_eq!(ctx.metrics.reconciles.get(), 1);
+}
+
+#[tokio::test]
+async fn unmanaged_secret_is_left_alone() {
+    let Setup { ctx, mut handle, object, served } = setup("strict:prod/db", "db");
+    let server = tokio::spawn(async move {
+        let foreign = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "prod"}, "data": {"password": b64("theirs")}});
+        expect(&mut handle, "GET", SECRET, |_| respond(200, &foreign)).await;
+        let status = expect(&mut handle, "PATCH", &format!("{STATUS}{APPLY}"), object_with(&served)).await;
+        let event = expect(&mut handle, "POST", EVENTS, echo).await;
+        expect_no_more(&mut handle).await;
+        (status, event)
+    });
+    reconcile(Arc::new(object), ctx.clone()).await.unwrap();
+    let (status, event) = server.await.unwrap();
+    assert_eq!(ready(&status), ("False".into(), "SecretNotManaged".into()));
+    assert_eq!((event["type"].as_str(), event["reason"].as_str()), (Some("Warning"), Some("SecretNotManaged")));
+    assert_eq!(ctx.metrics.cache_misses.get(), 0, "no unwrap for a Secret we may not write");
+}
+
+#[tokio::test]
+async fn decrypt_failure_keeps_the_last_good_secret() {
+    let Setup { ctx, mut handle, served, .. } = setup("strict:prod/db", "db");
+    let mut tampered = served.clone();
+    tampered["spec"]["data"].as_object_mut().unwrap().remove("password");
+    let server = tokio::spawn(async move {
+        expect(&mut handle, "GET", SECRET, |_| respond(200, &managed_secret("hunter2"))).await;
+        let status = expect(&mut handle, "PATCH", &format!("{STATUS}{APPLY}"), object_with(&served)).await;
+        let event = expect(&mut handle, "POST", EVENTS, echo).await;
+        expect_no_more(&mut handle).await;
+        (status, event)
+    });
+    reconcile(Arc::new(object(&tampered)), ctx).await.unwrap();
+    let (status, event) = server.await.unwrap();
+    assert_eq!(ready(&status), ("False".into(), "MacMismatch".into()));
+    assert_eq!(event["reason"], "MacMismatch");
+    let all = format!("{status}{event}");
+    assert!(!all.contains("hunter2") && !all.contains(&b64("hunter2")), "secret leaked: {all}");
+}
+
+#[tokio::test]
+async fn scope_mismatch_creates_nothing() {
+    let Setup { ctx, mut handle, object, served } = setup("strict:prod/db", "db");
+    // The same ciphertext, applied under another name.
+    let mut renamed = object.clone();
+    renamed.metadata.name = Some("copy".into());
+    let server = tokio::spawn(async move {
+        expect(&mut handle, "GET", "/api/v1/namespaces/prod/secrets/copy", |_| not_found()).await;
+        let status = expect(
+            &mut handle,
+            "PATCH",
+            &format!("/apis/hush.dev/v1alpha1/namespaces/prod/encryptedsecrets/copy/status{APPLY}"),
+            object_with(&served),
+        )
+        .await;
+        let event = expect(&mut handle, "POST", EVENTS, echo).await;
+        expect_no_more(&mut handle).await;
+        (status, event)
+    });
+    reconcile(Arc::new(renamed), ctx).await.unwrap();
+    let (status, event) = server.await.unwrap();
+    assert_eq!(ready(&status), ("False".into(), "ScopeMismatch".into()));
+    assert_eq!(event["type"], "Warning");
+}
+
+#[tokio::test]
+async fn drift_is_repaired_without_touching_status() {
+    let Setup { ctx, mut handle, served, .. } = setup("strict:prod/db", "db");
+    // Already Ready for this generation.
+    let mut ready_obj = served.clone();
+    ready_obj["status"] = json!({"observedGeneration": 2, "conditions": [{
+        "type": "Ready", "status": "True", "reason": "Decrypted", "message": "Secret db holds 2 key(s)",
+        "lastTransitionTime": "2026-11-29T00:00:00Z", "observedGeneration": 2}]});
+    let server = tokio::spawn(async move {
+        expect(&mut handle, "GET", SECRET, |_| respond(200, &managed_secret("edited-by-hand"))).await;
+        let secret = expect(&mut handle, "PATCH", &format!("{SECRET}{APPLY}"), echo).await;
+        let event = expect(&mut handle, "POST", EVENTS, echo).await;
+        expect_no_more(&mut handle).await;
+        (secret, event)
+    });
+    reconcile(Arc::new(object(&ready_obj)), ctx).await.unwrap();
+    let (secret, event) = server.await.unwrap();
+    assert_eq!(secret["data"]["password"], b64("hunter2"));
+    assert_eq!(event["reason"], "SecretUpdated");
+}
+
+#[tokio::test]
+async fn in_sync_secret_costs_one_read() {
+    let Setup { ctx, mut handle, served, .. } = setup("strict:prod/db", "db");
+    let mut ready_obj = served.clone();
+    ready_obj["status"] = json!({"observedGeneration": 2, "conditions": [{
+        "type": "Ready", "status": "True", "reason": "Decrypted", "message": "Secret db holds 2 key(s)",
+        "lastTransitionTime": "2026-11-29T00:00:00Z", "observedGeneration": 2}]});
+    let server = tokio::spawn(async move {
+        expect(&mut handle, "GET", SECRET, |_| respond(200, &managed_secret("hunter2"))).await;
+        expect_no_more(&mut handle).await;
+    });
+    reconcile(Arc::new(object(&ready_obj)), ctx).await.unwrap();
+    server.await.unwrap();
+}

@@ -1,0 +1,155 @@
+//! MAC verification on the API server's copy, scope binding and key policy,
+//! on objects sealed with real age keys.
+
+mod common;
+use common::*;
+use hush_controller::policy::Policy;
+use hush_controller::unseal::{unseal, Failure, Payload};
+
+fn ok(p: Result<Payload, Failure>) -> Payload {
+    p.unwrap_or_else(|f| panic!("expected success, got {f}"))
+}
+
+fn reason(p: Result<Payload, Failure>) -> &'static str {
+    match p {
+        Ok(_) => "Ok",
+        Err(f) => {
+            assert!(!f.message().contains("hunter2"), "secret in message: {f}");
+            f.reason()
+        }
+    }
+}
+
+fn sealed_db() -> (hush_core::keys::age::Identities, String, serde_json::Value) {
+    let (ids, recipient) = age_key();
+    let plain = plaintext(
+        "prod",
+        "db",
+        "strict:prod/db",
+        &[("password", "aHVudGVyMg=="), ("user", "YWRtaW4=")],
+        &[("url", "postgres://hunter2@db")],
+    );
+    let served = served(&seal(&plain, &recipient), "uid-1", 1);
+    (ids, recipient, served)
+}
+
+#[tokio::test]
+async fn server_copy_with_extra_fields_and_sorted_keys_verifies() {
+    let (ids, _, served) = sealed_db();
+    let payload = ok(unseal(&object(&served), &ids, None).await);
+    let got: Vec<(&str, &[u8])> = payload.0.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("password", &b"hunter2"[..]),
+            ("url", &b"postgres://hunter2@db"[..]),
+            ("user", &b"admin"[..])
+        ]
+    );
+}
+
+#[tokio::test]
+async fn removed_added_or_swapped_values_fail_the_mac() {
+    let (ids, _, served) = sealed_db();
+    let mut removed = served.clone();
+    removed["spec"]["data"].as_object_mut().unwrap().remove("user");
+    assert_eq!(reason(unseal(&object(&removed), &ids, None).await), "MacMismatch");
+
+    // An extra value, encrypted with the same data key elsewhere in the file
+    // (copied from stringData), authenticates but breaks the MAC.
+    let mut added = served.clone();
+    let url = served["spec"]["stringData"]["url"].clone();
+    added["spec"]["stringData"].as_object_mut().unwrap().insert("zz".into(), url);
+    let r = reason(unseal(&object(&added), &ids, None).await);
+    assert!(r == "DecryptFailed" || r == "MacMismatch", "{r}");
+
+    let mut swapped = served.clone();
+    let (a, b) = (served["spec"]["data"]["password"].clone(), served["spec"]["data"]["user"].clone());
+    swapped["spec"]["data"]["password"] = b;
+    swapped["spec"]["data"]["user"] = a;
+    assert_eq!(reason(unseal(&object(&swapped), &ids, None).await), "DecryptFailed");
+}
+
+#[tokio::test]
+async fn copied_or_renamed_objects_do_not_decrypt() {
+    let (ids, _, served) = sealed_db();
+    let mut other_ns = served.clone();
+    other_ns["metadata"]["namespace"] = "dev".into();
+    assert_eq!(reason(unseal(&object(&other_ns), &ids, None).await), "ScopeMismatch");
+    let mut renamed = served.clone();
+    renamed["metadata"]["name"] = "db2".into();
+    assert_eq!(reason(unseal(&object(&renamed), &ids, None).await), "ScopeMismatch");
+    // Rewriting the scope value needs the data key: authentication fails.
+    let mut rebound = served.clone();
+    rebound["spec"]["scope"] = served["spec"]["data"]["user"].clone();
+    assert_eq!(reason(unseal(&object(&rebound), &ids, None).await), "DecryptFailed");
+}
+
+#[tokio::test]
+async fn namespace_and_cluster_scopes() {
+    let (ids, recipient) = age_key();
+    for (scope, ns, name, want) in [
+        ("namespace:prod", "prod", "other", "Ok"),
+        ("namespace:prod", "dev", "db", "ScopeMismatch"),
+        ("cluster", "anywhere", "any", "Ok"),
+    ] {
+        let plain = plaintext("prod", "db", scope, &[("k", "dg==")], &[]);
+        let mut served = served(&seal(&plain, &recipient), "u", 1);
+        served["metadata"]["namespace"] = ns.into();
+        served["metadata"]["name"] = name.into();
+        assert_eq!(reason(unseal(&object(&served), &ids, None).await), want, "{scope} as {ns}/{name}");
+    }
+}
+
+#[tokio::test]
+async fn policy_limits_keys_per_namespace() {
+    let (ids, recipient, served) = sealed_db();
+    let allow = |ns: &str| Policy::from_yaml(&format!("namespaces:\n  {ns}:\n    age: [{recipient}]\n")).unwrap();
+    ok(unseal(&object(&served), &ids, Some(&allow("prod"))).await);
+    assert_eq!(reason(unseal(&object(&served), &ids, Some(&allow("team-b"))).await), "KeyNotAllowed");
+}
+
+#[tokio::test]
+async fn wrong_key_and_unverifiable_files() {
+    let (ids, _, served_ok) = sealed_db();
+    let (other_ids, other_recipient) = age_key();
+    assert_eq!(reason(unseal(&object(&served_ok), &other_ids, None).await), "NoDataKey");
+
+    // Without mac_only_encrypted the API server's copy cannot be verified.
+    let plain = plaintext("prod", "db", "strict:prod/db", &[("k", "dg==")], &[]);
+    let mut opts = seal_options();
+    opts.mac_only_encrypted = false;
+    let r: hush_core::keys::age::Recipient = other_recipient.parse().unwrap();
+    let groups = vec![vec![std::sync::Arc::new(r) as std::sync::Arc<dyn hush_core::keys::MasterKey>]];
+    let enc = hush_core::block_on(hush_core::encrypt(
+        &hush_core::Plaintext::new(plain, hush_core::Format::Yaml),
+        &groups,
+        &opts,
+    ))
+    .unwrap();
+    let full_mac = served(enc.as_str(), "u", 1);
+    assert_eq!(reason(unseal(&object(&full_mac), &other_ids, None).await), "MacNotVerifiable");
+
+    let mut empty = served_ok.clone();
+    empty["spec"]["stringData"]["extra"] = "".into();
+    assert_eq!(reason(unseal(&object(&empty), &ids, None).await), "InvalidSpec");
+
+    let mut bad = full_mac.clone();
+    bad["sops"] = serde_json::json!({});
+    assert_eq!(reason(unseal(&object(&bad), &other_ids, None).await), "InvalidSpec");
+}
+
+#[test]
+fn sealed_file_matches_the_crd_schema_and_plaintext_does_not() {
+    let crd: serde_json::Value = serde_json::to_value(<hush_controller::resource::EncryptedSecret as kube::CustomResourceExt>::crd()).unwrap();
+    let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
+    let validator = jsonschema::validator_for(schema).unwrap();
+    let (_, _, served) = sealed_db();
+    assert!(validator.is_valid(&served), "{:?}", validator.iter_errors(&served).map(|e| e.to_string()).collect::<Vec<_>>());
+    let mut plain = served.clone();
+    plain["spec"]["data"]["password"] = "aHVudGVyMg==".into();
+    assert!(!validator.is_valid(&plain), "a decrypted value must be refused");
+    let mut no_sops = served.clone();
+    no_sops.as_object_mut().unwrap().remove("sops");
+    assert!(!validator.is_valid(&no_sops), "the sops block is required");
+}
