@@ -33,6 +33,9 @@ pub(crate) fn failure(code: u8, message: impl Into<String>) -> Failure {
 pub enum Kind {
     Yaml,
     Json,
+    Dotenv,
+    Ini,
+    Binary,
 }
 
 impl From<Kind> for Format {
@@ -40,6 +43,9 @@ impl From<Kind> for Format {
         match k {
             Kind::Yaml => Format::Yaml,
             Kind::Json => Format::Json,
+            Kind::Dotenv => Format::Dotenv,
+            Kind::Ini => Format::Ini,
+            Kind::Binary => Format::Binary,
         }
     }
 }
@@ -312,7 +318,7 @@ pub(crate) fn env_vars(
         .map_err(|_| "cannot use a file without a map at the top level in environment")?;
     let (yaml, tags) = match plain.format {
         Format::Yaml => (yaml_scalars(plain.expose()), enc_types(enc)),
-        Format::Json => (HashMap::new(), HashMap::new()),
+        _ => (HashMap::new(), HashMap::new()),
     };
     let mut out = Vec::with_capacity(top.0.len());
     for (key, value) in &top.0 {

@@ -65,8 +65,8 @@ pub(crate) fn open(
     let bytes = if leaf.text.is_empty() {
         zeroize::Zeroizing::new(Vec::new())
     } else {
-        let ev = EncValue::parse(&leaf.text)
-            .map_err(|e| Error::corrupt(format!("at `data:`: {e}")))?;
+        let ev =
+            EncValue::parse(&leaf.text).map_err(|e| Error::corrupt(format!("at `data:`: {e}")))?;
         ev.open(key, AAD).ok_or_else(|| Error::ValueDecrypt {
             path: "data:".into(),
         })?
@@ -93,12 +93,17 @@ mod tests {
         let id = age::x25519::Identity::generate();
         let r: Recipient = id.to_public().to_string().parse().unwrap();
         let mut ids = Identities::default();
-        ids.add_text(id.to_string().expose_secret().as_bytes(), "t").unwrap();
+        ids.add_text(id.to_string().expose_secret().as_bytes(), "t")
+            .unwrap();
         let groups = vec![vec![Arc::new(r) as Arc<dyn crate::keys::MasterKey>]];
         for content in [&b"\x00\xff\xfe not utf-8\n"[..], b"", b"plain text"] {
             let p = Plaintext::from_bytes(content.to_vec(), Format::Binary).unwrap();
             let e = crate::block_on(crate::encrypt(&p, &groups, &Default::default())).unwrap();
-            assert!(e.as_str().starts_with("{\n\t\"data\": \""), "{}", e.as_str());
+            assert!(
+                e.as_str().starts_with("{\n\t\"data\": \""),
+                "{}",
+                e.as_str()
+            );
             assert!(e.as_str().ends_with("\t}\n}\n"));
             assert!(!e.as_str().contains("unencrypted_suffix"));
             let back = crate::block_on(crate::decrypt(&e, &[&ids], &Default::default())).unwrap();

@@ -162,9 +162,14 @@ mod tests {
             ]
         );
         let (meta, range) = f.sops.unwrap();
-        assert_eq!(&src[range], "sops_version=3.11.0\nsops_age__list_0__map_enc=a\\nb\n");
+        assert_eq!(
+            &src[range],
+            "sops_version=3.11.0\nsops_age__list_0__map_enc=a\\nb\n"
+        );
         assert_eq!(meta.get("version").unwrap().as_str(), Some("3.11.0"));
-        let enc = meta.get("age").unwrap().as_seq().unwrap()[0].get("enc").unwrap();
+        let enc = meta.get("age").unwrap().as_seq().unwrap()[0]
+            .get("enc")
+            .unwrap();
         assert_eq!(enc.as_str(), Some("a\nb"));
     }
 

@@ -764,7 +764,10 @@ fn plain_splices(leaf: &Leaf, vtype: ValueType, text: &str) -> Vec<Splice> {
             Zeroizing::new(yaml_render(vtype, text, slot)),
         )],
         Slot::Comment => vec![(leaf.span.clone(), Zeroizing::new(text.to_string()))],
-        Slot::Dotenv => vec![(leaf.span.clone(), Zeroizing::new(crate::dotenv::render(text)))],
+        Slot::Dotenv => vec![(
+            leaf.span.clone(),
+            Zeroizing::new(crate::dotenv::render(text)),
+        )],
         Slot::Ini { bare } => vec![(
             leaf.span.clone(),
             Zeroizing::new(crate::ini::render(text, bare)),
@@ -792,7 +795,9 @@ pub fn convert(plain: &Plaintext, to: Format) -> Result<Plaintext> {
     if plain.format == Format::Binary {
         // sops reads a binary file as one string, `data`.
         let text = std::str::from_utf8(plain.expose_bytes()).map_err(|_| {
-            Error::Unsupported("binary content that is not UTF-8 can only be written as binary".into())
+            Error::Unsupported(
+                "binary content that is not UTF-8 can only be written as binary".into(),
+            )
         })?;
         let wrapped = format!("{{\"data\": {}}}", crate::scalar::json_string(text));
         return convert(&Plaintext::new(wrapped, Format::Json), to);

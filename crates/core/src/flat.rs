@@ -89,7 +89,11 @@ pub(crate) fn unflatten(pairs: &[(String, String)]) -> Result<Value> {
     Ok(root)
 }
 
-fn place(node: &mut Value, tokens: &[Token], value: String) -> std::result::Result<(), &'static str> {
+fn place(
+    node: &mut Value,
+    tokens: &[Token],
+    value: String,
+) -> std::result::Result<(), &'static str> {
     let Some((first, rest)) = tokens.split_first() else {
         return match node {
             Value::Null => {
@@ -194,12 +198,25 @@ mod tests {
     #[test]
     fn key_groups_unflatten_in_index_order_whatever_the_input_order() {
         let pairs = vec![
-            ("key_groups__list_1__map_age__list_0__map_recipient".to_string(), "b".to_string()),
-            ("key_groups__list_0__map_age__list_0__map_recipient".to_string(), "a".to_string()),
+            (
+                "key_groups__list_1__map_age__list_0__map_recipient".to_string(),
+                "b".to_string(),
+            ),
+            (
+                "key_groups__list_0__map_age__list_0__map_recipient".to_string(),
+                "a".to_string(),
+            ),
         ];
         let v = unflatten(&pairs).unwrap();
         let groups = v.get("key_groups").unwrap().as_seq().unwrap();
-        let r = |g: &Value| g.get("age").unwrap().as_seq().unwrap()[0].get("recipient").unwrap().as_str().unwrap().to_string();
+        let r = |g: &Value| {
+            g.get("age").unwrap().as_seq().unwrap()[0]
+                .get("recipient")
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
         assert_eq!((r(&groups[0]), r(&groups[1])), ("a".into(), "b".into()));
     }
 
@@ -210,7 +227,10 @@ mod tests {
             ("a__map_b".to_string(), "2".to_string()),
         ];
         assert!(matches!(unflatten(&pairs), Err(Error::Corrupt(_))));
-        let dup = vec![("a".to_string(), "1".to_string()), ("a".to_string(), "2".to_string())];
+        let dup = vec![
+            ("a".to_string(), "1".to_string()),
+            ("a".to_string(), "2".to_string()),
+        ];
         assert!(unflatten(&dup).is_err());
     }
 }

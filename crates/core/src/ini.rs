@@ -58,7 +58,10 @@ pub(crate) fn parse(src: &str) -> Result<IniFile> {
         let lead = line.len() - line.trim_start().len();
         let body = line.trim_start();
         if body.is_empty() {
-            if let (Some(r), true) = (meta_range.as_mut(), sections.last().expect("a section").is_sops) {
+            if let (Some(r), true) = (
+                meta_range.as_mut(),
+                sections.last().expect("a section").is_sops,
+            ) {
                 r.end = next;
             }
             flush(src, &lines, &mut run, &mut pending);
@@ -72,7 +75,9 @@ pub(crate) fn parse(src: &str) -> Result<IniFile> {
         }
         flush(src, &lines, &mut run, &mut pending);
         if body.starts_with('[') {
-            let close = body.rfind(']').ok_or_else(|| syntax(n, "unclosed section"))?;
+            let close = body
+                .rfind(']')
+                .ok_or_else(|| syntax(n, "unclosed section"))?;
             let name = body[1..close].to_string();
             let is_sops = name == "sops";
             if is_sops {
@@ -90,7 +95,8 @@ pub(crate) fn parse(src: &str) -> Result<IniFile> {
             n += 1;
             continue;
         }
-        let (key, value_at) = key_name(body).ok_or_else(|| syntax(n, "no `=` or `:` after a key"))?;
+        let (key, value_at) =
+            key_name(body).ok_or_else(|| syntax(n, "no `=` or `:` after a key"))?;
         let (span, text, bare, used) = value(src, &lines, n, start + lead + value_at)?;
         let cur = sections.last_mut().expect("a section");
         if cur.is_sops {
@@ -113,7 +119,11 @@ pub(crate) fn parse(src: &str) -> Result<IniFile> {
         n += used;
     }
     flush(src, &lines, &mut run, &mut pending);
-    sections.last_mut().expect("a section").items.append(&mut pending);
+    sections
+        .last_mut()
+        .expect("a section")
+        .items
+        .append(&mut pending);
     let sops = match meta_range {
         Some(r) => Some((crate::flat::unflatten(&meta)?, widen(src, r))),
         None => None,
@@ -193,7 +203,10 @@ fn key_name(body: &str) -> Option<(String, usize)> {
             let close = body[q.len()..].find(q)? + q.len();
             let rest = &body[close + q.len()..];
             let d = rest.find(['=', ':'])?;
-            return Some((body[q.len()..close].trim().to_string(), close + q.len() + d + 1));
+            return Some((
+                body[q.len()..close].trim().to_string(),
+                close + q.len() + d + 1,
+            ));
         }
     }
     let d = body.find(['=', ':'])?;
@@ -247,7 +260,12 @@ fn value(
         t.len() >= 2 && t.starts_with(q) && t.ends_with(q) && t[1..].find(q) == Some(t.len() - 2)
     };
     if quoted('"') || quoted('\'') {
-        return Ok((start + 1..start + t.len() - 1, t[1..t.len() - 1].to_string(), false, 1));
+        return Ok((
+            start + 1..start + t.len() - 1,
+            t[1..t.len() - 1].to_string(),
+            false,
+            1,
+        ));
     }
     Ok((start..start + t.len(), t.to_string(), true, 1))
 }
@@ -293,13 +311,19 @@ mod tests {
     fn values(src: &str) -> Vec<(String, String, String)> {
         let f = parse(src).unwrap();
         let mut out = Vec::new();
-        let Node::Map(sections) = &f.root else { panic!() };
+        let Node::Map(sections) = &f.root else {
+            panic!()
+        };
         for s in sections {
             let Node::Map(items) = &s.node else { panic!() };
             for i in items {
                 let Node::Leaf(l) = &i.node else { panic!() };
                 out.push((
-                    format!("{}:{}", s.key.as_deref().unwrap(), i.key.as_deref().unwrap_or("#")),
+                    format!(
+                        "{}:{}",
+                        s.key.as_deref().unwrap(),
+                        i.key.as_deref().unwrap_or("#")
+                    ),
                     l.text.to_string(),
                     src[l.span.clone()].to_string(),
                 ));
@@ -324,14 +348,21 @@ mod tests {
 
     #[test]
     fn a_comment_run_is_one_comment_and_the_sops_section_is_split_off() {
-        let src = "[s]\n; one\n; two\nk = v\n\n[sops]\nversion = 3.11.0\nage__list_0__map_enc = a\\nb\n";
+        let src =
+            "[s]\n; one\n; two\nk = v\n\n[sops]\nversion = 3.11.0\nage__list_0__map_enc = a\\nb\n";
         let f = parse(src).unwrap();
         let v = values(src);
         assert_eq!(v[0].1, "one\n; two");
         let (meta, range) = f.sops.unwrap();
-        assert_eq!(&src[range], "\n[sops]\nversion = 3.11.0\nage__list_0__map_enc = a\\nb\n");
         assert_eq!(
-            meta.get("age").unwrap().as_seq().unwrap()[0].get("enc").unwrap().as_str(),
+            &src[range],
+            "\n[sops]\nversion = 3.11.0\nage__list_0__map_enc = a\\nb\n"
+        );
+        assert_eq!(
+            meta.get("age").unwrap().as_seq().unwrap()[0]
+                .get("enc")
+                .unwrap()
+                .as_str(),
             Some("a\nb")
         );
     }
@@ -352,6 +383,9 @@ mod tests {
 
     #[test]
     fn a_line_without_delimiter_is_a_syntax_error() {
-        assert!(matches!(parse("[s]\nsecretvalue\n"), Err(Error::Syntax { .. })));
+        assert!(matches!(
+            parse("[s]\nsecretvalue\n"),
+            Err(Error::Syntax { .. })
+        ));
     }
 }

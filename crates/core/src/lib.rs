@@ -57,8 +57,8 @@ mod yaml_fast;
 
 pub use cipher::{Cipher, DataKey};
 pub use engine::{
-    audit, convert, decrypt, decrypt_cached, encrypt, metadata, Audit, AuditFinding, AuditKind, Ciphertext,
-    DecryptOptions, EncryptOptions, Format, KeyGroups, Plaintext,
+    audit, convert, decrypt, decrypt_cached, encrypt, metadata, Audit, AuditFinding, AuditKind,
+    Ciphertext, DecryptOptions, EncryptOptions, Format, KeyGroups, Plaintext,
 };
 pub use error::{Error, Result};
 pub use selector::Selector;

@@ -92,7 +92,11 @@ pub(crate) fn render(node: &Node, anchors: &HashMap<usize, Node>, format: Format
 
 /// Writes a root map as dotenv lines or INI sections (`--output-type`).
 /// Only what those formats can hold: flat strings, or sections of them.
-pub(crate) fn render_flat(root: &Node, anchors: &HashMap<usize, Node>, to: Format) -> Result<String> {
+pub(crate) fn render_flat(
+    root: &Node,
+    anchors: &HashMap<usize, Node>,
+    to: Format,
+) -> Result<String> {
     let items = match resolve(root, anchors) {
         Node::Map(items) => items,
         _ => return Err(Error::Unsupported("the document is not a map".into())),
