@@ -159,12 +159,12 @@ where
     }
 }
 
-/// One worker per core, at least two (unwraps wait on the network), never
-/// more than files.
+/// One worker per core, at least eight (unwraps wait on the network and
+/// writes on fsync), never more than files.
 pub(crate) fn workers(files: usize) -> usize {
     std::thread::available_parallelism()
         .map_or(2, |n| n.get())
-        .max(2)
+        .max(8)
         .min(files)
         .max(1)
 }

@@ -195,7 +195,7 @@ pub fn exec_file(a: ExecFileArgs) -> Result<()> {
     })?;
     let path = dir.path().join(&a.filename);
     if a.no_fifo {
-        write_private(&path, plain.expose().as_bytes())
+        write_private(&path, plain.expose_bytes())
             .map_err(|e| failure(exit::ERROR_GENERIC, format!("{}: {e}", path.display())))?;
         drop(plain);
     } else {
@@ -234,7 +234,7 @@ fn serve_fifo(path: &Path, plain: Plaintext) -> Result<()> {
     std::thread::spawn(move || {
         if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&path) {
             // A reader that stops early is not our problem.
-            let _ = f.write_all(plain.expose().as_bytes());
+            let _ = f.write_all(plain.expose_bytes());
         }
     });
     Ok(())
