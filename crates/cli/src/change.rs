@@ -1,6 +1,7 @@
 //! `set`, `unset`, `rotate` and `updatekeys`: changes to an encrypted file
 //! that keep everything else byte-identical where the format allows.
 
+use crate::batch::{collect_files, for_each_file, is_encrypted_file};
 use crate::cli::{core, fail, recipients, rule_keys, runtime, Failure};
 use crate::io::{write_atomic, write_stdout};
 use clap::Args;
@@ -134,7 +135,7 @@ pub fn unset(a: UnsetArgs) -> Result<()> {
 pub struct RotateArgs {
     /// The encrypted files
     files: Vec<PathBuf>,
-    /// Also every encrypted YAML/JSON file under this directory
+    /// Also every encrypted file under this directory
     #[arg(short = 'r', long = "recursive")]
     dirs: Vec<PathBuf>,
     /// Write the results back to the files (default for several files: required)
@@ -155,14 +156,14 @@ pub struct RotateArgs {
 }
 
 pub fn rotate(a: RotateArgs) -> Result<()> {
-    let files = collect_files(&a.files, &a.dirs)?;
+    let files = collect_files(&a.files, &a.dirs, is_encrypted_file)?;
     if files.len() != 1 && !a.in_place {
         return Err(fail(
             exit::ERROR_CONFLICTING_PARAMETERS,
             "rotating several files needs -i",
         ));
     }
-    for_each_file(&files, |rt, file| rotate_one(rt, &a, file))
+    for_each_file(&files, |w, t| rotate_one(&w.rt, &a, &t.path))
 }
 
 fn rotate_one(rt: &tokio::runtime::Runtime, a: &RotateArgs, file: &Path) -> Result<()> {
@@ -196,94 +197,11 @@ fn rotate_one(rt: &tokio::runtime::Runtime, a: &RotateArgs, file: &Path) -> Resu
     }
 }
 
-/// The named files, plus every encrypted YAML/JSON file under `dirs`
-/// (honouring .gitignore), sorted and without duplicates.
-fn collect_files(files: &[PathBuf], dirs: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut out = files.to_vec();
-    for dir in dirs {
-        for entry in ignore::WalkBuilder::new(dir)
-            .require_git(false)
-            .build()
-            .flatten()
-        {
-            let p = entry.path();
-            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("");
-            if !matches!(ext, "yaml" | "yml" | "json") || !p.is_file() {
-                continue;
-            }
-            let fmt = Format::from_path(&p.display().to_string());
-            let encrypted = std::fs::read_to_string(p)
-                .ok()
-                .and_then(|t| Ciphertext::is_encrypted(&t, fmt).ok());
-            if encrypted == Some(true) {
-                out.push(p.to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out.dedup();
-    if out.is_empty() {
-        return Err(fail(
-            exit::NO_FILE_SPECIFIED,
-            "no files given (name files or use -r DIR)",
-        ));
-    }
-    Ok(out)
-}
-
-/// Runs `job` on every file on a small pool (one runtime per worker, one
-/// unwrap per file), with a progress bar on a terminal. Errors are printed
-/// per file and the rest carry on; the first error's code is returned.
-fn for_each_file<F>(files: &[PathBuf], job: F) -> Result<()>
-where
-    F: Fn(&tokio::runtime::Runtime, &Path) -> Result<()> + Sync,
-{
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
-    let bar = indicatif::ProgressBar::new(files.len() as u64);
-    if files.len() < 2 || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    let next = AtomicUsize::new(0);
-    let first_error: Mutex<Option<u8>> = Mutex::new(None);
-    let failed = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(files.len())
-        .max(1);
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| {
-                let rt = match runtime() {
-                    Ok(rt) => rt,
-                    Err(e) => return bar.suspend(|| eprintln!("hush: {}", e.message)),
-                };
-                while let Some(file) = files.get(next.fetch_add(1, Ordering::SeqCst)) {
-                    if let Err(e) = job(&rt, file) {
-                        bar.suspend(|| eprintln!("hush: {}", e.message));
-                        first_error.lock().unwrap().get_or_insert(e.code);
-                        failed.fetch_add(1, Ordering::SeqCst);
-                    }
-                    bar.inc(1);
-                }
-            });
-        }
-    });
-    bar.finish_and_clear();
-    match first_error.into_inner().unwrap() {
-        Some(code) => Err(fail(
-            code,
-            format!("{} of {} files failed", failed.into_inner(), files.len()),
-        )),
-        None => Ok(()),
-    }
-}
-
 #[derive(Args)]
 pub struct UpdateKeysArgs {
     /// The encrypted files
     files: Vec<PathBuf>,
-    /// Also every encrypted YAML/JSON file under this directory
+    /// Also every encrypted file under this directory
     #[arg(short = 'r', long = "recursive")]
     dirs: Vec<PathBuf>,
     /// Apply without asking
@@ -306,14 +224,14 @@ pub fn update_keys(a: UpdateKeysArgs) -> Result<()> {
             .ok_or_else(|| fail(exit::CONFIG_FILE_NOT_FOUND, "no .sops.yaml found"))?,
     };
     let config = Config::load(&path).map_err(|e| fail(e.exit_code(), e.to_string()))?;
-    let files = collect_files(&a.files, &a.dirs)?;
+    let files = collect_files(&a.files, &a.dirs, is_encrypted_file)?;
     if a.yes {
-        return for_each_file(&files, |rt, file| update_one(rt, &a, &config, file));
+        return for_each_file(&files, |w, t| update_one(&w.rt, &a, &config, &t.path));
     }
     // Asking for each file: one at a time.
     let rt = runtime()?;
-    for file in &files {
-        update_one(&rt, &a, &config, file)?;
+    for t in &files {
+        update_one(&rt, &a, &config, &t.path)?;
     }
     Ok(())
 }

@@ -1,16 +1,18 @@
 //! Argument parsing and the `encrypt`/`decrypt` commands.
 
-use crate::io::{read_input, write_atomic, write_stdout};
+use crate::batch::{collect_files, for_each_file, is_encrypted_file, Target};
+use crate::io::{read_input, write_atomic, write_atomic_mode, write_stdout};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hush_core::error::exit;
 use hush_core::keys::age::{Identities, Recipient};
+use hush_core::keys::cache::DataKeyCache;
 use hush_core::keys::kms::{parse_context, KmsKey, KmsUnwrapper};
 use hush_core::keys::MasterKey;
 use hush_core::rules::{find_config, Config, CreationRule};
 use hush_core::{
     Cipher, Ciphertext, DecryptOptions, EncryptOptions, Error, Format, Plaintext, Selector,
 };
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// `--decryption-order` / `SOPS_DECRYPTION_ORDER`, shared by every
@@ -60,9 +62,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Encrypt a YAML or JSON file (stdin if no file)
+    /// Encrypt files: YAML, JSON, dotenv, INI, or any other as binary (stdin if no file)
     Encrypt(EncryptArgs),
-    /// Decrypt a file (stdin if no file)
+    /// Decrypt files (stdin if no file); several in parallel with -i or --output-dir
     Decrypt(DecryptArgs),
     /// Run a command with the decrypted top-level values as environment variables
     ExecEnv(crate::exec::ExecEnvArgs),
@@ -95,6 +97,9 @@ enum Cmd {
 enum FileType {
     Yaml,
     Json,
+    Dotenv,
+    Ini,
+    Binary,
 }
 
 impl From<FileType> for Format {
@@ -102,6 +107,9 @@ impl From<FileType> for Format {
         match t {
             FileType::Yaml => Format::Yaml,
             FileType::Json => Format::Json,
+            FileType::Dotenv => Format::Dotenv,
+            FileType::Ini => Format::Ini,
+            FileType::Binary => Format::Binary,
         }
     }
 }
@@ -116,14 +124,22 @@ enum CipherArg {
 
 #[derive(Args)]
 struct Common {
-    /// The file; stdin when absent or `-`
-    file: Option<PathBuf>,
-    /// Write the result back to the file
+    /// The files; stdin when none or `-`. Several files need -i or --output-dir
+    files: Vec<PathBuf>,
+    /// Also the files under this directory: encrypted ones to decrypt, or
+    /// YAML/JSON/dotenv/INI ones not yet encrypted to encrypt
+    #[arg(short = 'r', long = "recursive")]
+    dirs: Vec<PathBuf>,
+    /// Write each result back to its file
     #[arg(short = 'i', long)]
     in_place: bool,
-    /// Write the result to this path
+    /// Write the result to this path (one file)
     #[arg(long, conflicts_with = "in_place")]
     output: Option<PathBuf>,
+    /// Write each result under this directory, by its path below the -r
+    /// directory (or as named); decrypted files are written 0600
+    #[arg(long, conflicts_with_all = ["in_place", "output"])]
+    output_dir: Option<PathBuf>,
     /// Input format (default: from the file extension)
     #[arg(long, value_enum)]
     input_type: Option<FileType>,
@@ -227,8 +243,68 @@ pub fn run() -> Result<()> {
 }
 
 impl Common {
+    fn file(&self) -> Option<&Path> {
+        self.files.first().map(PathBuf::as_path)
+    }
+
+    /// Several files (or a directory, or an output directory): the batch path.
+    fn is_batch(&self) -> bool {
+        self.files.len() > 1 || !self.dirs.is_empty() || self.output_dir.is_some()
+    }
+
+    /// Checks the flags of a batch and finds its files.
+    fn batch_files(&self, keep: impl Fn(&Path) -> bool) -> Result<Vec<Target>> {
+        if !self.in_place && self.output_dir.is_none() {
+            return Err(fail(
+                exit::ERROR_CONFLICTING_PARAMETERS,
+                "several files need -i (in place) or --output-dir DIR; results are never mixed on stdout",
+            ));
+        }
+        if self.output.is_some() || self.filename_override.is_some() {
+            return Err(fail(
+                exit::ERROR_CONFLICTING_PARAMETERS,
+                "--output and --filename-override take one file; use --output-dir for several",
+            ));
+        }
+        if self.files.iter().any(|f| f.as_os_str() == "-") {
+            return Err(fail(
+                exit::ERROR_CONFLICTING_PARAMETERS,
+                "stdin (`-`) cannot be one of several files",
+            ));
+        }
+        collect_files(&self.files, &self.dirs, keep)
+    }
+
+    /// The formats of one file of a batch.
+    fn formats_of(&self, file: &Path) -> (Format, Format) {
+        let input = self
+            .input_type
+            .map(Format::from)
+            .unwrap_or_else(|| Format::from_path(&file.display().to_string()));
+        (input, self.output_type.map(Format::from).unwrap_or(input))
+    }
+
+    /// Writes one result of a batch: in place, or under the output directory.
+    fn write_batch(&self, t: &Target, bytes: &[u8], mode: Option<u32>) -> Result<()> {
+        let target = match &self.output_dir {
+            Some(dir) => t.under(dir),
+            None => t.path.clone(),
+        };
+        let r = match target.parent().filter(|p| !p.as_os_str().is_empty()) {
+            Some(parent) if self.output_dir.is_some() => std::fs::create_dir_all(parent),
+            _ => Ok(()),
+        };
+        r.and_then(|()| write_atomic_mode(&target, bytes, mode))
+            .map_err(|e| {
+                fail(
+                    exit::COULD_NOT_WRITE_OUTPUT_FILE,
+                    format!("{}: {e}", target.display()),
+                )
+            })
+    }
+
     fn name(&self) -> String {
-        match (&self.filename_override, &self.file) {
+        match (self.filename_override.as_deref(), self.file()) {
             (Some(p), _) | (None, Some(p)) => p.display().to_string(),
             _ => "<stdin>".into(),
         }
@@ -246,23 +322,8 @@ impl Common {
             .unwrap_or_else(|| self.format_in())
     }
 
-    fn read(&self) -> Result<String> {
-        if let Some(p) = self
-            .file
-            .as_deref()
-            .filter(|p| p.as_os_str() != "-" && !p.exists())
-        {
-            return Err(fail(
-                exit::NO_FILE_SPECIFIED,
-                format!("{}: cannot operate on non-existent file", p.display()),
-            ));
-        }
-        read_input(self.file.as_deref()).map_err(|e| {
-            fail(
-                exit::COULD_NOT_READ_INPUT_FILE,
-                format!("{}: {e}", self.name()),
-            )
-        })
+    fn read(&self) -> Result<Vec<u8>> {
+        read_file(self.file(), &self.name())
     }
 
     /// Writes an encrypted file to the output.
@@ -272,14 +333,13 @@ impl Common {
 
     /// Writes plaintext to the output: stdout unless the user named a file.
     fn write_plaintext(&self, plain: &Plaintext) -> Result<()> {
-        self.write_bytes(plain.expose().as_bytes())
+        self.write_bytes(plain.expose_bytes())
     }
 
     fn write_bytes(&self, bytes: &[u8]) -> Result<()> {
         let target = if self.in_place {
             Some(
-                self.file
-                    .as_deref()
+                self.file()
                     .ok_or_else(|| fail(exit::NO_FILE_SPECIFIED, "--in-place needs a file"))?,
             )
         } else {
@@ -386,20 +446,35 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime> {
         })
 }
 
-fn encrypt(a: EncryptArgs) -> Result<()> {
-    let c = &a.common;
-    let name = c.name();
-    let text = c.read()?;
-    let config = c.config()?;
-    let rule_path = c
-        .filename_override
-        .clone()
-        .or_else(|| c.file.clone())
-        .unwrap_or_else(|| PathBuf::from("-"));
-    let rule = config
-        .as_ref()
-        .and_then(|cfg| cfg.rule_for(&rule_path))
-        .cloned();
+/// Reads one input file (stdin for `None`/`-`) as bytes.
+fn read_file(file: Option<&Path>, name: &str) -> Result<Vec<u8>> {
+    if let Some(p) = file.filter(|p| p.as_os_str() != "-" && !p.exists()) {
+        return Err(fail(
+            exit::NO_FILE_SPECIFIED,
+            format!("{}: cannot operate on non-existent file", p.display()),
+        ));
+    }
+    read_input(file).map_err(|e| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {e}")))
+}
+
+/// Encrypted text must be UTF-8 (every store, binary included, writes text).
+fn utf8(bytes: Vec<u8>, name: &str) -> Result<String> {
+    String::from_utf8(bytes).map_err(|_| {
+        fail(
+            exit::ERROR_GENERIC,
+            format!("{name}: not an encrypted file (it is not UTF-8 text)"),
+        )
+    })
+}
+
+/// How one file is encrypted: keys and options from the flags, or from the
+/// creation rule that matches `rule_path`.
+fn encrypt_plan(
+    a: &EncryptArgs,
+    config: Option<&Config>,
+    rule_path: &Path,
+) -> Result<(hush_core::KeyGroups, EncryptOptions)> {
+    let rule = config.and_then(|cfg| cfg.rule_for(rule_path)).cloned();
     // Keys on the command line make one group; otherwise the creation rule's.
     let groups = if !a.age.is_empty() || !a.kms.is_empty() {
         let mut keys = recipients(&a.age)?;
@@ -415,7 +490,7 @@ fn encrypt(a: EncryptArgs) -> Result<()> {
         Vec::new()
     };
     let opts = EncryptOptions {
-        selector: match selector_flag(&a)? {
+        selector: match selector_flag(a)? {
             Some(s) => s,
             None => rule
                 .as_ref()
@@ -432,50 +507,170 @@ fn encrypt(a: EncryptArgs) -> Result<()> {
             .shamir_threshold
             .or(rule.as_ref().and_then(|r| r.shamir_threshold)),
     };
-    let mut plain = Plaintext::new(text, c.format_in());
-    if c.format_out() != c.format_in() {
+    Ok((groups, opts))
+}
+
+/// Encrypts one file's bytes.
+fn encrypt_bytes(
+    rt: &tokio::runtime::Runtime,
+    plan: &(hush_core::KeyGroups, EncryptOptions),
+    bytes: Vec<u8>,
+    (from, to): (Format, Format),
+    name: &str,
+) -> Result<Ciphertext> {
+    let mut plain = Plaintext::from_bytes(bytes, from).map_err(core(name))?;
+    if to != from {
         // Like sops: `--output-type json` on a YAML file writes encrypted JSON.
-        plain = hush_core::convert(&plain, c.format_out()).map_err(core(&name))?;
+        plain = hush_core::convert(&plain, to).map_err(core(name))?;
     }
-    let enc = runtime()?
-        .block_on(hush_core::encrypt(&plain, &groups, &opts))
-        .map_err(core(&name))?;
+    rt.block_on(hush_core::encrypt(&plain, &plan.0, &plan.1))
+        .map_err(core(name))
+}
+
+fn encrypt(a: EncryptArgs) -> Result<()> {
+    let c = &a.common;
+    let config = c.config()?;
+    if c.is_batch() {
+        return encrypt_batch(&a, config.as_ref());
+    }
+    let name = c.name();
+    let bytes = c.read()?;
+    let rule_path = c
+        .filename_override
+        .clone()
+        .or_else(|| c.file().map(Path::to_path_buf))
+        .unwrap_or_else(|| PathBuf::from("-"));
+    let plan = encrypt_plan(&a, config.as_ref(), &rule_path)?;
+    let enc = encrypt_bytes(
+        &runtime()?,
+        &plan,
+        bytes,
+        (c.format_in(), c.format_out()),
+        &name,
+    )?;
     c.write_encrypted(&enc)
 }
 
-fn decrypt(a: DecryptArgs) -> Result<()> {
+/// `encrypt` over several files: each with its own creation rule.
+fn encrypt_batch(a: &EncryptArgs, config: Option<&Config>) -> Result<()> {
     let c = &a.common;
-    let name = c.name();
-    let text = c.read()?;
-    let enc = Ciphertext::new(text, c.format_in());
-    let mut ids = Identities::from_env().map_err(core(&name))?;
+    let structured = |p: &Path| {
+        !matches!(Format::from_path(&p.display().to_string()), Format::Binary)
+            && !is_encrypted_file(p)
+    };
+    let files = c.batch_files(structured)?;
+    for_each_file(&files, |w, t| {
+        let name = t.path.display().to_string();
+        let bytes = read_file(Some(&t.path), &name)?;
+        let plan = encrypt_plan(a, config, &t.path)?;
+        let enc = encrypt_bytes(&w.rt, &plan, bytes, c.formats_of(&t.path), &name)?;
+        c.write_batch(t, enc.as_str().as_bytes(), None)
+    })
+}
+
+/// The unwrappers and options of a decryption.
+struct Keys {
+    ids: Identities,
+    opts: DecryptOptions,
+}
+
+fn decrypt_keys(a: &DecryptArgs) -> Result<Keys> {
+    let mut ids = Identities::from_env().map_err(core("age"))?;
     for p in &a.identity {
-        ids.add_file(p).map_err(core(&name))?;
+        ids.add_file(p).map_err(core(&p.display().to_string()))?;
     }
-    let kms = KmsUnwrapper::default();
     let opts = DecryptOptions {
         ignore_mac: a.ignore_mac,
         decryption_order: a.order.decryption_order.clone(),
     };
-    let plain = runtime()?
-        .block_on(hush_core::decrypt(&enc, &[&ids, &kms], &opts))
-        .map_err(|e| {
-            // sops reports unreadable input on decrypt with exit 1 (2 on encrypt).
-            let code = if matches!(e, Error::Syntax { .. }) {
-                exit::ERROR_GENERIC
-            } else {
-                e.exit_code()
-            };
-            fail(code, format!("{name}: {e}"))
-        })?;
-    let out = match &a.extract {
+    Ok(Keys { ids, opts })
+}
+
+/// Decrypts one file's text, then applies `--extract` or `--output-type`.
+fn decrypt_text(
+    rt: &tokio::runtime::Runtime,
+    keys: &Keys,
+    kms: &KmsUnwrapper,
+    cache: Option<&DataKeyCache>,
+    a: &DecryptArgs,
+    enc: &Ciphertext,
+    to: Format,
+    name: &str,
+) -> Result<Plaintext> {
+    let unwrappers: [&dyn hush_core::keys::Unwrapper; 2] = [&keys.ids, kms];
+    let plain = match cache {
+        Some(cache) => rt.block_on(hush_core::decrypt_cached(
+            enc,
+            &unwrappers,
+            &keys.opts,
+            cache,
+        )),
+        None => rt.block_on(hush_core::decrypt(enc, &unwrappers, &keys.opts)),
+    }
+    .map_err(|e| {
+        // sops reports unreadable input on decrypt with exit 1 (2 on encrypt).
+        let code = if matches!(e, Error::Syntax { .. }) {
+            exit::ERROR_GENERIC
+        } else {
+            e.exit_code()
+        };
+        fail(code, format!("{name}: {e}"))
+    })?;
+    match &a.extract {
         Some(path) => {
-            let steps = hush_core::path::parse(path).map_err(core(&name))?;
-            let v =
-                hush_core::path::extract(&plain, &steps, c.format_out()).map_err(core(&name))?;
-            Plaintext::new(v, c.format_out())
+            let steps = hush_core::path::parse(path).map_err(core(name))?;
+            let v = hush_core::path::extract(&plain, &steps, to).map_err(core(name))?;
+            Ok(Plaintext::new(v, to))
         }
-        None => hush_core::convert(&plain, c.format_out()).map_err(core(&name))?,
-    };
+        None => hush_core::convert(&plain, to).map_err(core(name)),
+    }
+}
+
+fn decrypt(a: DecryptArgs) -> Result<()> {
+    let c = &a.common;
+    let keys = decrypt_keys(&a)?;
+    if c.is_batch() {
+        return decrypt_batch(&a, &keys);
+    }
+    let name = c.name();
+    let text = utf8(c.read()?, &name)?;
+    let enc = Ciphertext::new(text, c.format_in());
+    let kms = KmsUnwrapper::default();
+    let out = decrypt_text(
+        &runtime()?,
+        &keys,
+        &kms,
+        None,
+        &a,
+        &enc,
+        c.format_out(),
+        &name,
+    )?;
     c.write_plaintext(&out)
+}
+
+/// How many data-key unwraps (KMS calls) a batch runs at once at most.
+const UNWRAPS_IN_FLIGHT: usize = 8;
+
+/// `decrypt` over several files: one unwrap per distinct data key.
+fn decrypt_batch(a: &DecryptArgs, keys: &Keys) -> Result<()> {
+    let c = &a.common;
+    if a.extract.is_some() {
+        return Err(fail(
+            exit::ERROR_CONFLICTING_PARAMETERS,
+            "--extract takes one file",
+        ));
+    }
+    let files = c.batch_files(is_encrypted_file)?;
+    let cache = DataKeyCache::new(UNWRAPS_IN_FLIGHT);
+    // Plaintext written beside other files is the user's own: 0600 unless in place.
+    let mode = c.output_dir.as_ref().map(|_| 0o600);
+    for_each_file(&files, |w, t| {
+        let name = t.path.display().to_string();
+        let text = utf8(read_file(Some(&t.path), &name)?, &name)?;
+        let (from, to) = c.formats_of(&t.path);
+        let enc = Ciphertext::new(text, from);
+        let out = decrypt_text(&w.rt, keys, &w.kms, Some(&cache), a, &enc, to, &name)?;
+        c.write_batch(t, out.expose_bytes(), mode)
+    })
 }

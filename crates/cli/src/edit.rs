@@ -83,7 +83,16 @@ pub fn edit(a: EditArgs) -> Result<()> {
     };
     let initial = match (&target, a.rescue) {
         (_, true) => read_rescue(&rt, &a.file, &opts)?,
-        (Target::Existing(o), false) => o.plaintext().expose().to_string(),
+        (Target::Existing(o), false) => {
+            let plain = o.plaintext();
+            if std::str::from_utf8(plain.expose_bytes()).is_err() {
+                return Err(fail(
+                    exit::ERROR_GENERIC,
+                    format!("{name}: the decrypted content is not UTF-8 text; decrypt it with --output instead"),
+                ));
+            }
+            plain.expose().to_string()
+        }
         (Target::New(..), false) => String::new(),
     };
     let initial = zeroize::Zeroizing::new(initial);

@@ -33,6 +33,9 @@ pub(crate) fn failure(code: u8, message: impl Into<String>) -> Failure {
 pub enum Kind {
     Yaml,
     Json,
+    Dotenv,
+    Ini,
+    Binary,
 }
 
 impl From<Kind> for Format {
@@ -40,6 +43,9 @@ impl From<Kind> for Format {
         match k {
             Kind::Yaml => Format::Yaml,
             Kind::Json => Format::Json,
+            Kind::Dotenv => Format::Dotenv,
+            Kind::Ini => Format::Ini,
+            Kind::Binary => Format::Binary,
         }
     }
 }
@@ -189,7 +195,7 @@ pub fn exec_file(a: ExecFileArgs) -> Result<()> {
     })?;
     let path = dir.path().join(&a.filename);
     if a.no_fifo {
-        write_private(&path, plain.expose().as_bytes())
+        write_private(&path, plain.expose_bytes())
             .map_err(|e| failure(exit::ERROR_GENERIC, format!("{}: {e}", path.display())))?;
         drop(plain);
     } else {
@@ -228,7 +234,7 @@ fn serve_fifo(path: &Path, plain: Plaintext) -> Result<()> {
     std::thread::spawn(move || {
         if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&path) {
             // A reader that stops early is not our problem.
-            let _ = f.write_all(plain.expose().as_bytes());
+            let _ = f.write_all(plain.expose_bytes());
         }
     });
     Ok(())
@@ -312,7 +318,7 @@ pub(crate) fn env_vars(
         .map_err(|_| "cannot use a file without a map at the top level in environment")?;
     let (yaml, tags) = match plain.format {
         Format::Yaml => (yaml_scalars(plain.expose()), enc_types(enc)),
-        Format::Json => (HashMap::new(), HashMap::new()),
+        _ => (HashMap::new(), HashMap::new()),
     };
     let mut out = Vec::with_capacity(top.0.len());
     for (key, value) in &top.0 {

@@ -80,7 +80,7 @@ fn textconv(text: String, format: Format) -> Zeroizing<String> {
         Err(_) => return Zeroizing::new(text),
     };
     match decrypt_text(text.clone(), format, &DecryptOptions::default()) {
-        Ok(plain) => Zeroizing::new(plain.expose().to_string()),
+        Ok(plain) => Zeroizing::new(String::from_utf8_lossy(plain.expose_bytes()).into_owned()),
         Err(e) => Zeroizing::new(format!("{}{text}", header(&meta, &e))),
     }
 }

@@ -3,14 +3,15 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-/// Reads a file, or stdin for `None`/`-`.
-pub fn read_input(path: Option<&Path>) -> std::io::Result<String> {
+/// Reads a file, or stdin for `None`/`-`, as bytes (a binary file may be
+/// any bytes).
+pub fn read_input(path: Option<&Path>) -> std::io::Result<Vec<u8>> {
     match path.filter(|p| p.as_os_str() != "-") {
         // Sized up front from the file's length: one allocation, one read.
-        Some(p) => std::fs::read_to_string(p),
+        Some(p) => std::fs::read(p),
         None => {
-            let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s)?;
+            let mut s = Vec::new();
+            std::io::stdin().read_to_end(&mut s)?;
             Ok(s)
         }
     }
@@ -20,6 +21,12 @@ pub fn read_input(path: Option<&Path>) -> std::io::Result<String> {
 /// directory, fsync, then rename. An existing target's mode is kept; a new
 /// file gets 0600. On any error the target is untouched.
 pub fn write_atomic(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_mode(target, bytes, None)
+}
+
+/// [`write_atomic`], with the mode `mode` when given, whatever the target
+/// had (plaintext written on request is 0600).
+pub fn write_atomic_mode(target: &Path, bytes: &[u8], mode: Option<u32>) -> std::io::Result<()> {
     // Resolve a symlink first: the temp file must sit beside the real file.
     let target = std::fs::canonicalize(target).unwrap_or_else(|_| target.to_path_buf());
     let dir = match target.parent() {
@@ -35,9 +42,11 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&target)
-            .map(|m| m.permissions().mode())
-            .unwrap_or(0o600);
+        let mode = mode.unwrap_or_else(|| {
+            std::fs::metadata(&target)
+                .map(|m| m.permissions().mode())
+                .unwrap_or(0o600)
+        });
         std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(mode & 0o7777))?;
     }
     tmp.persist(&target).map_err(|e| e.error)?;

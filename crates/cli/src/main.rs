@@ -3,6 +3,7 @@
 //! This binary only parses arguments, finds keys and files, and calls
 //! hush-core; every format decision lives in the library.
 
+mod batch;
 mod change;
 mod check;
 mod cli;

@@ -468,3 +468,77 @@ fn decryption_order_decides_which_key_is_tried_first() {
     assert_eq!(out, INPUT);
     assert_eq!(relay.count("TrentService.Decrypt"), 1);
 }
+
+/// `decrypt -r` over files that share one wrapped data key (copies of one
+/// file) makes one KMS Decrypt call; over files with their own data keys,
+/// one call per file.
+#[test]
+fn decrypt_r_unwraps_each_distinct_data_key_once() {
+    const N: usize = 24;
+    let ctx = Ctx::new();
+    let (arn, relay) = (create_key(), Relay::start());
+    let enc = |name: &str| {
+        expect_ok(
+            "hush encrypt",
+            &run(
+                &ctx,
+                &hush_bin(),
+                &["encrypt", "--kms", &arn, name],
+                &relay.url,
+                None,
+            ),
+        )
+    };
+    ctx.write("one.yaml", INPUT);
+    let shared = enc("one.yaml");
+    for i in 0..N {
+        ctx.write(&format!("shared/f{i:02}.yaml"), &shared);
+        ctx.write(&format!("plain/g{i:02}.yaml"), &format!("n: {i}\n"));
+    }
+    let before = relay.count("TrentService.Decrypt");
+    let out = run(
+        &ctx,
+        &hush_bin(),
+        &["decrypt", "-r", "shared", "--output-dir", "out-shared"],
+        &relay.url,
+        None,
+    );
+    expect_ok("hush decrypt -r shared", &out);
+    assert_eq!(
+        relay.count("TrentService.Decrypt") - before,
+        1,
+        "{N} files, one data key"
+    );
+    for i in 0..N {
+        assert_eq!(ctx.read(&format!("out-shared/f{i:02}.yaml")), INPUT);
+    }
+
+    let out = run(
+        &ctx,
+        &hush_bin(),
+        &["encrypt", "--kms", &arn, "-i", "-r", "plain"],
+        &relay.url,
+        None,
+    );
+    expect_ok("hush encrypt -i -r", &out);
+    let before = relay.count("TrentService.Decrypt");
+    let out = run(
+        &ctx,
+        &hush_bin(),
+        &["decrypt", "-r", "plain", "--output-dir", "out-own"],
+        &relay.url,
+        None,
+    );
+    expect_ok("hush decrypt -r own keys", &out);
+    assert_eq!(
+        relay.count("TrentService.Decrypt") - before,
+        N,
+        "one call per data key"
+    );
+    for i in 0..N {
+        assert_eq!(
+            ctx.read(&format!("out-own/g{i:02}.yaml")),
+            format!("n: {i}\n")
+        );
+    }
+}

@@ -14,29 +14,54 @@ use std::ops::Range;
 use std::sync::Arc;
 use zeroize::Zeroizing;
 
-/// The two file formats of this engine.
+/// The file formats (sops's stores).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// YAML, one or more documents.
     Yaml,
     /// JSON, one object.
     Json,
+    /// dotenv: `KEY=value` lines and `#` comments.
+    Dotenv,
+    /// INI: sections of `key = value`.
+    Ini,
+    /// Any bytes, stored encrypted as one `data` value in a JSON envelope.
+    Binary,
 }
 
 impl Format {
-    /// Guesses the format from a file name, as sops does (default YAML).
+    /// The format sops picks for a file name: `.yaml`/`.yml`, `.json`,
+    /// `.env`, `.ini`, and binary for anything else (stdin included).
     pub fn from_path(path: &str) -> Self {
-        if path.ends_with(".json") {
-            Format::Json
-        } else {
+        if path.ends_with(".yaml") || path.ends_with(".yml") {
             Format::Yaml
+        } else if path.ends_with(".json") {
+            Format::Json
+        } else if path.ends_with(".env") {
+            Format::Dotenv
+        } else if path.ends_with(".ini") {
+            Format::Ini
+        } else {
+            Format::Binary
+        }
+    }
+
+    /// The format's name as sops spells it (`--input-type`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Yaml => "yaml",
+            Format::Json => "json",
+            Format::Dotenv => "dotenv",
+            Format::Ini => "ini",
+            Format::Binary => "binary",
         }
     }
 }
 
-/// A plaintext file. Its text is zeroed when dropped.
+/// A plaintext file. Its bytes are zeroed when dropped. Every format but
+/// [`Format::Binary`] holds UTF-8 text.
 pub struct Plaintext {
-    text: Zeroizing<String>,
+    text: Zeroizing<Vec<u8>>,
     /// The format.
     pub format: Format,
 }
@@ -45,13 +70,35 @@ impl Plaintext {
     /// Wraps plaintext text.
     pub fn new(text: String, format: Format) -> Self {
         Plaintext {
-            text: Zeroizing::new(text),
+            text: Zeroizing::new(text.into_bytes()),
             format,
         }
     }
 
-    /// The text.
+    /// Wraps plaintext bytes: any bytes for [`Format::Binary`], UTF-8 text
+    /// for the other formats.
+    pub fn from_bytes(bytes: Vec<u8>, format: Format) -> Result<Self> {
+        let bytes = Zeroizing::new(bytes);
+        if format != Format::Binary && std::str::from_utf8(&bytes).is_err() {
+            return Err(Error::Syntax {
+                format: format.name(),
+                reason: "the file is not UTF-8 text".into(),
+            });
+        }
+        Ok(Plaintext {
+            text: bytes,
+            format,
+        })
+    }
+
+    /// The text. A binary file whose bytes are not UTF-8 has no text: this
+    /// is then empty, and [`Plaintext::expose_bytes`] has its content.
     pub fn expose(&self) -> &str {
+        std::str::from_utf8(&self.text).unwrap_or_default()
+    }
+
+    /// The raw bytes (what a decrypted file is written as).
+    pub fn expose_bytes(&self) -> &[u8] {
         &self.text
     }
 }
@@ -169,21 +216,50 @@ pub(crate) fn parse(text: &str, format: Format) -> Result<Parsed> {
                 anchors: f.anchors,
             }
         }
-        Format::Json => {
-            let f = crate::json::parse(text)?;
-            let doc = ParsedDoc {
-                root: f.root,
-                sops: f.sops,
-                sops_fields: Vec::new(),
-                insert_at: f.insert_at,
-                indent: f.indent,
-            };
-            Parsed {
-                docs: vec![doc],
-                anchors: HashMap::new(),
-            }
+        Format::Json => parse_json(text)?,
+        // Not a JSON envelope: a plain binary file, not encrypted.
+        Format::Binary => parse_json(text).unwrap_or(Parsed {
+            docs: Vec::new(),
+            anchors: HashMap::new(),
+        }),
+        Format::Dotenv => {
+            let f = crate::dotenv::parse(text)?;
+            flat_doc(f.root, f.sops, text)
+        }
+        Format::Ini => {
+            let f = crate::ini::parse(text)?;
+            flat_doc(f.root, f.sops, text)
         }
     })
+}
+
+fn parse_json(text: &str) -> Result<Parsed> {
+    let f = crate::json::parse(text)?;
+    let doc = ParsedDoc {
+        root: f.root,
+        sops: f.sops,
+        sops_fields: Vec::new(),
+        insert_at: f.insert_at,
+        indent: f.indent,
+    };
+    Ok(Parsed {
+        docs: vec![doc],
+        anchors: HashMap::new(),
+    })
+}
+
+/// One dotenv or INI document; the metadata goes at the end.
+fn flat_doc(root: Node, sops: Option<(Value, Range<usize>)>, text: &str) -> Parsed {
+    Parsed {
+        docs: vec![ParsedDoc {
+            root,
+            sops,
+            sops_fields: Vec::new(),
+            insert_at: text.len(),
+            indent: String::new(),
+        }],
+        anchors: HashMap::new(),
+    }
 }
 
 /// IVs of the values a file held, keyed by a digest of (path, type, plaintext),
@@ -245,6 +321,17 @@ pub async fn encrypt(
     if groups.is_empty() || groups.iter().any(|g| g.is_empty()) {
         return Err(Error::NoMasterKeys);
     }
+    if plain.format == Format::Binary {
+        let key = DataKey::generate()?;
+        let (data, mac) = crate::binary::seal_data(plain.expose_bytes(), &key, opts.cipher)?;
+        let opts = EncryptOptions {
+            selector: Selector::default(),
+            mac_only_encrypted: false,
+            ..opts.clone()
+        };
+        let meta = new_metadata(&key, groups, &opts, &mac).await?;
+        return Ok(crate::binary::envelope(&data, &meta));
+    }
     let src = plain.expose();
     let parsed = parse(src, plain.format)?;
     if parsed.docs.iter().any(|d| d.sops.is_some()) {
@@ -257,16 +344,7 @@ pub async fn encrypt(
     }
     let key = DataKey::generate()?;
     let (mut splices, mac) = seal_body(&parsed, &key, opts, None)?;
-    let lastmodified = crate::time::now_rfc3339();
-    let meta = Metadata {
-        groups: wrap_data_key(&key, groups, opts.shamir_threshold).await?,
-        shamir_threshold: opts.shamir_threshold.filter(|_| groups.len() > 1),
-        mac: seal_mac(&key, opts.cipher, &mac, &lastmodified)?,
-        lastmodified,
-        version: SOPS_FORMAT_VERSION.into(),
-        selector: opts.selector.clone(),
-        mac_only_encrypted: opts.mac_only_encrypted,
-    };
+    let meta = new_metadata(&key, groups, opts, &mac).await?;
     let value = meta.to_value();
     for doc in &parsed.docs {
         let block = sops_block(src, doc, &value, plain.format);
@@ -275,6 +353,26 @@ pub async fn encrypt(
     Ok(Ciphertext {
         text: apply(src, splices),
         format: plain.format,
+    })
+}
+
+/// The metadata of a newly encrypted file: the data key wrapped for
+/// `groups`, the MAC sealed now.
+async fn new_metadata(
+    key: &DataKey,
+    groups: &KeyGroups,
+    opts: &EncryptOptions,
+    mac: &str,
+) -> Result<Metadata> {
+    let lastmodified = crate::time::now_rfc3339();
+    Ok(Metadata {
+        groups: wrap_data_key(key, groups, opts.shamir_threshold).await?,
+        shamir_threshold: opts.shamir_threshold.filter(|_| groups.len() > 1),
+        mac: seal_mac(key, opts.cipher, mac, &lastmodified)?,
+        lastmodified,
+        version: SOPS_FORMAT_VERSION.into(),
+        selector: opts.selector.clone(),
+        mac_only_encrypted: opts.mac_only_encrypted,
     })
 }
 
@@ -402,7 +500,7 @@ fn enc_splices(leaf: &Leaf, ev: String) -> Vec<Splice> {
                 Zeroizing::new(format!("\"\\x45{}\"", &ev[1..])),
             )]
         }
-        Slot::Yaml(YamlSlot::Plain { .. }) | Slot::Comment => {
+        Slot::Yaml(YamlSlot::Plain { .. }) | Slot::Comment | Slot::Dotenv | Slot::Ini { .. } => {
             vec![(leaf.span.clone(), Zeroizing::new(ev))]
         }
     }
@@ -426,7 +524,9 @@ pub(crate) fn sops_block(src: &str, doc: &ParsedDoc, meta: &Value, format: Forma
             doc.insert_at,
             &crate::metadata::yaml_entry("sops", meta, doc.indent.len()),
         ),
-        Format::Json => {
+        Format::Dotenv => place_yaml_block(src, doc.insert_at, &crate::dotenv::block(meta)),
+        Format::Ini => place_yaml_block(src, doc.insert_at, &crate::ini::block(meta)),
+        Format::Json | Format::Binary => {
             let has_members = matches!(&doc.root, Node::Map(m) if !m.is_empty());
             let sep = if has_members { "," } else { "" };
             let unit = &doc.indent;
@@ -441,13 +541,7 @@ pub(crate) fn sops_block(src: &str, doc: &ParsedDoc, meta: &Value, format: Forma
 
 /// Reads the metadata of an encrypted file.
 pub fn metadata(enc: &Ciphertext) -> Result<Metadata> {
-    let parsed = parse(&enc.text, enc.format)?;
-    let first = parsed
-        .docs
-        .first()
-        .and_then(|d| d.sops.as_ref())
-        .ok_or(Error::NotEncrypted)?;
-    Metadata::from_value(&first.0)
+    Ok(read_metadata(enc)?.1)
 }
 
 /// Decrypts a file, verifying its MAC unless told not to.
@@ -460,12 +554,33 @@ pub async fn decrypt(
     decrypt_with_key(enc, &parsed, &meta, &key, opts, None)
 }
 
+/// Decrypts a file with its data key taken from `cache`: files that share a
+/// wrapped data key cost one unwrap between them (for many files at once).
+pub async fn decrypt_cached(
+    enc: &Ciphertext,
+    unwrappers: &[&dyn Unwrapper],
+    opts: &DecryptOptions,
+    cache: &crate::keys::cache::DataKeyCache,
+) -> Result<Plaintext> {
+    let (parsed, meta) = read_metadata(enc)?;
+    let key = cache
+        .data_key(&meta, unwrappers, &opts.decryption_order)
+        .await?;
+    decrypt_with_key(enc, &parsed, &meta, &key, opts, None)
+}
+
 /// Parses an encrypted file, reads its metadata and recovers the data key.
 pub(crate) async fn unlock(
     enc: &Ciphertext,
     unwrappers: &[&dyn Unwrapper],
     opts: &DecryptOptions,
 ) -> Result<(Parsed, Metadata, DataKey)> {
+    let (parsed, meta) = read_metadata(enc)?;
+    let key = crate::keys::unwrap_data_key(&meta, unwrappers, &opts.decryption_order).await?;
+    Ok((parsed, meta, key))
+}
+
+fn read_metadata(enc: &Ciphertext) -> Result<(Parsed, Metadata)> {
     let parsed = parse(enc.as_str(), enc.format)?;
     let first = parsed
         .docs
@@ -473,8 +588,7 @@ pub(crate) async fn unlock(
         .and_then(|d| d.sops.as_ref())
         .ok_or(Error::NotEncrypted)?;
     let meta = Metadata::from_value(&first.0)?;
-    let key = crate::keys::unwrap_data_key(&meta, unwrappers, &opts.decryption_order).await?;
-    Ok((parsed, meta, key))
+    Ok((parsed, meta))
 }
 
 pub(crate) fn decrypt_with_key(
@@ -485,6 +599,9 @@ pub(crate) fn decrypt_with_key(
     opts: &DecryptOptions,
     mut stash: Option<&mut Stash>,
 ) -> Result<Plaintext> {
+    if enc.format == Format::Binary {
+        return crate::binary::open(parsed, meta, key, opts);
+    }
     let src = enc.text.as_str();
     let mut mac = MacHasher::new(meta.mac_only_encrypted);
     let mut splices = Vec::new();
@@ -647,6 +764,14 @@ fn plain_splices(leaf: &Leaf, vtype: ValueType, text: &str) -> Vec<Splice> {
             Zeroizing::new(yaml_render(vtype, text, slot)),
         )],
         Slot::Comment => vec![(leaf.span.clone(), Zeroizing::new(text.to_string()))],
+        Slot::Dotenv => vec![(
+            leaf.span.clone(),
+            Zeroizing::new(crate::dotenv::render(text)),
+        )],
+        Slot::Ini { bare } => vec![(
+            leaf.span.clone(),
+            Zeroizing::new(crate::ini::render(text, bare)),
+        )],
     }
 }
 
@@ -665,11 +790,41 @@ pub(crate) fn first_root(plain: &Plaintext) -> Result<(Node, HashMap<usize, Node
 /// cannot hold.
 pub fn convert(plain: &Plaintext, to: Format) -> Result<Plaintext> {
     if plain.format == to {
-        return Ok(Plaintext::new(plain.expose().to_string(), to));
+        return Plaintext::from_bytes(plain.expose_bytes().to_vec(), to);
+    }
+    if plain.format == Format::Binary {
+        // sops reads a binary file as one string, `data`.
+        let text = std::str::from_utf8(plain.expose_bytes()).map_err(|_| {
+            Error::Unsupported(
+                "binary content that is not UTF-8 can only be written as binary".into(),
+            )
+        })?;
+        let wrapped = format!("{{\"data\": {}}}", crate::scalar::json_string(text));
+        return convert(&Plaintext::new(wrapped, Format::Json), to);
     }
     let parsed = parse(plain.expose(), plain.format)?;
     let mut out = String::new();
     for (i, doc) in parsed.docs.iter().enumerate() {
+        match to {
+            Format::Yaml | Format::Json => {}
+            Format::Dotenv | Format::Ini => {
+                out = crate::path::render_flat(&doc.root, &parsed.anchors, to)?;
+                break;
+            }
+            Format::Binary => {
+                let data = match &doc.root {
+                    Node::Map(items) => items.iter().find_map(|i| match (&i.key, &i.node) {
+                        (Some(k), Node::Leaf(l)) if k == "data" => Some(l.text.to_string()),
+                        _ => None,
+                    }),
+                    _ => None,
+                };
+                out = data.ok_or_else(|| {
+                    Error::Unsupported("binary output needs a top-level `data` string".into())
+                })?;
+                break;
+            }
+        }
         if i > 0 && to == Format::Yaml {
             out.push_str("---\n");
         }

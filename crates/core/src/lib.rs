@@ -30,9 +30,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod binary;
 pub mod cipher;
+mod dotenv;
 mod engine;
 pub mod error;
+mod flat;
+mod ini;
 mod json;
 pub mod keys;
 pub mod mac;
@@ -54,8 +58,8 @@ mod yaml_fast;
 
 pub use cipher::{Cipher, DataKey};
 pub use engine::{
-    audit, convert, decrypt, encrypt, metadata, Audit, AuditFinding, AuditKind, Ciphertext,
-    DecryptOptions, EncryptOptions, Format, KeyGroups, Plaintext,
+    audit, convert, decrypt, decrypt_cached, encrypt, metadata, Audit, AuditFinding, AuditKind,
+    Ciphertext, DecryptOptions, EncryptOptions, Format, KeyGroups, Plaintext,
 };
 pub use error::{Error, Result};
 pub use selector::Selector;

@@ -18,6 +18,7 @@ fn bad(why: impl Into<String>) -> Error {
 /// Sets the value at `steps` in document `doc` to `json` (a JSON value, as
 /// sops's `set` takes it), creating missing keys.
 pub fn set(plain: &Plaintext, doc: usize, steps: &[Step], json: &str) -> Result<Plaintext> {
+    structured(plain.format)?;
     let value = parse_json_value(json)?;
     let src = plain.expose();
     let parsed = parse(src, plain.format)?;
@@ -33,6 +34,7 @@ pub fn set(plain: &Plaintext, doc: usize, steps: &[Step], json: &str) -> Result<
 
 /// Removes the value at `steps` in document `doc`.
 pub fn unset(plain: &Plaintext, doc: usize, steps: &[Step]) -> Result<Plaintext> {
+    structured(plain.format)?;
     let src = plain.expose();
     let parsed: Parsed = parse(src, plain.format)?;
     let mut node = &parsed
@@ -54,6 +56,17 @@ pub fn unset(plain: &Plaintext, doc: usize, steps: &[Step]) -> Result<Plaintext>
         apply(src, vec![(range, Zeroizing::new(String::new()))]),
         plain.format,
     ))
+}
+
+/// `set` and `unset` edit YAML and JSON only.
+fn structured(fmt: Format) -> Result<()> {
+    match fmt {
+        Format::Yaml | Format::Json => Ok(()),
+        other => Err(Error::Unsupported(format!(
+            "set and unset work on YAML and JSON files, not {}",
+            other.name()
+        ))),
+    }
 }
 
 fn not_found(step: &Step) -> Error {
@@ -266,6 +279,7 @@ fn insert(
             let text = format!(",\n{indent}{}: {}", json_string(key), render(v, Slot::Json));
             Ok((at..at, Zeroizing::new(text)))
         }
+        Format::Dotenv | Format::Ini | Format::Binary => Err(bad("not a YAML or JSON file")),
         Format::Yaml => {
             let Some(first) = entries.first() else {
                 return Err(bad(

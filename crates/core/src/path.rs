@@ -80,13 +80,76 @@ pub(crate) fn render(node: &Node, anchors: &HashMap<usize, Node>, format: Format
     match node {
         Node::Leaf(l) => l.text.to_string(),
         _ => match format {
-            Format::Json => json(node, anchors, 0),
+            Format::Json | Format::Dotenv | Format::Ini | Format::Binary => json(node, anchors, 0),
             Format::Yaml => {
                 let mut out = String::new();
                 yaml(node, anchors, 0, &mut out);
                 out
             }
         },
+    }
+}
+
+/// Writes a root map as dotenv lines or INI sections (`--output-type`).
+/// Only what those formats can hold: flat strings, or sections of them.
+pub(crate) fn render_flat(
+    root: &Node,
+    anchors: &HashMap<usize, Node>,
+    to: Format,
+) -> Result<String> {
+    let items = match resolve(root, anchors) {
+        Node::Map(items) => items,
+        _ => return Err(Error::Unsupported("the document is not a map".into())),
+    };
+    let mut out = String::new();
+    for item in items {
+        let node = resolve(&item.node, anchors);
+        match (to, &item.key, node) {
+            (_, None, Node::Leaf(l)) if to == Format::Dotenv => {
+                out.push_str(&format!("#{}\n", l.text.as_str()))
+            }
+            (Format::Ini, None, Node::Leaf(l)) => out.push_str(&format!("; {}\n", l.text.as_str())),
+            (Format::Dotenv, Some(k), Node::Leaf(l)) => {
+                out.push_str(&format!("{k}={}\n", crate::dotenv::render(&flat_text(l))))
+            }
+            (Format::Ini, Some(k), Node::Map(entries)) => {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(&format!("[{k}]\n"));
+                for e in entries {
+                    match (&e.key, resolve(&e.node, anchors)) {
+                        (None, Node::Leaf(l)) => out.push_str(&format!("; {}\n", l.text.as_str())),
+                        (Some(k), Node::Leaf(l)) => out.push_str(&format!(
+                            "{k} = {}\n",
+                            crate::ini::render(&flat_text(l), true)
+                        )),
+                        (Some(k), _) => {
+                            return Err(Error::Unsupported(format!(
+                                "INI values are strings; `{k}` holds a map or list"
+                            )))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            (_, Some(k), _) => {
+                return Err(Error::Unsupported(format!(
+                    "cannot write `{k}` as {}: it has a value that format cannot hold",
+                    to.name()
+                )))
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
+/// A leaf's text as a flat store writes it (null is empty).
+fn flat_text(l: &crate::tree::Leaf) -> String {
+    match l.resolved {
+        Some(Resolved::Null) => String::new(),
+        _ => l.text.to_string(),
     }
 }
 

@@ -236,3 +236,60 @@ fn the_fast_reader_answers_for_most_generated_files() {
         "fast reader answered {encrypted_answered} of {n} encrypted files"
     );
 }
+
+/// A dotenv file: values with `=`, quotes, `\n` escapes and CRs, comments,
+/// blank lines, with or without a final line break.
+fn dotenv_document() -> impl Strategy<Value = String> {
+    let line = prop_oneof![
+        ("[A-Z][A-Z_]{0,6}", "[ -~]{0,12}").prop_map(|(k, v)| format!("{k}={v}")),
+        "[ -~]{0,12}".prop_map(|c| format!("#{c}")),
+        Just(String::new()),
+        Just("MULTI=a\\nb\r".to_string()),
+    ];
+    (prop::collection::vec(line, 1..8), any::<bool>()).prop_map(|(lines, final_nl)| {
+        let mut s = lines.join("\n");
+        if final_nl {
+            s.push('\n');
+        }
+        s
+    })
+}
+
+/// An INI file: sections, `=`/`:` keys, quoted and bare values, comment runs.
+fn ini_document() -> impl Strategy<Value = String> {
+    let line = prop_oneof![
+        "[a-z]{1,5}".prop_map(|s| format!("[{s}]")),
+        ("[a-z]{1,5}", "[a-zA-Z0-9 ./]{0,10}").prop_map(|(k, v)| format!("{k} = {v}")),
+        ("[a-z]{1,5}", "[a-zA-Z0-9 ]{0,10}").prop_map(|(k, v)| format!("{k}: \"{v}\"")),
+        "[a-zA-Z ]{0,10}".prop_map(|c| format!("; {c}")),
+        Just(String::new()),
+    ];
+    (prop::collection::vec(line, 1..10), any::<bool>()).prop_map(|(lines, final_nl)| {
+        let mut s = lines.join("\n");
+        if final_nl {
+            s.push('\n');
+        }
+        s
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn dotenv_and_ini_decrypt_of_encrypt_is_byte_identical(env in dotenv_document(), ini in ini_document()) {
+        let (r, ids) = keys();
+        for (doc, format) in [(env, Format::Dotenv), (ini, Format::Ini)] {
+            let plain = Plaintext::new(doc.clone(), format);
+            let enc = match crate::block_on(encrypt(&plain, &vec![vec![r.clone()]], &Default::default())) {
+                Ok(e) => e,
+                // A file without any value is still a file; only syntax errors may refuse.
+                Err(crate::Error::Syntax { .. } | crate::Error::AlreadyEncrypted) => continue,
+                Err(e) => return Err(TestCaseError::fail(format!("{e}\n{doc:?}"))),
+            };
+            let back = crate::block_on(decrypt(&enc, &[ids], &Default::default()))
+                .map_err(|e| TestCaseError::fail(format!("{e}\n{doc:?}\n{}", enc.as_str())))?;
+            prop_assert_eq!(back.expose(), doc.as_str(), "{}", enc.as_str());
+        }
+    }
+}

@@ -17,6 +17,12 @@ pub(crate) enum Slot {
     Yaml(YamlSlot),
     Json,
     Comment,
+    /// A dotenv value: written raw, line breaks as `\n`.
+    Dotenv,
+    /// An INI value; a bare one (not inside quotes) is quoted when needed.
+    Ini {
+        bare: bool,
+    },
 }
 
 /// A scalar or comment with its place in the source.

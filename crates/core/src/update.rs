@@ -81,7 +81,7 @@ impl Opened {
 
     /// Whether `edited` is the file exactly as it was decrypted.
     pub fn is_unchanged(&self, edited: &Plaintext) -> bool {
-        edited.format == self.plain.format && edited.expose() == self.plain.expose()
+        edited.format == self.plain.format && edited.expose_bytes() == self.plain.expose_bytes()
     }
 
     /// Re-encrypts an edited plaintext with the same data key. Unchanged
@@ -102,6 +102,14 @@ impl Opened {
     }
 
     fn seal(&self, edited: &Plaintext, selector: &crate::Selector) -> Result<Ciphertext> {
+        if edited.format == Format::Binary {
+            let (data, mac) =
+                crate::binary::seal_data(edited.expose_bytes(), &self.key, self.cipher)?;
+            let mut meta = self.meta.clone();
+            meta.lastmodified = crate::time::now_rfc3339();
+            meta.mac = seal_mac(&self.key, self.cipher, &mac, &meta.lastmodified)?;
+            return Ok(crate::binary::envelope(&data, &meta));
+        }
         let src = edited.expose();
         let parsed = parse(src, edited.format)?;
         if parsed.docs.iter().any(|d| d.sops.is_some()) {
@@ -232,7 +240,15 @@ fn replace_blocks(src: &str, parsed: &Parsed, meta: &Metadata, format: Format) -
             }
             Format::Yaml => format!("{}\n", new.trim_start_matches('\n').trim_end_matches('\n')),
             // The JSON range runs from the previous member's end: same as an insertion there.
-            Format::Json => new,
+            Format::Json | Format::Binary => new,
+            // The range holds the blank line or line break the block brought.
+            Format::Dotenv | Format::Ini => {
+                let block = match format {
+                    Format::Dotenv => crate::dotenv::block(&value),
+                    _ => crate::ini::block(&value),
+                };
+                crate::engine::place_yaml_block(&src[..range.start], range.start, &block)
+            }
         };
         splices.push((range.clone(), Zeroizing::new(text)));
     }

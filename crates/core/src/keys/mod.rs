@@ -7,6 +7,7 @@
 //! never starts a runtime itself. age is the first provider.
 
 pub mod age;
+pub mod cache;
 pub mod kms;
 
 use crate::cipher::DataKey;
