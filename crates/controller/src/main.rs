@@ -116,7 +116,10 @@ async fn run(args: RunArgs) -> Result<()> {
     let metrics = Arc::new(Metrics::default());
     let cache = Arc::new(DataKeyCache::new(args.cache_size, args.cache_ttl));
     let keys = CachingUnwrapper::new(providers, cache, metrics.clone());
-    tokio::spawn(metrics::serve(args.metrics_addr, metrics.clone()));
+    let listener = tokio::net::TcpListener::bind(args.metrics_addr)
+        .await
+        .with_context(|| format!("binding {}", args.metrics_addr))?;
+    tokio::spawn(metrics::serve(listener, metrics.clone()));
 
     let client = kube::Client::try_default().await.context("connecting to the API server")?;
     let mut ctx = Context::new(client.clone(), keys, policy, metrics.clone(), args.holder_id.clone());

@@ -91,7 +91,7 @@ pub fn render(registry: &Registry) -> String {
 }
 
 /// Serves `/metrics`, `/healthz` and `/readyz` until the process ends.
-pub async fn serve(addr: std::net::SocketAddr, metrics: Arc<Metrics>) -> std::io::Result<()> {
+pub async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) -> std::io::Result<()> {
     use axum::{http::StatusCode, routing::get, Router};
     let registry = Arc::new(metrics.registry());
     let app = Router::new()
@@ -107,6 +107,44 @@ pub async fn serve(addr: std::net::SocketAddr, metrics: Arc<Metrics>) -> std::io
                 }
             }),
         );
-    let listener = tokio::net::TcpListener::bind(addr).await?;
     axum::serve(listener, app).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn get(addr: std::net::SocketAddr, path: &str) -> String {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).await.unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        out
+    }
+
+    #[tokio::test]
+    async fn endpoints_serve_health_readiness_and_metrics() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let metrics = Arc::new(Metrics::default());
+        tokio::spawn(serve(listener, metrics.clone()));
+        assert!(get(addr, "/healthz").await.starts_with("HTTP/1.1 200"));
+        assert!(get(addr, "/readyz").await.starts_with("HTTP/1.1 503"));
+        metrics.ready.store(true, Ordering::Relaxed);
+        assert!(get(addr, "/readyz").await.starts_with("HTTP/1.1 200"));
+        metrics.kms_calls.inc();
+        metrics.failed("ScopeMismatch");
+        metrics.duration.observe(0.01);
+        let text = get(addr, "/metrics").await;
+        for line in [
+            "hush_kms_calls_total 1",
+            "hush_reconcile_failures_total{reason=\"ScopeMismatch\"} 1",
+            "hush_reconcile_duration_seconds_count 1",
+            "hush_data_key_cache_hits_total 0",
+        ] {
+            assert!(text.contains(line), "missing {line} in:\n{text}");
+        }
+    }
 }

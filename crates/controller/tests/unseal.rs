@@ -153,3 +153,28 @@ fn sealed_file_matches_the_crd_schema_and_plaintext_does_not() {
     no_sops.as_object_mut().unwrap().remove("sops");
     assert!(!validator.is_valid(&no_sops), "the sops block is required");
 }
+
+/// An EncryptedSecret written by the real sops (sorted keys, the hush
+/// selector, `--mac-only-encrypted`) verifies on the API server's copy.
+#[tokio::test]
+async fn sops_written_object_verifies() {
+    let Some(sops) = std::env::var_os("HUSH_TEST_SOPS") else {
+        panic!("HUSH_TEST_SOPS is not set: run ./scripts/test, which installs sops");
+    };
+    let (ids, recipient) = age_key();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("db.yaml");
+    let plain = plaintext("prod", "db", "strict:prod/db", &[("password", "aHVudGVyMg==")], &[("user", "admin")]);
+    std::fs::write(&file, plain).unwrap();
+    let out = std::process::Command::new(sops)
+        .args(["--encrypt", "--age", &recipient, "--encrypted-regex", hush_core::scope::ENCRYPTED_REGEX, "--mac-only-encrypted"])
+        .arg(&file)
+        .env("SOPS_DISABLE_VERSION_CHECK", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let served = served(std::str::from_utf8(&out.stdout).unwrap(), "uid-1", 1);
+    let payload = ok(unseal(&object(&served), &ids, None).await);
+    assert_eq!(payload.0["password"].as_slice(), b"hunter2");
+    assert_eq!(payload.0["user"].as_slice(), b"admin");
+}
