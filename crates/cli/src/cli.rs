@@ -190,18 +190,26 @@ struct EncryptArgs {
     /// The value cipher; chacha20-poly1305 is hush-only and sops cannot read it
     #[arg(long, value_enum, default_value = "aes256-gcm")]
     cipher: CipherArg,
-    /// AWS KMS key ARNs, comma-separated or repeated; `ARN+ROLE_ARN` assumes a role
-    #[arg(short = 'k', long = "kms", env = "SOPS_KMS_ARN", value_delimiter = ',')]
-    kms: Vec<String>,
-    /// The AWS profile for --kms keys
-    #[arg(long)]
-    aws_profile: Option<String>,
-    /// KMS encryption context for --kms keys, as key:value,key2:value2
-    #[arg(long)]
-    encryption_context: Option<String>,
+    #[command(flatten)]
+    kms: KmsFlags,
     /// With several key groups, how many must join to decrypt [default: all]
     #[arg(long = "shamir-secret-sharing-threshold")]
     shamir_threshold: Option<u32>,
+}
+
+/// `--kms`, `--aws-profile` and `--encryption-context`, shared by the
+/// commands that encrypt.
+#[derive(Args)]
+pub(crate) struct KmsFlags {
+    /// AWS KMS key ARNs, comma-separated or repeated; `ARN+ROLE_ARN` assumes a role
+    #[arg(short = 'k', long = "kms", env = "SOPS_KMS_ARN", value_delimiter = ',')]
+    pub kms: Vec<String>,
+    /// The AWS profile for --kms keys
+    #[arg(long)]
+    pub aws_profile: Option<String>,
+    /// KMS encryption context for --kms keys, as key:value,key2:value2
+    #[arg(long)]
+    pub encryption_context: Option<String>,
 }
 
 #[derive(Args)]
@@ -390,23 +398,21 @@ pub(crate) fn recipients(list: &[String]) -> Result<Vec<Arc<dyn MasterKey>>> {
         .map_err(|e: Error| fail(e.exit_code(), e.to_string()))
 }
 
-pub(crate) fn kms_keys(
-    arns: &[String],
-    aws_profile: Option<&str>,
-    encryption_context: Option<&str>,
-) -> Result<Vec<Arc<dyn MasterKey>>> {
-    let context = match encryption_context {
+pub(crate) fn kms_keys(flags: &KmsFlags) -> Result<Vec<Arc<dyn MasterKey>>> {
+    let context = match &flags.encryption_context {
         Some(c) => parse_context(c).map_err(|e| fail(exit::ERROR_GENERIC, e.to_string()))?,
         None => Vec::new(),
     };
-    arns.iter()
+    flags
+        .kms
+        .iter()
         .filter(|k| !k.trim().is_empty())
         .map(|k| {
             let mut key: KmsKey = k
                 .parse()
                 .map_err(|e: Error| fail(exit::ERROR_GENERIC, e.to_string()))?;
             key.context = context.clone();
-            key.aws_profile = aws_profile.map(str::to_string);
+            key.aws_profile = flags.aws_profile.clone();
             Ok(Arc::new(key) as Arc<dyn MasterKey>)
         })
         .collect()
@@ -476,13 +482,9 @@ fn encrypt_plan(
 ) -> Result<(hush_core::KeyGroups, EncryptOptions)> {
     let rule = config.and_then(|cfg| cfg.rule_for(rule_path)).cloned();
     // Keys on the command line make one group; otherwise the creation rule's.
-    let groups = if !a.age.is_empty() || !a.kms.is_empty() {
+    let groups = if !a.age.is_empty() || !a.kms.kms.is_empty() {
         let mut keys = recipients(&a.age)?;
-        keys.extend(kms_keys(
-            &a.kms,
-            a.aws_profile.as_deref(),
-            a.encryption_context.as_deref(),
-        )?);
+        keys.extend(kms_keys(&a.kms)?);
         vec![keys]
     } else if let Some(r) = &rule {
         rule_keys(r)?

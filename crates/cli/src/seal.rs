@@ -1,7 +1,7 @@
 //! `hush seal`: a plaintext `kind: Secret` manifest in, an `EncryptedSecret`
 //! out, in canonical key order and bound to its scope.
 
-use crate::cli::{core, fail, kms_keys, recipients, rule_keys, runtime, Failure};
+use crate::cli::{core, fail, kms_keys, recipients, rule_keys, runtime, Failure, KmsFlags};
 use crate::io::{read_input, write_atomic, write_stdout};
 use clap::{Args, ValueEnum};
 use hush_core::error::exit;
@@ -30,15 +30,8 @@ pub struct SealArgs {
     /// age recipients, comma-separated or repeated
     #[arg(short = 'a', long = "age", env = "SOPS_AGE_RECIPIENTS", value_delimiter = ',')]
     age: Vec<String>,
-    /// AWS KMS key ARNs, comma-separated or repeated
-    #[arg(short = 'k', long = "kms", env = "SOPS_KMS_ARN", value_delimiter = ',')]
-    kms: Vec<String>,
-    /// The AWS profile for --kms keys
-    #[arg(long)]
-    aws_profile: Option<String>,
-    /// KMS encryption context for --kms keys, as key:value,key2:value2
-    #[arg(long)]
-    encryption_context: Option<String>,
+    #[command(flatten)]
+    kms: KmsFlags,
     /// Write the EncryptedSecret here instead of stdout
     #[arg(short = 'o', long)]
     output: Option<PathBuf>,
@@ -88,10 +81,12 @@ struct Meta {
 
 pub fn run(a: SealArgs) -> Result<()> {
     let name = a.file.as_ref().map_or("<stdin>".into(), |p| p.display().to_string());
-    let text = Zeroizing::new(
+    let bytes = Zeroizing::new(
         read_input(a.file.as_deref()).map_err(|e| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {e}")))?,
     );
-    let secret = parse(&text).map_err(|m| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {m}")))?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: not UTF-8 text")))?;
+    let secret = parse(text).map_err(|m| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {m}")))?;
     let scope = scope(&a, &secret).map_err(|m| fail(exit::ERROR_GENERIC, format!("{name}: {m}")))?;
     let doc = document(&secret, &scope).map_err(|m| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {m}")))?;
     let groups = keys(&a)?;
@@ -167,10 +162,10 @@ fn document(s: &SecretManifest, scope: &Scope) -> std::result::Result<Zeroizing<
     }
     o.push_str("spec:\n");
     secret_map(o, "data", &s.data);
-    let _ = writeln!(o, "  scope: {}", quote(&scope.to_string()));
+    let _ = writeln!(o, "  scope: {}", quote(&scope.to_string()).as_str());
     secret_map(o, "stringData", &s.string_data);
     o.push_str("  template:\n");
-    let _ = writeln!(o, "    type: {}", quote(s.type_.as_deref().unwrap_or("Opaque")));
+    let _ = writeln!(o, "    type: {}", quote(s.type_.as_deref().unwrap_or("Opaque")).as_str());
     if !s.metadata.labels.is_empty() || !s.metadata.annotations.is_empty() {
         o.push_str("    metadata:\n");
         plain_map(o, "labels", &s.metadata.labels);
@@ -225,9 +220,9 @@ fn key(k: &str) -> String {
 }
 
 fn keys(a: &SealArgs) -> Result<hush_core::KeyGroups> {
-    if !a.age.is_empty() || !a.kms.is_empty() {
+    if !a.age.is_empty() || !a.kms.kms.is_empty() {
         let mut keys = recipients(&a.age)?;
-        keys.extend(kms_keys(&a.kms, a.aws_profile.as_deref(), a.encryption_context.as_deref())?);
+        keys.extend(kms_keys(&a.kms)?);
         return Ok(vec![keys]);
     }
     let path = match &a.config {

@@ -113,6 +113,13 @@ fn managed_secret(password: &str) -> Value {
     })
 }
 
+/// The status of an object already Ready at generation 2.
+fn ready_status() -> Value {
+    json!({"observedGeneration": 2, "conditions": [{
+        "type": "Ready", "status": "True", "reason": "Decrypted", "message": "Secret db holds 2 key(s)",
+        "lastTransitionTime": "2026-11-29T00:00:00Z", "observedGeneration": 2}]})
+}
+
 #[tokio::test]
 async fn happy_path_applies_secret_then_status_then_event() {
     let Setup { ctx, mut handle, object, served } = setup("strict:prod/db", "db");
@@ -206,9 +213,7 @@ async fn drift_is_repaired_without_touching_status() {
     let Setup { ctx, mut handle, served, .. } = setup("strict:prod/db", "db");
     // Already Ready for this generation.
     let mut ready_obj = served.clone();
-    ready_obj["status"] = json!({"observedGeneration": 2, "conditions": [{
-        "type": "Ready", "status": "True", "reason": "Decrypted", "message": "Secret db holds 2 key(s)",
-        "lastTransitionTime": "2026-11-29T00:00:00Z", "observedGeneration": 2}]});
+    ready_obj["status"] = ready_status();
     let server = tokio::spawn(async move {
         expect(&mut handle, "GET", SECRET, |_| respond(200, &managed_secret("edited-by-hand"))).await;
         let secret = expect(&mut handle, "PATCH", &format!("{SECRET}{APPLY}"), echo).await;
@@ -226,9 +231,7 @@ async fn drift_is_repaired_without_touching_status() {
 async fn in_sync_secret_costs_one_read() {
     let Setup { ctx, mut handle, served, .. } = setup("strict:prod/db", "db");
     let mut ready_obj = served.clone();
-    ready_obj["status"] = json!({"observedGeneration": 2, "conditions": [{
-        "type": "Ready", "status": "True", "reason": "Decrypted", "message": "Secret db holds 2 key(s)",
-        "lastTransitionTime": "2026-11-29T00:00:00Z", "observedGeneration": 2}]});
+    ready_obj["status"] = ready_status();
     let server = tokio::spawn(async move {
         expect(&mut handle, "GET", SECRET, |_| respond(200, &managed_secret("hunter2"))).await;
         expect_no_more(&mut handle).await;
