@@ -161,8 +161,22 @@ fn verifiable_copy(obj: &EncryptedSecret) -> Result<Ciphertext, Failure> {
         }
     }
     let doc = serde_json::json!({ "spec": obj.spec.spec, "sops": obj.spec.sops });
-    let text = serde_json::to_string(&doc).map_err(|e| Failure::InvalidSpec(e.to_string()))?;
+    let text = serde_json::to_string(&api_order(doc)).map_err(|e| Failure::InvalidSpec(e.to_string()))?;
     Ok(Ciphertext::new(text, Format::Json))
+}
+
+/// Every map's keys in byte order, as the API server (Go's JSON encoder)
+/// returns them, whether or not serde_json preserves insertion order.
+pub fn api_order(v: serde_json::Value) -> serde_json::Value {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut items: Vec<_> = m.into_iter().collect();
+            items.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(items.into_iter().map(|(k, v)| (k, api_order(v))).collect())
+        }
+        serde_json::Value::Array(a) => serde_json::Value::Array(a.into_iter().map(api_order).collect()),
+        other => other,
+    }
 }
 
 fn classify(e: hush_core::Error) -> Failure {

@@ -76,20 +76,7 @@ pub fn served(sealed_yaml: &str, uid: &str, generation: i64) -> serde_json::Valu
         "managedFields".into(),
         serde_json::json!([{"manager": "kubectl-client-side-apply", "operation": "Update", "apiVersion": "hush.dev/v1alpha1"}]),
     );
-    sorted(v)
-}
-
-/// Re-inserts every map's keys in byte order, as Go's JSON encoder emits them.
-pub fn sorted(v: serde_json::Value) -> serde_json::Value {
-    match v {
-        serde_json::Value::Object(m) => {
-            let mut items: Vec<_> = m.into_iter().collect();
-            items.sort_by(|a, b| a.0.cmp(&b.0));
-            serde_json::Value::Object(items.into_iter().map(|(k, v)| (k, sorted(v))).collect())
-        }
-        serde_json::Value::Array(a) => serde_json::Value::Array(a.into_iter().map(sorted).collect()),
-        other => other,
-    }
+    hush_controller::unseal::api_order(v)
 }
 
 /// The typed object from served JSON.
