@@ -427,10 +427,22 @@ fn encrypt(a: EncryptArgs) -> Result<()> {
         // Like sops: `--output-type json` on a YAML file writes encrypted JSON.
         plain = hush_core::convert(&plain, c.format_out()).map_err(core(&name))?;
     }
+    warn_ambiguous(&name, &plain, &opts.selector);
     let enc = runtime()?
         .block_on(hush_core::encrypt(&plain, &groups, &opts))
         .map_err(core(&name))?;
     c.write_encrypted(&enc)
+}
+
+/// Warns about values whose key path contains `:`: their AAD is ambiguous
+/// (SECURITY.md). A parse error is left to the encryption to report.
+fn warn_ambiguous(name: &str, plain: &Plaintext, selector: &Selector) {
+    for aad in hush_core::ambiguous_paths(plain, selector).unwrap_or_default() {
+        eprintln!(
+            "hush: {name}: warning: a key on the path `{aad}` contains `:`, so its sops AAD is ambiguous; \
+             rename the key so that GCM binds the value to one path"
+        );
+    }
 }
 
 fn decrypt(a: DecryptArgs) -> Result<()> {

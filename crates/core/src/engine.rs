@@ -1,6 +1,7 @@
 //! Encrypting and decrypting whole files by splicing: every byte outside
 //! the replaced scalars stays as it was.
 
+use crate::ambiguity::AadGuard;
 use crate::cipher::{Cipher, DataKey, EncValue, ValueType};
 use crate::error::{Error, Result};
 use crate::keys::{MasterKey, Unwrapper};
@@ -288,8 +289,12 @@ pub(crate) fn seal_body(
 ) -> Result<(Vec<Splice>, String)> {
     let mut mac = MacHasher::new(opts.mac_only_encrypted);
     let mut splices = Vec::new();
+    let mut aads = AadGuard::default();
     for doc in &parsed.docs {
         walk(&doc.root, &parsed.anchors, &opts.selector, &mut |v| {
+            if v.encrypt && !v.leaf.is_comment() && !v.leaf.text.is_empty() {
+                aads.check(v.path, &aad(v.path))?;
+            }
             encrypt_leaf(&v, key, opts, stash.as_deref_mut(), &mut mac, &mut splices)
         })?;
     }

@@ -30,6 +30,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod ambiguity;
 pub mod cipher;
 mod engine;
 pub mod error;
@@ -51,6 +52,7 @@ pub mod update;
 mod yaml;
 mod yaml_fast;
 
+pub use ambiguity::ambiguous_paths;
 pub use cipher::{Cipher, DataKey};
 pub use engine::{
     audit, convert, decrypt, encrypt, metadata, Audit, AuditFinding, AuditKind, Ciphertext,
