@@ -34,6 +34,8 @@ pub mod ambiguity;
 pub mod cipher;
 mod engine;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod json;
 pub mod keys;
 pub mod mac;
