@@ -533,6 +533,17 @@ fn decrypt_leaf(
     let leaf = v.leaf;
     let Some(resolved) = leaf.resolved else {
         if v.encrypt && EncValue::looks_encrypted(&leaf.text) {
+            // sops hashes a comment tagged with a value type as a value, so
+            // such a comment only comes from tampering: refuse it.
+            if let Ok(ev) = EncValue::parse(&leaf.text) {
+                if ev.vtype != ValueType::Comment {
+                    return Err(Error::corrupt(format!(
+                        "a comment under `{}` has type {}",
+                        aad(v.path),
+                        ev.vtype.as_str()
+                    )));
+                }
+            }
             if let Some((text, iv)) = open_comment(&leaf.text, key, v.path) {
                 if let (Some(st), Some(iv)) = (stash, iv) {
                     st.record(&aad(v.path), ValueType::Comment, &text, &iv);
