@@ -426,11 +426,10 @@ pub(crate) fn place_yaml_block(src: &str, at: usize, block: &str) -> String {
 
 pub(crate) fn sops_block(src: &str, doc: &ParsedDoc, meta: &Value, format: Format) -> String {
     match format {
-        Format::Yaml => place_yaml_block(
-            src,
-            doc.insert_at,
-            &crate::metadata::yaml_entry("sops", meta, doc.indent.len()),
-        ),
+        Format::Yaml => {
+            let entry = crate::metadata::yaml_entry("sops", meta, doc.indent.len());
+            place_yaml_block(src, doc.insert_at, &at_root_column(src, &doc.root, &entry))
+        }
         Format::Json => {
             let has_members = matches!(&doc.root, Node::Map(m) if !m.is_empty());
             let sep = if has_members { "," } else { "" };
@@ -442,6 +441,27 @@ pub(crate) fn sops_block(src: &str, doc: &ParsedDoc, meta: &Value, format: Forma
             )
         }
     }
+}
+
+/// Indents a YAML entry to the column of the root mapping's keys: a root
+/// mapping may be indented (`  a: 1`), and an entry at column 0 after it
+/// would end the document (found by the yaml_splice fuzz target).
+fn at_root_column(src: &str, root: &Node, entry: &str) -> String {
+    let Node::Map(items) = root else {
+        return entry.to_string();
+    };
+    let Some(at) = items.iter().find(|i| i.key.is_some()).map(|i| i.at) else {
+        return entry.to_string();
+    };
+    let col = at - src[..at].rfind('\n').map_or(0, |p| p + 1);
+    if col == 0 || !src[at - col..at].bytes().all(|b| b == b' ') {
+        return entry.to_string();
+    }
+    let pad = " ".repeat(col);
+    entry
+        .split_inclusive('\n')
+        .map(|l| format!("{pad}{l}"))
+        .collect()
 }
 
 /// Reads the metadata of an encrypted file.

@@ -339,3 +339,20 @@ pub(crate) fn to_value(node: &Node, anchors: &HashMap<usize, Node>) -> Value {
 fn is_comment(n: &Node) -> bool {
     matches!(n, Node::Leaf(l) if l.is_comment())
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn debug_of_a_parsed_file_hides_every_text() {
+        let canary = "CANARY-tree-41c2";
+        let src = format!(
+            "k: {canary}\nq: \"{canary}\"\nl:\n  - {canary} # {canary}\nb: |\n  {canary}\n"
+        );
+        let f = crate::yaml::parse(&src).unwrap();
+        for shown in [format!("{f:?}"), format!("{f:#?}")] {
+            assert!(!shown.contains(canary), "{shown}");
+        }
+        let j = crate::json::parse(&format!("{{\"k\": \"{canary}\"}}")).unwrap();
+        assert!(!format!("{:?}", j.root).contains(canary));
+    }
+}
