@@ -525,8 +525,20 @@ fn encrypt_bytes(
         // Like sops: `--output-type json` on a YAML file writes encrypted JSON.
         plain = hush_core::convert(&plain, to).map_err(core(name))?;
     }
+    warn_ambiguous(name, &plain, &plan.1.selector);
     rt.block_on(hush_core::encrypt(&plain, &plan.0, &plan.1))
         .map_err(core(name))
+}
+
+/// Warns about values whose key path contains `:`: their AAD is ambiguous
+/// (SECURITY.md). A parse error is left to the encryption to report.
+fn warn_ambiguous(name: &str, plain: &Plaintext, selector: &Selector) {
+    for aad in hush_core::ambiguous_paths(plain, selector).unwrap_or_default() {
+        eprintln!(
+            "hush: {name}: warning: a key on the path `{aad}` contains `:`, so its sops AAD is ambiguous; \
+             rename the key so that GCM binds the value to one path"
+        );
+    }
 }
 
 fn encrypt(a: EncryptArgs) -> Result<()> {

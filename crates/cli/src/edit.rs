@@ -6,7 +6,7 @@
 //! on signals, and by a watchdog after `kill -9`.
 
 use crate::cli::{core, fail, recipients, rule_keys, runtime, Failure};
-use crate::io::{private_dir, write_atomic, write_private};
+use crate::io::{watched_dir_path, write_atomic, write_private, WatchedDir};
 use clap::Args;
 use hush_core::error::exit;
 use hush_core::keys::age::{shell_words, Identities};
@@ -96,14 +96,16 @@ pub fn edit(a: EditArgs) -> Result<()> {
         (Target::New(..), false) => String::new(),
     };
     let initial = zeroize::Zeroizing::new(initial);
-    let dir = private_dir("hush-edit-").map_err(|e| {
+    // The watchdog learns the name before the directory exists.
+    let dir_path = watched_dir_path("hush-edit-");
+    watchdog(&dir_path);
+    let dir = WatchedDir::create(&dir_path).map_err(|e| {
         fail(
             exit::ERROR_GENERIC,
             format!("cannot create a private temp dir: {e}"),
         )
     })?;
     let _cleanup = Cleanup::install(dir.path())?;
-    watchdog(dir.path());
     let path = dir
         .path()
         .join(a.file.file_name().unwrap_or("file".as_ref()));

@@ -75,6 +75,43 @@ pub fn private_dir(prefix: &str) -> std::io::Result<tempfile::TempDir> {
         .tempdir()
 }
 
+/// A 0700 directory made at a path chosen beforehand (`watched_dir_path`),
+/// removed when dropped. `edit` names it first, starts its kill -9 watchdog
+/// on that name, and only then creates it: no instant exists in which the
+/// directory is there but unwatched.
+pub struct WatchedDir(std::path::PathBuf);
+
+impl WatchedDir {
+    /// Creates the directory; it must not exist yet.
+    pub fn create(path: &Path) -> std::io::Result<WatchedDir> {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new().mode(0o700).create(path)?;
+        Ok(WatchedDir(path.to_path_buf()))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for WatchedDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh, unpredictable name under `$TMPDIR` for a [`WatchedDir`].
+pub fn watched_dir_path(prefix: &str) -> std::path::PathBuf {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    h.write_u128(nanos);
+    std::env::temp_dir().join(format!("{prefix}{:016x}", h.finish()))
+}
+
 /// Creates `path` (which must not exist) with mode 0600 and writes `bytes`.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;

@@ -1,6 +1,7 @@
 //! Encrypting and decrypting whole files by splicing: every byte outside
 //! the replaced scalars stays as it was.
 
+use crate::ambiguity::AadGuard;
 use crate::cipher::{Cipher, DataKey, EncValue, ValueType};
 use crate::error::{Error, Result};
 use crate::keys::{MasterKey, Unwrapper};
@@ -386,8 +387,12 @@ pub(crate) fn seal_body(
 ) -> Result<(Vec<Splice>, String)> {
     let mut mac = MacHasher::new(opts.mac_only_encrypted);
     let mut splices = Vec::new();
+    let mut aads = AadGuard::default();
     for doc in &parsed.docs {
         walk(&doc.root, &parsed.anchors, &opts.selector, &mut |v| {
+            if v.encrypt && !v.leaf.is_comment() && !v.leaf.text.is_empty() {
+                aads.check(v.path, &aad(v.path))?;
+            }
             encrypt_leaf(&v, key, opts, stash.as_deref_mut(), &mut mac, &mut splices)
         })?;
     }
@@ -519,11 +524,10 @@ pub(crate) fn place_yaml_block(src: &str, at: usize, block: &str) -> String {
 
 pub(crate) fn sops_block(src: &str, doc: &ParsedDoc, meta: &Value, format: Format) -> String {
     match format {
-        Format::Yaml => place_yaml_block(
-            src,
-            doc.insert_at,
-            &crate::metadata::yaml_entry("sops", meta, doc.indent.len()),
-        ),
+        Format::Yaml => {
+            let entry = crate::metadata::yaml_entry("sops", meta, doc.indent.len());
+            place_yaml_block(src, doc.insert_at, &at_root_column(src, &doc.root, &entry))
+        }
         Format::Dotenv => place_yaml_block(src, doc.insert_at, &crate::dotenv::block(meta)),
         Format::Ini => place_yaml_block(src, doc.insert_at, &crate::ini::block(meta)),
         Format::Json | Format::Binary => {
@@ -537,6 +541,27 @@ pub(crate) fn sops_block(src: &str, doc: &ParsedDoc, meta: &Value, format: Forma
             )
         }
     }
+}
+
+/// Indents a YAML entry to the column of the root mapping's keys: a root
+/// mapping may be indented (`  a: 1`), and an entry at column 0 after it
+/// would end the document (found by the yaml_splice fuzz target).
+fn at_root_column(src: &str, root: &Node, entry: &str) -> String {
+    let Node::Map(items) = root else {
+        return entry.to_string();
+    };
+    let Some(at) = items.iter().find(|i| i.key.is_some()).map(|i| i.at) else {
+        return entry.to_string();
+    };
+    let col = at - src[..at].rfind('\n').map_or(0, |p| p + 1);
+    if col == 0 || !src[at - col..at].bytes().all(|b| b == b' ') {
+        return entry.to_string();
+    }
+    let pad = " ".repeat(col);
+    entry
+        .split_inclusive('\n')
+        .map(|l| format!("{pad}{l}"))
+        .collect()
 }
 
 /// Reads the metadata of an encrypted file.
@@ -645,6 +670,17 @@ fn decrypt_leaf(
     let leaf = v.leaf;
     let Some(resolved) = leaf.resolved else {
         if v.encrypt && EncValue::looks_encrypted(&leaf.text) {
+            // sops hashes a comment tagged with a value type as a value, so
+            // such a comment only comes from tampering: refuse it.
+            if let Ok(ev) = EncValue::parse(&leaf.text) {
+                if ev.vtype != ValueType::Comment {
+                    return Err(Error::corrupt(format!(
+                        "a comment under `{}` has type {}",
+                        aad(v.path),
+                        ev.vtype.as_str()
+                    )));
+                }
+            }
             if let Some((text, iv)) = open_comment(&leaf.text, key, v.path) {
                 if let (Some(st), Some(iv)) = (stash, iv) {
                     st.record(&aad(v.path), ValueType::Comment, &text, &iv);

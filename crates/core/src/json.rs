@@ -80,7 +80,9 @@ struct P<'a> {
 
 impl P<'_> {
     fn err(&self, why: &str) -> Error {
-        let line = self.src[..self.i.min(self.src.len())].matches('\n').count() + 1;
+        // Counted on bytes: the error may point inside a multi-byte character.
+        let upto = &self.s[..self.i.min(self.s.len())];
+        let line = upto.iter().filter(|&&b| b == b'\n').count() + 1;
         Error::Syntax {
             format: "JSON",
             reason: format!("{why} at line {line}"),

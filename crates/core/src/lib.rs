@@ -30,12 +30,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod ambiguity;
 mod binary;
 pub mod cipher;
 mod dotenv;
 mod engine;
 pub mod error;
 mod flat;
+#[doc(hidden)]
+pub mod fuzzing;
 mod ini;
 mod json;
 pub mod keys;
@@ -56,6 +59,7 @@ pub mod update;
 mod yaml;
 mod yaml_fast;
 
+pub use ambiguity::ambiguous_paths;
 pub use cipher::{Cipher, DataKey};
 pub use engine::{
     audit, convert, decrypt, decrypt_cached, encrypt, metadata, Audit, AuditFinding, AuditKind,

@@ -26,7 +26,8 @@ pub(crate) enum Slot {
 }
 
 /// A scalar or comment with its place in the source.
-#[derive(Clone, Debug)]
+/// Its `Debug` shows the length of the text, never the text.
+#[derive(Clone)]
 pub(crate) struct Leaf {
     /// The bytes a new value replaces.
     pub span: Range<usize>,
@@ -45,6 +46,82 @@ impl Leaf {
     pub fn is_comment(&self) -> bool {
         self.resolved.is_none()
     }
+}
+
+impl std::fmt::Debug for Leaf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Leaf")
+            .field("span", &self.span)
+            .field("text", &Redacted(self.text.len()))
+            .field("resolved", &self.resolved)
+            .field("slot", &self.slot)
+            .field("header", &self.header)
+            .finish()
+    }
+}
+
+/// Stands in for a secret in `Debug` output: only its length.
+pub(crate) struct Redacted(pub usize);
+
+impl std::fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[REDACTED {} bytes]", self.0)
+    }
+}
+
+/// Everything in a tree, texts included, for tests that compare two trees
+/// (the `Debug` form hides the texts).
+#[cfg(test)]
+pub(crate) fn dump(node: &Node) -> String {
+    match node {
+        Node::Map(items) | Node::Seq(items) => {
+            let kind = if matches!(node, Node::Map(_)) {
+                "Map"
+            } else {
+                "Seq"
+            };
+            let inner: Vec<String> = items
+                .iter()
+                .map(|i| format!("{:?}@{} {}", i.key, i.at, dump(&i.node)))
+                .collect();
+            format!("{kind}[{}]", inner.join(", "))
+        }
+        Node::Leaf(l) => dump_leaf(l),
+        Node::Alias(id) => format!("Alias({id})"),
+    }
+}
+
+/// A value with its texts, for tests.
+#[cfg(test)]
+pub(crate) fn dump_value(v: &Value) -> String {
+    match v {
+        Value::Null => "Null".into(),
+        Value::Scalar(s) => format!("{s:?}"),
+        Value::Seq(items) => format!(
+            "[{}]",
+            items.iter().map(dump_value).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Map(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{k:?}: {}", dump_value(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// A leaf with its text, for tests.
+#[cfg(test)]
+pub(crate) fn dump_leaf(l: &Leaf) -> String {
+    format!(
+        "Leaf({:?}, {:?}, {:?}, {:?}, {:?})",
+        l.span,
+        l.text.as_str(),
+        l.resolved,
+        l.slot,
+        l.header
+    )
 }
 
 /// A node of the document tree.
@@ -186,8 +263,10 @@ pub(crate) fn aad(path: &[&str]) -> String {
     s
 }
 
-/// A plain value tree, for metadata and config files.
-#[derive(Clone, Debug, PartialEq)]
+/// A plain value tree, for metadata and config files (and, briefly, for
+/// extracted plaintext): its `Debug` shows the length of each scalar, never
+/// its text.
+#[derive(Clone, PartialEq)]
 pub enum Value {
     /// `null` or empty.
     Null,
@@ -197,6 +276,17 @@ pub enum Value {
     Seq(Vec<Value>),
     /// A map in source order.
     Map(Vec<(String, Value)>),
+}
+
+impl std::fmt::Debug for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Null => f.write_str("Null"),
+            Value::Scalar(s) => f.debug_tuple("Scalar").field(&Redacted(s.len())).finish(),
+            Value::Seq(v) => f.debug_tuple("Seq").field(v).finish(),
+            Value::Map(m) => f.debug_tuple("Map").field(m).finish(),
+        }
+    }
 }
 
 impl Value {
@@ -254,4 +344,21 @@ pub(crate) fn to_value(node: &Node, anchors: &HashMap<usize, Node>) -> Value {
 
 fn is_comment(n: &Node) -> bool {
     matches!(n, Node::Leaf(l) if l.is_comment())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn debug_of_a_parsed_file_hides_every_text() {
+        let canary = "CANARY-tree-41c2";
+        let src = format!(
+            "k: {canary}\nq: \"{canary}\"\nl:\n  - {canary} # {canary}\nb: |\n  {canary}\n"
+        );
+        let f = crate::yaml::parse(&src).unwrap();
+        for shown in [format!("{f:?}"), format!("{f:#?}")] {
+            assert!(!shown.contains(canary), "{shown}");
+        }
+        let j = crate::json::parse(&format!("{{\"k\": \"{canary}\"}}")).unwrap();
+        assert!(!format!("{:?}", j.root).contains(canary));
+    }
 }

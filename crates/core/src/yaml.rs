@@ -808,11 +808,44 @@ pub(crate) mod tests {
         let (fast, slow) = parse_both(src);
         let Some(fast) = fast else { return false };
         let (f, s) = (
-            format!("{:?}", fast.map_err(|e| e.to_string())),
-            format!("{:?}", slow.map_err(|e| e.to_string())),
+            fast.map(|f| dump_file(&f)).map_err(|e| e.to_string()),
+            slow.map(|f| dump_file(&f)).map_err(|e| e.to_string()),
         );
         assert_eq!(f, s, "readers disagree on:\n{src}");
         true
+    }
+
+    /// Everything the readers build, texts included (`Debug` hides them).
+    fn dump_file(f: &YamlFile) -> String {
+        use crate::tree::{dump, dump_leaf, dump_value};
+        let mut anchors: Vec<_> = f.anchors.iter().collect();
+        anchors.sort_by_key(|(id, _)| **id);
+        let mut out: Vec<String> = anchors
+            .iter()
+            .map(|(id, n)| format!("&{id} {}", dump(n)))
+            .collect();
+        for d in &f.docs {
+            out.push(format!(
+                "doc end={} indent={} {}",
+                d.end,
+                d.indent,
+                dump(&d.root)
+            ));
+            if let Some(s) = &d.sops {
+                let fields: Vec<String> = s
+                    .fields
+                    .iter()
+                    .map(|(k, l)| format!("{k}={}", dump_leaf(l)))
+                    .collect();
+                out.push(format!(
+                    "sops {:?} {} {}",
+                    s.range,
+                    dump_value(&s.value),
+                    fields.join(",")
+                ));
+            }
+        }
+        out.join("\n")
     }
 
     #[test]
