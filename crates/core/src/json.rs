@@ -221,8 +221,11 @@ impl P<'_> {
                 }
                 let r = if text.parse::<i64>().is_ok() {
                     Resolved::Int
-                } else {
+                } else if text.parse::<f64>().is_ok_and(f64::is_finite) {
                     Resolved::Float
+                } else {
+                    // Go's encoding/json (sops) refuses it too.
+                    return Err(self.err("number out of range for a 64-bit float"));
                 };
                 Ok(leaf(text.to_string(), r, self.i))
             }
@@ -303,6 +306,14 @@ pub(crate) fn valid_number(t: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_beyond_f64_are_refused() {
+        assert!(parse("{\"n\": 1.5e3555}").is_err());
+        assert!(parse("{\"n\": -1e309}").is_err());
+        assert!(parse("{\"n\": 1.5e308}").is_ok());
+        assert!(parse("{\"n\": 99999999999999999999}").is_ok(), "beyond i64 is a float, as in Go");
+    }
 
     #[test]
     fn members_keep_their_spans_and_the_sops_member_is_split_off() {

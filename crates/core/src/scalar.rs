@@ -90,7 +90,8 @@ fn is_yaml_float(s: &str) -> bool {
         let e = e.strip_prefix(['-', '+']).unwrap_or(e);
         !e.is_empty() && e.bytes().all(|c| c.is_ascii_digit())
     });
-    mant_ok && exp_ok && s.parse::<f64>().is_ok()
+    // yaml.v3 keeps an out-of-range float (ParseFloat's ErrRange) as a string.
+    mant_ok && exp_ok && s.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
 /// A YAML float's value, including the `.inf`/`.nan` spellings.
@@ -463,6 +464,7 @@ mod tests {
     #[test]
     fn plain_scalars_resolve_like_yaml_v3() {
         assert_eq!(resolve_plain("42"), Resolved::Int);
+        assert_eq!(resolve_plain("1.5e3555"), Resolved::Str, "out of f64 range, as yaml.v3");
         assert_eq!(resolve_plain("0x1F"), Resolved::Int);
         assert_eq!(resolve_plain("1.5"), Resolved::Float);
         assert_eq!(resolve_plain("1e3"), Resolved::Float);
