@@ -334,7 +334,7 @@ impl Checker {
         };
         let Some(meta) = audit.metadata else { return };
         if self.rules.has(Rule::EncryptedSecretOrder) {
-            if let Ok(Some(msg)) = hush_core::scope::cluster_problem(text, fmt, meta.mac_only_encrypted) {
+            if let Ok(Some(msg)) = hush_core::scope::cluster_problem(text, fmt, &meta) {
                 found.push(pos_finding(Rule::EncryptedSecretOrder, shown, sops_pos, msg));
             }
         }

@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod age_keys;
 pub mod cache;
 pub mod controller;
 pub mod error;

@@ -6,7 +6,8 @@ use hush_controller::cache::{CachingUnwrapper, DataKeyCache};
 use hush_controller::controller::{self, Context};
 use hush_controller::metrics::{self, Metrics};
 use hush_controller::policy::Policy;
-use hush_core::keys::{age::Identities, kms::KmsUnwrapper, Unwrapper};
+use hush_controller::age_keys::AgeKeys;
+use hush_core::keys::{kms::KmsUnwrapper, Unwrapper};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,7 +111,7 @@ async fn run(args: RunArgs) -> Result<()> {
         }
         None => None,
     };
-    let ids = Identities::from_env()?;
+    let ids = AgeKeys::from_env()?;
     info!(age_identities = ids.len(), policy = policy.is_some(), "keys loaded");
     let providers: Vec<Box<dyn Unwrapper>> = vec![Box::new(ids), Box::new(KmsUnwrapper::default())];
     let metrics = Arc::new(Metrics::default());

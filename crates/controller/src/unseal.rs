@@ -110,6 +110,14 @@ pub async fn unseal(obj: &EncryptedSecret, keys: &dyn Unwrapper, policy: Option<
     let name = obj.name_any();
     let enc = verifiable_copy(obj)?;
     let meta = hush_core::metadata(&enc).map_err(classify)?;
+    // The selector decides which values are decrypted and hashed; the file's
+    // own (unauthenticated) choice must not widen what passes as plaintext.
+    if meta.selector.to_key() != ("encrypted_regex", hush_core::scope::ENCRYPTED_REGEX) {
+        return Err(Failure::MacNotVerifiable(format!(
+            "the sops metadata must select `encrypted_regex: {}`; seal it with `hush seal`",
+            hush_core::scope::ENCRYPTED_REGEX
+        )));
+    }
     if !meta.mac_only_encrypted {
         return Err(Failure::MacNotVerifiable(
             "the sops metadata lacks `mac_only_encrypted: true`, so the MAC cannot be checked on the \
@@ -151,7 +159,8 @@ fn verifiable_copy(obj: &EncryptedSecret) -> Result<Ciphertext, Failure> {
     if obj.spec.sops.is_empty() {
         return Err(Failure::InvalidSpec("the object has no sops metadata".into()));
     }
-    // sops leaves empty values in plaintext, outside the MAC: refuse them.
+    // sops leaves empty values in plaintext: refuse them (and any other
+    // value that is not ciphertext).
     let fields = [("data", &spec.data), ("stringData", &spec.string_data)];
     for (field, map) in fields {
         if let Some(key) = map.keys().find(|k| !map[*k].starts_with("ENC[")) {

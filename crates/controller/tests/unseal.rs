@@ -55,8 +55,7 @@ async fn removed_added_or_swapped_values_fail_the_mac() {
     removed["spec"]["data"].as_object_mut().unwrap().remove("user");
     assert_eq!(reason(unseal(&object(&removed), &ids, None).await), "MacMismatch");
 
-    // An extra value, encrypted with the same data key elsewhere in the file
-    // (copied from stringData), authenticates but breaks the MAC.
+    // An extra value copied from elsewhere in the file fails GCM at its new path.
     let mut added = served.clone();
     let url = served["spec"]["stringData"]["url"].clone();
     added["spec"]["stringData"].as_object_mut().unwrap().insert("zz".into(), url);
@@ -177,4 +176,44 @@ async fn sops_written_object_verifies() {
     let payload = ok(unseal(&object(&served), &ids, None).await);
     assert_eq!(payload.0["password"].as_slice(), b"hunter2");
     assert_eq!(payload.0["user"].as_slice(), b"admin");
+}
+
+/// Narrowing the file's own selector must not let a plaintext value in:
+/// the controller pins `encrypted_regex`.
+#[tokio::test]
+async fn edited_selector_cannot_smuggle_values() {
+    let (ids, _, served) = sealed_db();
+    let mut smuggled = served.clone();
+    smuggled["sops"]["encrypted_regex"] = "^(data|scope)$".into();
+    smuggled["spec"]["stringData"]["url"] = "ENC[evil".into();
+    assert_eq!(reason(unseal(&object(&smuggled), &ids, None).await), "MacNotVerifiable");
+    let mut widened = served.clone();
+    widened["sops"]["encrypted_regex"] = ".*".into();
+    assert_eq!(reason(unseal(&object(&widened), &ids, None).await), "MacNotVerifiable");
+}
+
+/// A tenant relabels another tenant's age entry with a recipient their
+/// namespace may use: the controller must not try the other identity.
+#[tokio::test]
+async fn relabelled_recipient_does_not_unlock_another_tenants_file() {
+    use hush_controller::age_keys::AgeKeys;
+    let (secret_a, recipient_a) = age_secret();
+    let (secret_b, recipient_b) = age_secret();
+    let keys = AgeKeys::from_text(&format!("# tenant a\n{secret_a}\n# tenant b\n{secret_b}\n")).unwrap();
+    assert_eq!(keys.len(), 2);
+    let plain = plaintext("team-a", "db", "cluster", &[("password", "aHVudGVyMg==")], &[]);
+    let served = served(&seal(&plain, &recipient_a), "u", 1);
+    let policy = Policy::from_yaml(&format!(
+        "namespaces:\n  team-a:\n    age: [{recipient_a}]\n  team-b:\n    age: [{recipient_b}]\n"
+    ))
+    .unwrap();
+    ok(unseal(&object(&served), &keys, Some(&policy)).await);
+
+    let mut copied = served.clone();
+    copied["metadata"]["namespace"] = "team-b".into();
+    assert_eq!(reason(unseal(&object(&copied), &keys, Some(&policy)).await), "KeyNotAllowed");
+
+    let mut relabelled = copied.clone();
+    relabelled["sops"]["age"][0]["recipient"] = recipient_b.clone().into();
+    assert_eq!(reason(unseal(&object(&relabelled), &keys, Some(&policy)).await), "NoDataKey");
 }

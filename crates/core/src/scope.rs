@@ -86,7 +86,7 @@ impl FromStr for Scope {
     fn from_str(s: &str) -> Result<Self, ScopeError> {
         let (kind, rest) = s.split_once(':').unwrap_or((s, ""));
         let scope = match kind {
-            "cluster" if rest.is_empty() => Scope::Cluster,
+            "cluster" if s == "cluster" => Scope::Cluster,
             "namespace" => Scope::Namespace {
                 namespace: dns_name(rest)?.to_string(),
             },
@@ -168,13 +168,22 @@ pub fn order_problem(text: &str, format: crate::Format) -> crate::Result<Option<
 }
 
 /// Why hush-controller could not verify an encrypted file's MAC, if the
-/// file holds an `EncryptedSecret`: no `mac_only_encrypted`, or keys out of order.
+/// file holds an `EncryptedSecret`: another selector, no
+/// `mac_only_encrypted`, or keys out of order.
 pub fn cluster_problem(
     text: &str,
     format: crate::Format,
-    mac_only_encrypted: bool,
+    meta: &crate::metadata::Metadata,
 ) -> crate::Result<Option<String>> {
-    if !mac_only_encrypted && !secret_docs(text, format)?.is_empty() {
+    if secret_docs(text, format)?.is_empty() {
+        return Ok(None);
+    }
+    if meta.selector.to_key() != ("encrypted_regex", ENCRYPTED_REGEX) {
+        return Ok(Some(format!(
+            "the EncryptedSecret must use `encrypted_regex: {ENCRYPTED_REGEX}`, or hush-controller refuses it"
+        )));
+    }
+    if !meta.mac_only_encrypted {
         return Ok(Some(
             "the EncryptedSecret lacks `mac_only_encrypted: true`, so hush-controller cannot verify its MAC"
                 .into(),
@@ -254,7 +263,7 @@ mod tests {
 
     #[test]
     fn bad_scopes_are_refused_without_echo() {
-        for bad in ["", "strict:prod", "strict:/db", "namespace:", "cluster:x", "global", "namespace:Prod", "strict:prod/db/x"] {
+        for bad in ["", "strict:prod", "strict:/db", "namespace:", "cluster:", "cluster:x", "global", "namespace:Prod", "strict:prod/db/x"] {
             let err = bad.parse::<Scope>().unwrap_err().to_string();
             assert!(!err.contains("prod") && !err.contains("Prod") && !err.contains("global"), "{bad}: {err}");
         }

@@ -17,6 +17,13 @@ pub fn age_key() -> (Identities, String) {
     (ids, id.to_public().to_string())
 }
 
+/// A fresh age secret key line and its recipient.
+pub fn age_secret() -> (String, String) {
+    use age::secrecy::ExposeSecret;
+    let id = age::x25519::Identity::generate();
+    (id.to_string().expose_secret().to_string(), id.to_public().to_string())
+}
+
 /// The plaintext of an EncryptedSecret, as `hush seal` writes it.
 pub fn plaintext(ns: &str, name: &str, scope: &str, data: &[(&str, &str)], string_data: &[(&str, &str)]) -> String {
     let mut s = format!(
