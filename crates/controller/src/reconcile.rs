@@ -43,7 +43,11 @@ pub fn check_ownership(obj: &EncryptedSecret, existing: Option<&Secret>) -> Resu
         .any(|o| Some(&o.uid) == uid.as_ref() && o.kind == "EncryptedSecret");
     let labelled = secret.labels().get(MANAGED_BY).map(String::as_str) == Some(MANAGER);
     let adopt = obj.annotations().get(ADOPT).map(String::as_str) == Some("true");
-    if owned || labelled || adopt {
+    let other_controller = secret
+        .owner_references()
+        .iter()
+        .any(|o| o.controller == Some(true) && Some(&o.uid) != uid.as_ref());
+    if owned || ((labelled || adopt) && !other_controller) {
         return Ok(());
     }
     Err(Failure::SecretNotManaged(format!(
@@ -90,12 +94,22 @@ fn owner_reference(obj: &EncryptedSecret) -> OwnerReference {
 }
 
 /// Whether `existing` already has everything `desired` sets.
+///
+/// Compared by reference: both hold plaintext, and copies are not zeroized.
 pub fn in_sync(existing: &Secret, desired: &Secret) -> bool {
     let subset = |want: &Option<BTreeMap<String, String>>, have: &BTreeMap<String, String>| {
         want.iter().flatten().all(|(k, v)| have.get(k) == Some(v))
     };
     let owner = desired.owner_references().first();
-    existing.data.clone().unwrap_or_default() == desired.data.clone().unwrap_or_default()
+    // Keys other managers added stay (server-side apply never removes them),
+    // so they must not count as drift; keys hush dropped go on a new generation.
+    let have = existing.data.as_ref();
+    let data_ok = desired
+        .data
+        .iter()
+        .flatten()
+        .all(|(k, v)| have.and_then(|h| h.get(k)) == Some(v));
+    data_ok
         && existing.type_ == desired.type_
         && subset(&desired.metadata.labels, existing.labels())
         && subset(&desired.metadata.annotations, existing.annotations())
@@ -112,7 +126,12 @@ pub fn plan(
     match outcome {
         Ok(payload) => {
             let desired = desired_secret(obj, payload);
-            let apply = (!existing.is_some_and(|e| in_sync(e, &desired))).then_some(desired);
+            // A new generation re-applies even when in sync, so labels or
+            // annotations removed from the template leave the Secret too.
+            let seen = obj.status.as_ref().and_then(|s| s.observed_generation);
+            let fresh = seen.is_some() && seen == obj.metadata.generation;
+            let synced = fresh && existing.is_some_and(|e| in_sync(e, &desired));
+            let apply = (!synced).then_some(desired);
             let message = format!("Secret {} holds {} key(s)", obj.name_any(), payload.0.len());
             let event = apply.as_ref().map(|_| Note {
                 warning: false,
@@ -123,11 +142,13 @@ pub fn plan(
             Plan { apply, status, event }
         }
         Err(failure) => {
-            let status = next_status(obj, false, failure.reason(), failure.message(), now);
-            let event = status.as_ref().map(|_| Note {
+            let message = one_line(failure.message());
+            let changed = ready_condition(obj).is_none_or(|c| c.status != "False" || c.reason != failure.reason());
+            let status = next_status(obj, false, failure.reason(), &message, now);
+            let event = changed.then(|| Note {
                 warning: true,
                 reason: failure.reason().into(),
-                message: failure.message().into(),
+                message: message.clone(),
             });
             Plan {
                 apply: None,
@@ -136,6 +157,24 @@ pub fn plan(
             }
         }
     }
+}
+
+fn ready_condition(obj: &EncryptedSecret) -> Option<&Condition> {
+    obj.status.as_ref()?.conditions.iter().find(|c| c.type_ == "Ready")
+}
+
+/// Events and conditions take one line of at most 1 KiB (the Events API limit).
+fn one_line(message: &str) -> String {
+    let mut line = message.lines().map(str::trim).collect::<Vec<_>>().join("; ");
+    if line.len() > 1000 {
+        let mut cut = 997;
+        while !line.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        line.truncate(cut);
+        line.push_str("...");
+    }
+    line
 }
 
 /// The new status, or `None` when it would not change.
@@ -270,6 +309,7 @@ mod tests {
             (Failure::MacNotVerifiable("x".into()), "MacNotVerifiable"),
             (Failure::DecryptFailed("x".into()), "DecryptFailed"),
             (Failure::InvalidSpec("x".into()), "InvalidSpec"),
+            (Failure::ScopeMismatch("x".into()), "ScopeMismatch"),
             (Failure::SecretNotManaged("x".into()), "SecretNotManaged"),
         ];
         for (f, reason) in cases {
@@ -307,6 +347,35 @@ mod tests {
         assert!(check_ownership(&adopting, Some(&foreign)).is_ok());
         adopting.metadata.annotations = Some([(ADOPT.to_string(), "yes".to_string())].into());
         assert!(check_ownership(&adopting, Some(&foreign)).is_err());
+
+        // A Secret another controller owns is never taken over.
+        adopting.metadata.annotations = Some([(ADOPT.to_string(), "true".to_string())].into());
+        let mut controlled = foreign.clone();
+        controlled.metadata.owner_references = Some(vec![OwnerReference {
+            api_version: "apps/v1".into(),
+            kind: "Deployment".into(),
+            name: "x".into(),
+            uid: "other".into(),
+            controller: Some(true),
+            block_owner_deletion: None,
+        }]);
+        assert!(check_ownership(&adopting, Some(&controlled)).is_err());
+    }
+
+    #[test]
+    fn new_generation_reapplies_and_long_messages_fit_one_line() {
+        let o = obj();
+        let first = plan(&o, None, Ok(&payload()), NOW);
+        let existing = first.apply.clone().unwrap();
+        let mut o = with_status(o, &first);
+        o.metadata.generation = Some(4);
+        let p = plan(&o, Some(&existing), Ok(&payload()), NOW);
+        assert!(p.apply.is_some(), "a spec change is applied even if the data matches");
+        let long = Failure::NoDataKey(format!("no key could unwrap it\n  {}", "age1x: failed\n  ".repeat(100)));
+        let p = plan(&o, None, Err(&long), NOW);
+        let msg = &p.status.unwrap().conditions[0].message;
+        assert!(!msg.contains('\n') && msg.len() <= 1000, "{}", msg.len());
+        assert!(p.event.unwrap().message.len() <= 1000);
     }
 
     #[test]
