@@ -6,7 +6,7 @@ use crate::metrics::Metrics;
 use crate::policy::Policy;
 use crate::reconcile::{check_ownership, plan, Note, Plan};
 use crate::resource::{EncryptedSecret, MANAGED_BY, MANAGER};
-use crate::unseal::unseal;
+use crate::unseal::{unseal, Failure};
 use crate::{Error, Result};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
@@ -70,18 +70,45 @@ pub async fn reconcile(obj: Arc<EncryptedSecret>, ctx: Arc<Context>) -> Result<A
         ctx.metrics.failed(f.reason());
         warn!(namespace = %ns, name = %obj.name_any(), reason = f.reason(), message = f.message(), "not ready");
     }
-    let decided = plan(&obj, existing.as_ref(), outcome.as_ref(), &hush_core::time::now_rfc3339());
-    execute(&obj, &ctx, &secrets, decided).await?;
+    let now = hush_core::time::now_rfc3339();
+    let decided = plan(&obj, existing.as_ref(), outcome.as_ref(), &now);
+    let result = match apply(&obj, &secrets, &decided).await {
+        Ok(()) => report(&obj, &ctx, &decided).await,
+        Err(e) => {
+            // The Secret was refused (an immutable type, a webhook): say so
+            // on the object, then retry with backoff.
+            let f = Failure::ApplyFailed(refusal(&e));
+            ctx.metrics.failed(f.reason());
+            warn!(namespace = %ns, name = %obj.name_any(), reason = f.reason(), message = f.message(), "not ready");
+            report(&obj, &ctx, &plan(&obj, existing.as_ref(), Err(&f), &now)).await?;
+            Err(Error::Kube(e))
+        }
+    };
     ctx.metrics.duration.observe(started.elapsed().as_secs_f64());
-    Ok(Action::requeue(ctx.requeue))
+    result.map(|()| Action::requeue(ctx.requeue))
 }
 
-async fn execute(obj: &EncryptedSecret, ctx: &Context, secrets: &Api<Secret>, plan: Plan) -> Result<()> {
-    let params = PatchParams::apply(MANAGER).force();
+/// The API server's refusal, without its message (an admission webhook's
+/// message may quote the object).
+fn refusal(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => format!("the API server refused the Secret: {} (HTTP {})", s.reason, s.code),
+        _ => "the Secret could not be written".into(),
+    }
+}
+
+async fn apply(obj: &EncryptedSecret, secrets: &Api<Secret>, plan: &Plan) -> Result<(), kube::Error> {
     if let Some(secret) = &plan.apply {
+        let params = PatchParams::apply(MANAGER).force();
         secrets.patch(&obj.name_any(), &params, &Patch::Apply(secret)).await?;
         info!(namespace = ?obj.namespace(), name = %obj.name_any(), "secret applied");
     }
+    Ok(())
+}
+
+/// Writes the status and records the Event of a plan.
+async fn report(obj: &EncryptedSecret, ctx: &Context, plan: &Plan) -> Result<()> {
+    let params = PatchParams::apply(MANAGER).force();
     if let Some(status) = &plan.status {
         let api: Api<EncryptedSecret> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
         let body = serde_json::json!({

@@ -310,6 +310,7 @@ mod tests {
             (Failure::DecryptFailed("x".into()), "DecryptFailed"),
             (Failure::InvalidSpec("x".into()), "InvalidSpec"),
             (Failure::ScopeMismatch("x".into()), "ScopeMismatch"),
+            (Failure::ApplyFailed("x".into()), "ApplyFailed"),
             (Failure::SecretNotManaged("x".into()), "SecretNotManaged"),
         ];
         for (f, reason) in cases {

@@ -35,6 +35,8 @@ pub enum Failure {
     DecryptFailed(String),
     /// The object is malformed.
     InvalidSpec(String),
+    /// The API server refused the Secret.
+    ApplyFailed(String),
 }
 
 impl Failure {
@@ -49,6 +51,7 @@ impl Failure {
             Failure::ScopeMismatch(_) => "ScopeMismatch",
             Failure::DecryptFailed(_) => "DecryptFailed",
             Failure::InvalidSpec(_) => "InvalidSpec",
+            Failure::ApplyFailed(_) => "ApplyFailed",
         }
     }
 
@@ -62,7 +65,8 @@ impl Failure {
             | Failure::MacNotVerifiable(m)
             | Failure::ScopeMismatch(m)
             | Failure::DecryptFailed(m)
-            | Failure::InvalidSpec(m) => m,
+            | Failure::InvalidSpec(m)
+            | Failure::ApplyFailed(m) => m,
         }
     }
 }

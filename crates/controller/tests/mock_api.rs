@@ -239,3 +239,25 @@ async fn in_sync_secret_costs_one_read() {
     reconcile(Arc::new(object(&ready_obj)), ctx).await.unwrap();
     server.await.unwrap();
 }
+
+#[tokio::test]
+async fn refused_apply_is_reported_on_the_object() {
+    let Setup { ctx, mut handle, object, served } = setup("strict:prod/db", "db");
+    let server = tokio::spawn(async move {
+        expect(&mut handle, "GET", SECRET, |_| not_found()).await;
+        expect(&mut handle, "PATCH", &format!("{SECRET}{APPLY}"), |_| {
+            respond(422, &json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
+                "message": "Secret \"db\" is invalid: type: field is immutable", "reason": "Invalid", "code": 422}))
+        })
+        .await;
+        let status = expect(&mut handle, "PATCH", &format!("{STATUS}{APPLY}"), object_with(&served)).await;
+        let event = expect(&mut handle, "POST", EVENTS, echo).await;
+        expect_no_more(&mut handle).await;
+        (status, event)
+    });
+    assert!(reconcile(Arc::new(object), ctx).await.is_err(), "retried with backoff");
+    let (status, event) = server.await.unwrap();
+    assert_eq!(ready(&status), ("False".into(), "ApplyFailed".into()));
+    assert_eq!((event["type"].as_str(), event["reason"].as_str()), (Some("Warning"), Some("ApplyFailed")));
+    assert!(status["status"]["conditions"][0]["message"].as_str().unwrap().contains("Invalid (HTTP 422)"));
+}
