@@ -335,7 +335,12 @@ impl Checker {
         let Some(meta) = audit.metadata else { return };
         if self.rules.has(Rule::EncryptedSecretOrder) {
             if let Ok(Some(msg)) = hush_core::scope::cluster_problem(text, fmt, &meta) {
-                found.push(pos_finding(Rule::EncryptedSecretOrder, shown, sops_pos, msg));
+                found.push(pos_finding(
+                    Rule::EncryptedSecretOrder,
+                    shown,
+                    sops_pos,
+                    msg,
+                ));
             }
         }
         let (sel_key, sel_val) = meta.selector.to_key();
@@ -571,4 +576,3 @@ impl Checker {
         }
     }
 }
-

@@ -158,14 +158,8 @@ struct Common {
 struct EncryptArgs {
     #[command(flatten)]
     common: Common,
-    /// age recipients, comma-separated or repeated
-    #[arg(
-        short = 'a',
-        long = "age",
-        env = "SOPS_AGE_RECIPIENTS",
-        value_delimiter = ','
-    )]
-    age: Vec<String>,
+    #[command(flatten)]
+    keys: KeyFlags,
     /// Encrypt only values under keys matching this regex
     #[arg(long, group = "selector")]
     encrypted_regex: Option<String>,
@@ -190,17 +184,23 @@ struct EncryptArgs {
     /// The value cipher; chacha20-poly1305 is hush-only and sops cannot read it
     #[arg(long, value_enum, default_value = "aes256-gcm")]
     cipher: CipherArg,
-    #[command(flatten)]
-    kms: KmsFlags,
     /// With several key groups, how many must join to decrypt [default: all]
     #[arg(long = "shamir-secret-sharing-threshold")]
     shamir_threshold: Option<u32>,
 }
 
-/// `--kms`, `--aws-profile` and `--encryption-context`, shared by the
-/// commands that encrypt.
+/// `--age`, `--kms`, `--aws-profile` and `--encryption-context`, shared by
+/// the commands that encrypt.
 #[derive(Args)]
-pub(crate) struct KmsFlags {
+pub(crate) struct KeyFlags {
+    /// age recipients, comma-separated or repeated
+    #[arg(
+        short = 'a',
+        long = "age",
+        env = "SOPS_AGE_RECIPIENTS",
+        value_delimiter = ','
+    )]
+    pub age: Vec<String>,
     /// AWS KMS key ARNs, comma-separated or repeated; `ARN+ROLE_ARN` assumes a role
     #[arg(short = 'k', long = "kms", env = "SOPS_KMS_ARN", value_delimiter = ',')]
     pub kms: Vec<String>,
@@ -210,6 +210,28 @@ pub(crate) struct KmsFlags {
     /// KMS encryption context for --kms keys, as key:value,key2:value2
     #[arg(long)]
     pub encryption_context: Option<String>,
+}
+
+impl KeyFlags {
+    /// The keys given on the command line, as one group; `None` when none.
+    pub fn group(&self) -> Result<Option<Vec<Arc<dyn MasterKey>>>> {
+        if self.age.is_empty() && self.kms.is_empty() {
+            return Ok(None);
+        }
+        let mut keys = recipients(&self.age)?;
+        keys.extend(kms_keys(self)?);
+        Ok(Some(keys))
+    }
+}
+
+/// The `.sops.yaml` at `explicit`, or found upwards from the working directory.
+pub(crate) fn load_config(explicit: Option<&Path>) -> Result<Option<Config>> {
+    let path = match explicit {
+        Some(p) => Some(p.to_path_buf()),
+        None => std::env::current_dir().ok().and_then(|d| find_config(&d)),
+    };
+    path.map(|p| Config::load(&p).map_err(|e| fail(e.exit_code(), e.to_string())))
+        .transpose()
 }
 
 #[derive(Args)]
@@ -361,12 +383,7 @@ impl Common {
     }
 
     fn config(&self) -> Result<Option<Config>> {
-        let path = match &self.config {
-            Some(p) => Some(p.clone()),
-            None => std::env::current_dir().ok().and_then(|d| find_config(&d)),
-        };
-        path.map(|p| Config::load(&p).map_err(|e| fail(e.exit_code(), e.to_string())))
-            .transpose()
+        load_config(self.config.as_deref())
     }
 }
 
@@ -398,7 +415,7 @@ pub(crate) fn recipients(list: &[String]) -> Result<Vec<Arc<dyn MasterKey>>> {
         .map_err(|e: Error| fail(e.exit_code(), e.to_string()))
 }
 
-pub(crate) fn kms_keys(flags: &KmsFlags) -> Result<Vec<Arc<dyn MasterKey>>> {
+pub(crate) fn kms_keys(flags: &KeyFlags) -> Result<Vec<Arc<dyn MasterKey>>> {
     let context = match &flags.encryption_context {
         Some(c) => parse_context(c).map_err(|e| fail(exit::ERROR_GENERIC, e.to_string()))?,
         None => Vec::new(),
@@ -482,9 +499,7 @@ fn encrypt_plan(
 ) -> Result<(hush_core::KeyGroups, EncryptOptions)> {
     let rule = config.and_then(|cfg| cfg.rule_for(rule_path)).cloned();
     // Keys on the command line make one group; otherwise the creation rule's.
-    let groups = if !a.age.is_empty() || !a.kms.kms.is_empty() {
-        let mut keys = recipients(&a.age)?;
-        keys.extend(kms_keys(&a.kms)?);
+    let groups = if let Some(keys) = a.keys.group()? {
         vec![keys]
     } else if let Some(r) = &rule {
         rule_keys(r)?

@@ -5,20 +5,17 @@
 //! The plaintext lives only in a 0700 temp dir, removed on every exit path,
 //! on signals, and by a watchdog after `kill -9`.
 
-use crate::cli::{core, fail, recipients, rule_keys, runtime, Failure};
+use crate::cli::{core, fail, rule_keys, runtime, Failure};
 use crate::io::{watched_dir_path, write_atomic, write_private, WatchedDir};
 use clap::Args;
 use hush_core::error::exit;
 use hush_core::keys::age::{shell_words, Identities};
-use hush_core::keys::kms::{KmsKey, KmsUnwrapper};
-use hush_core::keys::MasterKey;
-use hush_core::rules::{find_config, Config};
+use hush_core::keys::kms::KmsUnwrapper;
 use hush_core::update::{open, Opened};
 use hush_core::{Ciphertext, DecryptOptions, EncryptOptions, Format, KeyGroups, Plaintext};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 type Result<T> = std::result::Result<T, Failure>;
 
@@ -35,17 +32,9 @@ pub struct EditArgs {
     /// Continue an edit saved in FILE.hush-rescue
     #[arg(long)]
     rescue: bool,
-    /// age recipients for a new file, comma-separated or repeated
-    #[arg(
-        short = 'a',
-        long = "age",
-        env = "SOPS_AGE_RECIPIENTS",
-        value_delimiter = ','
-    )]
-    age: Vec<String>,
-    /// AWS KMS key ARNs for a new file
-    #[arg(short = 'k', long = "kms", env = "SOPS_KMS_ARN", value_delimiter = ',')]
-    kms: Vec<String>,
+    /// Keys for a new file
+    #[command(flatten)]
+    keys: crate::cli::KeyFlags,
     /// Do not verify the MAC of the existing file
     #[arg(long)]
     ignore_mac: bool,
@@ -141,21 +130,8 @@ fn unwrappers(name: &str) -> Result<(Identities, KmsUnwrapper)> {
 
 /// Keys and options for a file that does not exist yet.
 fn new_file_keys(a: &EditArgs) -> Result<Target> {
-    let mut keys: Vec<Arc<dyn MasterKey>> = recipients(&a.age)?;
-    for k in a.kms.iter().filter(|k| !k.trim().is_empty()) {
-        let key: KmsKey = k
-            .parse()
-            .map_err(|e: hush_core::Error| fail(exit::ERROR_GENERIC, e.to_string()))?;
-        keys.push(Arc::new(key));
-    }
-    let config = match &a.config {
-        Some(p) => Some(p.clone()),
-        None => std::env::current_dir().ok().and_then(|d| find_config(&d)),
-    };
-    let config = config
-        .map(|p| Config::load(&p))
-        .transpose()
-        .map_err(|e| fail(e.exit_code(), e.to_string()))?;
+    let keys = a.keys.group()?.unwrap_or_default();
+    let config = crate::cli::load_config(a.config.as_deref())?;
     let rule = config.as_ref().and_then(|c| c.rule_for(&a.file)).cloned();
     let groups = match (&rule, keys.is_empty()) {
         (_, false) => vec![keys],
@@ -227,7 +203,8 @@ fn edit_loop(
         let problem = match hush_core::Ciphertext::is_encrypted(&text, format) {
             _ if text.trim().is_empty() => Some("the file is empty".to_string()),
             Ok(true) => Some("the file has a top-level `sops` key".to_string()),
-            Ok(false) => hush_core::scope::order_problem(&text, format).unwrap_or_else(|e| Some(e.to_string())),
+            Ok(false) => hush_core::scope::order_problem(&text, format)
+                .unwrap_or_else(|e| Some(e.to_string())),
             Err(e) => Some(e.to_string()),
         };
         let Some(problem) = problem else {

@@ -1,11 +1,10 @@
 //! `hush seal`: a plaintext `kind: Secret` manifest in, an `EncryptedSecret`
 //! out, in canonical key order and bound to its scope.
 
-use crate::cli::{core, fail, kms_keys, recipients, rule_keys, runtime, Failure, KmsFlags};
+use crate::cli::{core, fail, load_config, rule_keys, runtime, Failure, KeyFlags};
 use crate::io::{read_input, write_atomic, write_stdout};
 use clap::{Args, ValueEnum};
 use hush_core::error::exit;
-use hush_core::rules::{find_config, Config};
 use hush_core::scope::{Scope, ENCRYPTED_REGEX};
 use hush_core::{EncryptOptions, Format, Plaintext, Selector};
 use secrecy::{ExposeSecret, SecretString};
@@ -27,11 +26,8 @@ pub struct SealArgs {
     /// The namespace, when the manifest has none
     #[arg(short = 'n', long)]
     namespace: Option<String>,
-    /// age recipients, comma-separated or repeated
-    #[arg(short = 'a', long = "age", env = "SOPS_AGE_RECIPIENTS", value_delimiter = ',')]
-    age: Vec<String>,
     #[command(flatten)]
-    kms: KmsFlags,
+    keys: KeyFlags,
     /// Write the EncryptedSecret here instead of stdout
     #[arg(short = 'o', long)]
     output: Option<PathBuf>,
@@ -80,15 +76,26 @@ struct Meta {
 }
 
 pub fn run(a: SealArgs) -> Result<()> {
-    let name = a.file.as_ref().map_or("<stdin>".into(), |p| p.display().to_string());
+    let name = a
+        .file
+        .as_ref()
+        .map_or("<stdin>".into(), |p| p.display().to_string());
     let bytes = Zeroizing::new(
-        read_input(a.file.as_deref()).map_err(|e| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {e}")))?,
+        read_input(a.file.as_deref())
+            .map_err(|e| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {e}")))?,
     );
-    let text = std::str::from_utf8(&bytes)
-        .map_err(|_| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: not UTF-8 text")))?;
-    let secret = parse(text).map_err(|m| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {m}")))?;
-    let scope = scope(&a, &secret).map_err(|m| fail(exit::ERROR_GENERIC, format!("{name}: {m}")))?;
-    let doc = document(&secret, &scope).map_err(|m| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {m}")))?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        fail(
+            exit::COULD_NOT_READ_INPUT_FILE,
+            format!("{name}: not UTF-8 text"),
+        )
+    })?;
+    let secret =
+        parse(text).map_err(|m| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {m}")))?;
+    let scope =
+        scope(&a, &secret).map_err(|m| fail(exit::ERROR_GENERIC, format!("{name}: {m}")))?;
+    let doc = document(&secret, &scope)
+        .map_err(|m| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {m}")))?;
     let groups = keys(&a)?;
     let opts = EncryptOptions {
         selector: Selector::from_key("encrypted_regex", ENCRYPTED_REGEX).map_err(core(&name))?,
@@ -99,10 +106,18 @@ pub fn run(a: SealArgs) -> Result<()> {
     let enc = runtime()?
         .block_on(hush_core::encrypt(&plain, &groups, &opts))
         .map_err(core(&name))?;
-    let target = if a.in_place { a.file.as_deref() } else { a.output.as_deref() };
+    let target = if a.in_place {
+        a.file.as_deref()
+    } else {
+        a.output.as_deref()
+    };
     match target {
-        Some(t) => write_atomic(t, enc.as_str().as_bytes())
-            .map_err(|e| fail(exit::COULD_NOT_WRITE_OUTPUT_FILE, format!("{}: {e}", t.display()))),
+        Some(t) => write_atomic(t, enc.as_str().as_bytes()).map_err(|e| {
+            fail(
+                exit::COULD_NOT_WRITE_OUTPUT_FILE,
+                format!("{}: {e}", t.display()),
+            )
+        }),
         None => write_stdout(enc.as_str().as_bytes())
             .map_err(|e| fail(exit::COULD_NOT_WRITE_OUTPUT_FILE, format!("stdout: {e}"))),
     }
@@ -112,10 +127,18 @@ fn parse(text: &str) -> std::result::Result<SecretManifest, String> {
     if serde_yaml_ng::Deserializer::from_str(text).count() > 1 {
         return Err("one Secret per file: split the documents, then seal each".into());
     }
-    let s: SecretManifest =
-        serde_yaml_ng::from_str(text).map_err(|e| format!("not a Secret manifest: {}", e.location().map_or(String::new(), |l| format!("line {}", l.line()))))?;
+    let s: SecretManifest = serde_yaml_ng::from_str(text).map_err(|e| {
+        format!(
+            "not a Secret manifest: {}",
+            e.location()
+                .map_or(String::new(), |l| format!("line {}", l.line()))
+        )
+    })?;
     if s.kind != "Secret" || s.api_version != "v1" {
-        return Err(format!("expected `apiVersion: v1`, `kind: Secret`; got {} {}", s.api_version, s.kind));
+        return Err(format!(
+            "expected `apiVersion: v1`, `kind: Secret`; got {} {}",
+            s.api_version, s.kind
+        ));
     }
     Ok(s)
 }
@@ -137,23 +160,45 @@ fn scope(a: &SealArgs, s: &SecretManifest) -> std::result::Result<Scope, String>
 /// The EncryptedSecret in plaintext, keys sorted (the canonical order).
 fn document(s: &SecretManifest, scope: &Scope) -> std::result::Result<Zeroizing<String>, String> {
     let re = regex::Regex::new(ENCRYPTED_REGEX).expect("valid regex");
-    let plain_keys = s.metadata.labels.keys().chain(s.metadata.annotations.keys());
-    if let Some(k) = plain_keys.clone().find(|k| re.is_match(k)) {
-        return Err(format!("label or annotation key `{k}` would be encrypted; rename it"));
+    let mut plain_keys = s
+        .metadata
+        .labels
+        .keys()
+        .chain(s.metadata.annotations.keys());
+    if let Some(k) = plain_keys.find(|k| re.is_match(k)) {
+        return Err(format!(
+            "label or annotation key `{k}` would be encrypted; rename it"
+        ));
     }
-    let all = s.data.iter().map(|e| ("data", e)).chain(s.string_data.iter().map(|e| ("stringData", e)));
-    if let Some((field, (k, _))) = all.clone().find(|(_, (_, v))| v.expose_secret().is_empty()) {
+    let mut all = s
+        .data
+        .iter()
+        .map(|e| ("data", e))
+        .chain(s.string_data.iter().map(|e| ("stringData", e)));
+    if let Some((field, (k, _))) = all.find(|(_, (_, v))| v.expose_secret().is_empty()) {
         return Err(format!(
             "{field}.{k} is empty: sops leaves empty values unencrypted and outside the MAC, so an EncryptedSecret cannot carry them"
         ));
     }
     for (k, v) in &s.data {
         use base64::Engine as _;
-        if base64::engine::general_purpose::STANDARD.decode(v.expose_secret()).is_err() {
-            return Err(format!("data.{k} is not valid base64 (use stringData for plain text)"));
+        if base64::engine::general_purpose::STANDARD
+            .decode(v.expose_secret())
+            .is_err()
+        {
+            return Err(format!(
+                "data.{k} is not valid base64 (use stringData for plain text)"
+            ));
         }
     }
-    let mut out = Zeroizing::new(String::new());
+    // Sized up front so the plaintext is never left behind by a reallocation.
+    let values: usize = s
+        .data
+        .values()
+        .chain(s.string_data.values())
+        .map(|v| v.expose_secret().len())
+        .sum();
+    let mut out = Zeroizing::new(String::with_capacity(4096 + 8 * values));
     let o = &mut *out;
     o.push_str("apiVersion: hush.dev/v1alpha1\nkind: EncryptedSecret\nmetadata:\n");
     let _ = writeln!(o, "  name: {}", key(&s.metadata.name));
@@ -165,7 +210,11 @@ fn document(s: &SecretManifest, scope: &Scope) -> std::result::Result<Zeroizing<
     let _ = writeln!(o, "  scope: {}", quote(&scope.to_string()).as_str());
     secret_map(o, "stringData", &s.string_data);
     o.push_str("  template:\n");
-    let _ = writeln!(o, "    type: {}", quote(s.type_.as_deref().unwrap_or("Opaque")).as_str());
+    let _ = writeln!(
+        o,
+        "    type: {}",
+        quote(s.type_.as_deref().unwrap_or("Opaque")).as_str()
+    );
     if !s.metadata.labels.is_empty() || !s.metadata.annotations.is_empty() {
         o.push_str("    metadata:\n");
         plain_map(o, "labels", &s.metadata.labels);
@@ -210,8 +259,10 @@ fn quote(v: &str) -> Zeroizing<String> {
 /// A mapping key: plain when that reads back as the same string.
 fn key(k: &str) -> String {
     let plain = k.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && k.chars().all(|c| c.is_ascii_alphanumeric() || "-._/".contains(c))
-        && !["true", "false", "null", "yes", "no", "on", "off", "y", "n"].contains(&k.to_ascii_lowercase().as_str());
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._/".contains(c))
+        && !["true", "false", "null", "yes", "no", "on", "off", "y", "n"]
+            .contains(&k.to_ascii_lowercase().as_str());
     if plain {
         k.to_string()
     } else {
@@ -220,19 +271,15 @@ fn key(k: &str) -> String {
 }
 
 fn keys(a: &SealArgs) -> Result<hush_core::KeyGroups> {
-    if !a.age.is_empty() || !a.kms.kms.is_empty() {
-        let mut keys = recipients(&a.age)?;
-        keys.extend(kms_keys(&a.kms)?);
+    if let Some(keys) = a.keys.group()? {
         return Ok(vec![keys]);
     }
-    let path = match &a.config {
-        Some(p) => Some(p.clone()),
-        None => std::env::current_dir().ok().and_then(|d| find_config(&d)),
-    };
-    let config = path
-        .map(|p| Config::load(&p).map_err(|e| fail(e.exit_code(), e.to_string())))
-        .transpose()?;
-    let rule_path = a.output.clone().or_else(|| a.file.clone()).unwrap_or_else(|| "-".into());
+    let config = load_config(a.config.as_deref())?;
+    let rule_path = a
+        .output
+        .clone()
+        .or_else(|| a.file.clone())
+        .unwrap_or_else(|| "-".into());
     match config.as_ref().and_then(|c| c.rule_for(&rule_path)) {
         Some(rule) => rule_keys(rule),
         None => Err(fail(
@@ -273,7 +320,9 @@ mod tests {
         let label = manifest("  labels:\n    data: x\n");
         assert!(document(&label, &scope).unwrap_err().contains("`data`"));
         let empty = manifest("stringData:\n  k: \"\"\n");
-        assert!(document(&empty, &scope).unwrap_err().contains("stringData.k is empty"));
+        assert!(document(&empty, &scope)
+            .unwrap_err()
+            .contains("stringData.k is empty"));
         assert!(parse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n").is_err());
         assert!(parse("apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: b\n").is_err());
     }

@@ -25,14 +25,21 @@ impl std::fmt::Debug for AgeKeys {
 }
 
 impl AgeKeys {
-    /// Reads `AGE-SECRET-KEY-1…` lines; comments and blank lines are skipped.
+    /// Reads age X25519 identity lines (the `age-keygen` format); comments
+    /// and blank lines are skipped.
     pub fn from_text(text: &str) -> Result<Self, crate::Error> {
         let mut keys = AgeKeys::default();
-        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
-            let id = age::x25519::Identity::from_str(line)
-                .map_err(|_| crate::Error::Config("age key file: a line is not an AGE-SECRET-KEY-1 identity".into()))?;
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
+            let id = age::x25519::Identity::from_str(line).map_err(|_| {
+                crate::Error::Config("age key file: a line is not an age X25519 identity".into())
+            })?;
             let mut one = Identities::default();
-            one.add_text(line.as_bytes(), "age key file").map_err(|e| crate::Error::Config(e.to_string()))?;
+            one.add_text(line.as_bytes(), "age key file")
+                .map_err(|e| crate::Error::Config(e.to_string()))?;
             keys.0.insert(id.to_public().to_string(), one);
         }
         Ok(keys)
@@ -42,8 +49,9 @@ impl AgeKeys {
     pub fn from_env() -> Result<Self, crate::Error> {
         let mut text = zeroize::Zeroizing::new(String::new());
         if let Some(path) = std::env::var_os("SOPS_AGE_KEY_FILE") {
-            let file = std::fs::read_to_string(&path)
-                .map_err(|e| crate::Error::Config(format!("{}: {e}", std::path::Path::new(&path).display())))?;
+            let file = std::fs::read_to_string(&path).map_err(|e| {
+                crate::Error::Config(format!("{}: {e}", std::path::Path::new(&path).display()))
+            })?;
             text.push_str(&zeroize::Zeroizing::new(file));
             text.push('\n');
         }
@@ -65,7 +73,10 @@ impl AgeKeys {
 }
 
 impl Unwrapper for AgeKeys {
-    fn unwrap<'a>(&'a self, entry: &'a KeyEntry) -> BoxFuture<'a, Option<hush_core::Result<SecretSlice<u8>>>> {
+    fn unwrap<'a>(
+        &'a self,
+        entry: &'a KeyEntry,
+    ) -> BoxFuture<'a, Option<hush_core::Result<SecretSlice<u8>>>> {
         match entry {
             KeyEntry::Age(a) => match self.0.get(&a.recipient) {
                 Some(one) => one.unwrap(entry),

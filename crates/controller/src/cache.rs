@@ -79,15 +79,23 @@ fn digest(entry: &KeyEntry) -> Digest {
     match entry {
         KeyEntry::Age(a) => ["age", &a.recipient, &a.enc].into_iter().for_each(&mut put),
         KeyEntry::Kms(k) => {
-            ["kms", &k.arn, k.role.as_deref().unwrap_or(""), &k.aws_profile, &k.enc]
-                .into_iter()
-                .for_each(&mut put);
+            [
+                "kms",
+                &k.arn,
+                k.role.as_deref().unwrap_or(""),
+                &k.aws_profile,
+                &k.enc,
+            ]
+            .into_iter()
+            .for_each(&mut put);
             for (name, value) in &k.context {
                 put(name);
                 put(value);
             }
         }
-        KeyEntry::Other { kind, .. } => ["other", kind, &entry.describe()].into_iter().for_each(&mut put),
+        KeyEntry::Other { kind, .. } => ["other", kind, &entry.describe()]
+            .into_iter()
+            .for_each(&mut put),
     }
     let mut out = [0u8; 32];
     out.copy_from_slice(ctx.finish().as_ref());
@@ -103,7 +111,11 @@ pub struct CachingUnwrapper {
 
 impl CachingUnwrapper {
     /// Wraps `providers` (age identities, KMS) with `cache`.
-    pub fn new(providers: Vec<Box<dyn Unwrapper>>, cache: Arc<DataKeyCache>, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        providers: Vec<Box<dyn Unwrapper>>,
+        cache: Arc<DataKeyCache>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         CachingUnwrapper {
             providers,
             cache,
@@ -112,14 +124,19 @@ impl CachingUnwrapper {
     }
 
     /// `Err(None)`: no provider handles this entry.
-    async fn unwrap_uncached(&self, entry: &KeyEntry) -> Result<Zeroizing<Vec<u8>>, Option<hush_core::Error>> {
+    async fn unwrap_uncached(
+        &self,
+        entry: &KeyEntry,
+    ) -> Result<Zeroizing<Vec<u8>>, Option<hush_core::Error>> {
         use secrecy::ExposeSecret;
         if matches!(entry, KeyEntry::Kms(_)) {
             self.metrics.kms_calls.inc();
         }
         for p in &self.providers {
             if let Some(res) = p.unwrap(entry).await {
-                return res.map(|k| Zeroizing::new(k.expose_secret().to_vec())).map_err(Some);
+                return res
+                    .map(|k| Zeroizing::new(k.expose_secret().to_vec()))
+                    .map_err(Some);
             }
         }
         Err(None)
@@ -127,7 +144,10 @@ impl CachingUnwrapper {
 }
 
 impl Unwrapper for CachingUnwrapper {
-    fn unwrap<'a>(&'a self, entry: &'a KeyEntry) -> BoxFuture<'a, Option<hush_core::Result<SecretSlice<u8>>>> {
+    fn unwrap<'a>(
+        &'a self,
+        entry: &'a KeyEntry,
+    ) -> BoxFuture<'a, Option<hush_core::Result<SecretSlice<u8>>>> {
         Box::pin(async move {
             let cell = self.cache.slot(digest(entry));
             let mut ran = false;
@@ -162,7 +182,10 @@ mod tests {
     /// Counts unwraps and returns the entry's `enc` as the key.
     struct Counting(Arc<AtomicUsize>);
     impl Unwrapper for Counting {
-        fn unwrap<'a>(&'a self, e: &'a KeyEntry) -> BoxFuture<'a, Option<hush_core::Result<SecretSlice<u8>>>> {
+        fn unwrap<'a>(
+            &'a self,
+            e: &'a KeyEntry,
+        ) -> BoxFuture<'a, Option<hush_core::Result<SecretSlice<u8>>>> {
             Box::pin(async move {
                 let KeyEntry::Age(a) = e else { return None };
                 self.0.fetch_add(1, Ordering::SeqCst);
@@ -199,7 +222,14 @@ mod tests {
         let tasks: Vec<_> = (0..50)
             .map(|_| {
                 let (u, e) = (u.clone(), e.clone());
-                tokio::spawn(async move { u.unwrap(&e).await.unwrap().unwrap().expose_secret().to_vec() })
+                tokio::spawn(async move {
+                    u.unwrap(&e)
+                        .await
+                        .unwrap()
+                        .unwrap()
+                        .expose_secret()
+                        .to_vec()
+                })
             })
             .collect();
         for t in tasks {
@@ -209,7 +239,11 @@ mod tests {
         assert_eq!(metrics.cache_misses.get(), 1);
         assert_eq!(metrics.cache_hits.get(), 49);
         u.unwrap(&entry("k2")).await.unwrap().unwrap();
-        assert_eq!(calls.load(Ordering::SeqCst), 2, "another wrapped key is another unwrap");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "another wrapped key is another unwrap"
+        );
     }
 
     #[tokio::test]
@@ -226,7 +260,11 @@ mod tests {
         u.unwrap(&entry("a")).await.unwrap().unwrap();
         tokio::time::sleep(Duration::from_millis(40)).await;
         u.unwrap(&entry("a")).await.unwrap().unwrap();
-        assert_eq!(calls.load(Ordering::SeqCst), 2, "expired entry unwrapped again");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            2,
+            "expired entry unwrapped again"
+        );
     }
 
     #[tokio::test]

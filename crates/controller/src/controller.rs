@@ -37,7 +37,13 @@ pub struct Context {
 
 impl Context {
     /// A context whose Events are reported as `instance` of hush-controller.
-    pub fn new(client: Client, keys: CachingUnwrapper, policy: Option<Policy>, metrics: Arc<Metrics>, instance: Option<String>) -> Self {
+    pub fn new(
+        client: Client,
+        keys: CachingUnwrapper,
+        policy: Option<Policy>,
+        metrics: Arc<Metrics>,
+        instance: Option<String>,
+    ) -> Self {
         let reporter = Reporter {
             controller: MANAGER.into(),
             instance,
@@ -84,7 +90,9 @@ pub async fn reconcile(obj: Arc<EncryptedSecret>, ctx: Arc<Context>) -> Result<A
             Err(Error::Kube(e))
         }
     };
-    ctx.metrics.duration.observe(started.elapsed().as_secs_f64());
+    ctx.metrics
+        .duration
+        .observe(started.elapsed().as_secs_f64());
     result.map(|()| Action::requeue(ctx.requeue))
 }
 
@@ -92,15 +100,24 @@ pub async fn reconcile(obj: Arc<EncryptedSecret>, ctx: Arc<Context>) -> Result<A
 /// message may quote the object).
 fn refusal(e: &kube::Error) -> String {
     match e {
-        kube::Error::Api(s) => format!("the API server refused the Secret: {} (HTTP {})", s.reason, s.code),
+        kube::Error::Api(s) => format!(
+            "the API server refused the Secret: {} (HTTP {})",
+            s.reason, s.code
+        ),
         _ => "the Secret could not be written".into(),
     }
 }
 
-async fn apply(obj: &EncryptedSecret, secrets: &Api<Secret>, plan: &Plan) -> Result<(), kube::Error> {
+async fn apply(
+    obj: &EncryptedSecret,
+    secrets: &Api<Secret>,
+    plan: &Plan,
+) -> Result<(), kube::Error> {
     if let Some(secret) = &plan.apply {
         let params = PatchParams::apply(MANAGER).force();
-        secrets.patch(&obj.name_any(), &params, &Patch::Apply(secret)).await?;
+        secrets
+            .patch(&obj.name_any(), &params, &Patch::Apply(secret))
+            .await?;
         info!(namespace = ?obj.namespace(), name = %obj.name_any(), "secret applied");
     }
     Ok(())
@@ -110,13 +127,15 @@ async fn apply(obj: &EncryptedSecret, secrets: &Api<Secret>, plan: &Plan) -> Res
 async fn report(obj: &EncryptedSecret, ctx: &Context, plan: &Plan) -> Result<()> {
     let params = PatchParams::apply(MANAGER).force();
     if let Some(status) = &plan.status {
-        let api: Api<EncryptedSecret> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+        let api: Api<EncryptedSecret> =
+            Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
         let body = serde_json::json!({
             "apiVersion": EncryptedSecret::api_version(&()),
             "kind": EncryptedSecret::kind(&()),
             "status": status,
         });
-        api.patch_status(&obj.name_any(), &params, &Patch::Apply(body)).await?;
+        api.patch_status(&obj.name_any(), &params, &Patch::Apply(body))
+            .await?;
     }
     if let Some(note) = &plan.event {
         record(obj, ctx, note).await;
@@ -127,7 +146,11 @@ async fn report(obj: &EncryptedSecret, ctx: &Context, plan: &Plan) -> Result<()>
 /// Records an Event; a failure to record is logged, not fatal.
 async fn record(obj: &EncryptedSecret, ctx: &Context, note: &Note) {
     let event = Event {
-        type_: if note.warning { EventType::Warning } else { EventType::Normal },
+        type_: if note.warning {
+            EventType::Warning
+        } else {
+            EventType::Normal
+        },
         reason: note.reason.clone(),
         note: Some(note.message.clone()),
         action: "Reconcile".into(),
@@ -149,7 +172,10 @@ pub fn error_policy(obj: Arc<EncryptedSecret>, err: &Error, _ctx: Arc<Context>) 
 pub async fn run(ctx: Arc<Context>, namespace: Option<&str>) {
     let client = ctx.client.clone();
     let (objects, secrets): (Api<EncryptedSecret>, Api<Secret>) = match namespace {
-        Some(ns) => (Api::namespaced(client.clone(), ns), Api::namespaced(client, ns)),
+        Some(ns) => (
+            Api::namespaced(client.clone(), ns),
+            Api::namespaced(client, ns),
+        ),
         None => (Api::all(client.clone()), Api::all(client)),
     };
     let managed = watcher::Config::default().labels(&format!("{MANAGED_BY}={MANAGER}"));

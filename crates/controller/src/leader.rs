@@ -8,7 +8,12 @@ use tokio::sync::watch;
 
 /// Waits until this replica holds the Lease; the receiver then reports
 /// `false` when leadership is lost.
-pub async fn acquire(client: Client, namespace: &str, lease: &str, holder: &str) -> Result<watch::Receiver<bool>> {
+pub async fn acquire(
+    client: Client,
+    namespace: &str,
+    lease: &str,
+    holder: &str,
+) -> Result<watch::Receiver<bool>> {
     let manager = LeaseManagerBuilder::new(client, lease)
         .with_namespace(namespace)
         .with_identity(holder)

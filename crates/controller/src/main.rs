@@ -2,11 +2,11 @@
 
 use anyhow::{bail, Context as _, Result};
 use clap::{Parser, Subcommand};
+use hush_controller::age_keys::AgeKeys;
 use hush_controller::cache::{CachingUnwrapper, DataKeyCache};
 use hush_controller::controller::{self, Context};
 use hush_controller::metrics::{self, Metrics};
 use hush_controller::policy::Policy;
-use hush_controller::age_keys::AgeKeys;
 use hush_core::keys::{kms::KmsUnwrapper, Unwrapper};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -14,7 +14,11 @@ use std::time::Duration;
 use tracing::info;
 
 #[derive(Parser)]
-#[command(name = "hush-controller", version, about = "Decrypts EncryptedSecrets into Kubernetes Secrets")]
+#[command(
+    name = "hush-controller",
+    version,
+    about = "Decrypts EncryptedSecrets into Kubernetes Secrets"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -33,7 +37,12 @@ enum Command {
 #[derive(clap::Args)]
 struct RunArgs {
     /// Address for /metrics, /healthz and /readyz.
-    #[arg(long, env = "HUSH_METRICS_ADDR", default_value = "0.0.0.0:8080", global = true)]
+    #[arg(
+        long,
+        env = "HUSH_METRICS_ADDR",
+        default_value = "0.0.0.0:8080",
+        global = true
+    )]
     metrics_addr: std::net::SocketAddr,
     /// Per-namespace key policy (YAML). Without it every key works everywhere.
     #[arg(long, env = "HUSH_POLICY", global = true)]
@@ -69,7 +78,9 @@ struct RunArgs {
 
 fn duration(s: &str) -> Result<Duration, String> {
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
-    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a duration like 90s, 30m or 1h"))?;
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 90s, 30m or 1h"))?;
     let secs = match unit {
         "s" | "" => n,
         "m" => n * 60,
@@ -106,13 +117,18 @@ fn logging(format: &str) {
 async fn run(args: RunArgs) -> Result<()> {
     let policy = match &args.policy {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
             Some(Policy::from_yaml(&text)?)
         }
         None => None,
     };
     let ids = AgeKeys::from_env()?;
-    info!(age_identities = ids.len(), policy = policy.is_some(), "keys loaded");
+    info!(
+        age_identities = ids.len(),
+        policy = policy.is_some(),
+        "keys loaded"
+    );
     let providers: Vec<Box<dyn Unwrapper>> = vec![Box::new(ids), Box::new(KmsUnwrapper::default())];
     let metrics = Arc::new(Metrics::default());
     let cache = Arc::new(DataKeyCache::new(args.cache_size, args.cache_ttl));
@@ -122,8 +138,16 @@ async fn run(args: RunArgs) -> Result<()> {
         .with_context(|| format!("binding {}", args.metrics_addr))?;
     tokio::spawn(metrics::serve(listener, metrics.clone()));
 
-    let client = kube::Client::try_default().await.context("connecting to the API server")?;
-    let mut ctx = Context::new(client.clone(), keys, policy, metrics.clone(), args.holder_id.clone());
+    let client = kube::Client::try_default()
+        .await
+        .context("connecting to the API server")?;
+    let mut ctx = Context::new(
+        client.clone(),
+        keys,
+        policy,
+        metrics.clone(),
+        args.holder_id.clone(),
+    );
     ctx.requeue = args.requeue;
     metrics.ready.store(true, Ordering::Relaxed);
     let ctx = Arc::new(ctx);
@@ -132,10 +156,13 @@ async fn run(args: RunArgs) -> Result<()> {
         return Ok(());
     }
     let (Some(ns), Some(holder)) = (&args.lease_namespace, &args.holder_id) else {
-        bail!("--leader-election needs --lease-namespace (POD_NAMESPACE) and --holder-id (POD_NAME)");
+        bail!(
+            "--leader-election needs --lease-namespace (POD_NAMESPACE) and --holder-id (POD_NAME)"
+        );
     };
     info!(lease = %args.lease_name, "waiting for leadership");
-    let mut leading = hush_controller::leader::acquire(client, ns, &args.lease_name, holder).await?;
+    let mut leading =
+        hush_controller::leader::acquire(client, ns, &args.lease_name, holder).await?;
     info!("leading");
     tokio::select! {
         _ = controller::run(ctx, args.watch_namespace.as_deref()) => Ok(()),

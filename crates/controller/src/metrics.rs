@@ -52,7 +52,11 @@ impl Metrics {
     /// A registry exposing these metrics under the `hush_` prefix.
     pub fn registry(&self) -> Registry {
         let mut r = Registry::with_prefix("hush");
-        r.register("reconciles", "EncryptedSecret reconciles", self.reconciles.clone());
+        r.register(
+            "reconciles",
+            "EncryptedSecret reconciles",
+            self.reconciles.clone(),
+        );
         r.register(
             "reconcile_failures",
             "Reconciles that left the resource not Ready, by reason",
@@ -63,8 +67,16 @@ impl Metrics {
             "Time spent in one reconcile",
             self.duration.clone(),
         );
-        r.register("kms_calls", "Data-key unwraps sent to AWS KMS", self.kms_calls.clone());
-        r.register("data_key_cache_hits", "Data keys served from the cache", self.cache_hits.clone());
+        r.register(
+            "kms_calls",
+            "Data-key unwraps sent to AWS KMS",
+            self.kms_calls.clone(),
+        );
+        r.register(
+            "data_key_cache_hits",
+            "Data keys served from the cache",
+            self.cache_hits.clone(),
+        );
         r.register(
             "data_key_cache_misses",
             "Data keys that had to be unwrapped",
@@ -91,7 +103,10 @@ pub fn render(registry: &Registry) -> String {
 }
 
 /// Serves `/metrics`, `/healthz` and `/readyz` until the process ends.
-pub async fn serve(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) -> std::io::Result<()> {
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    metrics: Arc<Metrics>,
+) -> std::io::Result<()> {
     use axum::{http::StatusCode, routing::get, Router};
     let registry = Arc::new(metrics.registry());
     let app = Router::new()

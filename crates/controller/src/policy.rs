@@ -89,7 +89,10 @@ mod tests {
         )
         .unwrap();
         assert!(p.permits("team-a", &age("age1a")));
-        assert!(!p.permits("team-a", &age("age1shared")), "a listed namespace does not inherit default");
+        assert!(
+            !p.permits("team-a", &age("age1shared")),
+            "a listed namespace does not inherit default"
+        );
         assert!(!p.permits("team-b", &age("age1a")));
         assert!(p.permits("team-b", &kms("arn:aws:kms:eu-west-1:1:key/b")));
         assert!(!p.permits("team-a", &kms("arn:aws:kms:eu-west-1:1:key/b")));

@@ -2,7 +2,9 @@
 //! and the existing Secret go in; the Secret to apply, the status and the
 //! Event come out. The async shell in `controller` only performs them.
 
-use crate::resource::{Condition, EncryptedSecret, EncryptedSecretStatus, ADOPT, MANAGED_BY, MANAGER};
+use crate::resource::{
+    Condition, EncryptedSecret, EncryptedSecretStatus, ADOPT, MANAGED_BY, MANAGER,
+};
 use crate::unseal::{Failure, Payload};
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
@@ -35,7 +37,9 @@ pub struct Note {
 /// Whether hush may write the existing Secret: absent, already hush's
 /// (owned by this object or labelled managed-by hush), or adoption asked for.
 pub fn check_ownership(obj: &EncryptedSecret, existing: Option<&Secret>) -> Result<(), Failure> {
-    let Some(secret) = existing else { return Ok(()) };
+    let Some(secret) = existing else {
+        return Ok(());
+    };
     let uid = obj.uid();
     let owned = secret
         .owner_references()
@@ -66,7 +70,8 @@ pub fn desired_secret(obj: &EncryptedSecret, payload: &Payload) -> Secret {
             name: Some(obj.name_any()),
             namespace: obj.namespace(),
             labels: Some(labels),
-            annotations: (!tpl.metadata.annotations.is_empty()).then(|| tpl.metadata.annotations.clone()),
+            annotations: (!tpl.metadata.annotations.is_empty())
+                .then(|| tpl.metadata.annotations.clone()),
             owner_references: Some(vec![owner_reference(obj)]),
             ..ObjectMeta::default()
         },
@@ -135,15 +140,25 @@ pub fn plan(
             let message = format!("Secret {} holds {} key(s)", obj.name_any(), payload.0.len());
             let event = apply.as_ref().map(|_| Note {
                 warning: false,
-                reason: if existing.is_some() { "SecretUpdated" } else { "SecretCreated" }.into(),
+                reason: if existing.is_some() {
+                    "SecretUpdated"
+                } else {
+                    "SecretCreated"
+                }
+                .into(),
                 message: message.clone(),
             });
             let status = next_status(obj, true, "Decrypted", &message, now);
-            Plan { apply, status, event }
+            Plan {
+                apply,
+                status,
+                event,
+            }
         }
         Err(failure) => {
             let message = one_line(failure.message());
-            let changed = ready_condition(obj).is_none_or(|c| c.status != "False" || c.reason != failure.reason());
+            let changed = ready_condition(obj)
+                .is_none_or(|c| c.status != "False" || c.reason != failure.reason());
             let status = next_status(obj, false, failure.reason(), &message, now);
             let event = changed.then(|| Note {
                 warning: true,
@@ -160,12 +175,20 @@ pub fn plan(
 }
 
 fn ready_condition(obj: &EncryptedSecret) -> Option<&Condition> {
-    obj.status.as_ref()?.conditions.iter().find(|c| c.type_ == "Ready")
+    obj.status
+        .as_ref()?
+        .conditions
+        .iter()
+        .find(|c| c.type_ == "Ready")
 }
 
 /// Events and conditions take one line of at most 1 KiB (the Events API limit).
 fn one_line(message: &str) -> String {
-    let mut line = message.lines().map(str::trim).collect::<Vec<_>>().join("; ");
+    let mut line = message
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("; ");
     if line.len() > 1000 {
         let mut cut = 997;
         while !line.is_char_boundary(cut) {
@@ -178,7 +201,13 @@ fn one_line(message: &str) -> String {
 }
 
 /// The new status, or `None` when it would not change.
-fn next_status(obj: &EncryptedSecret, ready: bool, reason: &str, message: &str, now: &str) -> Option<EncryptedSecretStatus> {
+fn next_status(
+    obj: &EncryptedSecret,
+    ready: bool,
+    reason: &str,
+    message: &str,
+    now: &str,
+) -> Option<EncryptedSecretStatus> {
     let old = obj.status.as_ref();
     let old_ready = old.and_then(|s| s.conditions.iter().find(|c| c.type_ == "Ready"));
     let status = if ready { "True" } else { "False" };
@@ -211,7 +240,10 @@ mod tests {
 
     fn obj() -> EncryptedSecret {
         let mut spec = EncryptedSecretSpec::default();
-        spec.template.metadata.labels.insert("team".into(), "a".into());
+        spec.template
+            .metadata
+            .labels
+            .insert("team".into(), "a".into());
         let mut o = EncryptedSecret::new(
             "db",
             EncryptedSecretFields {
@@ -244,13 +276,19 @@ mod tests {
         assert_eq!(s.labels()[MANAGED_BY], MANAGER);
         assert_eq!(s.labels()["team"], "a");
         let owner = &s.owner_references()[0];
-        assert_eq!((owner.uid.as_str(), owner.controller), ("uid-1", Some(true)));
+        assert_eq!(
+            (owner.uid.as_str(), owner.controller),
+            ("uid-1", Some(true))
+        );
         assert_eq!(s.type_.as_deref(), Some("Opaque"));
         assert_eq!(s.data.unwrap()["password"].0, b"hunter2");
         let status = p.status.expect("status written");
         assert_eq!(status.observed_generation, Some(3));
         assert_eq!(
-            (status.conditions[0].status.as_str(), status.conditions[0].reason.as_str()),
+            (
+                status.conditions[0].status.as_str(),
+                status.conditions[0].reason.as_str()
+            ),
             ("True", "Decrypted")
         );
         assert_eq!(p.event.unwrap().reason, "SecretCreated");
@@ -263,7 +301,14 @@ mod tests {
         let existing = first.apply.clone().unwrap();
         let o = with_status(o, &first);
         let again = plan(&o, Some(&existing), Ok(&payload()), "2027-01-01T00:00:00Z");
-        assert_eq!(again, Plan { apply: None, status: None, event: None });
+        assert_eq!(
+            again,
+            Plan {
+                apply: None,
+                status: None,
+                event: None
+            }
+        );
     }
 
     #[test]
@@ -271,7 +316,11 @@ mod tests {
         let o = obj();
         let first = plan(&o, None, Ok(&payload()), NOW);
         let mut edited = first.apply.clone().unwrap();
-        edited.data.as_mut().unwrap().insert("password".into(), ByteString(b"changed".to_vec()));
+        edited
+            .data
+            .as_mut()
+            .unwrap()
+            .insert("password".into(), ByteString(b"changed".to_vec()));
         let o = with_status(o, &first);
         let p = plan(&o, Some(&edited), Ok(&payload()), NOW);
         assert_eq!(p.apply.unwrap().data.unwrap()["password"].0, b"hunter2");
@@ -289,14 +338,27 @@ mod tests {
         let p = plan(&o, Some(&existing), Err(&f), "2026-12-01T00:00:00Z");
         assert!(p.apply.is_none(), "the last good Secret stays");
         let c = &p.status.as_ref().unwrap().conditions[0];
-        assert_eq!((c.status.as_str(), c.reason.as_str()), ("False", "ScopeMismatch"));
-        assert_eq!(c.last_transition_time.as_deref(), Some("2026-12-01T00:00:00Z"));
+        assert_eq!(
+            (c.status.as_str(), c.reason.as_str()),
+            ("False", "ScopeMismatch")
+        );
+        assert_eq!(
+            c.last_transition_time.as_deref(),
+            Some("2026-12-01T00:00:00Z")
+        );
         let e = p.event.as_ref().unwrap();
         assert!(e.warning && e.reason == "ScopeMismatch");
         // The same failure again: no new status, no new Event.
         let o = with_status(o, &p);
         let again = plan(&o, Some(&existing), Err(&f), "2026-12-02T00:00:00Z");
-        assert_eq!(again, Plan { apply: None, status: None, event: None });
+        assert_eq!(
+            again,
+            Plan {
+                apply: None,
+                status: None,
+                event: None
+            }
+        );
     }
 
     #[test]
@@ -371,8 +433,14 @@ mod tests {
         let mut o = with_status(o, &first);
         o.metadata.generation = Some(4);
         let p = plan(&o, Some(&existing), Ok(&payload()), NOW);
-        assert!(p.apply.is_some(), "a spec change is applied even if the data matches");
-        let long = Failure::NoDataKey(format!("no key could unwrap it\n  {}", "age1x: failed\n  ".repeat(100)));
+        assert!(
+            p.apply.is_some(),
+            "a spec change is applied even if the data matches"
+        );
+        let long = Failure::NoDataKey(format!(
+            "no key could unwrap it\n  {}",
+            "age1x: failed\n  ".repeat(100)
+        ));
         let p = plan(&o, None, Err(&long), NOW);
         let msg = &p.status.unwrap().conditions[0].message;
         assert!(!msg.contains('\n') && msg.len() <= 1000, "{}", msg.len());
@@ -382,6 +450,9 @@ mod tests {
     #[test]
     fn payload_debug_shows_keys_only() {
         let text = format!("{:?}", payload());
-        assert!(text.contains("password") && !text.contains("hunter2"), "{text}");
+        assert!(
+            text.contains("password") && !text.contains("hunter2"),
+            "{text}"
+        );
     }
 }

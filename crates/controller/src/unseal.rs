@@ -95,7 +95,10 @@ struct Gate<'a> {
 }
 
 impl Unwrapper for Gate<'_> {
-    fn unwrap<'a>(&'a self, entry: &'a KeyEntry) -> BoxFuture<'a, Option<hush_core::Result<SecretSlice<u8>>>> {
+    fn unwrap<'a>(
+        &'a self,
+        entry: &'a KeyEntry,
+    ) -> BoxFuture<'a, Option<hush_core::Result<SecretSlice<u8>>>> {
         if self.policy.permits(self.namespace, entry) {
             return self.inner.unwrap(entry);
         }
@@ -109,7 +112,11 @@ impl Unwrapper for Gate<'_> {
 }
 
 /// Decrypts `obj` with the keys `policy` allows in its namespace.
-pub async fn unseal(obj: &EncryptedSecret, keys: &dyn Unwrapper, policy: Option<&Policy>) -> Result<Payload, Failure> {
+pub async fn unseal(
+    obj: &EncryptedSecret,
+    keys: &dyn Unwrapper,
+    policy: Option<&Policy>,
+) -> Result<Payload, Failure> {
     let namespace = obj.namespace().unwrap_or_default();
     let name = obj.name_any();
     let enc = verifiable_copy(obj)?;
@@ -132,7 +139,11 @@ pub async fn unseal(obj: &EncryptedSecret, keys: &dyn Unwrapper, policy: Option<
     let gate;
     let keys: &dyn Unwrapper = match policy {
         Some(p) => {
-            let allowed = meta.groups.iter().flat_map(|g| &g.keys).any(|e| p.permits(&namespace, e));
+            let allowed = meta
+                .groups
+                .iter()
+                .flat_map(|g| &g.keys)
+                .any(|e| p.permits(&namespace, e));
             if !allowed {
                 return Err(Failure::KeyNotAllowed(format!(
                     "none of the file's master keys is allowed in namespace {namespace}"
@@ -161,7 +172,9 @@ pub async fn unseal(obj: &EncryptedSecret, keys: &dyn Unwrapper, policy: Option<
 fn verifiable_copy(obj: &EncryptedSecret) -> Result<Ciphertext, Failure> {
     let spec = &obj.spec.spec;
     if obj.spec.sops.is_empty() {
-        return Err(Failure::InvalidSpec("the object has no sops metadata".into()));
+        return Err(Failure::InvalidSpec(
+            "the object has no sops metadata".into(),
+        ));
     }
     // sops leaves empty values in plaintext: refuse them (and any other
     // value that is not ciphertext).
@@ -174,7 +187,8 @@ fn verifiable_copy(obj: &EncryptedSecret) -> Result<Ciphertext, Failure> {
         }
     }
     let doc = serde_json::json!({ "spec": obj.spec.spec, "sops": obj.spec.sops });
-    let text = serde_json::to_string(&api_order(doc)).map_err(|e| Failure::InvalidSpec(e.to_string()))?;
+    let text =
+        serde_json::to_string(&api_order(doc)).map_err(|e| Failure::InvalidSpec(e.to_string()))?;
     Ok(Ciphertext::new(text, Format::Json))
 }
 
@@ -187,7 +201,9 @@ pub fn api_order(v: serde_json::Value) -> serde_json::Value {
             items.sort_by(|a, b| a.0.cmp(&b.0));
             serde_json::Value::Object(items.into_iter().map(|(k, v)| (k, api_order(v))).collect())
         }
-        serde_json::Value::Array(a) => serde_json::Value::Array(a.into_iter().map(api_order).collect()),
+        serde_json::Value::Array(a) => {
+            serde_json::Value::Array(a.into_iter().map(api_order).collect())
+        }
         other => other,
     }
 }
@@ -230,16 +246,20 @@ fn payload(doc: &serde_json::Value) -> Result<Payload, Failure> {
     let mut out = BTreeMap::new();
     let spec = &doc["spec"];
     for (field, base64) in [("data", true), ("stringData", false)] {
-        let Some(map) = spec[field].as_object() else { continue };
+        let Some(map) = spec[field].as_object() else {
+            continue;
+        };
         for (key, value) in map {
             valid_key(key)?;
-            let text = value
-                .as_str()
-                .ok_or_else(|| Failure::InvalidSpec(format!("spec.{field}.{key} is not a string")))?;
+            let text = value.as_str().ok_or_else(|| {
+                Failure::InvalidSpec(format!("spec.{field}.{key} is not a string"))
+            })?;
             let bytes = if base64 {
                 base64::engine::general_purpose::STANDARD
                     .decode(text)
-                    .map_err(|_| Failure::InvalidSpec(format!("spec.data.{key} is not valid base64")))?
+                    .map_err(|_| {
+                        Failure::InvalidSpec(format!("spec.data.{key} is not valid base64"))
+                    })?
             } else {
                 text.as_bytes().to_vec()
             };
@@ -253,7 +273,9 @@ fn payload(doc: &serde_json::Value) -> Result<Payload, Failure> {
 fn valid_key(key: &str) -> Result<(), Failure> {
     let ok = !key.is_empty()
         && key.len() <= 253
-        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
     ok.then_some(())
         .ok_or_else(|| Failure::InvalidSpec(format!("`{key}` is not a valid Secret key")))
 }

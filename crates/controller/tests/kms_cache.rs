@@ -20,7 +20,8 @@ use std::time::Duration;
 const OBJECTS: usize = 1000;
 
 fn moto() -> String {
-    std::env::var("HUSH_TEST_MOTO").expect("HUSH_TEST_MOTO is not set: run ./scripts/test, which starts moto")
+    std::env::var("HUSH_TEST_MOTO")
+        .expect("HUSH_TEST_MOTO is not set: run ./scripts/test, which starts moto")
 }
 
 fn create_key() -> String {
@@ -28,7 +29,11 @@ fn create_key() -> String {
         .args(["-c", "import boto3,sys; c=boto3.client('kms', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test'); print(c.create_key()['KeyMetadata']['Arn'])", &moto()])
         .output()
         .expect("python3 with boto3 (installed with moto)");
-    assert!(out.status.success(), "create_key: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "create_key: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
@@ -49,7 +54,9 @@ fn relay() -> (String, Arc<Mutex<Vec<u8>>>) {
 }
 
 fn pipe(mut client: TcpStream, upstream: &str, log: Arc<Mutex<Vec<u8>>>) {
-    let Ok(mut server) = TcpStream::connect(upstream) else { return };
+    let Ok(mut server) = TcpStream::connect(upstream) else {
+        return;
+    };
     let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
     std::thread::spawn(move || {
         let _ = std::io::copy(&mut s2, &mut c2);
@@ -78,9 +85,13 @@ async fn permissive_api(mut handle: tower_test::mock::Handle<Request<Body>, Resp
             obj["metadata"] = serde_json::json!({"name": "x"});
             obj["spec"] = serde_json::json!({"scope": "ENC[x]"});
             obj["sops"] = serde_json::json!({"version": "3.11.0"});
-            Response::builder().status(200).body(Body::from(serde_json::to_vec(&obj).unwrap()))
+            Response::builder()
+                .status(200)
+                .body(Body::from(serde_json::to_vec(&obj).unwrap()))
         } else {
-            Response::builder().status(200).body(Body::from(body.to_vec()))
+            Response::builder()
+                .status(200)
+                .body(Body::from(body.to_vec()))
         };
         send.send_response(resp.unwrap());
     }
@@ -101,18 +112,49 @@ async fn a_thousand_objects_sharing_a_data_key_cost_one_kms_call() {
     // Seal one object, then the others with the same data key and sops block.
     let key: KmsKey = arn.parse().unwrap();
     let groups = vec![vec![Arc::new(key) as Arc<dyn MasterKey>]];
-    let first = plaintext("prod", "app-0", "strict:prod/app-0", &[("token", "c2VjcmV0")], &[]);
-    let enc = hush_core::encrypt(&Plaintext::new(first, Format::Yaml), &groups, &seal_options()).await.unwrap();
-    let opened = hush_core::update::open(&enc, &[&KmsUnwrapper::default()], &DecryptOptions::default()).await.unwrap();
+    let first = plaintext(
+        "prod",
+        "app-0",
+        "strict:prod/app-0",
+        &[("token", "c2VjcmV0")],
+        &[],
+    );
+    let enc = hush_core::encrypt(
+        &Plaintext::new(first, Format::Yaml),
+        &groups,
+        &seal_options(),
+    )
+    .await
+    .unwrap();
+    let opened = hush_core::update::open(
+        &enc,
+        &[&KmsUnwrapper::default()],
+        &DecryptOptions::default(),
+    )
+    .await
+    .unwrap();
     let objects: Vec<_> = (0..OBJECTS)
         .map(|i| {
-            let plain = plaintext("prod", &format!("app-{i}"), &format!("strict:prod/app-{i}"), &[("token", "c2VjcmV0")], &[]);
+            let plain = plaintext(
+                "prod",
+                &format!("app-{i}"),
+                &format!("strict:prod/app-{i}"),
+                &[("token", "c2VjcmV0")],
+                &[],
+            );
             let sealed = opened.reseal(&Plaintext::new(plain, Format::Yaml)).unwrap();
             object(&served(sealed.as_str(), &format!("uid-{i}"), 1))
         })
         .collect();
-    let wrapped: std::collections::BTreeSet<_> = objects.iter().map(|o| o.spec.sops["kms"][0]["enc"].to_string()).collect();
-    assert_eq!(wrapped.len(), 1, "all objects carry the same wrapped data key");
+    let wrapped: std::collections::BTreeSet<_> = objects
+        .iter()
+        .map(|o| o.spec.sops["kms"][0]["enc"].to_string())
+        .collect();
+    assert_eq!(
+        wrapped.len(),
+        1,
+        "all objects carry the same wrapped data key"
+    );
     let decrypts_before = count(&sent, "TrentService.Decrypt");
 
     let (svc, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
@@ -123,13 +165,33 @@ async fn a_thousand_objects_sharing_a_data_key_cost_one_kms_call() {
         Arc::new(DataKeyCache::new(16, Duration::from_secs(600))),
         metrics.clone(),
     );
-    let ctx = Arc::new(Context::new(kube::Client::new(svc, "default"), keys, None, metrics.clone(), None));
-    let runs = objects.into_iter().map(|o| reconcile(Arc::new(o), ctx.clone()));
+    let ctx = Arc::new(Context::new(
+        kube::Client::new(svc, "default"),
+        keys,
+        None,
+        metrics.clone(),
+        None,
+    ));
+    let runs = objects
+        .into_iter()
+        .map(|o| reconcile(Arc::new(o), ctx.clone()));
     for r in futures::future::join_all(runs).await {
         r.unwrap();
     }
-    assert_eq!(metrics.failures.get_or_create(&hush_controller::metrics::ReasonLabel { reason: "NoDataKey".into() }).get(), 0);
-    assert_eq!(count(&sent, "TrentService.Decrypt") - decrypts_before, 1, "one Decrypt on the wire");
+    assert_eq!(
+        metrics
+            .failures
+            .get_or_create(&hush_controller::metrics::ReasonLabel {
+                reason: "NoDataKey".into()
+            })
+            .get(),
+        0
+    );
+    assert_eq!(
+        count(&sent, "TrentService.Decrypt") - decrypts_before,
+        1,
+        "one Decrypt on the wire"
+    );
     assert_eq!(metrics.kms_calls.get(), 1);
     assert_eq!(metrics.cache_misses.get(), 1);
     assert_eq!(metrics.cache_hits.get(), OBJECTS as u64 - 1);
@@ -139,5 +201,7 @@ async fn a_thousand_objects_sharing_a_data_key_cost_one_kms_call() {
 }
 
 fn count(sent: &Mutex<Vec<u8>>, needle: &str) -> usize {
-    String::from_utf8_lossy(&sent.lock().unwrap()).matches(needle).count()
+    String::from_utf8_lossy(&sent.lock().unwrap())
+        .matches(needle)
+        .count()
 }

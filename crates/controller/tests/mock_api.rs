@@ -25,14 +25,30 @@ struct Setup {
 
 fn setup(scope: &str, name_on_server: &str) -> Setup {
     let (ids, recipient) = age_key();
-    let plain = plaintext("prod", "db", scope, &[("password", "aHVudGVyMg==")], &[("user", "admin")]);
+    let plain = plaintext(
+        "prod",
+        "db",
+        scope,
+        &[("password", "aHVudGVyMg==")],
+        &[("user", "admin")],
+    );
     let mut served = served(&seal(&plain, &recipient), "uid-1", 2);
     served["metadata"]["name"] = name_on_server.into();
     let (svc, handle) = mock::pair::<Request<Body>, Response<Body>>();
     let client = kube::Client::new(svc, "default");
     let metrics = Arc::new(Metrics::default());
-    let keys = CachingUnwrapper::new(vec![Box::new(ids)], Arc::new(DataKeyCache::new(8, Duration::from_secs(60))), metrics.clone());
-    let ctx = Arc::new(Context::new(client, keys, None, metrics, Some("test-pod".into())));
+    let keys = CachingUnwrapper::new(
+        vec![Box::new(ids)],
+        Arc::new(DataKeyCache::new(8, Duration::from_secs(60))),
+        metrics.clone(),
+    );
+    let ctx = Arc::new(Context::new(
+        client,
+        keys,
+        None,
+        metrics,
+        Some("test-pod".into()),
+    ));
     Setup {
         object: object(&served),
         ctx,
@@ -49,12 +65,20 @@ fn respond(status: u16, body: &Value) -> Response<Body> {
 }
 
 fn not_found() -> Response<Body> {
-    respond(404, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "reason": "NotFound", "code": 404}))
+    respond(
+        404,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "reason": "NotFound", "code": 404}),
+    )
 }
 
 /// Takes the next request, checks method and path+query, replies, and
 /// returns the JSON body.
-async fn expect(handle: &mut ApiHandle, method: &str, uri: &str, reply: impl FnOnce(&Value) -> Response<Body>) -> Value {
+async fn expect(
+    handle: &mut ApiHandle,
+    method: &str,
+    uri: &str,
+    reply: impl FnOnce(&Value) -> Response<Body>,
+) -> Value {
     let (req, send) = tokio::time::timeout(Duration::from_secs(10), handle.next_request())
         .await
         .unwrap_or_else(|_| panic!("no request; expected {method} {uri}"))
@@ -62,14 +86,20 @@ async fn expect(handle: &mut ApiHandle, method: &str, uri: &str, reply: impl FnO
     assert_eq!(req.method().as_str(), method, "{}", req.uri());
     assert_eq!(req.uri().to_string(), uri);
     let bytes = req.into_body().collect_bytes().await.unwrap();
-    let body: Value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap() };
+    let body: Value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap()
+    };
     send.send_response(reply(&body));
     body
 }
 
 /// Asserts the reconcile made no further request.
 async fn expect_no_more(handle: &mut ApiHandle) {
-    if let Ok(Some((req, _))) = tokio::time::timeout(Duration::from_millis(200), handle.next_request()).await {
+    if let Ok(Some((req, _))) =
+        tokio::time::timeout(Duration::from_millis(200), handle.next_request()).await
+    {
         panic!("unexpected request {} {}", req.method(), req.uri());
     }
 }
@@ -86,7 +116,10 @@ fn b64(s: &str) -> String {
 
 fn ready(status_body: &Value) -> (String, String) {
     let c = &status_body["status"]["conditions"][0];
-    (c["status"].as_str().unwrap().into(), c["reason"].as_str().unwrap().into())
+    (
+        c["status"].as_str().unwrap().into(),
+        c["reason"].as_str().unwrap().into(),
+    )
 }
 
 fn echo(b: &Value) -> Response<Body> {
@@ -122,19 +155,36 @@ fn ready_status() -> Value {
 
 #[tokio::test]
 async fn happy_path_applies_secret_then_status_then_event() {
-    let Setup { ctx, mut handle, object, served } = setup("strict:prod/db", "db");
+    let Setup {
+        ctx,
+        mut handle,
+        object,
+        served,
+    } = setup("strict:prod/db", "db");
     let server = tokio::spawn(async move {
         expect(&mut handle, "GET", SECRET, |_| not_found()).await;
         let secret = expect(&mut handle, "PATCH", &format!("{SECRET}{APPLY}"), echo).await;
-        let status = expect(&mut handle, "PATCH", &format!("{STATUS}{APPLY}"), object_with(&served)).await;
+        let status = expect(
+            &mut handle,
+            "PATCH",
+            &format!("{STATUS}{APPLY}"),
+            object_with(&served),
+        )
+        .await;
         let event = expect(&mut handle, "POST", EVENTS, echo).await;
         expect_no_more(&mut handle).await;
         (secret, status, event)
     });
     reconcile(Arc::new(object), ctx.clone()).await.unwrap();
     let (secret, status, event) = server.await.unwrap();
-    assert_eq!(secret["data"], json!({"password": b64("hunter2"), "user": b64("admin")}));
-    assert_eq!(secret["metadata"]["labels"]["app.kubernetes.io/managed-by"], "hush-controller");
+    assert_eq!(
+        secret["data"],
+        json!({"password": b64("hunter2"), "user": b64("admin")})
+    );
+    assert_eq!(
+        secret["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+        "hush-controller"
+    );
     assert_eq!(secret["metadata"]["labels"]["team"], "a");
     assert_eq!(secret["metadata"]["ownerReferences"][0]["uid"], "uid-1");
     assert_eq!(secret["metadata"]["ownerReferences"][0]["controller"], true);
@@ -147,11 +197,22 @@ async fn happy_path_applies_secret_then_status_then_event() {
 
 #[tokio::test]
 async fn unmanaged_secret_is_left_alone() {
-    let Setup { ctx, mut handle, object, served } = setup("strict:prod/db", "db");
+    let Setup {
+        ctx,
+        mut handle,
+        object,
+        served,
+    } = setup("strict:prod/db", "db");
     let server = tokio::spawn(async move {
         let foreign = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "prod"}, "data": {"password": b64("theirs")}});
         expect(&mut handle, "GET", SECRET, |_| respond(200, &foreign)).await;
-        let status = expect(&mut handle, "PATCH", &format!("{STATUS}{APPLY}"), object_with(&served)).await;
+        let status = expect(
+            &mut handle,
+            "PATCH",
+            &format!("{STATUS}{APPLY}"),
+            object_with(&served),
+        )
+        .await;
         let event = expect(&mut handle, "POST", EVENTS, echo).await;
         expect_no_more(&mut handle).await;
         (status, event)
@@ -159,18 +220,42 @@ async fn unmanaged_secret_is_left_alone() {
     reconcile(Arc::new(object), ctx.clone()).await.unwrap();
     let (status, event) = server.await.unwrap();
     assert_eq!(ready(&status), ("False".into(), "SecretNotManaged".into()));
-    assert_eq!((event["type"].as_str(), event["reason"].as_str()), (Some("Warning"), Some("SecretNotManaged")));
-    assert_eq!(ctx.metrics.cache_misses.get(), 0, "no unwrap for a Secret we may not write");
+    assert_eq!(
+        (event["type"].as_str(), event["reason"].as_str()),
+        (Some("Warning"), Some("SecretNotManaged"))
+    );
+    assert_eq!(
+        ctx.metrics.cache_misses.get(),
+        0,
+        "no unwrap for a Secret we may not write"
+    );
 }
 
 #[tokio::test]
 async fn decrypt_failure_keeps_the_last_good_secret() {
-    let Setup { ctx, mut handle, served, .. } = setup("strict:prod/db", "db");
+    let Setup {
+        ctx,
+        mut handle,
+        served,
+        ..
+    } = setup("strict:prod/db", "db");
     let mut tampered = served.clone();
-    tampered["spec"]["data"].as_object_mut().unwrap().remove("password");
+    tampered["spec"]["data"]
+        .as_object_mut()
+        .unwrap()
+        .remove("password");
     let server = tokio::spawn(async move {
-        expect(&mut handle, "GET", SECRET, |_| respond(200, &managed_secret("hunter2"))).await;
-        let status = expect(&mut handle, "PATCH", &format!("{STATUS}{APPLY}"), object_with(&served)).await;
+        expect(&mut handle, "GET", SECRET, |_| {
+            respond(200, &managed_secret("hunter2"))
+        })
+        .await;
+        let status = expect(
+            &mut handle,
+            "PATCH",
+            &format!("{STATUS}{APPLY}"),
+            object_with(&served),
+        )
+        .await;
         let event = expect(&mut handle, "POST", EVENTS, echo).await;
         expect_no_more(&mut handle).await;
         (status, event)
@@ -180,17 +265,31 @@ async fn decrypt_failure_keeps_the_last_good_secret() {
     assert_eq!(ready(&status), ("False".into(), "MacMismatch".into()));
     assert_eq!(event["reason"], "MacMismatch");
     let all = format!("{status}{event}");
-    assert!(!all.contains("hunter2") && !all.contains(&b64("hunter2")), "secret leaked: {all}");
+    assert!(
+        !all.contains("hunter2") && !all.contains(&b64("hunter2")),
+        "secret leaked: {all}"
+    );
 }
 
 #[tokio::test]
 async fn scope_mismatch_creates_nothing() {
-    let Setup { ctx, mut handle, object, served } = setup("strict:prod/db", "db");
+    let Setup {
+        ctx,
+        mut handle,
+        object,
+        served,
+    } = setup("strict:prod/db", "db");
     // The same ciphertext, applied under another name.
     let mut renamed = object.clone();
     renamed.metadata.name = Some("copy".into());
     let server = tokio::spawn(async move {
-        expect(&mut handle, "GET", "/api/v1/namespaces/prod/secrets/copy", |_| not_found()).await;
+        expect(
+            &mut handle,
+            "GET",
+            "/api/v1/namespaces/prod/secrets/copy",
+            |_| not_found(),
+        )
+        .await;
         let status = expect(
             &mut handle,
             "PATCH",
@@ -210,12 +309,20 @@ async fn scope_mismatch_creates_nothing() {
 
 #[tokio::test]
 async fn drift_is_repaired_without_touching_status() {
-    let Setup { ctx, mut handle, served, .. } = setup("strict:prod/db", "db");
+    let Setup {
+        ctx,
+        mut handle,
+        served,
+        ..
+    } = setup("strict:prod/db", "db");
     // Already Ready for this generation.
     let mut ready_obj = served.clone();
     ready_obj["status"] = ready_status();
     let server = tokio::spawn(async move {
-        expect(&mut handle, "GET", SECRET, |_| respond(200, &managed_secret("edited-by-hand"))).await;
+        expect(&mut handle, "GET", SECRET, |_| {
+            respond(200, &managed_secret("edited-by-hand"))
+        })
+        .await;
         let secret = expect(&mut handle, "PATCH", &format!("{SECRET}{APPLY}"), echo).await;
         let event = expect(&mut handle, "POST", EVENTS, echo).await;
         expect_no_more(&mut handle).await;
@@ -229,11 +336,19 @@ async fn drift_is_repaired_without_touching_status() {
 
 #[tokio::test]
 async fn in_sync_secret_costs_one_read() {
-    let Setup { ctx, mut handle, served, .. } = setup("strict:prod/db", "db");
+    let Setup {
+        ctx,
+        mut handle,
+        served,
+        ..
+    } = setup("strict:prod/db", "db");
     let mut ready_obj = served.clone();
     ready_obj["status"] = ready_status();
     let server = tokio::spawn(async move {
-        expect(&mut handle, "GET", SECRET, |_| respond(200, &managed_secret("hunter2"))).await;
+        expect(&mut handle, "GET", SECRET, |_| {
+            respond(200, &managed_secret("hunter2"))
+        })
+        .await;
         expect_no_more(&mut handle).await;
     });
     reconcile(Arc::new(object(&ready_obj)), ctx).await.unwrap();
@@ -242,7 +357,12 @@ async fn in_sync_secret_costs_one_read() {
 
 #[tokio::test]
 async fn refused_apply_is_reported_on_the_object() {
-    let Setup { ctx, mut handle, object, served } = setup("strict:prod/db", "db");
+    let Setup {
+        ctx,
+        mut handle,
+        object,
+        served,
+    } = setup("strict:prod/db", "db");
     let server = tokio::spawn(async move {
         expect(&mut handle, "GET", SECRET, |_| not_found()).await;
         expect(&mut handle, "PATCH", &format!("{SECRET}{APPLY}"), |_| {
@@ -250,14 +370,29 @@ async fn refused_apply_is_reported_on_the_object() {
                 "message": "Secret \"db\" is invalid: type: field is immutable", "reason": "Invalid", "code": 422}))
         })
         .await;
-        let status = expect(&mut handle, "PATCH", &format!("{STATUS}{APPLY}"), object_with(&served)).await;
+        let status = expect(
+            &mut handle,
+            "PATCH",
+            &format!("{STATUS}{APPLY}"),
+            object_with(&served),
+        )
+        .await;
         let event = expect(&mut handle, "POST", EVENTS, echo).await;
         expect_no_more(&mut handle).await;
         (status, event)
     });
-    assert!(reconcile(Arc::new(object), ctx).await.is_err(), "retried with backoff");
+    assert!(
+        reconcile(Arc::new(object), ctx).await.is_err(),
+        "retried with backoff"
+    );
     let (status, event) = server.await.unwrap();
     assert_eq!(ready(&status), ("False".into(), "ApplyFailed".into()));
-    assert_eq!((event["type"].as_str(), event["reason"].as_str()), (Some("Warning"), Some("ApplyFailed")));
-    assert!(status["status"]["conditions"][0]["message"].as_str().unwrap().contains("Invalid (HTTP 422)"));
+    assert_eq!(
+        (event["type"].as_str(), event["reason"].as_str()),
+        (Some("Warning"), Some("ApplyFailed"))
+    );
+    assert!(status["status"]["conditions"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Invalid (HTTP 422)"));
 }

@@ -37,7 +37,11 @@ fn sealed_db() -> (hush_core::keys::age::Identities, String, serde_json::Value) 
 async fn server_copy_with_extra_fields_and_sorted_keys_verifies() {
     let (ids, _, served) = sealed_db();
     let payload = ok(unseal(&object(&served), &ids, None).await);
-    let got: Vec<(&str, &[u8])> = payload.0.iter().map(|(k, v)| (k.as_str(), v.as_slice())).collect();
+    let got: Vec<(&str, &[u8])> = payload
+        .0
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_slice()))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -52,21 +56,36 @@ async fn server_copy_with_extra_fields_and_sorted_keys_verifies() {
 async fn removed_added_or_swapped_values_fail_the_mac() {
     let (ids, _, served) = sealed_db();
     let mut removed = served.clone();
-    removed["spec"]["data"].as_object_mut().unwrap().remove("user");
-    assert_eq!(reason(unseal(&object(&removed), &ids, None).await), "MacMismatch");
+    removed["spec"]["data"]
+        .as_object_mut()
+        .unwrap()
+        .remove("user");
+    assert_eq!(
+        reason(unseal(&object(&removed), &ids, None).await),
+        "MacMismatch"
+    );
 
     // An extra value copied from elsewhere in the file fails GCM at its new path.
     let mut added = served.clone();
     let url = served["spec"]["stringData"]["url"].clone();
-    added["spec"]["stringData"].as_object_mut().unwrap().insert("zz".into(), url);
+    added["spec"]["stringData"]
+        .as_object_mut()
+        .unwrap()
+        .insert("zz".into(), url);
     let r = reason(unseal(&object(&added), &ids, None).await);
     assert!(r == "DecryptFailed" || r == "MacMismatch", "{r}");
 
     let mut swapped = served.clone();
-    let (a, b) = (served["spec"]["data"]["password"].clone(), served["spec"]["data"]["user"].clone());
+    let (a, b) = (
+        served["spec"]["data"]["password"].clone(),
+        served["spec"]["data"]["user"].clone(),
+    );
     swapped["spec"]["data"]["password"] = b;
     swapped["spec"]["data"]["user"] = a;
-    assert_eq!(reason(unseal(&object(&swapped), &ids, None).await), "DecryptFailed");
+    assert_eq!(
+        reason(unseal(&object(&swapped), &ids, None).await),
+        "DecryptFailed"
+    );
 }
 
 #[tokio::test]
@@ -74,14 +93,23 @@ async fn copied_or_renamed_objects_do_not_decrypt() {
     let (ids, _, served) = sealed_db();
     let mut other_ns = served.clone();
     other_ns["metadata"]["namespace"] = "dev".into();
-    assert_eq!(reason(unseal(&object(&other_ns), &ids, None).await), "ScopeMismatch");
+    assert_eq!(
+        reason(unseal(&object(&other_ns), &ids, None).await),
+        "ScopeMismatch"
+    );
     let mut renamed = served.clone();
     renamed["metadata"]["name"] = "db2".into();
-    assert_eq!(reason(unseal(&object(&renamed), &ids, None).await), "ScopeMismatch");
+    assert_eq!(
+        reason(unseal(&object(&renamed), &ids, None).await),
+        "ScopeMismatch"
+    );
     // Rewriting the scope value needs the data key: authentication fails.
     let mut rebound = served.clone();
     rebound["spec"]["scope"] = served["spec"]["data"]["user"].clone();
-    assert_eq!(reason(unseal(&object(&rebound), &ids, None).await), "DecryptFailed");
+    assert_eq!(
+        reason(unseal(&object(&rebound), &ids, None).await),
+        "DecryptFailed"
+    );
 }
 
 #[tokio::test]
@@ -96,30 +124,44 @@ async fn namespace_and_cluster_scopes() {
         let mut served = served(&seal(&plain, &recipient), "u", 1);
         served["metadata"]["namespace"] = ns.into();
         served["metadata"]["name"] = name.into();
-        assert_eq!(reason(unseal(&object(&served), &ids, None).await), want, "{scope} as {ns}/{name}");
+        assert_eq!(
+            reason(unseal(&object(&served), &ids, None).await),
+            want,
+            "{scope} as {ns}/{name}"
+        );
     }
 }
 
 #[tokio::test]
 async fn policy_limits_keys_per_namespace() {
     let (ids, recipient, served) = sealed_db();
-    let allow = |ns: &str| Policy::from_yaml(&format!("namespaces:\n  {ns}:\n    age: [{recipient}]\n")).unwrap();
+    let allow = |ns: &str| {
+        Policy::from_yaml(&format!("namespaces:\n  {ns}:\n    age: [{recipient}]\n")).unwrap()
+    };
     ok(unseal(&object(&served), &ids, Some(&allow("prod"))).await);
-    assert_eq!(reason(unseal(&object(&served), &ids, Some(&allow("team-b"))).await), "KeyNotAllowed");
+    assert_eq!(
+        reason(unseal(&object(&served), &ids, Some(&allow("team-b"))).await),
+        "KeyNotAllowed"
+    );
 }
 
 #[tokio::test]
 async fn wrong_key_and_unverifiable_files() {
     let (ids, _, served_ok) = sealed_db();
     let (other_ids, other_recipient) = age_key();
-    assert_eq!(reason(unseal(&object(&served_ok), &other_ids, None).await), "NoDataKey");
+    assert_eq!(
+        reason(unseal(&object(&served_ok), &other_ids, None).await),
+        "NoDataKey"
+    );
 
     // Without mac_only_encrypted the API server's copy cannot be verified.
     let plain = plaintext("prod", "db", "strict:prod/db", &[("k", "dg==")], &[]);
     let mut opts = seal_options();
     opts.mac_only_encrypted = false;
     let r: hush_core::keys::age::Recipient = other_recipient.parse().unwrap();
-    let groups = vec![vec![std::sync::Arc::new(r) as std::sync::Arc<dyn hush_core::keys::MasterKey>]];
+    let groups = vec![vec![
+        std::sync::Arc::new(r) as std::sync::Arc<dyn hush_core::keys::MasterKey>
+    ]];
     let enc = hush_core::block_on(hush_core::encrypt(
         &hush_core::Plaintext::new(plain, hush_core::Format::Yaml),
         &groups,
@@ -127,27 +169,49 @@ async fn wrong_key_and_unverifiable_files() {
     ))
     .unwrap();
     let full_mac = served(enc.as_str(), "u", 1);
-    assert_eq!(reason(unseal(&object(&full_mac), &other_ids, None).await), "MacNotVerifiable");
+    assert_eq!(
+        reason(unseal(&object(&full_mac), &other_ids, None).await),
+        "MacNotVerifiable"
+    );
 
     let mut empty = served_ok.clone();
     empty["spec"]["stringData"]["extra"] = "".into();
-    assert_eq!(reason(unseal(&object(&empty), &ids, None).await), "InvalidSpec");
+    assert_eq!(
+        reason(unseal(&object(&empty), &ids, None).await),
+        "InvalidSpec"
+    );
 
     let mut bad = full_mac.clone();
     bad["sops"] = serde_json::json!({});
-    assert_eq!(reason(unseal(&object(&bad), &other_ids, None).await), "InvalidSpec");
+    assert_eq!(
+        reason(unseal(&object(&bad), &other_ids, None).await),
+        "InvalidSpec"
+    );
 }
 
 #[test]
 fn sealed_file_matches_the_crd_schema_and_plaintext_does_not() {
-    let crd: serde_json::Value = serde_json::to_value(<hush_controller::resource::EncryptedSecret as kube::CustomResourceExt>::crd()).unwrap();
+    let crd: serde_json::Value = serde_json::to_value(
+        <hush_controller::resource::EncryptedSecret as kube::CustomResourceExt>::crd(),
+    )
+    .unwrap();
     let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
     let validator = jsonschema::validator_for(schema).unwrap();
     let (_, _, served) = sealed_db();
-    assert!(validator.is_valid(&served), "{:?}", validator.iter_errors(&served).map(|e| e.to_string()).collect::<Vec<_>>());
+    assert!(
+        validator.is_valid(&served),
+        "{:?}",
+        validator
+            .iter_errors(&served)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
     let mut plain = served.clone();
     plain["spec"]["data"]["password"] = "aHVudGVyMg==".into();
-    assert!(!validator.is_valid(&plain), "a decrypted value must be refused");
+    assert!(
+        !validator.is_valid(&plain),
+        "a decrypted value must be refused"
+    );
     let mut no_sops = served.clone();
     no_sops.as_object_mut().unwrap().remove("sops");
     assert!(!validator.is_valid(&no_sops), "the sops block is required");
@@ -163,15 +227,32 @@ async fn sops_written_object_verifies() {
     let (ids, recipient) = age_key();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("db.yaml");
-    let plain = plaintext("prod", "db", "strict:prod/db", &[("password", "aHVudGVyMg==")], &[("user", "admin")]);
+    let plain = plaintext(
+        "prod",
+        "db",
+        "strict:prod/db",
+        &[("password", "aHVudGVyMg==")],
+        &[("user", "admin")],
+    );
     std::fs::write(&file, plain).unwrap();
     let out = std::process::Command::new(sops)
-        .args(["--encrypt", "--age", &recipient, "--encrypted-regex", hush_core::scope::ENCRYPTED_REGEX, "--mac-only-encrypted"])
+        .args([
+            "--encrypt",
+            "--age",
+            &recipient,
+            "--encrypted-regex",
+            hush_core::scope::ENCRYPTED_REGEX,
+            "--mac-only-encrypted",
+        ])
         .arg(&file)
         .env("SOPS_DISABLE_VERSION_CHECK", "1")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let served = served(std::str::from_utf8(&out.stdout).unwrap(), "uid-1", 1);
     let payload = ok(unseal(&object(&served), &ids, None).await);
     assert_eq!(payload.0["password"].as_slice(), b"hunter2");
@@ -186,10 +267,16 @@ async fn edited_selector_cannot_smuggle_values() {
     let mut smuggled = served.clone();
     smuggled["sops"]["encrypted_regex"] = "^(data|scope)$".into();
     smuggled["spec"]["stringData"]["url"] = "ENC[evil".into();
-    assert_eq!(reason(unseal(&object(&smuggled), &ids, None).await), "MacNotVerifiable");
+    assert_eq!(
+        reason(unseal(&object(&smuggled), &ids, None).await),
+        "MacNotVerifiable"
+    );
     let mut widened = served.clone();
     widened["sops"]["encrypted_regex"] = ".*".into();
-    assert_eq!(reason(unseal(&object(&widened), &ids, None).await), "MacNotVerifiable");
+    assert_eq!(
+        reason(unseal(&object(&widened), &ids, None).await),
+        "MacNotVerifiable"
+    );
 }
 
 /// A tenant relabels another tenant's age entry with a recipient their
@@ -199,9 +286,16 @@ async fn relabelled_recipient_does_not_unlock_another_tenants_file() {
     use hush_controller::age_keys::AgeKeys;
     let (secret_a, recipient_a) = age_secret();
     let (secret_b, recipient_b) = age_secret();
-    let keys = AgeKeys::from_text(&format!("# tenant a\n{secret_a}\n# tenant b\n{secret_b}\n")).unwrap();
+    let keys =
+        AgeKeys::from_text(&format!("# tenant a\n{secret_a}\n# tenant b\n{secret_b}\n")).unwrap();
     assert_eq!(keys.len(), 2);
-    let plain = plaintext("team-a", "db", "cluster", &[("password", "aHVudGVyMg==")], &[]);
+    let plain = plaintext(
+        "team-a",
+        "db",
+        "cluster",
+        &[("password", "aHVudGVyMg==")],
+        &[],
+    );
     let served = served(&seal(&plain, &recipient_a), "u", 1);
     let policy = Policy::from_yaml(&format!(
         "namespaces:\n  team-a:\n    age: [{recipient_a}]\n  team-b:\n    age: [{recipient_b}]\n"
@@ -211,9 +305,15 @@ async fn relabelled_recipient_does_not_unlock_another_tenants_file() {
 
     let mut copied = served.clone();
     copied["metadata"]["namespace"] = "team-b".into();
-    assert_eq!(reason(unseal(&object(&copied), &keys, Some(&policy)).await), "KeyNotAllowed");
+    assert_eq!(
+        reason(unseal(&object(&copied), &keys, Some(&policy)).await),
+        "KeyNotAllowed"
+    );
 
     let mut relabelled = copied.clone();
     relabelled["sops"]["age"][0]["recipient"] = recipient_b.clone().into();
-    assert_eq!(reason(unseal(&object(&relabelled), &keys, Some(&policy)).await), "NoDataKey");
+    assert_eq!(
+        reason(unseal(&object(&relabelled), &keys, Some(&policy)).await),
+        "NoDataKey"
+    );
 }

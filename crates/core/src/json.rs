@@ -312,7 +312,10 @@ mod tests {
         assert!(parse("{\"n\": 1.5e3555}").is_err());
         assert!(parse("{\"n\": -1e309}").is_err());
         assert!(parse("{\"n\": 1.5e308}").is_ok());
-        assert!(parse("{\"n\": 99999999999999999999}").is_ok(), "beyond i64 is a float, as in Go");
+        assert!(
+            parse("{\"n\": 99999999999999999999}").is_ok(),
+            "beyond i64 is a float, as in Go"
+        );
     }
 
     #[test]

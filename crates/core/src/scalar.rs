@@ -464,7 +464,11 @@ mod tests {
     #[test]
     fn plain_scalars_resolve_like_yaml_v3() {
         assert_eq!(resolve_plain("42"), Resolved::Int);
-        assert_eq!(resolve_plain("1.5e3555"), Resolved::Str, "out of f64 range, as yaml.v3");
+        assert_eq!(
+            resolve_plain("1.5e3555"),
+            Resolved::Str,
+            "out of f64 range, as yaml.v3"
+        );
         assert_eq!(resolve_plain("0x1F"), Resolved::Int);
         assert_eq!(resolve_plain("1.5"), Resolved::Float);
         assert_eq!(resolve_plain("1e3"), Resolved::Float);

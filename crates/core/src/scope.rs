@@ -41,7 +41,10 @@ impl Scope {
     /// Whether an object at `namespace`/`name` may use the ciphertext.
     pub fn permits(&self, namespace: &str, name: &str) -> bool {
         match self {
-            Scope::Strict { namespace: n, name: m } => n == namespace && m == name,
+            Scope::Strict {
+                namespace: n,
+                name: m,
+            } => n == namespace && m == name,
             Scope::Namespace { namespace: n } => n == namespace,
             Scope::Cluster => true,
         }
@@ -99,7 +102,11 @@ impl FromStr for Scope {
                     name: dns_name(name)?.to_string(),
                 }
             }
-            _ => return Err(ScopeError("scope must be strict:NS/NAME, namespace:NS or cluster")),
+            _ => {
+                return Err(ScopeError(
+                    "scope must be strict:NS/NAME, namespace:NS or cluster",
+                ))
+            }
         };
         Ok(scope)
     }
@@ -109,11 +116,11 @@ impl FromStr for Scope {
 fn dns_name(s: &str) -> Result<&str, ScopeError> {
     let ok = !s.is_empty()
         && s.len() <= 253
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.');
-    ok.then_some(s)
-        .ok_or(ScopeError("scope names a namespace or name that is not a valid Kubernetes name"))
+    ok.then_some(s).ok_or(ScopeError(
+        "scope names a namespace or name that is not a valid Kubernetes name",
+    ))
 }
 
 /// The first encrypted value out of canonical order, as `(path, previous)`.
@@ -153,7 +160,10 @@ fn secret_docs(text: &str, format: crate::Format) -> crate::Result<Vec<Value>> {
 }
 
 /// [`order_violation`] for each `EncryptedSecret` document of a file.
-pub fn order_violation_in(text: &str, format: crate::Format) -> crate::Result<Option<(String, String)>> {
+pub fn order_violation_in(
+    text: &str,
+    format: crate::Format,
+) -> crate::Result<Option<(String, String)>> {
     Ok(secret_docs(text, format)?.iter().find_map(order_violation))
 }
 
@@ -199,7 +209,13 @@ enum Step {
     Index(usize),
 }
 
-fn collect(v: &Value, re: &regex::Regex, inside: bool, at: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+fn collect(
+    v: &Value,
+    re: &regex::Regex,
+    inside: bool,
+    at: &mut Vec<Step>,
+    out: &mut Vec<Vec<Step>>,
+) {
     match v {
         Value::Map(items) => {
             for (k, child) in items {
@@ -239,7 +255,12 @@ mod tests {
     use super::*;
 
     fn map(items: &[(&str, Value)]) -> Value {
-        Value::Map(items.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+        Value::Map(
+            items
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+        )
     }
     fn s(x: &str) -> Value {
         Value::Scalar(x.into())
@@ -263,9 +284,22 @@ mod tests {
 
     #[test]
     fn bad_scopes_are_refused_without_echo() {
-        for bad in ["", "strict:prod", "strict:/db", "namespace:", "cluster:", "cluster:x", "global", "namespace:Prod", "strict:prod/db/x"] {
+        for bad in [
+            "",
+            "strict:prod",
+            "strict:/db",
+            "namespace:",
+            "cluster:",
+            "cluster:x",
+            "global",
+            "namespace:Prod",
+            "strict:prod/db/x",
+        ] {
             let err = bad.parse::<Scope>().unwrap_err().to_string();
-            assert!(!err.contains("prod") && !err.contains("Prod") && !err.contains("global"), "{bad}: {err}");
+            assert!(
+                !err.contains("prod") && !err.contains("Prod") && !err.contains("global"),
+                "{bad}: {err}"
+            );
         }
     }
 
@@ -273,27 +307,42 @@ mod tests {
     fn canonical_order_is_sorted_encrypted_paths() {
         let ok = map(&[
             ("kind", s("EncryptedSecret")),
-            ("spec", map(&[
-                ("data", map(&[("a", s("1")), ("b", s("2"))])),
-                ("scope", s("cluster")),
-                ("stringData", map(&[("Z", s("3")), ("z", s("4"))])),
-                ("template", map(&[("type", s("Opaque"))])),
-            ])),
+            (
+                "spec",
+                map(&[
+                    ("data", map(&[("a", s("1")), ("b", s("2"))])),
+                    ("scope", s("cluster")),
+                    ("stringData", map(&[("Z", s("3")), ("z", s("4"))])),
+                    ("template", map(&[("type", s("Opaque"))])),
+                ]),
+            ),
             ("sops", map(&[("z", s("x")), ("a", s("y"))])),
         ]);
         assert_eq!(order_violation(&ok), None);
 
-        let unsorted_keys = map(&[("spec", map(&[("data", map(&[("b", s("2")), ("a", s("1"))]))]))]);
+        let unsorted_keys = map(&[(
+            "spec",
+            map(&[("data", map(&[("b", s("2")), ("a", s("1"))]))]),
+        )]);
         assert_eq!(
             order_violation(&unsorted_keys),
             Some(("spec.data.a".into(), "spec.data.b".into()))
         );
 
-        let scope_first = map(&[("spec", map(&[("scope", s("cluster")), ("data", map(&[("a", s("1"))]))]))]);
+        let scope_first = map(&[(
+            "spec",
+            map(&[("scope", s("cluster")), ("data", map(&[("a", s("1"))]))]),
+        )]);
         assert!(order_violation(&scope_first).is_some());
 
         // Plaintext keys may be in any order.
-        let plain_unsorted = map(&[("spec", map(&[("template", map(&[("z", s("1")), ("a", s("2"))])), ("data", map(&[("a", s("1"))]))]))]);
+        let plain_unsorted = map(&[(
+            "spec",
+            map(&[
+                ("template", map(&[("z", s("1")), ("a", s("2"))])),
+                ("data", map(&[("a", s("1"))])),
+            ]),
+        )]);
         assert_eq!(order_violation(&plain_unsorted), None);
     }
 }

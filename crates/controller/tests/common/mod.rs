@@ -13,7 +13,8 @@ pub fn age_key() -> (Identities, String) {
     use age::secrecy::ExposeSecret;
     let id = age::x25519::Identity::generate();
     let mut ids = Identities::default();
-    ids.add_text(id.to_string().expose_secret().as_bytes(), "test").unwrap();
+    ids.add_text(id.to_string().expose_secret().as_bytes(), "test")
+        .unwrap();
     (ids, id.to_public().to_string())
 }
 
@@ -21,11 +22,20 @@ pub fn age_key() -> (Identities, String) {
 pub fn age_secret() -> (String, String) {
     use age::secrecy::ExposeSecret;
     let id = age::x25519::Identity::generate();
-    (id.to_string().expose_secret().to_string(), id.to_public().to_string())
+    (
+        id.to_string().expose_secret().to_string(),
+        id.to_public().to_string(),
+    )
 }
 
 /// The plaintext of an EncryptedSecret, as `hush seal` writes it.
-pub fn plaintext(ns: &str, name: &str, scope: &str, data: &[(&str, &str)], string_data: &[(&str, &str)]) -> String {
+pub fn plaintext(
+    ns: &str,
+    name: &str,
+    scope: &str,
+    data: &[(&str, &str)],
+    string_data: &[(&str, &str)],
+) -> String {
     let mut s = format!(
         "apiVersion: hush.dev/v1alpha1\nkind: EncryptedSecret\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n"
     );
