@@ -170,7 +170,7 @@ fn check_line(
         return Ok(());
     }
     let lead = line.len() - line.trim_start_matches([' ', '\t']).len();
-    if let Some(tab) = line[..lead].find('\t') {
+    if let Some(tab) = line[..indicators_end(line)].find('\t') {
         let ok = spans
             .block_indent(start)
             .is_some_and(|indent| line[..tab].chars().count() >= indent);
@@ -209,6 +209,20 @@ fn check_line(
         ));
     }
     Ok(())
+}
+
+/// The end of a line's indentation and block indicators (`- `, `? `),
+/// after which go-yaml allows no tab before the next token.
+fn indicators_end(line: &str) -> usize {
+    let b = line.as_bytes();
+    let mut i = 0;
+    loop {
+        match b.get(i) {
+            Some(b' ' | b'\t') => i += 1,
+            Some(b'-' | b'?') if matches!(b.get(i + 1), None | Some(b' ' | b'\t')) => i += 1,
+            _ => return i,
+        }
+    }
 }
 
 /// `---` or `...` at the start of a line, alone or followed by a space.
@@ -369,6 +383,9 @@ mod tests {
             "%YAML 1.2\n---\na: 1\n",
             "%TAG !e! tag:example.com,2000:\n---\na: !e!x 1\n",
             "a: 1\n...\nb: 2\n",
+            "l:\n-\tx\n",
+            "l:\n- - \tx\n",
+            "l:\n  ?\tx\n",
         ] {
             assert!(refused(src).is_some(), "accepted {src:?}");
         }
@@ -378,6 +395,7 @@ mod tests {
             "%YAML 1.1\n---\na: 1\n",
             "a: 1\n...\n---\nb: 2\n...\n",
             "a: 1 # \t\n",
+            "l:\n- x\ty\n- -1\t\n",
         ] {
             assert_eq!(refused(src), None, "{src:?}");
         }
