@@ -183,6 +183,40 @@ fn mutations(text: &str, secret: &str) -> Vec<Mutation> {
         "anchor and alias",
         replace(text, "app: web", "app: &a web\n    copy: *a"),
     );
+    for tag in [
+        "!custom",
+        "!!str",
+        "!!int",
+        "!!float",
+        "!!binary",
+        "!!bool",
+        "!!null",
+        "!!timestamp",
+        "!Ref",
+        "!",
+    ] {
+        add(
+            &format!("tag {tag} on a value"),
+            replace(text, "app: web", &format!("app: {tag} web")),
+        );
+        add(
+            &format!("tag {tag} on a number"),
+            replace(
+                text,
+                "app: web",
+                &format!("app: {tag} \"12\"\n    n: {tag} 12"),
+            ),
+        );
+    }
+    let (key, value) = secret.split_once(": ").unwrap();
+    add(
+        "tag !!binary on a secret",
+        replace(text, secret, &format!("{key}: !!binary {value}")),
+    );
+    add(
+        "tag !custom on a secret",
+        replace(text, secret, &format!("{key}: !custom {value}")),
+    );
     add("tab indentation", replace(text, "  name:", "\tname:"));
     add(
         "tab after indentation",

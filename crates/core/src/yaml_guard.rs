@@ -60,6 +60,7 @@ pub(crate) fn check_text(src: &str) -> Result<()> {
 pub(crate) fn check_file(src: &str, file: &YamlFile) -> Result<()> {
     let spans = ScalarSpans::of(src, file);
     check_lines(src, &spans)?;
+    check_tags(src, &spans)?;
     for doc in &file.docs {
         let mut keys: Vec<(&str, usize)> = map_keys(&doc.root);
         if let Some(s) = &doc.sops {
@@ -90,6 +91,8 @@ struct ScalarSpans {
     quoted: Vec<Range<usize>>,
     /// Block scalars' content lines, with the content's indentation.
     blocks: Vec<(Range<usize>, usize)>,
+    /// Every scalar and comment (from its `#`), sorted.
+    all: Vec<Range<usize>>,
 }
 
 impl ScalarSpans {
@@ -97,6 +100,7 @@ impl ScalarSpans {
         let mut s = ScalarSpans {
             quoted: Vec::new(),
             blocks: Vec::new(),
+            all: Vec::new(),
         };
         for doc in &file.docs {
             s.collect(src, &doc.root);
@@ -106,6 +110,7 @@ impl ScalarSpans {
         }
         s.quoted.sort_by_key(|r| r.start);
         s.blocks.sort_by_key(|r| r.0.start);
+        s.all.sort_by_key(|r| r.start);
         s
     }
 
@@ -120,6 +125,8 @@ impl ScalarSpans {
     }
 
     fn leaf(&mut self, src: &str, span: &Range<usize>, slot: Slot) {
+        let from_hash = span.start - usize::from(slot == Slot::Comment);
+        self.all.push(from_hash..span.end);
         match slot {
             Slot::Yaml(YamlSlot::Block { indent, .. }) => {
                 self.blocks.push((span.clone(), indent));
@@ -137,6 +144,12 @@ impl ScalarSpans {
     fn in_quoted(&self, at: usize) -> bool {
         let i = self.quoted.partition_point(|r| r.start < at);
         i > 0 && at < self.quoted[i - 1].end
+    }
+
+    /// Whether byte `at` is inside a scalar or a comment.
+    fn in_any(&self, at: usize) -> bool {
+        let i = self.all.partition_point(|r| r.start <= at);
+        i > 0 && at < self.all[i - 1].end
     }
 
     /// The block scalar whose content holds byte `at`: its indentation.
@@ -223,6 +236,49 @@ fn indicators_end(line: &str) -> usize {
             _ => return i,
         }
     }
+}
+
+/// Tags hush reads as go-yaml does: `!!str` (what hush resolves a tagged
+/// scalar by) and the collection tags. go-yaml converts `!!int "1"`,
+/// `!!binary`, `!!timestamp` and reads a custom tag's scalar as a string.
+const TAGS_READ_ALIKE: &[&str] = &[
+    "!!str",
+    "!!map",
+    "!!seq",
+    "!<tag:yaml.org,2002:str>",
+    "!<tag:yaml.org,2002:map>",
+    "!<tag:yaml.org,2002:seq>",
+];
+
+/// Every tag outside scalars and comments must be one of [`TAGS_READ_ALIKE`].
+fn check_tags(src: &str, spans: &ScalarSpans) -> Result<()> {
+    let b = src.as_bytes();
+    let mut i = 0;
+    while let Some(n) = memchr::memchr2(b'!', b'#', &b[i..]) {
+        let at = i + n;
+        let token_start = at == 0 || matches!(b[at - 1], b' ' | b'\t' | b'\n' | b'[' | b'{' | b',');
+        i = at + 1;
+        if !token_start || spans.in_any(at) {
+            continue;
+        }
+        let end = match src[at..].strip_prefix("!<") {
+            // A verbatim tag: `!<tag:yaml.org,2002:str>`.
+            Some(rest) => rest.find('>').map_or(src.len(), |e| at + e + 3),
+            None => src[at..]
+                .find([' ', '\t', '\r', '\n', ',', ']', '}'])
+                .map_or(src.len(), |e| at + e),
+        };
+        if b[at] == b'#' {
+            i = end.max(src[at..].find('\n').map_or(src.len(), |e| at + e));
+        } else if !TAGS_READ_ALIKE.contains(&&src[at..end]) {
+            return Err(Error::Unsupported(format!(
+                "line {}: the tag `{}`: go-yaml converts tagged values where hush does not; only `!!str` is supported",
+                line_of(src, at),
+                &src[at..end]
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `---` or `...` at the start of a line, alone or followed by a space.
@@ -439,6 +495,33 @@ mod tests {
                 Some(format!("invalid YAML: {msg}")),
                 "{src:?}"
             );
+        }
+    }
+
+    #[test]
+    fn tags_are_refused_unless_go_yaml_reads_them_as_hush_does() {
+        for src in [
+            "a: !custom 1\n",
+            "a: !!int \"1\"\n",
+            "a: !!binary aGVsbG8=\n",
+            "a: [x, !!bool yes]\n",
+            "l:\n- !Ref x\n",
+            "a: ! 1\n",
+        ] {
+            let e = refused(src).unwrap_or_else(|| panic!("accepted {src:?}"));
+            assert!(
+                e.contains("line ") && e.contains("the tag `!"),
+                "{src:?}: {e}"
+            );
+        }
+        for src in [
+            "a: !!str 1\n",
+            "a: !<tag:yaml.org,2002:str> 1\n",
+            "b: !!map {c: 1} # !x\n",
+            "c: \"!x\"\nd: it !works\ne: |\n  !x\n",
+            "# !x\nf: 1 #!y\n",
+        ] {
+            assert_eq!(refused(src), None, "{src:?}");
         }
     }
 
