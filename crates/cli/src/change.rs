@@ -2,7 +2,7 @@
 //! that keep everything else byte-identical where the format allows.
 
 use crate::batch::{collect_files, for_each_file, is_encrypted_file};
-use crate::cli::{core, fail, recipients, rule_keys, runtime, Failure};
+use crate::cli::{core, core_read, fail, recipients, rule_keys, runtime, Failure};
 use crate::io::{write_atomic, write_stdout};
 use clap::Args;
 use hush_core::error::exit;
@@ -32,7 +32,7 @@ fn read_open(rt: &tokio::runtime::Runtime, file: &Path) -> Result<Opened> {
     let kms = KmsUnwrapper::default();
     let enc = Ciphertext::new(text, Format::from_path(&name));
     rt.block_on(open(&enc, &[&ids, &kms], &DecryptOptions::default()))
-        .map_err(core(&name))
+        .map_err(core_read(&name))
 }
 
 /// Writes `enc` over `file` unless it is byte-identical to what was read.

@@ -49,6 +49,18 @@ pub(crate) fn core(file: &str) -> impl Fn(Error) -> Failure + '_ {
     move |e| fail(e.exit_code(), format!("{file}: {e}"))
 }
 
+/// Names the file in an error from reading an encrypted file: sops exits 1
+/// for one it cannot parse (2 only when it encrypts).
+pub(crate) fn core_read(file: &str) -> impl Fn(Error) -> Failure + '_ {
+    move |e| {
+        let code = match e {
+            Error::Syntax { .. } => exit::ERROR_GENERIC,
+            _ => e.exit_code(),
+        };
+        fail(code, format!("{file}: {e}"))
+    }
+}
+
 #[derive(Parser)]
 #[command(
     name = "hush",
@@ -636,15 +648,7 @@ fn decrypt_text(
         )),
         None => rt.block_on(hush_core::decrypt(enc, &unwrappers, &keys.opts)),
     }
-    .map_err(|e| {
-        // sops reports unreadable input on decrypt with exit 1 (2 on encrypt).
-        let code = if matches!(e, Error::Syntax { .. }) {
-            exit::ERROR_GENERIC
-        } else {
-            e.exit_code()
-        };
-        fail(code, format!("{name}: {e}"))
-    })?;
+    .map_err(core_read(name))?;
     match &a.extract {
         Some(path) => {
             let steps = hush_core::path::parse(path).map_err(core(name))?;

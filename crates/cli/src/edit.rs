@@ -5,7 +5,7 @@
 //! The plaintext lives only in a 0700 temp dir, removed on every exit path,
 //! on signals, and by a watchdog after `kill -9`.
 
-use crate::cli::{core, fail, rule_keys, runtime, Failure};
+use crate::cli::{core, core_read, fail, rule_keys, runtime, Failure};
 use crate::io::{watched_dir_path, write_atomic, write_private, WatchedDir};
 use clap::Args;
 use hush_core::error::exit;
@@ -65,7 +65,7 @@ pub fn edit(a: EditArgs) -> Result<()> {
         let (ids, kms) = unwrappers(&name)?;
         let opened = rt
             .block_on(open(&Ciphertext::new(text, format), &[&ids, &kms], &opts))
-            .map_err(core(&name))?;
+            .map_err(core_read(&name))?;
         Target::Existing(Box::new(opened))
     } else {
         new_file_keys(&a)?

@@ -58,6 +58,7 @@ mod tree;
 pub mod update;
 mod yaml;
 mod yaml_fast;
+mod yaml_guard;
 
 pub use ambiguity::ambiguous_paths;
 pub use cipher::{Cipher, DataKey};

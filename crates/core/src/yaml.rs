@@ -60,8 +60,16 @@ struct Comment {
     col: usize,
 }
 
-/// Parses `src` into documents.
+/// Parses `src` into documents; refuses what go-yaml could read otherwise
+/// (see [`crate::yaml_guard`]).
 pub(crate) fn parse(src: &str) -> Result<YamlFile> {
+    crate::yaml_guard::check_text(src)?;
+    let file = parse_unguarded(src)?;
+    crate::yaml_guard::check_file(src, &file)?;
+    Ok(file)
+}
+
+fn parse_unguarded(src: &str) -> Result<YamlFile> {
     let markers = doc_markers(src);
     if let Some(events) = crate::yaml_fast::scan(src) {
         if let Some(file) = build(
