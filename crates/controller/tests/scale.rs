@@ -10,6 +10,7 @@ use hush_controller::cache::{CachingUnwrapper, DataKeyCache};
 use hush_controller::controller::{watch_objects, watch_secrets};
 use hush_controller::metrics::Metrics;
 use hush_controller::reconcile::plan;
+use kube::runtime::WatchStreamExt;
 use hush_controller::resource::EncryptedSecret;
 use hush_controller::unseal::unseal;
 use hush_core::keys::{BoxFuture, Unwrapper};
@@ -140,7 +141,9 @@ async fn relist_memory_and_pure_path_latency() {
         }
     });
     let client = kube::Client::new(svc, "default");
+    let client_for_raw = client.clone();
     let metrics = Arc::new(Metrics::default());
+    let mock_ready = status_kib("VmRSS:");
     let (reader, writer) = reflector::store::<EncryptedSecret>();
     let es = watch_objects(kube::Api::all(client.clone()), writer, metrics.clone());
     tokio::spawn(es.for_each(|_| async {}));
@@ -154,13 +157,38 @@ async fn relist_memory_and_pure_path_latency() {
     }
     reader.wait_until_ready().await.unwrap();
     let state = reader.state();
+    let after = status_kib("VmRSS:");
     println!(
-        "cached {} EncryptedSecrets, relisted {} Secret events; RSS {} MiB after relist (base {} MiB), peak {} MiB",
+        "cached {} EncryptedSecrets (stripped), relisted {} Secret events; RSS: {} MiB at start, {} MiB with the mock's lists built, {} MiB after the relist (+{} MiB); process peak {} MiB",
         state.len(),
         secret_events,
-        status_kib("VmRSS:") / 1024,
         base / 1024,
+        mock_ready / 1024,
+        after / 1024,
+        after.saturating_sub(mock_ready) / 1024,
         status_kib("VmHWM:") / 1024
+    );
+    // The same objects cached as served (before the fix), for comparison.
+    let (raw_reader, raw_writer) = reflector::store::<EncryptedSecret>();
+    let raw = kube::runtime::watcher(
+        kube::Api::<EncryptedSecret>::all(client_for_raw.clone()),
+        kube::runtime::watcher::Config::default(),
+    )
+    .reflect(raw_writer);
+    tokio::spawn(raw.for_each(|_| async {}));
+    raw_reader.wait_until_ready().await.unwrap();
+    let raw_after = status_kib("VmRSS:");
+    let json_mib = |objs: &[Arc<EncryptedSecret>]| {
+        objs.iter()
+            .map(|o| serde_json::to_vec(o.as_ref()).unwrap().len())
+            .sum::<usize>()
+            / (1024 * 1024)
+    };
+    println!(
+        "a second cache of the same objects unstripped: +{} MiB RSS; cached objects as JSON: {} MiB stripped, {} MiB unstripped",
+        raw_after.saturating_sub(after) / 1024,
+        json_mib(&state),
+        json_mib(&raw_reader.state())
     );
     assert!(state.iter().all(|o| o.metadata.managed_fields.is_none()));
 
