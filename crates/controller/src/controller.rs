@@ -197,7 +197,8 @@ async fn write_secret(
                 field_manager: Some(MANAGER.into()),
                 ..PostParams::default()
             };
-            secrets.create(&params, secret).await?
+            let created = secrets.create(&params, secret).await?;
+            own_as_applier(secrets, created).await
         }
         Write::Force => {
             let params = PatchParams::apply(MANAGER).force();
@@ -208,6 +209,46 @@ async fn write_secret(
     };
     info!(namespace = ?obj.namespace(), name = %obj.name_any(), "secret written");
     Ok(Some(written))
+}
+
+/// A create records hush's fields under an `Update` entry, which later
+/// applies do not clear: a key dropped from the EncryptedSecret would stay.
+/// Turn the entry into hush's `Apply` entry (guarded by resourceVersion);
+/// on any failure the Secret is kept as created.
+async fn own_as_applier(secrets: &Api<Secret>, created: Secret) -> Secret {
+    let Some(body) = applier_fields(&created) else {
+        return created;
+    };
+    match secrets
+        .patch(
+            &created.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(body),
+        )
+        .await
+    {
+        Ok(patched) => patched,
+        Err(e) => {
+            warn!(error = %e, "could not record the created Secret's fields as applied");
+            created
+        }
+    }
+}
+
+/// The merge patch that turns hush's only `Update` entry into `Apply`.
+pub fn applier_fields(created: &Secret) -> Option<serde_json::Value> {
+    let [entry] = created.metadata.managed_fields.as_deref()? else {
+        return None;
+    };
+    if entry.manager.as_deref() != Some(MANAGER) || entry.operation.as_deref() != Some("Update") {
+        return None;
+    }
+    let mut applied = entry.clone();
+    applied.operation = Some("Apply".into());
+    Some(serde_json::json!({"metadata": {
+        "resourceVersion": created.resource_version(),
+        "managedFields": [applied],
+    }}))
 }
 
 /// Writes the status and records the Event of a plan.

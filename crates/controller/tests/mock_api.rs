@@ -134,6 +134,15 @@ fn created(b: &Value) -> Response<Body> {
     respond(201, &b)
 }
 
+/// A create as the API server records it: hush's fields under `Update`.
+fn created_by_update(b: &Value) -> Response<Body> {
+    let mut b = b.clone();
+    b["metadata"]["resourceVersion"] = "100".into();
+    b["metadata"]["managedFields"] = json!([{"manager": "hush-controller", "operation": "Update",
+        "apiVersion": "v1", "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {}}}]);
+    respond(201, &b)
+}
+
 /// The API server's answer to an apply that changed nothing.
 fn unchanged(existing: Value) -> impl FnOnce(&Value) -> Response<Body> {
     move |_| respond(200, &existing)
@@ -184,7 +193,16 @@ async fn happy_path_applies_secret_then_status_then_event() {
     } = setup("strict:prod/db", "db");
     let server = tokio::spawn(async move {
         expect(&mut handle, "GET", SECRET, |_| not_found()).await;
-        let secret = expect(&mut handle, "POST", CREATE, created).await;
+        let secret = expect(&mut handle, "POST", CREATE, created_by_update).await;
+        // The create's Update entry becomes hush's Apply entry, so later
+        // applies can drop keys.
+        let fields = expect(&mut handle, "PATCH", &format!("{SECRET}?"), echo).await;
+        assert_eq!(fields["metadata"]["resourceVersion"], "100");
+        assert_eq!(
+            fields["metadata"]["managedFields"],
+            json!([{"manager": "hush-controller", "operation": "Apply", "apiVersion": "v1",
+                "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {}}}])
+        );
         let status = expect(
             &mut handle,
             "PATCH",
