@@ -254,7 +254,14 @@ log "loading $IMAGE into the cluster"
 if [[ $PROVIDER == k3d ]]; then
     k3d image import "$IMAGE" --cluster "$CLUSTER_NAME" >/dev/null
 else
-    kind load docker-image "$IMAGE" --name "$CLUSTER_NAME" >/dev/null
+    # `kind load docker-image` fails with Docker's containerd image store;
+    # an image archive works with both stores.
+    if ! kind load docker-image "$IMAGE" --name "$CLUSTER_NAME" >/dev/null 2>&1; then
+        log "kind load docker-image failed; loading through docker save"
+        docker save "$IMAGE" -o "$WORK/image.tar"
+        kind load image-archive "$WORK/image.tar" --name "$CLUSTER_NAME" >/dev/null
+        rm -f "$WORK/image.tar"
+    fi
 fi
 
 if [[ -n "${HUSH_BIN:-}" ]]; then

@@ -106,6 +106,9 @@ pub fn run(a: SealArgs) -> Result<()> {
     let enc = runtime()?
         .block_on(hush_core::encrypt(&plain, &groups, &opts))
         .map_err(core(&name))?;
+    if let Some(w) = size_warning(enc.as_str().len()) {
+        eprintln!("hush: {name}: warning: {w}");
+    }
     let target = if a.in_place {
         a.file.as_deref()
     } else {
@@ -289,6 +292,35 @@ fn keys(a: &SealArgs) -> Result<hush_core::KeyGroups> {
     }
 }
 
+/// `kubectl apply` (client-side) copies the object into the
+/// last-applied-configuration annotation, and annotations are capped at
+/// 256 KiB in total.
+const CLIENT_SIDE_APPLY_MAX: usize = 256 * 1024;
+/// etcd's default request limit; the API server refuses larger objects.
+const OBJECT_MAX: usize = 1536 * 1024;
+/// Room for the object's other metadata (managedFields, labels, status).
+const OBJECT_MARGIN: usize = 16 * 1024;
+
+/// A warning when an EncryptedSecret of `len` bytes would not apply:
+/// ciphertext is about 1.78 times the raw data (base64 twice).
+fn size_warning(len: usize) -> Option<String> {
+    let kib = len.div_ceil(1024);
+    if len + OBJECT_MARGIN > OBJECT_MAX {
+        Some(format!(
+            "the EncryptedSecret is {kib} KiB; the API server refuses objects over about 1.5 MiB \
+             (about 850 KiB of raw Secret data): split the Secret"
+        ))
+    } else if len + OBJECT_MARGIN > CLIENT_SIDE_APPLY_MAX {
+        Some(format!(
+            "the EncryptedSecret is {kib} KiB; client-side `kubectl apply` stores a copy in a \
+             256 KiB annotation and will fail (about 135 KiB of raw Secret data): use \
+             `kubectl apply --server-side` or `kubectl create`"
+        ))
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,6 +357,15 @@ mod tests {
             .contains("stringData.k is empty"));
         assert!(parse("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n").is_err());
         assert!(parse("apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: b\n").is_err());
+    }
+
+    #[test]
+    fn sizes_past_the_apply_limits_warn() {
+        assert_eq!(size_warning(10 * 1024), None);
+        assert!(size_warning(250 * 1024).unwrap().contains("--server-side"));
+        assert!(size_warning(1600 * 1024)
+            .unwrap()
+            .contains("split the Secret"));
     }
 
     #[test]

@@ -7,41 +7,56 @@ use hush_core::metadata::KeyEntry;
 use secrecy::SecretSlice;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+// tokio's clock: the same as std's, but tests can pause and advance it.
 use tokio::sync::OnceCell;
+use tokio::time::Instant;
 use zeroize::Zeroizing;
 
 type Digest = [u8; 32];
 
 /// A bounded, expiring map from a wrapped key's digest to the unwrapped key.
 ///
-/// Concurrent requests for one entry wait for a single unwrap. Evicted keys
-/// are zeroized when their last user drops them.
+/// Concurrent requests for one entry wait for a single unwrap. Only a
+/// successful unwrap takes a place in the cache: failures (a tenant's
+/// bogus entries, a KMS outage) never evict good keys. Evicted keys are
+/// zeroized when their last user drops them.
 pub struct DataKeyCache {
-    slots: Mutex<HashMap<Digest, Slot>>,
+    state: Mutex<State>,
     ttl: Duration,
     capacity: usize,
 }
 
-#[derive(Clone)]
-struct Slot {
-    key: Arc<OnceCell<Zeroizing<Vec<u8>>>>,
-    born: Instant,
+type Key = Arc<Zeroizing<Vec<u8>>>;
+type Cell = Arc<OnceCell<Key>>;
+
+#[derive(Default)]
+struct State {
+    /// Unwrapped keys and when they were unwrapped.
+    ready: HashMap<Digest, (Key, Instant)>,
+    /// Unwraps in flight (shared by concurrent requests).
+    pending: HashMap<Digest, Cell>,
+}
+
+/// A cache lookup: the key, or the cell to unwrap it into.
+enum Lookup {
+    Hit(Key),
+    Miss(Cell),
 }
 
 impl DataKeyCache {
     /// A cache of at most `capacity` keys, each kept for `ttl`.
     pub fn new(capacity: usize, ttl: Duration) -> Self {
         DataKeyCache {
-            slots: Mutex::new(HashMap::new()),
+            state: Mutex::default(),
             ttl,
             capacity: capacity.max(1),
         }
     }
 
-    /// How many keys are held (including ones still being unwrapped).
+    /// How many unwrapped keys are held.
     pub fn len(&self) -> usize {
-        self.slots.lock().expect("cache lock").len()
+        self.state.lock().expect("cache lock").ready.len()
     }
 
     /// Whether the cache is empty.
@@ -49,23 +64,34 @@ impl DataKeyCache {
         self.len() == 0
     }
 
-    fn slot(&self, id: Digest) -> Arc<OnceCell<Zeroizing<Vec<u8>>>> {
-        let mut slots = self.slots.lock().expect("cache lock");
+    fn lookup(&self, id: Digest) -> Lookup {
+        let mut st = self.state.lock().expect("cache lock");
         let now = Instant::now();
-        slots.retain(|_, s| now.duration_since(s.born) < self.ttl);
-        if let Some(s) = slots.get(&id) {
-            return s.key.clone();
+        st.ready
+            .retain(|_, (_, born)| now.duration_since(*born) < self.ttl);
+        if let Some((key, _)) = st.ready.get(&id) {
+            return Lookup::Hit(key.clone());
         }
-        if slots.len() >= self.capacity {
-            let oldest = slots.iter().min_by_key(|(_, s)| s.born).map(|(k, _)| *k);
-            oldest.map(|k| slots.remove(&k));
+        Lookup::Miss(st.pending.entry(id).or_default().clone())
+    }
+
+    /// Ends an unwrap: a key takes a place (evicting the oldest key when
+    /// full); a failure leaves the cache as it was.
+    fn settle(&self, id: Digest, cell: &Cell, key: Option<&Key>) {
+        let mut st = self.state.lock().expect("cache lock");
+        if st.pending.get(&id).is_some_and(|c| Arc::ptr_eq(c, cell)) {
+            st.pending.remove(&id);
         }
-        let slot = Slot {
-            key: Arc::new(OnceCell::new()),
-            born: now,
-        };
-        slots.insert(id, slot.clone());
-        slot.key
+        let Some(key) = key else { return };
+        if !st.ready.contains_key(&id) && st.ready.len() >= self.capacity {
+            let oldest = st
+                .ready
+                .iter()
+                .min_by_key(|(_, (_, b))| *b)
+                .map(|(k, _)| *k);
+            oldest.map(|k| st.ready.remove(&k));
+        }
+        st.ready.insert(id, (key.clone(), Instant::now()));
     }
 }
 
@@ -149,14 +175,24 @@ impl Unwrapper for CachingUnwrapper {
         entry: &'a KeyEntry,
     ) -> BoxFuture<'a, Option<hush_core::Result<SecretSlice<u8>>>> {
         Box::pin(async move {
-            let cell = self.cache.slot(digest(entry));
+            let id = digest(entry);
+            let cell = match self.cache.lookup(id) {
+                Lookup::Hit(key) => {
+                    self.metrics.cache_hits.inc();
+                    return Some(Ok(SecretSlice::from(key.to_vec())));
+                }
+                Lookup::Miss(cell) => cell,
+            };
             let mut ran = false;
             let got = cell
                 .get_or_try_init(|| {
                     ran = true;
-                    self.unwrap_uncached(entry)
+                    async { self.unwrap_uncached(entry).await.map(Arc::new) }
                 })
                 .await;
+            if ran {
+                self.cache.settle(id, &cell, got.as_ref().ok().copied());
+            }
             match got {
                 Ok(key) => {
                     if ran {
@@ -265,6 +301,42 @@ mod tests {
             2,
             "expired entry unwrapped again"
         );
+    }
+
+    /// Fails for entries whose `enc` starts with `bad`.
+    struct Picky;
+    impl Unwrapper for Picky {
+        fn unwrap<'a>(
+            &'a self,
+            e: &'a KeyEntry,
+        ) -> BoxFuture<'a, Option<hush_core::Result<SecretSlice<u8>>>> {
+            Box::pin(async move {
+                let KeyEntry::Age(a) = e else { return None };
+                if a.enc.starts_with("bad") {
+                    return Some(Err(hush_core::Error::NoDataKey("refused".into())));
+                }
+                Some(Ok(SecretSlice::from(a.enc.as_bytes().to_vec())))
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn failed_unwraps_never_evict_good_keys() {
+        let metrics = Arc::new(Metrics::default());
+        let cache = Arc::new(DataKeyCache::new(2, Duration::from_secs(60)));
+        let u = CachingUnwrapper::new(vec![Box::new(Picky)], cache.clone(), metrics.clone());
+        for enc in ["good1", "good2"] {
+            u.unwrap(&entry(enc)).await.unwrap().unwrap();
+        }
+        for i in 0..100 {
+            assert!(u.unwrap(&entry(&format!("bad{i}"))).await.unwrap().is_err());
+        }
+        assert_eq!(cache.len(), 2);
+        for enc in ["good1", "good2"] {
+            u.unwrap(&entry(enc)).await.unwrap().unwrap();
+        }
+        assert_eq!(metrics.cache_hits.get(), 2, "both good keys still cached");
+        assert!(cache.state.lock().unwrap().pending.is_empty());
     }
 
     #[tokio::test]

@@ -1,23 +1,30 @@
 //! The async shell: read the existing Secret, decide with
-//! [`crate::reconcile::plan`], then apply, patch status and record Events.
+//! [`crate::reconcile::plan`], then write, patch status and record Events.
 
 use crate::cache::CachingUnwrapper;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Watch};
 use crate::policy::Policy;
-use crate::reconcile::{check_ownership, plan, Note, Plan};
-use crate::resource::{EncryptedSecret, MANAGED_BY, MANAGER};
+use crate::reconcile::{
+    check_ownership, plan, refused, requeue_after, write_changed, Note, Plan, Write,
+};
+use crate::resource::{EncryptedSecret, EncryptedSecretStatus, MANAGED_BY, MANAGER};
 use crate::unseal::{unseal, Failure};
 use crate::{Error, Result};
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
-use kube::api::{Patch, PatchParams};
-use kube::runtime::controller::{Action, Controller};
+use kube::api::{Patch, PatchParams, PostParams};
+use kube::core::PartialObjectMeta;
+use kube::runtime::controller::{self as krc, Action, Controller};
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
-use kube::runtime::watcher;
+use kube::runtime::{reflector, watcher, WatchStreamExt};
 use kube::{Api, Client, Resource, ResourceExt};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tracing::{info, warn};
+
+/// The annotation `kubectl apply` (client-side) stores the whole object in.
+const LAST_APPLIED: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
 /// What every reconcile shares.
 pub struct Context {
@@ -33,6 +40,11 @@ pub struct Context {
     pub recorder: Recorder,
     /// Resync interval for healthy objects.
     pub requeue: Duration,
+    /// The status last written per object uid, until the watch cache shows
+    /// it (so a reconcile on a stale cached object writes nothing again).
+    written: Mutex<HashMap<String, EncryptedSecretStatus>>,
+    /// Consecutive retryable failures per object uid (the backoff).
+    attempts: Mutex<HashMap<String, u32>>,
 }
 
 impl Context {
@@ -55,72 +67,188 @@ impl Context {
             policy,
             metrics,
             requeue: Duration::from_secs(3600),
+            written: Mutex::default(),
+            attempts: Mutex::default(),
         }
+    }
+
+    /// `obj` with the status this controller last wrote for its
+    /// generation, when the cached copy does not show it yet.
+    fn with_known_status(&self, obj: Arc<EncryptedSecret>) -> Arc<EncryptedSecret> {
+        let uid = obj.uid().unwrap_or_default();
+        let mut written = self.written.lock().expect("status lock");
+        let Some(known) = written.get(&uid) else {
+            return obj;
+        };
+        if obj.status.as_ref() == Some(known) || known.observed_generation != obj.meta().generation
+        {
+            // The cache caught up, or the object moved on.
+            written.remove(&uid);
+            return obj;
+        }
+        let mut fresh = (*obj).clone();
+        fresh.status = Some(known.clone());
+        Arc::new(fresh)
+    }
+
+    fn remember_status(&self, obj: &EncryptedSecret, status: &EncryptedSecretStatus) {
+        let uid = obj.uid().unwrap_or_default();
+        self.written
+            .lock()
+            .expect("status lock")
+            .insert(uid, status.clone());
+    }
+
+    /// Counts a retryable failure (or clears the count) and returns the
+    /// number of consecutive ones before it.
+    fn attempt(&self, obj: &EncryptedSecret, failed: bool) -> u32 {
+        let uid = obj.uid().unwrap_or_default();
+        let mut attempts = self.attempts.lock().expect("attempts lock");
+        if !failed {
+            attempts.remove(&uid);
+            return 0;
+        }
+        let n = attempts.entry(uid).or_insert(0);
+        *n = n.saturating_add(1);
+        *n - 1
     }
 }
 
 /// Reconciles one `EncryptedSecret`.
 pub async fn reconcile(obj: Arc<EncryptedSecret>, ctx: Arc<Context>) -> Result<Action> {
+    // Being deleted (foreground deletion, Argo CD prune): the garbage
+    // collector removes the Secret; re-creating it would churn.
+    if obj.meta().deletion_timestamp.is_some() {
+        return Ok(Action::await_change());
+    }
     let started = Instant::now();
     ctx.metrics.reconciles.inc();
+    let obj = ctx.with_known_status(obj);
     let ns = obj
         .namespace()
         .ok_or_else(|| Error::Object("EncryptedSecret has no namespace".into()))?;
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &ns);
     let existing = secrets.get_opt(&obj.name_any()).await?;
-    let outcome = match check_ownership(&obj, existing.as_ref()) {
-        Ok(()) => unseal(&obj, &ctx.keys, ctx.policy.as_ref()).await,
-        Err(f) => Err(f),
+    let write = check_ownership(&obj, existing.as_ref());
+    let outcome = match &write {
+        Ok(_) => unseal(&obj, &ctx.keys, ctx.policy.as_ref()).await,
+        Err(f) => Err(f.clone()),
     };
     if let Err(f) = &outcome {
-        ctx.metrics.failed(f.reason());
-        warn!(namespace = %ns, name = %obj.name_any(), reason = f.reason(), message = f.message(), "not ready");
+        not_ready(&obj, &ctx, f);
     }
     let now = hush_core::time::now_rfc3339();
-    let decided = plan(&obj, existing.as_ref(), outcome.as_ref(), &now);
-    let result = match apply(&obj, &secrets, &decided).await {
-        Ok(()) => report(&obj, &ctx, &decided).await,
+    let mut decided = plan(&obj, existing.as_ref(), outcome.as_ref(), &now);
+    let mode = write.unwrap_or(Write::Force);
+    let result = match write_secret(&obj, &secrets, decided.apply.as_ref(), mode).await {
+        Ok(written) => {
+            if written.is_some_and(|w| !write_changed(existing.as_ref(), &w)) {
+                decided.event = None;
+            }
+            report(&obj, &ctx, &decided).await.map(|()| outcome.err())
+        }
         Err(e) => {
-            // The Secret was refused (an immutable type, a webhook): say so
-            // on the object, then retry with backoff.
-            let f = Failure::ApplyFailed(refusal(&e));
-            ctx.metrics.failed(f.reason());
-            warn!(namespace = %ns, name = %obj.name_any(), reason = f.reason(), message = f.message(), "not ready");
+            let (code, reason) = match &e {
+                kube::Error::Api(s) => (Some(s.code), s.reason.as_str()),
+                _ => (None, ""),
+            };
+            let f = refused(&obj, existing.as_ref(), mode, code, reason);
+            not_ready(&obj, &ctx, &f);
             report(&obj, &ctx, &plan(&obj, existing.as_ref(), Err(&f), &now)).await?;
-            Err(Error::Kube(e))
+            match f {
+                // Someone else's Secret appeared: wait for a change, as
+                // for any Secret hush does not own.
+                Failure::SecretNotManaged(_) => Ok(Some(f)),
+                _ => Err(Error::Kube(e)),
+            }
         }
     };
     ctx.metrics
         .duration
         .observe(started.elapsed().as_secs_f64());
-    result.map(|()| Action::requeue(ctx.requeue))
+    let failure = result?;
+    let attempts = ctx.attempt(&obj, failure.as_ref().is_some_and(Failure::retryable));
+    Ok(Action::requeue(requeue_after(
+        failure.as_ref(),
+        attempts,
+        ctx.requeue,
+    )))
 }
 
-/// The API server's refusal, without its message (an admission webhook's
-/// message may quote the object).
-fn refusal(e: &kube::Error) -> String {
-    match e {
-        kube::Error::Api(s) => format!(
-            "the API server refused the Secret: {} (HTTP {})",
-            s.reason, s.code
-        ),
-        _ => "the Secret could not be written".into(),
-    }
+fn not_ready(obj: &EncryptedSecret, ctx: &Context, f: &Failure) {
+    ctx.metrics.failed(f.reason());
+    warn!(namespace = ?obj.namespace(), name = %obj.name_any(), reason = f.reason(), message = f.message(), "not ready");
 }
 
-async fn apply(
+/// Creates the Secret (never taking over one that appeared meanwhile) or
+/// server-side applies it with force; returns the Secret as written.
+async fn write_secret(
     obj: &EncryptedSecret,
     secrets: &Api<Secret>,
-    plan: &Plan,
-) -> Result<(), kube::Error> {
-    if let Some(secret) = &plan.apply {
-        let params = PatchParams::apply(MANAGER).force();
-        secrets
-            .patch(&obj.name_any(), &params, &Patch::Apply(secret))
-            .await?;
-        info!(namespace = ?obj.namespace(), name = %obj.name_any(), "secret applied");
+    secret: Option<&Secret>,
+    mode: Write,
+) -> Result<Option<Secret>, kube::Error> {
+    let Some(secret) = secret else {
+        return Ok(None);
+    };
+    let written = match mode {
+        Write::Create => {
+            let params = PostParams {
+                field_manager: Some(MANAGER.into()),
+                ..PostParams::default()
+            };
+            let created = secrets.create(&params, secret).await?;
+            own_as_applier(secrets, created).await
+        }
+        Write::Force => {
+            let params = PatchParams::apply(MANAGER).force();
+            secrets
+                .patch(&obj.name_any(), &params, &Patch::Apply(secret))
+                .await?
+        }
+    };
+    info!(namespace = ?obj.namespace(), name = %obj.name_any(), "secret written");
+    Ok(Some(written))
+}
+
+/// A create records hush's fields under an `Update` entry, which later
+/// applies do not clear: a key dropped from the EncryptedSecret would stay.
+/// Turn the entry into hush's `Apply` entry (guarded by resourceVersion);
+/// on any failure the Secret is kept as created.
+async fn own_as_applier(secrets: &Api<Secret>, created: Secret) -> Secret {
+    let Some(body) = applier_fields(&created) else {
+        return created;
+    };
+    match secrets
+        .patch(
+            &created.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(body),
+        )
+        .await
+    {
+        Ok(patched) => patched,
+        Err(e) => {
+            warn!(error = %e, "could not record the created Secret's fields as applied");
+            created
+        }
     }
-    Ok(())
+}
+
+/// The merge patch that turns hush's only `Update` entry into `Apply`.
+pub fn applier_fields(created: &Secret) -> Option<serde_json::Value> {
+    let [entry] = created.metadata.managed_fields.as_deref()? else {
+        return None;
+    };
+    if entry.manager.as_deref() != Some(MANAGER) || entry.operation.as_deref() != Some("Update") {
+        return None;
+    }
+    let mut applied = entry.clone();
+    applied.operation = Some("Apply".into());
+    Some(serde_json::json!({"metadata": {
+        "resourceVersion": created.resource_version(),
+        "managedFields": [applied],
+    }}))
 }
 
 /// Writes the status and records the Event of a plan.
@@ -136,6 +264,7 @@ async fn report(obj: &EncryptedSecret, ctx: &Context, plan: &Plan) -> Result<()>
         });
         api.patch_status(&obj.name_any(), &params, &Patch::Apply(body))
             .await?;
+        ctx.remember_status(obj, status);
     }
     if let Some(note) = &plan.event {
         record(obj, ctx, note).await;
@@ -161,26 +290,63 @@ async fn record(obj: &EncryptedSecret, ctx: &Context, note: &Note) {
     }
 }
 
-/// Backs off after an API error.
-pub fn error_policy(obj: Arc<EncryptedSecret>, err: &Error, _ctx: Arc<Context>) -> Action {
+/// Backs off after an API error: 5 s doubling to 5 min per object.
+pub fn error_policy(obj: Arc<EncryptedSecret>, err: &Error, ctx: Arc<Context>) -> Action {
     warn!(namespace = ?obj.namespace(), name = %obj.name_any(), error = %err, "reconcile failed; retrying");
-    Action::requeue(Duration::from_secs(30))
+    Action::requeue(crate::reconcile::backoff(ctx.attempt(&obj, true)))
+}
+
+/// Drops what the controller never reads but a cache would hold for every
+/// object: managedFields and `kubectl apply`'s copy of the whole object.
+pub fn strip(obj: &mut EncryptedSecret) {
+    obj.meta_mut().managed_fields = None;
+    if let Some(a) = obj.meta_mut().annotations.as_mut() {
+        a.remove(LAST_APPLIED);
+    }
+}
+
+/// The watch on owned Secrets: only hush's, metadata only, and a relist
+/// may be served from the API server's cache.
+pub fn secret_watch() -> watcher::Config {
+    watcher::Config::default()
+        .labels(&format!("{MANAGED_BY}={MANAGER}"))
+        .any_semantic()
+}
+
+/// Runtime settings of [`run`].
+#[derive(Clone, Debug)]
+pub struct RunConfig {
+    /// Only this namespace (default: all).
+    pub namespace: Option<String>,
+    /// Reconciles running at once.
+    pub concurrency: u16,
 }
 
 /// Runs the controller until a shutdown signal: watches `EncryptedSecret`s
 /// and the Secrets it manages (so edited or deleted ones are restored).
-pub async fn run(ctx: Arc<Context>, namespace: Option<&str>) {
+pub async fn run(ctx: Arc<Context>, config: RunConfig) {
     let client = ctx.client.clone();
-    let (objects, secrets): (Api<EncryptedSecret>, Api<Secret>) = match namespace {
-        Some(ns) => (
-            Api::namespaced(client.clone(), ns),
-            Api::namespaced(client, ns),
-        ),
-        None => (Api::all(client.clone()), Api::all(client)),
-    };
-    let managed = watcher::Config::default().labels(&format!("{MANAGED_BY}={MANAGER}"));
-    Controller::new(objects, watcher::Config::default().any_semantic())
-        .owns(secrets, managed)
+    let (objects, secrets): (Api<EncryptedSecret>, Api<PartialObjectMeta<Secret>>) =
+        match &config.namespace {
+            Some(ns) => (
+                Api::namespaced(client.clone(), ns),
+                Api::namespaced(client, ns),
+            ),
+            None => (Api::all(client.clone()), Api::all(client)),
+        };
+    let health = ctx.metrics.clone();
+    let (reader, writer) = reflector::store();
+    let objects = watch_objects(objects, writer, health.clone()).applied_objects();
+    let owned = watch_secrets(secrets, health.clone()).touched_objects();
+    let synced = reader.clone();
+    tokio::spawn(async move {
+        if synced.wait_until_ready().await.is_ok() {
+            health.health.set_synced(true);
+        }
+    });
+    Controller::for_stream(objects, reader)
+        .owns_stream(owned)
+        .with_config(krc::Config::default().concurrency(config.concurrency))
         .shutdown_on_signal()
         .run(reconcile, error_policy, ctx)
         .for_each(|res| async move {
@@ -189,4 +355,74 @@ pub async fn run(ctx: Arc<Context>, namespace: Option<&str>) {
             }
         })
         .await;
+}
+
+/// The EncryptedSecret watch: stripped objects into the cache, each
+/// result into the readiness state.
+pub fn watch_objects(
+    api: Api<EncryptedSecret>,
+    writer: reflector::store::Writer<EncryptedSecret>,
+    metrics: Arc<Metrics>,
+) -> impl futures::Stream<Item = Result<watcher::Event<EncryptedSecret>, watcher::Error>> {
+    watcher(api, watcher::Config::default().any_semantic())
+        .default_backoff()
+        .modify(strip)
+        .reflect(writer)
+        .map(watched(metrics, Watch::Objects))
+}
+
+/// The owned-Secret watch (metadata only), each result into the
+/// readiness state.
+pub fn watch_secrets(
+    api: Api<PartialObjectMeta<Secret>>,
+    metrics: Arc<Metrics>,
+) -> impl futures::Stream<Item = Result<watcher::Event<PartialObjectMeta<Secret>>, watcher::Error>>
+{
+    watcher(api, secret_watch())
+        .default_backoff()
+        .map(watched(metrics, Watch::Secrets))
+}
+
+/// Records each watch result in the readiness state.
+fn watched<T>(
+    metrics: Arc<Metrics>,
+    watch: Watch,
+) -> impl FnMut(Result<T, watcher::Error>) -> Result<T, watcher::Error> {
+    move |r| {
+        metrics.health.watch_result(watch, r.is_ok());
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::runtime::watcher::ListSemantic;
+
+    #[test]
+    fn secret_relists_may_come_from_the_api_server_cache() {
+        let c = secret_watch();
+        assert_eq!(c.list_semantic, ListSemantic::Any);
+        assert_eq!(
+            c.label_selector.as_deref(),
+            Some("app.kubernetes.io/managed-by=hush-controller")
+        );
+    }
+
+    #[test]
+    fn cached_objects_drop_managed_fields_and_last_applied() {
+        let mut o: EncryptedSecret = serde_json::from_value(serde_json::json!({
+            "apiVersion": "hush.dev/v1alpha1", "kind": "EncryptedSecret",
+            "metadata": {"name": "db", "namespace": "prod",
+                "annotations": {LAST_APPLIED: "{\"huge\": true}", "team": "a"},
+                "managedFields": [{"manager": "kubectl", "operation": "Update"}]},
+            "spec": {"scope": "ENC[x]"}, "sops": {"version": "3.11.0"}
+        }))
+        .unwrap();
+        strip(&mut o);
+        assert_eq!(o.metadata.managed_fields, None);
+        let annotations = o.metadata.annotations.unwrap();
+        assert!(!annotations.contains_key(LAST_APPLIED));
+        assert_eq!(annotations["team"], "a", "other annotations stay");
+    }
 }

@@ -17,6 +17,7 @@ pub mod age_keys;
 pub mod cache;
 pub mod controller;
 pub mod error;
+pub mod kms;
 pub mod leader;
 pub mod metrics;
 pub mod policy;

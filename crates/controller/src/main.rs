@@ -5,13 +5,17 @@ use clap::{Parser, Subcommand};
 use hush_controller::age_keys::AgeKeys;
 use hush_controller::cache::{CachingUnwrapper, DataKeyCache};
 use hush_controller::controller::{self, Context};
+use hush_controller::kms::KmsKeys;
+use hush_controller::leader;
 use hush_controller::metrics::{self, Metrics};
 use hush_controller::policy::Policy;
-use hush_core::keys::{kms::KmsUnwrapper, Unwrapper};
-use std::sync::atomic::Ordering;
+use hush_core::keys::Unwrapper;
 use std::sync::Arc;
 use std::time::Duration;
-use tracing::info;
+use tracing::{info, warn};
+
+/// KMS clients kept at most (one per region and vetted role).
+const KMS_CLIENTS: usize = 32;
 
 #[derive(Parser)]
 #[command(
@@ -65,9 +69,13 @@ struct RunArgs {
     /// Resync interval for healthy objects (e.g. 30m, 1h).
     #[arg(long, default_value = "1h", value_parser = duration, global = true)]
     requeue: Duration,
-    /// How long an unwrapped data key stays cached.
-    #[arg(long, default_value = "1h", value_parser = duration, global = true)]
+    /// How long an unwrapped data key stays cached; longer than --requeue,
+    /// so a resync finds it cached.
+    #[arg(long, default_value = "3h", value_parser = duration, global = true)]
     cache_ttl: Duration,
+    /// How many reconciles run at once.
+    #[arg(long, default_value_t = 8, global = true)]
+    concurrency: u16,
     /// How many unwrapped data keys are cached at most.
     #[arg(long, default_value_t = 1024, global = true)]
     cache_size: usize,
@@ -115,6 +123,11 @@ fn logging(format: &str) {
 }
 
 async fn run(args: RunArgs) -> Result<()> {
+    if args.cache_ttl <= args.requeue {
+        bail!(
+            "--cache-ttl must be longer than --requeue, or every resync unwraps every data key again"
+        );
+    }
     let policy = match &args.policy {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -129,7 +142,8 @@ async fn run(args: RunArgs) -> Result<()> {
         policy = policy.is_some(),
         "keys loaded"
     );
-    let providers: Vec<Box<dyn Unwrapper>> = vec![Box::new(ids), Box::new(KmsUnwrapper::default())];
+    let providers: Vec<Box<dyn Unwrapper>> =
+        vec![Box::new(ids), Box::new(KmsKeys::new(KMS_CLIENTS))];
     let metrics = Arc::new(Metrics::default());
     let cache = Arc::new(DataKeyCache::new(args.cache_size, args.cache_ttl));
     let keys = CachingUnwrapper::new(providers, cache, metrics.clone());
@@ -149,10 +163,13 @@ async fn run(args: RunArgs) -> Result<()> {
         args.holder_id.clone(),
     );
     ctx.requeue = args.requeue;
-    metrics.ready.store(true, Ordering::Relaxed);
     let ctx = Arc::new(ctx);
+    let config = controller::RunConfig {
+        namespace: args.watch_namespace.clone(),
+        concurrency: args.concurrency.max(1),
+    };
     if !args.leader_election {
-        controller::run(ctx, args.watch_namespace.as_deref()).await;
+        controller::run(ctx, config).await;
         return Ok(());
     }
     let (Some(ns), Some(holder)) = (&args.lease_namespace, &args.holder_id) else {
@@ -161,13 +178,26 @@ async fn run(args: RunArgs) -> Result<()> {
         );
     };
     info!(lease = %args.lease_name, "waiting for leadership");
-    let mut leading =
-        hush_controller::leader::acquire(client, ns, &args.lease_name, holder).await?;
+    metrics.health.set_standby(true);
+    let leader = leader::acquire(
+        client,
+        ns,
+        &args.lease_name,
+        holder,
+        leader::Timing::default(),
+    )
+    .await?;
+    metrics.health.set_standby(false);
     info!("leading");
-    tokio::select! {
-        _ = controller::run(ctx, args.watch_namespace.as_deref()) => Ok(()),
-        _ = async { while leading.changed().await.is_ok() && *leading.borrow() {} } => {
-            bail!("lost the leader lease; exiting so a fresh replica takes over")
-        }
+    let outcome = tokio::select! {
+        _ = controller::run(ctx, config) => Ok(()),
+        reason = leader.lost() => Err(reason),
+    };
+    if let Err(e) = leader.release().await {
+        warn!(error = %e, "could not release the Lease");
+    }
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(reason) => bail!("stepped down: {reason}; exiting so a fresh replica takes over"),
     }
 }

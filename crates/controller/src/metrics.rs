@@ -29,8 +29,58 @@ pub struct Metrics {
     pub cache_hits: Counter,
     /// Data keys that had to be unwrapped.
     pub cache_misses: Counter,
-    /// Set once the controller's caches are warm (`/readyz`).
-    pub ready: AtomicBool,
+    /// What `/readyz` reports.
+    pub health: Health,
+}
+
+/// Readiness: a standby replica (waiting for the Lease) is ready; a leader
+/// is ready once its EncryptedSecret cache has synced and while both
+/// watches (EncryptedSecrets, owned Secrets) are healthy.
+#[derive(Debug, Default)]
+pub struct Health {
+    standby: AtomicBool,
+    synced: AtomicBool,
+    objects_failing: AtomicBool,
+    secrets_failing: AtomicBool,
+}
+
+/// One of the controller's watches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Watch {
+    /// The EncryptedSecret watch (and its cache).
+    Objects,
+    /// The owned-Secret watch.
+    Secrets,
+}
+
+impl Health {
+    /// Marks this replica as waiting for the Lease (`true`) or leading.
+    pub fn set_standby(&self, standby: bool) {
+        self.standby.store(standby, Ordering::Relaxed);
+    }
+
+    /// Marks the EncryptedSecret cache as synced (or not, after a restart).
+    pub fn set_synced(&self, synced: bool) {
+        self.synced.store(synced, Ordering::Relaxed);
+    }
+
+    /// Records the last result of a watch: an error makes the replica
+    /// unready until the watch delivers again.
+    pub fn watch_result(&self, watch: Watch, ok: bool) {
+        let flag = match watch {
+            Watch::Objects => &self.objects_failing,
+            Watch::Secrets => &self.secrets_failing,
+        };
+        flag.store(!ok, Ordering::Relaxed);
+    }
+
+    /// Whether `/readyz` answers 200.
+    pub fn ready(&self) -> bool {
+        self.standby.load(Ordering::Relaxed)
+            || (self.synced.load(Ordering::Relaxed)
+                && !self.objects_failing.load(Ordering::Relaxed)
+                && !self.secrets_failing.load(Ordering::Relaxed))
+    }
 }
 
 impl Default for Metrics {
@@ -43,7 +93,7 @@ impl Default for Metrics {
             kms_calls: Counter::default(),
             cache_hits: Counter::default(),
             cache_misses: Counter::default(),
-            ready: AtomicBool::new(false),
+            health: Health::default(),
         }
     }
 }
@@ -115,7 +165,7 @@ pub async fn serve(
         .route(
             "/readyz",
             get(move || async move {
-                if metrics.ready.load(Ordering::Relaxed) {
+                if metrics.health.ready() {
                     (StatusCode::OK, "ready")
                 } else {
                     (StatusCode::SERVICE_UNAVAILABLE, "starting")
@@ -147,7 +197,14 @@ mod tests {
         tokio::spawn(serve(listener, metrics.clone()));
         assert!(get(addr, "/healthz").await.starts_with("HTTP/1.1 200"));
         assert!(get(addr, "/readyz").await.starts_with("HTTP/1.1 503"));
-        metrics.ready.store(true, Ordering::Relaxed);
+        metrics.health.set_synced(true);
+        assert!(get(addr, "/readyz").await.starts_with("HTTP/1.1 200"));
+        metrics.health.watch_result(Watch::Secrets, false);
+        assert!(
+            get(addr, "/readyz").await.starts_with("HTTP/1.1 503"),
+            "a failing watch is not ready"
+        );
+        metrics.health.watch_result(Watch::Secrets, true);
         assert!(get(addr, "/readyz").await.starts_with("HTTP/1.1 200"));
         metrics.kms_calls.inc();
         metrics.failed("ScopeMismatch");

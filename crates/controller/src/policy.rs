@@ -19,6 +19,14 @@ pub struct Allowed {
     /// AWS KMS key ARNs.
     #[serde(default)]
     pub kms: Vec<String>,
+    /// IAM roles the controller may assume for these KMS keys. A file's
+    /// `role` must be listed here; without a policy no role is assumed.
+    #[serde(default)]
+    pub kms_roles: Vec<String>,
+    /// Encryption-context pairs every KMS entry must carry, so a KMS key
+    /// policy conditioned on them tells namespaces apart.
+    #[serde(default)]
+    pub kms_context: BTreeMap<String, String>,
 }
 
 impl Allowed {
@@ -26,7 +34,17 @@ impl Allowed {
     pub fn permits(&self, entry: &KeyEntry) -> bool {
         match entry {
             KeyEntry::Age(a) => self.age.iter().any(|r| r == &a.recipient),
-            KeyEntry::Kms(k) => self.kms.iter().any(|arn| arn == &k.arn),
+            KeyEntry::Kms(k) => {
+                let role_ok = k
+                    .role
+                    .as_ref()
+                    .is_none_or(|r| self.kms_roles.iter().any(|l| l == r));
+                let context_ok = self
+                    .kms_context
+                    .iter()
+                    .all(|(name, value)| k.context.iter().any(|(n, v)| n == name && v == value));
+                self.kms.iter().any(|arn| arn == &k.arn) && role_ok && context_ok
+            }
             KeyEntry::Other { .. } => false,
         }
     }
@@ -104,6 +122,37 @@ mod tests {
     fn no_default_means_unlisted_namespaces_get_nothing() {
         let p = Policy::from_yaml("namespaces:\n  a:\n    age: [age1a]\n").unwrap();
         assert!(!p.permits("b", &age("age1a")));
+    }
+
+    #[test]
+    fn kms_roles_and_context_are_pinned_per_namespace() {
+        let p = Policy::from_yaml(
+            "namespaces:\n  a:\n    kms: [arn:aws:kms:eu-west-1:1:key/k]\n    kms_roles: [arn:aws:iam::1:role/a]\n    kms_context: {namespace: a}\n",
+        )
+        .unwrap();
+        let entry = |role: Option<&str>, ctx: &[(&str, &str)]| {
+            KeyEntry::Kms(KmsEntry {
+                arn: "arn:aws:kms:eu-west-1:1:key/k".into(),
+                role: role.map(Into::into),
+                context: ctx
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                created_at: String::new(),
+                enc: String::new(),
+                aws_profile: String::new(),
+            })
+        };
+        let a = [("namespace", "a")];
+        assert!(p.permits("a", &entry(None, &a)));
+        assert!(p.permits("a", &entry(Some("arn:aws:iam::1:role/a"), &a)));
+        assert!(
+            !p.permits("a", &entry(Some("arn:aws:iam::1:role/admin"), &a)),
+            "a role the policy does not list is never assumed"
+        );
+        assert!(!p.permits("a", &entry(None, &[])), "pinned context missing");
+        assert!(!p.permits("a", &entry(None, &[("namespace", "b")])));
+        assert!(p.permits("a", &entry(None, &[("namespace", "a"), ("app", "x")])));
     }
 
     #[test]

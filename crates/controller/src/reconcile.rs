@@ -11,6 +11,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference}
 use k8s_openapi::ByteString;
 use kube::{Resource, ResourceExt};
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// What one reconcile should do.
 #[derive(Debug, PartialEq)]
@@ -34,30 +35,98 @@ pub struct Note {
     pub message: String,
 }
 
-/// Whether hush may write the existing Secret: absent, already hush's
-/// (owned by this object or labelled managed-by hush), or adoption asked for.
-pub fn check_ownership(obj: &EncryptedSecret, existing: Option<&Secret>) -> Result<(), Failure> {
+/// How hush may write the Secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Write {
+    /// No Secret existed: create it, and never take over one that appears
+    /// meanwhile (a conflict is `SecretNotManaged`).
+    Create,
+    /// The Secret carries this object's ownerReference, or adoption was
+    /// asked for: server-side apply with force.
+    Force,
+}
+
+/// Whether hush may write the existing Secret, and how: create when absent;
+/// force only when it carries this object's ownerReference (uid match) or
+/// adoption is annotated and no other controller owns it. The `managed-by`
+/// label alone is not ownership: anyone who can create a Secret can set it.
+pub fn check_ownership(obj: &EncryptedSecret, existing: Option<&Secret>) -> Result<Write, Failure> {
     let Some(secret) = existing else {
-        return Ok(());
+        return Ok(Write::Create);
     };
-    let uid = obj.uid();
-    let owned = secret
-        .owner_references()
-        .iter()
-        .any(|o| Some(&o.uid) == uid.as_ref() && o.kind == "EncryptedSecret");
-    let labelled = secret.labels().get(MANAGED_BY).map(String::as_str) == Some(MANAGER);
     let adopt = obj.annotations().get(ADOPT).map(String::as_str) == Some("true");
     let other_controller = secret
         .owner_references()
         .iter()
-        .any(|o| o.controller == Some(true) && Some(&o.uid) != uid.as_ref());
-    if owned || ((labelled || adopt) && !other_controller) {
-        return Ok(());
+        .any(|o| o.controller == Some(true) && Some(&o.uid) != obj.uid().as_ref());
+    if owned(obj, secret) || (adopt && !other_controller) {
+        return Ok(Write::Force);
     }
-    Err(Failure::SecretNotManaged(format!(
-        "Secret {} exists and is not managed by hush; annotate the EncryptedSecret with {ADOPT}=\"true\" to take it over",
-        secret.name_any()
-    )))
+    Err(not_managed(&secret.name_any()))
+}
+
+/// Whether `secret` carries `obj`'s ownerReference.
+pub fn owned(obj: &EncryptedSecret, secret: &Secret) -> bool {
+    let uid = obj.uid();
+    secret
+        .owner_references()
+        .iter()
+        .any(|o| Some(&o.uid) == uid.as_ref() && o.kind == "EncryptedSecret")
+}
+
+fn not_managed(name: &str) -> Failure {
+    Failure::SecretNotManaged(format!(
+        "Secret {name} exists and is not owned by this EncryptedSecret; annotate the EncryptedSecret with {ADOPT}=\"true\" to take it over"
+    ))
+}
+
+/// The failure a refused write becomes. A create that finds a Secret means
+/// someone else created it meanwhile; a 403 while taking a Secret over is
+/// most likely OwnerReferencesPermissionEnforcement (changing
+/// ownerReferences needs `delete` on the Secret).
+pub fn refused(
+    obj: &EncryptedSecret,
+    existing: Option<&Secret>,
+    write: Write,
+    code: Option<u16>,
+    reason: &str,
+) -> Failure {
+    let name = obj.name_any();
+    let adopting = existing.is_some_and(|s| !owned(obj, s));
+    match (write, code) {
+        (Write::Create, Some(409)) => not_managed(&name),
+        (Write::Force, Some(403)) if adopting => Failure::OwnerReferencesForbidden(format!(
+            "the API server refused to set the ownerReference of Secret {name} (HTTP 403): taking a Secret over needs `delete` on secrets where OwnerReferencesPermissionEnforcement is on (OpenShift); set the chart value rbac.adoptSecrets=true"
+        )),
+        (_, Some(code)) => Failure::ApplyFailed(format!(
+            "the API server refused the Secret: {reason} (HTTP {code})"
+        )),
+        (_, None) => Failure::ApplyFailed("the Secret could not be written".into()),
+    }
+}
+
+/// Whether a write changed the Secret (an Event is worth recording): a
+/// create always does, an apply only when the resourceVersion moved.
+pub fn write_changed(existing: Option<&Secret>, written: &Secret) -> bool {
+    existing.is_none_or(|e| e.resource_version() != written.resource_version())
+}
+
+/// How long until the next reconcile. Failures that may heal by
+/// themselves (no data key yet: KMS throttling, a network error, a key
+/// Secret not mounted yet) back off from 5 s, doubling to at most 5 min;
+/// the rest wait for a change or the resync.
+pub fn requeue_after(failure: Option<&Failure>, attempts: u32, resync: Duration) -> Duration {
+    match failure {
+        Some(f) if f.retryable() => backoff(attempts).min(resync),
+        _ => resync,
+    }
+}
+
+/// 5 s, 10 s, 20 s, … capped at 5 min.
+pub fn backoff(attempts: u32) -> Duration {
+    const BASE: u64 = 5;
+    const CAP: u64 = 300;
+    Duration::from_secs(BASE.saturating_mul(1u64 << attempts.min(16)).min(CAP))
 }
 
 /// The Secret an object's payload becomes.
@@ -374,6 +443,10 @@ mod tests {
             (Failure::ScopeMismatch("x".into()), "ScopeMismatch"),
             (Failure::ApplyFailed("x".into()), "ApplyFailed"),
             (Failure::SecretNotManaged("x".into()), "SecretNotManaged"),
+            (
+                Failure::OwnerReferencesForbidden("x".into()),
+                "OwnerReferencesForbidden",
+            ),
         ];
         for (f, reason) in cases {
             let p = plan(&o, None, Err(&f), NOW);
@@ -396,14 +469,25 @@ mod tests {
         assert_eq!(err.reason(), "SecretNotManaged");
         assert!(check_ownership(&o, None).is_ok());
 
+        assert_eq!(check_ownership(&o, None), Ok(Write::Create));
+
+        // Anyone who can create a Secret can set the label: not ownership.
         let mut labelled = foreign.clone();
         labelled.metadata.labels = Some([(MANAGED_BY.to_string(), MANAGER.to_string())].into());
-        assert!(check_ownership(&o, Some(&labelled)).is_ok());
+        assert!(check_ownership(&o, Some(&labelled)).is_err());
 
         let owned = desired_secret(&o, &payload());
         let mut owned_unlabelled = owned.clone();
         owned_unlabelled.metadata.labels = None;
-        assert!(check_ownership(&o, Some(&owned_unlabelled)).is_ok());
+        assert_eq!(
+            check_ownership(&o, Some(&owned_unlabelled)),
+            Ok(Write::Force)
+        );
+        // Another object's ownerReference (a re-created EncryptedSecret
+        // has a new uid) is not this one's.
+        let mut other_uid = o.clone();
+        other_uid.metadata.uid = Some("uid-2".into());
+        assert!(check_ownership(&other_uid, Some(&owned)).is_err());
 
         let mut adopting = o.clone();
         adopting.metadata.annotations = Some([(ADOPT.to_string(), "true".to_string())].into());
@@ -445,6 +529,54 @@ mod tests {
         let msg = &p.status.unwrap().conditions[0].message;
         assert!(!msg.contains('\n') && msg.len() <= 1000, "{}", msg.len());
         assert!(p.event.unwrap().message.len() <= 1000);
+    }
+
+    #[test]
+    fn refusals_become_clear_reasons() {
+        let o = obj();
+        let foreign = Secret {
+            metadata: ObjectMeta {
+                name: Some("db".into()),
+                ..ObjectMeta::default()
+            },
+            ..Secret::default()
+        };
+        let owned = desired_secret(&o, &payload());
+        let r = |e: Option<&Secret>, w, code| refused(&o, e, w, code, "X").reason();
+        assert_eq!(r(None, Write::Create, Some(409)), "SecretNotManaged");
+        assert_eq!(
+            r(Some(&foreign), Write::Force, Some(403)),
+            "OwnerReferencesForbidden"
+        );
+        assert_eq!(r(Some(&owned), Write::Force, Some(403)), "ApplyFailed");
+        assert_eq!(r(Some(&owned), Write::Force, Some(422)), "ApplyFailed");
+        assert_eq!(r(None, Write::Create, None), "ApplyFailed");
+    }
+
+    #[test]
+    fn only_a_moved_resource_version_is_a_change() {
+        let mut before = desired_secret(&obj(), &payload());
+        before.metadata.resource_version = Some("5".into());
+        let mut after = before.clone();
+        assert!(!write_changed(Some(&before), &after));
+        after.metadata.resource_version = Some("6".into());
+        assert!(write_changed(Some(&before), &after));
+        assert!(write_changed(None, &after), "a create");
+    }
+
+    #[test]
+    fn retryable_failures_back_off_briefly() {
+        let hour = Duration::from_secs(3600);
+        let kms = Failure::NoDataKey("kms: throttled".into());
+        assert_eq!(requeue_after(Some(&kms), 0, hour), Duration::from_secs(5));
+        assert_eq!(requeue_after(Some(&kms), 1, hour), Duration::from_secs(10));
+        assert_eq!(
+            requeue_after(Some(&kms), 99, hour),
+            Duration::from_secs(300)
+        );
+        let mac = Failure::MacMismatch("x".into());
+        assert_eq!(requeue_after(Some(&mac), 0, hour), hour);
+        assert_eq!(requeue_after(None, 3, hour), hour);
     }
 
     #[test]

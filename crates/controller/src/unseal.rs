@@ -37,6 +37,9 @@ pub enum Failure {
     InvalidSpec(String),
     /// The API server refused the Secret.
     ApplyFailed(String),
+    /// Taking a Secret over was refused: changing its ownerReferences
+    /// needs `delete` under OwnerReferencesPermissionEnforcement.
+    OwnerReferencesForbidden(String),
 }
 
 impl Failure {
@@ -52,6 +55,7 @@ impl Failure {
             Failure::DecryptFailed(_) => "DecryptFailed",
             Failure::InvalidSpec(_) => "InvalidSpec",
             Failure::ApplyFailed(_) => "ApplyFailed",
+            Failure::OwnerReferencesForbidden(_) => "OwnerReferencesForbidden",
         }
     }
 
@@ -66,8 +70,16 @@ impl Failure {
             | Failure::ScopeMismatch(m)
             | Failure::DecryptFailed(m)
             | Failure::InvalidSpec(m)
-            | Failure::ApplyFailed(m) => m,
+            | Failure::ApplyFailed(m)
+            | Failure::OwnerReferencesForbidden(m) => m,
         }
+    }
+
+    /// Whether the failure may heal without a change to the object (a
+    /// throttled or unreachable KMS, a refused write), so it is retried
+    /// with a short backoff.
+    pub fn retryable(&self) -> bool {
+        matches!(self, Failure::NoDataKey(_) | Failure::ApplyFailed(_))
     }
 }
 
@@ -87,9 +99,12 @@ impl fmt::Debug for Payload {
     }
 }
 
-/// Refuses, before any unwrap is attempted, keys the policy does not allow.
+/// Stands between a file's key entries and the providers: refuses, before
+/// any unwrap, keys the policy does not allow, and strips the KMS settings
+/// the (unauthenticated) sops block must not choose: `aws_profile` always,
+/// `role` unless the namespace's policy lists it.
 struct Gate<'a> {
-    policy: &'a Policy,
+    policy: Option<&'a Policy>,
     namespace: &'a str,
     inner: &'a dyn Unwrapper,
 }
@@ -99,16 +114,34 @@ impl Unwrapper for Gate<'_> {
         &'a self,
         entry: &'a KeyEntry,
     ) -> BoxFuture<'a, Option<hush_core::Result<SecretSlice<u8>>>> {
-        if self.policy.permits(self.namespace, entry) {
-            return self.inner.unwrap(entry);
-        }
         Box::pin(async move {
-            Some(Err(hush_core::Error::Key {
-                provider: "policy",
-                reason: format!("not allowed in namespace {}", self.namespace),
-            }))
+            if self
+                .policy
+                .is_some_and(|p| !p.permits(self.namespace, entry))
+            {
+                return Some(Err(hush_core::Error::Key {
+                    provider: "policy",
+                    reason: format!("not allowed in namespace {}", self.namespace),
+                }));
+            }
+            self.inner
+                .unwrap(&controller_settings(entry, self.policy.is_some()))
+                .await
         })
     }
+}
+
+/// The entry as the controller uses it: its own credentials (no profile),
+/// and a role only when a policy vetted it.
+pub fn controller_settings(entry: &KeyEntry, role_vetted: bool) -> KeyEntry {
+    let mut entry = entry.clone();
+    if let KeyEntry::Kms(k) = &mut entry {
+        k.aws_profile = String::new();
+        if !role_vetted {
+            k.role = None;
+        }
+    }
+    entry
 }
 
 /// Decrypts `obj` with the keys `policy` allows in its namespace.
@@ -136,28 +169,25 @@ pub async fn unseal(
                 .into(),
         ));
     }
-    let gate;
-    let keys: &dyn Unwrapper = match policy {
-        Some(p) => {
-            let allowed = meta
-                .groups
-                .iter()
-                .flat_map(|g| &g.keys)
-                .any(|e| p.permits(&namespace, e));
-            if !allowed {
-                return Err(Failure::KeyNotAllowed(format!(
-                    "none of the file's master keys is allowed in namespace {namespace}"
-                )));
-            }
-            gate = Gate {
-                policy: p,
-                namespace: &namespace,
-                inner: keys,
-            };
-            &gate
+    check_types(obj)?;
+    if let Some(p) = policy {
+        let allowed = meta
+            .groups
+            .iter()
+            .flat_map(|g| &g.keys)
+            .any(|e| p.permits(&namespace, e));
+        if !allowed {
+            return Err(Failure::KeyNotAllowed(format!(
+                "none of the file's master keys is allowed in namespace {namespace}"
+            )));
         }
-        None => keys,
+    }
+    let gate = Gate {
+        policy,
+        namespace: &namespace,
+        inner: keys,
     };
+    let keys: &dyn Unwrapper = &gate;
     let plain = hush_core::decrypt(&enc, &[keys], &DecryptOptions::default())
         .await
         .map_err(classify)?;
@@ -190,6 +220,34 @@ fn verifiable_copy(obj: &EncryptedSecret) -> Result<Ciphertext, Failure> {
     let text =
         serde_json::to_string(&api_order(doc)).map_err(|e| Failure::InvalidSpec(e.to_string()))?;
     Ok(Ciphertext::new(text, Format::Json))
+}
+
+/// Every value is a string: a value declared as another type is refused
+/// before it is decrypted, so no message depends on the plaintext.
+fn check_types(obj: &EncryptedSecret) -> Result<(), Failure> {
+    let spec = &obj.spec.spec;
+    for (field, map) in [("data", &spec.data), ("stringData", &spec.string_data)] {
+        if let Some(key) = map.keys().find(|k| !declared_str(&map[*k])) {
+            return Err(not_its_type(&format!("spec.{field}.{key}")));
+        }
+    }
+    if !declared_str(&spec.scope) {
+        return Err(not_its_type("spec.scope"));
+    }
+    Ok(())
+}
+
+/// Whether an `ENC[…]` value declares the type `str`.
+fn declared_str(value: &str) -> bool {
+    value.starts_with("ENC[") && value.ends_with(",type:str]")
+}
+
+/// The one message for every value that is not a string as declared,
+/// whatever its plaintext (a per-value difference would be an oracle).
+fn not_its_type(path: &str) -> Failure {
+    Failure::InvalidSpec(format!(
+        "{path} does not decode to its declared type; every value must be ENC[...,type:str]"
+    ))
 }
 
 /// Every map's keys in byte order, as the API server (Go's JSON encoder)
@@ -251,9 +309,9 @@ fn payload(doc: &serde_json::Value) -> Result<Payload, Failure> {
         };
         for (key, value) in map {
             valid_key(key)?;
-            let text = value.as_str().ok_or_else(|| {
-                Failure::InvalidSpec(format!("spec.{field}.{key} is not a string"))
-            })?;
+            let text = value
+                .as_str()
+                .ok_or_else(|| not_its_type(&format!("spec.{field}.{key}")))?;
             let bytes = if base64 {
                 base64::engine::general_purpose::STANDARD
                     .decode(text)

@@ -108,6 +108,7 @@ const SECRET: &str = "/api/v1/namespaces/prod/secrets/db";
 const APPLY: &str = "?&force=true&fieldManager=hush-controller";
 const STATUS: &str = "/apis/hush.dev/v1alpha1/namespaces/prod/encryptedsecrets/db/status";
 const EVENTS: &str = "/apis/events.k8s.io/v1/namespaces/prod/events?";
+const CREATE: &str = "/api/v1/namespaces/prod/secrets?&fieldManager=hush-controller";
 
 fn b64(s: &str) -> String {
     use base64::Engine as _;
@@ -126,6 +127,34 @@ fn echo(b: &Value) -> Response<Body> {
     respond(200, b)
 }
 
+/// The API server's answer to a create: the object with a resourceVersion.
+fn created(b: &Value) -> Response<Body> {
+    let mut b = b.clone();
+    b["metadata"]["resourceVersion"] = "100".into();
+    respond(201, &b)
+}
+
+/// A create as the API server records it: hush's fields under `Update`.
+fn created_by_update(b: &Value) -> Response<Body> {
+    let mut b = b.clone();
+    b["metadata"]["resourceVersion"] = "100".into();
+    b["metadata"]["managedFields"] = json!([{"manager": "hush-controller", "operation": "Update",
+        "apiVersion": "v1", "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {}}}]);
+    respond(201, &b)
+}
+
+/// The API server's answer to an apply that changed nothing.
+fn unchanged(existing: Value) -> impl FnOnce(&Value) -> Response<Body> {
+    move |_| respond(200, &existing)
+}
+
+fn conflict(reason: &str, code: u16) -> Response<Body> {
+    respond(
+        code,
+        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "reason": reason, "code": code}),
+    )
+}
+
 /// The API server's answer to a status patch: the whole object.
 fn object_with(served: &Value) -> impl FnOnce(&Value) -> Response<Body> {
     let mut obj = served.clone();
@@ -140,6 +169,7 @@ fn managed_secret(password: &str) -> Value {
         "apiVersion": "v1", "kind": "Secret",
         "metadata": {"name": "db", "namespace": "prod",
             "labels": {"app.kubernetes.io/managed-by": "hush-controller", "team": "a"},
+            "resourceVersion": "100",
             "ownerReferences": [{"apiVersion": "hush.dev/v1alpha1", "kind": "EncryptedSecret", "name": "db", "uid": "uid-1", "controller": true, "blockOwnerDeletion": true}]},
         "type": "Opaque",
         "data": {"password": b64(password), "user": b64("admin")}
@@ -163,7 +193,16 @@ async fn happy_path_applies_secret_then_status_then_event() {
     } = setup("strict:prod/db", "db");
     let server = tokio::spawn(async move {
         expect(&mut handle, "GET", SECRET, |_| not_found()).await;
-        let secret = expect(&mut handle, "PATCH", &format!("{SECRET}{APPLY}"), echo).await;
+        let secret = expect(&mut handle, "POST", CREATE, created_by_update).await;
+        // The create's Update entry becomes hush's Apply entry, so later
+        // applies can drop keys.
+        let fields = expect(&mut handle, "PATCH", &format!("{SECRET}?"), echo).await;
+        assert_eq!(fields["metadata"]["resourceVersion"], "100");
+        assert_eq!(
+            fields["metadata"]["managedFields"],
+            json!([{"manager": "hush-controller", "operation": "Apply", "apiVersion": "v1",
+                "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {}}}])
+        );
         let status = expect(
             &mut handle,
             "PATCH",
@@ -365,7 +404,7 @@ async fn refused_apply_is_reported_on_the_object() {
     } = setup("strict:prod/db", "db");
     let server = tokio::spawn(async move {
         expect(&mut handle, "GET", SECRET, |_| not_found()).await;
-        expect(&mut handle, "PATCH", &format!("{SECRET}{APPLY}"), |_| {
+        expect(&mut handle, "POST", CREATE, |_| {
             respond(422, &json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
                 "message": "Secret \"db\" is invalid: type: field is immutable", "reason": "Invalid", "code": 422}))
         })
@@ -395,4 +434,235 @@ async fn refused_apply_is_reported_on_the_object() {
         .as_str()
         .unwrap()
         .contains("Invalid (HTTP 422)"));
+}
+
+#[tokio::test]
+async fn a_secret_created_meanwhile_is_not_taken_over() {
+    let Setup {
+        ctx,
+        mut handle,
+        object,
+        served,
+    } = setup("strict:prod/db", "db");
+    let server = tokio::spawn(async move {
+        expect(&mut handle, "GET", SECRET, |_| not_found()).await;
+        // Between the read and the write, someone else created it.
+        expect(&mut handle, "POST", CREATE, |_| {
+            conflict("AlreadyExists", 409)
+        })
+        .await;
+        let status = expect(
+            &mut handle,
+            "PATCH",
+            &format!("{STATUS}{APPLY}"),
+            object_with(&served),
+        )
+        .await;
+        expect(&mut handle, "POST", EVENTS, echo).await;
+        expect_no_more(&mut handle).await;
+        status
+    });
+    reconcile(Arc::new(object), ctx).await.unwrap();
+    let status = server.await.unwrap();
+    assert_eq!(ready(&status), ("False".into(), "SecretNotManaged".into()));
+}
+
+#[tokio::test]
+async fn the_managed_by_label_alone_is_not_ownership() {
+    let Setup {
+        ctx,
+        mut handle,
+        object,
+        served,
+    } = setup("strict:prod/db", "db");
+    let server = tokio::spawn(async move {
+        let mut labelled = managed_secret("theirs");
+        labelled["metadata"]
+            .as_object_mut()
+            .unwrap()
+            .remove("ownerReferences");
+        expect(&mut handle, "GET", SECRET, |_| respond(200, &labelled)).await;
+        let status = expect(
+            &mut handle,
+            "PATCH",
+            &format!("{STATUS}{APPLY}"),
+            object_with(&served),
+        )
+        .await;
+        expect(&mut handle, "POST", EVENTS, echo).await;
+        expect_no_more(&mut handle).await;
+        status
+    });
+    reconcile(Arc::new(object), ctx.clone()).await.unwrap();
+    assert_eq!(
+        ready(&server.await.unwrap()),
+        ("False".into(), "SecretNotManaged".into())
+    );
+    assert_eq!(ctx.metrics.cache_misses.get(), 0, "no unwrap");
+}
+
+#[tokio::test]
+async fn forbidden_adoption_names_owner_references_enforcement() {
+    let Setup {
+        ctx,
+        mut handle,
+        mut object,
+        served,
+    } = setup("strict:prod/db", "db");
+    object.metadata.annotations = Some([("hush.dev/adopt".to_string(), "true".to_string())].into());
+    let server = tokio::spawn(async move {
+        let foreign = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "prod", "resourceVersion": "7"}, "data": {"password": b64("theirs")}});
+        expect(&mut handle, "GET", SECRET, |_| respond(200, &foreign)).await;
+        expect(&mut handle, "PATCH", &format!("{SECRET}{APPLY}"), |_| {
+            conflict("Forbidden", 403)
+        })
+        .await;
+        let status = expect(
+            &mut handle,
+            "PATCH",
+            &format!("{STATUS}{APPLY}"),
+            object_with(&served),
+        )
+        .await;
+        let event = expect(&mut handle, "POST", EVENTS, echo).await;
+        expect_no_more(&mut handle).await;
+        (status, event)
+    });
+    assert!(reconcile(Arc::new(object), ctx).await.is_err(), "retried");
+    let (status, event) = server.await.unwrap();
+    assert_eq!(
+        ready(&status),
+        ("False".into(), "OwnerReferencesForbidden".into())
+    );
+    let message = status["status"]["conditions"][0]["message"]
+        .as_str()
+        .unwrap();
+    assert!(message.contains("rbac.adoptSecrets"), "{message}");
+    assert_eq!(event["reason"], "OwnerReferencesForbidden");
+}
+
+#[tokio::test]
+async fn an_object_being_deleted_gets_no_apply() {
+    let Setup {
+        ctx,
+        mut handle,
+        mut object,
+        ..
+    } = setup("strict:prod/db", "db");
+    object.metadata.deletion_timestamp =
+        Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+            "2026-12-01T00:00:00Z".parse().unwrap(),
+        ));
+    let server = tokio::spawn(async move { expect_no_more(&mut handle).await });
+    reconcile(Arc::new(object), ctx).await.unwrap();
+    server.await.unwrap();
+}
+
+/// The second reconcile after a create sees the cached object without the
+/// new status: it must write nothing (no apply, status or Event).
+#[tokio::test]
+async fn the_pass_after_a_create_writes_nothing() {
+    let Setup {
+        ctx,
+        mut handle,
+        object,
+        served,
+    } = setup("strict:prod/db", "db");
+    let stale = Arc::new(object);
+    let server = tokio::spawn(async move {
+        expect(&mut handle, "GET", SECRET, |_| not_found()).await;
+        let secret = expect(&mut handle, "POST", CREATE, created).await;
+        expect(
+            &mut handle,
+            "PATCH",
+            &format!("{STATUS}{APPLY}"),
+            object_with(&served),
+        )
+        .await;
+        expect(&mut handle, "POST", EVENTS, echo).await;
+        // The owned-Secret watch fires: second pass on the stale object.
+        let mut stored = secret.clone();
+        stored["metadata"]["resourceVersion"] = "100".into();
+        expect(&mut handle, "GET", SECRET, |_| respond(200, &stored)).await;
+        expect_no_more(&mut handle).await;
+    });
+    reconcile(stale.clone(), ctx.clone()).await.unwrap();
+    reconcile(stale, ctx).await.unwrap();
+    server.await.unwrap();
+}
+
+/// A new generation is re-applied; when that changes nothing (same
+/// resourceVersion) the status moves on but no Event is recorded.
+#[tokio::test]
+async fn an_apply_that_changes_nothing_records_no_event() {
+    let Setup {
+        ctx,
+        mut handle,
+        served,
+        ..
+    } = setup("strict:prod/db", "db");
+    let mut obj = served.clone();
+    obj["status"] = ready_status();
+    obj["metadata"]["generation"] = 3.into();
+    let server = tokio::spawn(async move {
+        let existing = managed_secret("hunter2");
+        expect(&mut handle, "GET", SECRET, |_| respond(200, &existing)).await;
+        expect(
+            &mut handle,
+            "PATCH",
+            &format!("{SECRET}{APPLY}"),
+            unchanged(existing.clone()),
+        )
+        .await;
+        let status = expect(
+            &mut handle,
+            "PATCH",
+            &format!("{STATUS}{APPLY}"),
+            object_with(&served),
+        )
+        .await;
+        expect_no_more(&mut handle).await;
+        status
+    });
+    reconcile(Arc::new(object(&obj)), ctx).await.unwrap();
+    let status = server.await.unwrap();
+    assert_eq!(status["status"]["observedGeneration"], 3);
+}
+
+/// A data key that cannot be unwrapped yet (KMS throttling, a network
+/// error) is retried within seconds, backing off; not after the resync.
+#[tokio::test]
+async fn no_data_key_is_retried_with_a_short_backoff() {
+    use hush_controller::reconcile::backoff;
+    use kube::runtime::controller::Action;
+    let Setup {
+        ctx,
+        mut handle,
+        served,
+        ..
+    } = setup("strict:prod/db", "db");
+    // Sealed for a key the controller does not hold.
+    let (_, other) = age_key();
+    let plain = plaintext("prod", "db", "strict:prod/db", &[("password", "aGk=")], &[]);
+    let foreign = object(&common::served(&seal(&plain, &other), "uid-1", 2));
+    let server = tokio::spawn(async move {
+        expect(&mut handle, "GET", SECRET, |_| not_found()).await;
+        expect(
+            &mut handle,
+            "PATCH",
+            &format!("{STATUS}{APPLY}"),
+            object_with(&served),
+        )
+        .await;
+        expect(&mut handle, "POST", EVENTS, echo).await;
+        expect(&mut handle, "GET", SECRET, |_| not_found()).await;
+        expect_no_more(&mut handle).await;
+    });
+    let obj = Arc::new(foreign);
+    let first = reconcile(obj.clone(), ctx.clone()).await.unwrap();
+    assert_eq!(first, Action::requeue(backoff(0)));
+    let second = reconcile(obj, ctx.clone()).await.unwrap();
+    assert_eq!(second, Action::requeue(backoff(1)));
+    assert!(backoff(1) > backoff(0) && backoff(30) < ctx.requeue);
+    server.await.unwrap();
 }

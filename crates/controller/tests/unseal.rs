@@ -317,3 +317,136 @@ async fn relabelled_recipient_does_not_unlock_another_tenants_file() {
         "NoDataKey"
     );
 }
+
+/// Changing a value's type tag gives one message, whatever the plaintext
+/// (a canonical integer or not): no bit leaks through the status.
+#[tokio::test]
+async fn retyped_values_give_one_message_whatever_the_plaintext() {
+    let (ids, recipient) = age_key();
+    let plain = plaintext(
+        "prod",
+        "db",
+        "strict:prod/db",
+        &[],
+        &[("a", "123"), ("b", "hunter2")],
+    );
+    let served = served(&seal(&plain, &recipient), "uid-1", 1);
+    let mut messages = Vec::new();
+    for key in ["a", "b"] {
+        for tag in ["int", "float", "bool"] {
+            let mut retyped = served.clone();
+            let v = retyped["spec"]["stringData"][key]
+                .as_str()
+                .unwrap()
+                .to_string();
+            retyped["spec"]["stringData"][key] =
+                v.replace(",type:str]", &format!(",type:{tag}]")).into();
+            let f = unseal(&object(&retyped), &ids, None).await.unwrap_err();
+            messages.push(
+                f.to_string()
+                    .replace(&format!("stringData.{key}"), "stringData.KEY"),
+            );
+        }
+    }
+    messages.dedup();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    assert!(
+        messages[0].contains("does not decode to its declared type"),
+        "{}",
+        messages[0]
+    );
+}
+
+/// Records the entries that reach the providers.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<hush_core::metadata::KeyEntry>>);
+
+impl hush_core::keys::Unwrapper for Recorder {
+    fn unwrap<'a>(
+        &'a self,
+        entry: &'a hush_core::metadata::KeyEntry,
+    ) -> hush_core::keys::BoxFuture<'a, Option<hush_core::Result<secrecy::SecretSlice<u8>>>> {
+        self.0.lock().unwrap().push(entry.clone());
+        Box::pin(async { None })
+    }
+}
+
+/// A sealed object whose only master key is a KMS entry naming a role, an
+/// AWS profile and an encryption context.
+fn kms_object(role: &str, context: serde_json::Value) -> serde_json::Value {
+    let (_, _, mut served) = sealed_db();
+    let sops = served["sops"].as_object_mut().unwrap();
+    sops.remove("age");
+    sops.insert(
+        "kms".into(),
+        serde_json::json!([{
+            "arn": "arn:aws:kms:eu-west-1:111122223333:key/k",
+            "role": role,
+            "aws_profile": "admin",
+            "context": context,
+            "created_at": "2026-11-29T00:00:00Z",
+            "enc": "AAAA",
+        }]),
+    );
+    served
+}
+
+fn kms_seen(rec: &Recorder) -> (Option<String>, String) {
+    let seen = rec.0.lock().unwrap();
+    match seen.as_slice() {
+        [hush_core::metadata::KeyEntry::Kms(k)] => (k.role.clone(), k.aws_profile.clone()),
+        other => panic!("expected one KMS unwrap, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn kms_role_and_profile_from_the_object_are_not_used() {
+    let tenant_role = "arn:aws:iam::111122223333:role/admin";
+    let obj = object(&kms_object(tenant_role, serde_json::json!({})));
+    // No policy: the controller's own credentials, no role, no profile.
+    let rec = Recorder::default();
+    assert_eq!(reason(unseal(&obj, &rec, None).await), "NoDataKey");
+    assert_eq!(kms_seen(&rec), (None, String::new()));
+
+    // A policy that does not list the role: never tried.
+    let arn = "arn:aws:kms:eu-west-1:111122223333:key/k";
+    let p = Policy::from_yaml(&format!(
+        "namespaces:\n  prod:\n    kms: [{arn}]\n    kms_roles: [arn:aws:iam::111122223333:role/prod]\n"
+    ))
+    .unwrap();
+    let rec = Recorder::default();
+    assert_eq!(reason(unseal(&obj, &rec, Some(&p)).await), "KeyNotAllowed");
+    assert!(rec.0.lock().unwrap().is_empty());
+
+    // A listed role is assumed; the profile is still dropped.
+    let p = Policy::from_yaml(&format!(
+        "namespaces:\n  prod:\n    kms: [{arn}]\n    kms_roles: [{tenant_role}]\n"
+    ))
+    .unwrap();
+    let rec = Recorder::default();
+    assert_eq!(reason(unseal(&obj, &rec, Some(&p)).await), "NoDataKey");
+    assert_eq!(kms_seen(&rec), (Some(tenant_role.into()), String::new()));
+}
+
+#[tokio::test]
+async fn pinned_kms_context_keeps_another_namespaces_file_out() {
+    let arn = "arn:aws:kms:eu-west-1:111122223333:key/k";
+    let p = Policy::from_yaml(&format!(
+        "namespaces:\n  prod:\n    kms: [{arn}]\n    kms_context: {{namespace: prod}}\n"
+    ))
+    .unwrap();
+    let theirs = object(&kms_object("", serde_json::json!({"namespace": "staging"})));
+    let rec = Recorder::default();
+    assert_eq!(
+        reason(unseal(&theirs, &rec, Some(&p)).await),
+        "KeyNotAllowed"
+    );
+    assert!(
+        rec.0.lock().unwrap().is_empty(),
+        "no KMS call for a foreign context"
+    );
+    let ours = object(&kms_object("", serde_json::json!({"namespace": "prod"})));
+    let rec = Recorder::default();
+    assert_eq!(reason(unseal(&ours, &rec, Some(&p)).await), "NoDataKey");
+    assert_eq!(rec.0.lock().unwrap().len(), 1);
+}
