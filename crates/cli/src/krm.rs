@@ -370,8 +370,17 @@ async fn decrypt_one(
                 Error::Syntax { .. } => exit::ERROR_GENERIC,
                 _ => e.exit_code(),
             };
-            fail(code, format!("{name}: {e}"))
+            fail(code, format!("{name}: {}", one_line(&e.to_string())))
         })
+}
+
+/// A multi-line error (the keys tried, one per line) on one line.
+fn one_line(s: &str) -> String {
+    s.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A JSON string, zeroed on drop.
