@@ -26,7 +26,10 @@ use zeroize::Zeroizing;
 type Result<T> = std::result::Result<T, Failure>;
 
 /// The generator kinds accepted: KSOPS's, and hush's own name for it.
-const KINDS: [(&str, &str); 2] = [("viaduct.ai/v1", "ksops"), ("hush.dev/v1", "SecretGenerator")];
+const KINDS: [(&str, &str); 2] = [
+    ("viaduct.ai/v1", "ksops"),
+    ("hush.dev/v1", "SecretGenerator"),
+];
 
 /// How many data-key unwraps run at once at most.
 const UNWRAPS_IN_FLIGHT: usize = 8;
@@ -63,7 +66,11 @@ enum Restrictor {
 
 /// hush installed (or linked) under the name `ksops`.
 #[derive(Parser)]
-#[command(name = "ksops", version, about = "hush as a KSOPS-compatible KRM function")]
+#[command(
+    name = "ksops",
+    version,
+    about = "hush as a KSOPS-compatible KRM function"
+)]
 struct Ksops {
     #[command(flatten)]
     args: KrmArgs,
@@ -198,7 +205,8 @@ fn generator(config: serde_yaml_ng::Value) -> Result<Generator> {
             "no functionConfig: pass the generator manifest (--fn-config, or the kustomize generators: entry)",
         ));
     }
-    let g: Generator = serde_yaml_ng::from_value(config).map_err(|e| bad_input("functionConfig", e))?;
+    let g: Generator =
+        serde_yaml_ng::from_value(config).map_err(|e| bad_input("functionConfig", e))?;
     if !KINDS.contains(&(g.api_version.as_str(), g.kind.as_str())) {
         return Err(fail(
             exit::ERROR_GENERIC,
@@ -285,9 +293,9 @@ fn restrict(root: &Path, file: &str, r: Restrictor) -> Result<PathBuf> {
         }
     }
     match root.join(path).canonicalize() {
-        Ok(real) if !real.starts_with(root) => {
-            Err(refuse("the path leads outside the kustomization root through a symlink"))
-        }
+        Ok(real) if !real.starts_with(root) => Err(refuse(
+            "the path leads outside the kustomization root through a symlink",
+        )),
         // A missing file is reported when it is read.
         _ => Ok(path.to_path_buf()),
     }
@@ -302,7 +310,8 @@ fn decrypt_all(jobs: &[Job], order: &[String]) -> Result<(Vec<Plaintext>, usize)
         ignore_mac: false,
         decryption_order: order.to_vec(),
     };
-    let slots: Vec<Mutex<Option<Result<Plaintext>>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let slots: Vec<Mutex<Option<Result<Plaintext>>>> =
+        jobs.iter().map(|_| Mutex::new(None)).collect();
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let workers = std::thread::available_parallelism()
@@ -341,7 +350,10 @@ fn decrypt_all(jobs: &[Job], order: &[String]) -> Result<(Vec<Plaintext>, usize)
         }
     }
     if plains.len() != jobs.len() {
-        return Err(fail(exit::ERROR_GENERIC, "stopped before every file was decrypted"));
+        return Err(fail(
+            exit::ERROR_GENERIC,
+            "stopped before every file was decrypted",
+        ));
     }
     Ok((plains, cache.unwraps()))
 }
@@ -473,7 +485,12 @@ fn resource_list(
     let items = match items {
         serde_yaml_ng::Value::Sequence(s) => s,
         serde_yaml_ng::Value::Null => Vec::new(),
-        _ => return Err(fail(exit::ERROR_GENERIC, "the ResourceList's items is not a list")),
+        _ => {
+            return Err(fail(
+                exit::ERROR_GENERIC,
+                "the ResourceList's items is not a list",
+            ))
+        }
     };
     let mut out = Zeroizing::new(dump(&list)?);
     if items.is_empty() && generated.is_empty() {

@@ -116,7 +116,10 @@ pub struct InitGitArgs {
 pub fn init_git(a: InitGitArgs) -> Result<()> {
     let hush = &a.command;
     let settings = [
-        ("merge.hush.name", "hush: three-way merge of encrypted values".to_string()),
+        (
+            "merge.hush.name",
+            "hush: three-way merge of encrypted values".to_string(),
+        ),
         ("merge.hush.driver", format!("{hush} merge %O %A %B %P")),
         ("diff.hush.textconv", format!("{hush} diff")),
     ];
@@ -162,7 +165,11 @@ fn git(args: &[&str]) -> Result<String> {
         let err = String::from_utf8_lossy(&out.stderr);
         return Err(fail(
             exit::ERROR_GENERIC,
-            format!("git {}: {}", args[0], err.lines().next().unwrap_or("failed")),
+            format!(
+                "git {}: {}",
+                args[0],
+                err.lines().next().unwrap_or("failed")
+            ),
         ));
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())

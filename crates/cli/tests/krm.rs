@@ -7,7 +7,8 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter2-krm\n";
+const SECRET: &str =
+    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: hunter2-krm\n";
 const ENV: &str = "USER=admin\nPASS=p4ss-krm\n";
 const JSON: &str = "{\"token\": \"t0ken-krm\"}";
 const BINARY: &[u8] = b"cert\x00\x01-krm";
@@ -41,7 +42,11 @@ fn fixtures(c: &Ctx) {
         ("s.yaml", "secret.enc.yaml", vec![]),
         ("e.env", "db.enc.env", vec![]),
         ("c.json", "cfg.enc.json", vec![]),
-        ("c.bin", "cert.enc.bin", vec!["--input-type", "binary", "--output-type", "binary"]),
+        (
+            "c.bin",
+            "cert.enc.bin",
+            vec!["--input-type", "binary", "--output-type", "binary"],
+        ),
     ] {
         match plain {
             "s.yaml" => c.write(plain, SECRET),
@@ -93,7 +98,10 @@ functionConfig:
     let v = yaml(&got);
     let items = v["items"].as_sequence().unwrap();
     assert_eq!(items.len(), 3);
-    assert_eq!(items[2]["data"]["cert.enc.bin"].as_str(), Some("Y2VydAABLWtybQ=="));
+    assert_eq!(
+        items[2]["data"]["cert.enc.bin"].as_str(),
+        Some("Y2VydAABLWtybQ==")
+    );
 }
 
 /// A directory holding hush under the name `ksops`.
@@ -136,7 +144,10 @@ fn kpt_fn_eval_runs_hush_as_ksops() {
     let docs = yaml_docs(&got);
     assert_eq!(docs.len(), 3, "{got}");
     assert_eq!(docs[0]["metadata"]["name"].as_str(), Some("kept"));
-    assert_eq!(docs[1]["stringData"]["password"].as_str(), Some("hunter2-krm"));
+    assert_eq!(
+        docs[1]["stringData"]["password"].as_str(),
+        Some("hunter2-krm")
+    );
     assert_eq!(docs[2]["stringData"]["PASS"].as_str(), Some("p4ss-krm"));
     assert!(docs[1].get("sops").is_none());
     // kpt left the package alone: no plaintext was written into it.
@@ -154,7 +165,10 @@ fn legacy_exec_plugin_mode_prints_the_generated_resources() {
     let out = c.run_with(&ksops, ["gen.yaml"], Some(&c.key_file), &[], None);
     let docs = yaml_docs(&expect_ok("ksops gen.yaml", &out));
     assert_eq!(docs.len(), 2);
-    assert_eq!(docs[0]["stringData"]["password"].as_str(), Some("hunter2-krm"));
+    assert_eq!(
+        docs[0]["stringData"]["password"].as_str(),
+        Some("hunter2-krm")
+    );
 }
 
 #[test]
@@ -163,10 +177,16 @@ fn one_file_without_a_key_fails_the_run_with_no_output_and_no_plaintext() {
     fixtures(&c);
     // A file for another key, listed after files that decrypt.
     let (_, other) = c.other_key("other.txt");
-    c.write("o.yaml", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: o\nstringData:\n  k: other-krm\n");
+    c.write(
+        "o.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: o\nstringData:\n  k: other-krm\n",
+    );
     let enc = expect_ok("sops", &c.sops(&["--encrypt", "--age", &other, "o.yaml"]));
     c.write("other.enc.yaml", &enc);
-    let generator = GENERATOR.replace("- ./secret.enc.yaml\n", "- ./secret.enc.yaml\n- other.enc.yaml\n");
+    let generator = GENERATOR.replace(
+        "- ./secret.enc.yaml\n",
+        "- ./secret.enc.yaml\n- other.enc.yaml\n",
+    );
     let out = c.hush_stdin(&["krm"], &resource_list(&generator));
     assert!(!out.ok());
     assert_eq!(out.stdout, "", "no partial ResourceList");
@@ -185,7 +205,11 @@ fn paths_outside_the_root_are_refused_unless_the_restrictor_is_off() {
     let enc = c.sops_encrypt("s.yaml", &[]);
     c.write("outside.enc.yaml", &enc);
     let abs = c.path("outside.enc.yaml").display().to_string();
-    for entry in ["../outside.enc.yaml", abs.as_str(), "sub/../../outside.enc.yaml"] {
+    for entry in [
+        "../outside.enc.yaml",
+        abs.as_str(),
+        "sub/../../outside.enc.yaml",
+    ] {
         let generator = format!("apiVersion: viaduct.ai/v1\nkind: ksops\nfiles:\n- {entry}\n");
         let run = |env: &[(&str, &str)]| {
             let mut cmd = Command::new(hush_bin());

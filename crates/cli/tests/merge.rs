@@ -26,7 +26,15 @@ fn repo(c: &Ctx, name: &str, plain: &str) {
     let hush = hush_bin().display().to_string();
     expect_ok(
         "hush init-git",
-        &c.hush(&["init-git", "--command", &hush, "*.enc.yaml", "*.enc.json", "*.enc.env", "*.enc.ini"]),
+        &c.hush(&[
+            "init-git",
+            "--command",
+            &hush,
+            "*.enc.yaml",
+            "*.enc.json",
+            "*.enc.env",
+            "*.enc.ini",
+        ]),
     );
     let ext = name.rsplit('.').next().unwrap();
     let plain_name = format!("plain.{ext}");
@@ -56,9 +64,21 @@ fn different_values_merge_cleanly_and_sops_decrypts_both_changes() {
     let c = Ctx::new();
     repo(&c, "secret.enc.yaml", BASE);
     let base = c.read("secret.enc.yaml");
-    branch_set(&c, "a", "secret.enc.yaml", r#"["stringData"]["password"]"#, r#""ours-pw-2""#);
+    branch_set(
+        &c,
+        "a",
+        "secret.enc.yaml",
+        r#"["stringData"]["password"]"#,
+        r#""ours-pw-2""#,
+    );
     let ours = c.read("secret.enc.yaml");
-    branch_set(&c, "b", "secret.enc.yaml", r#"["stringData"]["user"]"#, r#""root""#);
+    branch_set(
+        &c,
+        "b",
+        "secret.enc.yaml",
+        r#"["stringData"]["user"]"#,
+        r#""root""#,
+    );
     git_ok(&c, &["checkout", "-q", "a"]);
     let out = git(&c, &["merge", "-q", "--no-edit", "b"]);
     assert!(out.ok(), "git merge: {}\n{}", out.stdout, out.stderr);
@@ -70,7 +90,11 @@ fn different_values_merge_cleanly_and_sops_decrypts_both_changes() {
     // The untouched value keeps its exact ciphertext and IV, and ours' line.
     assert_eq!(line_of(&merged, "port:"), line_of(&ours, "port:"));
     assert_eq!(line_of(&merged, "password:"), line_of(&ours, "password:"));
-    let enc = |l: &str| l[l.find("ENC[").unwrap()..].trim_end_matches('"').to_string();
+    let enc = |l: &str| {
+        l[l.find("ENC[").unwrap()..]
+            .trim_end_matches('"')
+            .to_string()
+    };
     assert_eq!(enc(line_of(&merged, "port:")), enc(line_of(&base, "port:")));
     assert_ne!(line_of(&merged, "user:"), line_of(&base, "user:"));
     assert_ne!(line_of(&merged, "mac:"), line_of(&base, "mac:"));
@@ -101,9 +125,21 @@ fn everything(c: &Ctx) -> String {
 fn the_same_value_changed_twice_conflicts_without_plaintext_anywhere() {
     let c = Ctx::new();
     repo(&c, "secret.enc.yaml", BASE);
-    branch_set(&c, "a", "secret.enc.yaml", r#"["stringData"]["password"]"#, r#""ours-pw-3""#);
+    branch_set(
+        &c,
+        "a",
+        "secret.enc.yaml",
+        r#"["stringData"]["password"]"#,
+        r#""ours-pw-3""#,
+    );
     let ours = c.read("secret.enc.yaml");
-    branch_set(&c, "b", "secret.enc.yaml", r#"["stringData"]["password"]"#, r#""theirs-pw-3""#);
+    branch_set(
+        &c,
+        "b",
+        "secret.enc.yaml",
+        r#"["stringData"]["password"]"#,
+        r#""theirs-pw-3""#,
+    );
     git_ok(&c, &["checkout", "-q", "a"]);
     let out = git(&c, &["merge", "-q", "--no-edit", "b"]);
     assert!(!out.ok(), "a conflict");
@@ -125,9 +161,21 @@ fn the_same_value_changed_twice_conflicts_without_plaintext_anywhere() {
 fn without_a_key_the_merge_fails_clearly_and_leaves_ours() {
     let c = Ctx::new();
     repo(&c, "secret.enc.yaml", BASE);
-    branch_set(&c, "a", "secret.enc.yaml", r#"["stringData"]["password"]"#, r#""ours-pw-4""#);
+    branch_set(
+        &c,
+        "a",
+        "secret.enc.yaml",
+        r#"["stringData"]["password"]"#,
+        r#""ours-pw-4""#,
+    );
     let ours = c.read("secret.enc.yaml");
-    branch_set(&c, "b", "secret.enc.yaml", r#"["stringData"]["user"]"#, r#""root""#);
+    branch_set(
+        &c,
+        "b",
+        "secret.enc.yaml",
+        r#"["stringData"]["user"]"#,
+        r#""root""#,
+    );
     git_ok(&c, &["checkout", "-q", "a"]);
     let (other, _) = c.other_key("other.txt");
     let out = c.run_with(
@@ -202,7 +250,13 @@ fn a_recipient_added_on_one_side_is_kept_by_the_merge() {
     let c = Ctx::new();
     repo(&c, "secret.enc.yaml", BASE);
     let (other_key, other) = c.other_key("other.txt");
-    branch_set(&c, "a", "secret.enc.yaml", r#"["stringData"]["password"]"#, r#""ours-pw-6""#);
+    branch_set(
+        &c,
+        "a",
+        "secret.enc.yaml",
+        r#"["stringData"]["password"]"#,
+        r#""ours-pw-6""#,
+    );
     git_ok(&c, &["checkout", "-q", "-b", "b", "main"]);
     expect_ok(
         "hush rotate --add-age",

@@ -30,7 +30,11 @@ pub fn json_lines(plain: &Plaintext) -> Result<Vec<Zeroizing<String>>> {
         if empty {
             continue;
         }
-        let pretty = Zeroizing::new(crate::path::render(&doc.root, &parsed.anchors, Format::Json));
+        let pretty = Zeroizing::new(crate::path::render(
+            &doc.root,
+            &parsed.anchors,
+            Format::Json,
+        ));
         out.push(one_line(&pretty));
     }
     Ok(out)

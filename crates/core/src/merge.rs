@@ -109,7 +109,11 @@ impl std::fmt::Debug for Text {
 /// Three-way merge of plaintext files of one format: theirs' changes
 /// relative to `base`, applied to ours' text.
 pub fn merge_plaintext(base: &Plaintext, ours: &Plaintext, theirs: &Plaintext) -> Result<Text> {
-    let (b, o, t) = (base.expose_bytes(), ours.expose_bytes(), theirs.expose_bytes());
+    let (b, o, t) = (
+        base.expose_bytes(),
+        ours.expose_bytes(),
+        theirs.expose_bytes(),
+    );
     if t == b || t == o {
         return Ok(Text::Merged(copy(ours)));
     }
@@ -237,7 +241,11 @@ impl<'a> Walk<'a, '_> {
 
     fn shown(&self) -> String {
         let p: String = self.path.iter().map(|k| format!("[{k:?}]")).collect();
-        let p = if p.is_empty() { "(the whole document)".into() } else { p };
+        let p = if p.is_empty() {
+            "(the whole document)".into()
+        } else {
+            p
+        };
         match self.doc {
             0 => p,
             n => format!("document {}: {p}", n + 1),
@@ -288,7 +296,8 @@ fn same(
         (Node::Leaf(x), Node::Leaf(y)) => {
             let t = |r: Option<Resolved>| r.map(|r| r == Resolved::Str);
             x.text.as_str() == y.text.as_str()
-                && (x.resolved == y.resolved || t(x.resolved) == t(y.resolved) && x.resolved != Some(Resolved::Null))
+                && (x.resolved == y.resolved
+                    || t(x.resolved) == t(y.resolved) && x.resolved != Some(Resolved::Null))
         }
         (Node::Map(x), Node::Map(y)) => {
             let (vx, vy) = (values(x), values(y));
@@ -310,8 +319,7 @@ fn same(
     }
 }
 
-/// A value as typed JSON: how `patch::set` takes it (for dotenv and INI,
-/// only scalars reach this, as their text).
+/// A value as typed JSON, as `patch::set` takes it.
 fn typed_json(n: &Node, anchors: &HashMap<usize, Node>) -> String {
     match n {
         Node::Leaf(_) => crate::path::scalar_json(n),
@@ -356,11 +364,24 @@ fn key_sets(m: &Metadata) -> Vec<BTreeSet<String>> {
 /// Merges the key groups: additions and removals of either side.
 fn merge_keys(base: Option<&Metadata>, ours: &Metadata, theirs: &Metadata) -> Result<Keys> {
     let (o, t) = (key_sets(ours), key_sets(theirs));
-    let b = base.map(key_sets).unwrap_or_else(|| o.clone());
+    // Without an ancestor, only keys on both sides are "kept": the rest were added.
+    let b = base.map(key_sets).unwrap_or_else(|| {
+        if o.len() != t.len() {
+            return o.clone();
+        }
+        o.iter()
+            .zip(&t)
+            .map(|(x, y)| x.intersection(y).cloned().collect())
+            .collect()
+    });
     if t == b || t == o {
         return Ok(Keys::Ours);
     }
-    let thresholds = [base.map_or(ours.shamir_threshold, |m| m.shamir_threshold), ours.shamir_threshold, theirs.shamir_threshold];
+    let thresholds = [
+        base.map_or(ours.shamir_threshold, |m| m.shamir_threshold),
+        ours.shamir_threshold,
+        theirs.shamir_threshold,
+    ];
     if o.len() != t.len() || b.len() != o.len() || thresholds.iter().any(|x| *x != thresholds[0]) {
         return Err(Error::Unsupported(
             "both sides changed the key groups or their threshold differently; merge the keys by hand (hush updatekeys) and retry".into(),
@@ -383,8 +404,15 @@ fn merge_keys(base: Option<&Metadata>, ours: &Metadata, theirs: &Metadata) -> Re
         }
         groups.push(kept);
     }
-    let groups: Vec<Vec<String>> = groups.into_iter().map(|g| g.into_iter().collect()).collect();
-    if groups.iter().map(|g| g.iter().collect::<BTreeSet<_>>()).eq(o.iter().map(|g| g.iter().collect())) {
+    let groups: Vec<Vec<String>> = groups
+        .into_iter()
+        .map(|g| g.into_iter().collect())
+        .collect();
+    if groups
+        .iter()
+        .map(|g| g.iter().collect::<BTreeSet<_>>())
+        .eq(o.iter().map(|g| g.iter().collect()))
+    {
         return Ok(Keys::Ours);
     }
     Ok(if removed_from_ours {
@@ -445,7 +473,12 @@ mod tests {
     #[test]
     fn a_type_change_is_a_change() {
         assert_eq!(
-            merged("a: 1\nb: x\n", "a: 1\nb: y\n", "a: \"1\"\nb: x\n", Format::Yaml),
+            merged(
+                "a: 1\nb: x\n",
+                "a: 1\nb: y\n",
+                "a: \"1\"\nb: x\n",
+                Format::Yaml
+            ),
             "a: \"1\"\nb: y\n"
         );
     }
@@ -458,10 +491,74 @@ mod tests {
             &y("a:\n  p: theirs-secret\nq: 2\n"),
         )
         .unwrap();
-        let Text::Conflicts(c) = r else { panic!("merged") };
+        let Text::Conflicts(c) = r else {
+            panic!("merged")
+        };
         assert_eq!(c, vec![r#"["a"]["p"]"#.to_string()]);
         let shown = format!("{c:?}");
         assert!(!shown.contains("secret"));
+    }
+
+    fn meta(groups: &[&[&str]]) -> Metadata {
+        use crate::metadata::{AgeEntry, KeyEntry, KeyGroup};
+        Metadata {
+            groups: groups
+                .iter()
+                .map(|g| KeyGroup {
+                    keys: g
+                        .iter()
+                        .map(|r| {
+                            KeyEntry::Age(AgeEntry {
+                                recipient: r.to_string(),
+                                enc: String::new(),
+                            })
+                        })
+                        .collect(),
+                })
+                .collect(),
+            shamir_threshold: None,
+            lastmodified: String::new(),
+            mac: String::new(),
+            version: String::new(),
+            selector: Default::default(),
+            mac_only_encrypted: false,
+        }
+    }
+
+    fn described(k: Keys) -> (&'static str, Vec<Vec<String>>) {
+        match k {
+            Keys::Ours => ("ours", vec![]),
+            Keys::Rewrap(g) => ("rewrap", g),
+            Keys::Rotate(g) => ("rotate", g),
+        }
+    }
+
+    #[test]
+    fn recipients_merge_additions_and_removals_and_rotate_on_removal() {
+        let k = |g: &[&str]| g.iter().map(|r| format!("age {r}")).collect::<Vec<_>>();
+        let b = meta(&[&["a", "b"]]);
+        // Theirs added c, ours added d: both.
+        let r = merge_keys(
+            Some(&b),
+            &meta(&[&["a", "b", "d"]]),
+            &meta(&[&["a", "b", "c"]]),
+        );
+        assert_eq!(
+            described(r.unwrap()),
+            ("rewrap", vec![k(&["a", "b", "c", "d"])])
+        );
+        // Theirs removed b: the data key must change.
+        let r = merge_keys(Some(&b), &meta(&[&["a", "b", "d"]]), &meta(&[&["a"]]));
+        assert_eq!(described(r.unwrap()), ("rotate", vec![k(&["a", "d"])]));
+        // Theirs unchanged: ours.
+        let r = merge_keys(Some(&b), &meta(&[&["a"]]), &b);
+        assert_eq!(described(r.unwrap()).0, "ours");
+        // No ancestor: a union.
+        let r = merge_keys(None, &meta(&[&["a", "x"]]), &meta(&[&["a", "y"]]));
+        assert_eq!(described(r.unwrap()), ("rewrap", vec![k(&["a", "x", "y"])]));
+        // A new key group on one side and a change on the other: ambiguous.
+        let r = merge_keys(Some(&b), &meta(&[&["a", "b"], &["z"]]), &meta(&[&["a"]]));
+        assert!(r.is_err());
     }
 
     #[test]

@@ -42,10 +42,17 @@ pub(crate) fn apply(plain: &Plaintext, path: &[String], value: Option<&str>) -> 
             None => value.map(|v| {
                 let lead = if src.is_empty() { "" } else { "\n" };
                 let at = src.len();
-                let sep = if src.is_empty() || src.ends_with('\n') { "" } else { "\n" };
+                let sep = if src.is_empty() || src.ends_with('\n') {
+                    ""
+                } else {
+                    "\n"
+                };
                 (
                     at..at,
-                    format!("{sep}{lead}[{section}]\n{k} = {}\n", crate::ini::render(v, true)),
+                    format!(
+                        "{sep}{lead}[{section}]\n{k} = {}\n",
+                        crate::ini::render(v, true)
+                    ),
                 )
             }),
         },
@@ -137,8 +144,14 @@ mod tests {
     #[test]
     fn dotenv_keys_are_set_added_and_removed_by_line() {
         let src = "# c\nA=1\nB=2\n";
-        assert_eq!(run(Format::Dotenv, src, &["B"], Some("x\ny")), "# c\nA=1\nB=x\\ny\n");
-        assert_eq!(run(Format::Dotenv, src, &["C"], Some("3")), "# c\nA=1\nB=2\nC=3\n");
+        assert_eq!(
+            run(Format::Dotenv, src, &["B"], Some("x\ny")),
+            "# c\nA=1\nB=x\\ny\n"
+        );
+        assert_eq!(
+            run(Format::Dotenv, src, &["C"], Some("3")),
+            "# c\nA=1\nB=2\nC=3\n"
+        );
         assert_eq!(run(Format::Dotenv, src, &["A"], None), "# c\nB=2\n");
     }
 
@@ -153,7 +166,10 @@ mod tests {
             run(Format::Ini, src, &["a", "w"], Some("0")),
             "[a]\nx = 1\ny = 2\nw = 0\n\n[b]\nz = 3\n"
         );
-        assert_eq!(run(Format::Ini, src, &["a", "x"], None), "[a]\ny = 2\n\n[b]\nz = 3\n");
+        assert_eq!(
+            run(Format::Ini, src, &["a", "x"], None),
+            "[a]\ny = 2\n\n[b]\nz = 3\n"
+        );
         assert_eq!(run(Format::Ini, src, &["b"], None), "[a]\nx = 1\ny = 2\n\n");
         assert_eq!(
             run(Format::Ini, src, &["c", "k"], Some("v")),
