@@ -172,19 +172,33 @@ fn bad_input(what: &str, e: impl std::fmt::Display) -> Failure {
     )
 }
 
-fn read_manifest(p: &Path) -> Result<serde_yaml_ng::Value> {
+/// A YAML (or JSON) document read as yaml.v3 reads it (`0644` is 420,
+/// `on` a string), as a JSON object.
+fn read_object(text: String, what: &str) -> Result<Json> {
+    let lines = hush_core::documents::json_lines(&Plaintext::new(text, Format::Yaml))
+        .map_err(|e| bad_input(what, e))?;
+    match lines.as_slice() {
+        [one] => serde_json::from_str(one).map_err(|_| bad_input(what, "not a map")),
+        _ => Err(bad_input(what, "expected one YAML document")),
+    }
+}
+
+type Json = serde_json::Map<String, serde_json::Value>;
+
+fn read_manifest(p: &Path) -> Result<serde_json::Value> {
     let name = p.display().to_string();
     let text = std::fs::read_to_string(p)
         .map_err(|e| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {e}")))?;
-    serde_yaml_ng::from_str(&text).map_err(|e| bad_input(&name, e))
+    read_object(text, &name).map(serde_json::Value::Object)
 }
 
 /// The `ResourceList` on stdin and its `functionConfig`.
-fn read_resource_list() -> Result<(Option<serde_yaml_ng::Mapping>, serde_yaml_ng::Value)> {
+fn read_resource_list() -> Result<(Option<Json>, serde_json::Value)> {
     let bytes = crate::io::read_input(None)
         .map_err(|e| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("stdin: {e}")))?;
-    let list: serde_yaml_ng::Mapping =
-        serde_yaml_ng::from_slice(&bytes).map_err(|e| bad_input("the ResourceList on stdin", e))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| bad_input("the ResourceList on stdin", "not UTF-8"))?;
+    let list = read_object(text, "the ResourceList on stdin")?;
     if list.get("kind").and_then(|k| k.as_str()) != Some("ResourceList") {
         return Err(fail(
             exit::ERROR_GENERIC,
@@ -194,11 +208,11 @@ fn read_resource_list() -> Result<(Option<serde_yaml_ng::Mapping>, serde_yaml_ng
     let config = list
         .get("functionConfig")
         .cloned()
-        .unwrap_or(serde_yaml_ng::Value::Null);
+        .unwrap_or(serde_json::Value::Null);
     Ok((Some(list), config))
 }
 
-fn generator(config: serde_yaml_ng::Value) -> Result<Generator> {
+fn generator(config: serde_json::Value) -> Result<Generator> {
     if config.is_null() {
         return Err(fail(
             exit::ERROR_GENERIC,
@@ -206,7 +220,7 @@ fn generator(config: serde_yaml_ng::Value) -> Result<Generator> {
         ));
     }
     let g: Generator =
-        serde_yaml_ng::from_value(config).map_err(|e| bad_input("functionConfig", e))?;
+        serde_json::from_value(config).map_err(|e| bad_input("functionConfig", e))?;
     if !KINDS.contains(&(g.api_version.as_str(), g.kind.as_str())) {
         return Err(fail(
             exit::ERROR_GENERIC,
@@ -423,8 +437,13 @@ fn build(g: &Generator, jobs: &[Job], plains: &[Plaintext]) -> Result<Vec<Zeroiz
             }
             Use::Binary(n) => {
                 use base64::Engine as _;
-                let b64 = base64::engine::general_purpose::STANDARD.encode(plain.expose_bytes());
-                data[n].push((job.key.clone(), Zeroizing::new(format!("\"{b64}\""))));
+                let b64 = Zeroizing::new(
+                    base64::engine::general_purpose::STANDARD.encode(plain.expose_bytes()),
+                );
+                data[n].push((
+                    job.key.clone(),
+                    Zeroizing::new(format!("\"{}\"", b64.as_str())),
+                ));
             }
             Use::Env(n) => {
                 let vars = crate::exec::env_vars(plain, "")
@@ -475,37 +494,33 @@ fn secret(
     out
 }
 
-/// The output `ResourceList`: the input's fields and items, then one
-/// `- {json}` line per generated resource.
-fn resource_list(
-    mut list: serde_yaml_ng::Mapping,
-    generated: &[Zeroizing<String>],
-) -> Result<Zeroizing<String>> {
-    let items = list.remove("items").unwrap_or(serde_yaml_ng::Value::Null);
-    let items = match items {
-        serde_yaml_ng::Value::Sequence(s) => s,
-        serde_yaml_ng::Value::Null => Vec::new(),
-        _ => {
+/// The output `ResourceList`, as one line of JSON: the input's fields and
+/// items, then the generated resources.
+fn resource_list(mut list: Json, generated: &[Zeroizing<String>]) -> Result<Zeroizing<String>> {
+    let items = match list.remove("items") {
+        Some(serde_json::Value::Array(items)) => items,
+        None | Some(serde_json::Value::Null) => Vec::new(),
+        Some(_) => {
             return Err(fail(
                 exit::ERROR_GENERIC,
                 "the ResourceList's items is not a list",
             ))
         }
     };
-    let mut out = Zeroizing::new(dump(&list)?);
-    if items.is_empty() && generated.is_empty() {
-        out.push_str("items: []\n");
-        return Ok(out);
+    let mut out = Zeroizing::new(String::from("{"));
+    for (k, v) in &list {
+        out.push_str(&format!("{}: {v},", json_str(k).as_str()));
     }
-    out.push_str("items:\n");
-    if !items.is_empty() {
-        out.push_str(&dump(&items)?);
+    out.push_str("\"items\": [");
+    let input: Vec<String> = items.iter().map(|i| i.to_string()).collect();
+    let all = input.iter().map(String::as_str);
+    for (n, item) in all.chain(generated.iter().map(|g| g.as_str())).enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        out.push_str(item);
     }
-    for g in generated {
-        out.push_str("- ");
-        out.push_str(g);
-        out.push('\n');
-    }
+    out.push_str("]}\n");
     Ok(out)
 }
 
@@ -520,9 +535,4 @@ fn stream(generated: &[Zeroizing<String>]) -> Zeroizing<String> {
         out.push('\n');
     }
     out
-}
-
-/// Block YAML of (non-secret) input fields and items.
-fn dump<T: serde::Serialize>(v: &T) -> Result<String> {
-    serde_yaml_ng::to_string(v).map_err(|e| bad_input("the ResourceList", e))
 }

@@ -74,23 +74,23 @@ fn resource_list(generator: &str) -> String {
 fn golden_resource_list_protocol() {
     let c = Ctx::new();
     fixtures(&c);
-    let out = c.hush_stdin(&["krm"], &resource_list(GENERATOR));
+    // Input items are read as yaml.v3 reads them: 0644 is octal, `on` a string.
+    let input = resource_list(GENERATOR).replace(
+        "    x: \"1\"\n",
+        "    x: \"1\"\n    mode: 0644\n    flag: on\n",
+    );
+    let out = c.hush_stdin(&["krm"], &input);
     let got = expect_ok("hush krm", &out);
-    let config: String = GENERATOR.lines().map(|l| format!("  {l}\n")).collect();
+    let config = r#"{"apiVersion":"viaduct.ai/v1","files":["./secret.enc.yaml"],"kind":"ksops","metadata":{"annotations":{"config.kubernetes.io/function":"exec:\n  path: ksops\n"},"name":"gen"},"secretFrom":[{"binaryFiles":["cert.enc.bin"],"envs":["db.enc.env"],"files":["config.json=cfg.enc.json"],"metadata":{"name":"app","namespace":"ns"},"type":"Opaque"}]}"#;
     let want = format!(
-        "apiVersion: config.kubernetes.io/v1
-kind: ResourceList
-functionConfig:
-{config}items:
-- apiVersion: v1
-  kind: ConfigMap
-  metadata:
-    name: kept
-  data:
-    x: '1'
-- {{\"apiVersion\": \"v1\",\"kind\": \"Secret\",\"metadata\": {{\"name\": \"db\"}},\"stringData\": {{\"password\": \"hunter2-krm\"}}}}
-- {{\"apiVersion\": \"v1\",\"kind\": \"Secret\",\"metadata\": {{\"name\":\"app\",\"namespace\":\"ns\"}},\"type\": \"Opaque\",\"stringData\": {{\"PASS\": \"p4ss-krm\",\"USER\": \"admin\",\"config.json\": {config_json}}},\"data\": {{\"cert.enc.bin\": \"Y2VydAABLWtybQ==\"}}}}
-",
+        concat!(
+            r#"{{"apiVersion": "config.kubernetes.io/v1","functionConfig": {config},"kind": "ResourceList","items": ["#,
+            r#"{{"apiVersion":"v1","data":{{"flag":"on","mode":420,"x":"1"}},"kind":"ConfigMap","metadata":{{"name":"kept"}}}},"#,
+            r#"{{"apiVersion": "v1","kind": "Secret","metadata": {{"name": "db"}},"stringData": {{"password": "hunter2-krm"}}}},"#,
+            r#"{{"apiVersion": "v1","kind": "Secret","metadata": {{"name":"app","namespace":"ns"}},"type": "Opaque","stringData": {{"PASS": "p4ss-krm","USER": "admin","config.json": {config_json}}},"data": {{"cert.enc.bin": "Y2VydAABLWtybQ=="}}}}"#,
+            "]}}\n"
+        ),
+        config = config,
         config_json = serde_json::to_string(&c.sops_decrypt("cfg.enc.json", &[])).unwrap(),
     );
     assert_eq!(got, want);
