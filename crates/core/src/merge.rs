@@ -220,7 +220,7 @@ impl<'a> Walk<'a, '_> {
         });
         let o_map = matches!(o, Some(Node::Map(_)));
         match maps {
-            [Some(bm), Some(om), Some(tm)] if (o_map && t_map) || (self.flat && t_map) => {
+            [Some(bm), Some(om), Some(tm)] if t_map && (o_map || self.flat) => {
                 let mut keys: Vec<&str> = Vec::new();
                 for i in om.iter().chain(tm.iter()).chain(bm.iter()) {
                     if let Some(k) = i.key.as_deref() {

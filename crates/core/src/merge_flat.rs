@@ -20,10 +20,9 @@ pub(crate) fn apply(plain: &Plaintext, path: &[String], value: Option<&str>) -> 
         (Format::Dotenv, [k]) => key_edit(src, root, k, value, None, |v| {
             format!("{k}={}\n", crate::dotenv::render(v))
         }),
-        (Format::Ini, [section]) if value.is_none() => match find(root, section) {
-            Some(item) => Some((lines_of(src, item.at, end_of(item)), String::new())),
-            None => None,
-        },
+        (Format::Ini, [section]) if value.is_none() => {
+            find(root, section).map(|item| (lines_of(src, item.at, end_of(item)), String::new()))
+        }
         (Format::Ini, [section, k]) => match find(root, section) {
             Some(item) => {
                 let items: &[Item] = match &item.node {
