@@ -277,3 +277,82 @@ fn a_recipient_added_on_one_side_is_kept_by_the_merge() {
     let plain = yaml(&expect_ok("sops --decrypt (other key)", &by_other));
     assert_eq!(plain["stringData"]["password"].as_str(), Some("ours-pw-6"));
 }
+
+#[test]
+fn a_recipient_removed_on_one_side_rotates_the_data_key() {
+    let c = Ctx::new();
+    let (other_key, other) = c.other_key("other.txt");
+    git_ok(&c, &["init", "-q", "-b", "main"]);
+    git_ok(&c, &["config", "user.email", "t@example.invalid"]);
+    git_ok(&c, &["config", "user.name", "t"]);
+    let hush = hush_bin().display().to_string();
+    expect_ok("hush init-git", &c.hush(&["init-git", "--command", &hush]));
+    c.write("plain.yaml", BASE);
+    let both = format!("{},{other}", c.recipient);
+    let enc = expect_ok(
+        "sops",
+        &c.sops(&["--encrypt", "--age", &both, "plain.yaml"]),
+    );
+    std::fs::remove_file(c.path("plain.yaml")).unwrap();
+    c.write("secret.enc.yaml", &enc);
+    git_ok(&c, &["add", "."]);
+    git_ok(&c, &["commit", "-q", "-m", "base"]);
+    branch_set(
+        &c,
+        "a",
+        "secret.enc.yaml",
+        r#"["stringData"]["user"]"#,
+        r#""root""#,
+    );
+    git_ok(&c, &["checkout", "-q", "-b", "b", "main"]);
+    expect_ok(
+        "hush rotate --rm-age",
+        &c.hush(&["rotate", "-i", "--rm-age", &other, "secret.enc.yaml"]),
+    );
+    git_ok(&c, &["commit", "-q", "-am", "b"]);
+    git_ok(&c, &["checkout", "-q", "a"]);
+    let ours = c.read("secret.enc.yaml");
+    let out = git(&c, &["merge", "-q", "--no-edit", "b"]);
+    assert!(out.ok(), "git merge: {}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("data key was rotated"),
+        "{}",
+        out.stderr
+    );
+    let merged = c.read("secret.enc.yaml");
+    let plain = yaml(&c.sops_decrypt("secret.enc.yaml", &[]));
+    assert_eq!(plain["stringData"]["user"].as_str(), Some("root"));
+    // The removed key reads nothing, and no value kept ours' ciphertext.
+    let by_other = c.run_with(
+        &sops_bin(),
+        ["--decrypt", "secret.enc.yaml"],
+        Some(&other_key),
+        &[],
+        None,
+    );
+    assert!(!by_other.ok());
+    assert!(!merged.contains(&other));
+    assert_ne!(line_of(&merged, "port:"), line_of(&ours, "port:"));
+}
+
+#[test]
+fn without_an_ancestor_keys_added_on_both_sides_merge() {
+    let c = Ctx::new();
+    for (name, text) in [
+        ("ours", "a: 1\nb: ours-only\n"),
+        ("theirs", "a: 1\nc: theirs-only\n"),
+    ] {
+        let plain = format!("{name}.yaml");
+        c.write(&plain, text);
+        let enc = c.sops_encrypt(&plain, &[]);
+        c.write(&format!("{name}.enc"), &enc);
+    }
+    c.write("empty", "");
+    let out = c.hush(&["merge", "empty", "ours.enc", "theirs.enc", "s.enc.yaml"]);
+    assert!(out.ok(), "{}", out.stderr);
+    let plain = yaml(&c.sops_decrypt(
+        "ours.enc",
+        &["--input-type", "yaml", "--output-type", "yaml"],
+    ));
+    assert_eq!(plain, yaml("a: 1\nb: ours-only\nc: theirs-only\n"));
+}
