@@ -103,6 +103,12 @@ enum Cmd {
     Updatekeys(crate::change::UpdateKeysArgs),
     /// Turn a plaintext Secret manifest into an EncryptedSecret for hush-controller
     Seal(crate::seal::SealArgs),
+    /// KRM exec function, KSOPS-compatible: decrypt at render time (also run as `ksops`)
+    Krm(crate::krm::KrmArgs),
+    /// git merge driver: three-way merge of encrypted files (`hush merge %O %A %B %P`)
+    Merge(crate::merge::MergeArgs),
+    /// Set up the git merge and diff drivers and .gitattributes in this clone
+    InitGit(crate::merge::InitGitArgs),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -281,6 +287,9 @@ pub fn run() -> Result<()> {
         Cmd::Rotate(a) => crate::change::rotate(a),
         Cmd::Updatekeys(a) => crate::change::update_keys(a),
         Cmd::Seal(a) => crate::seal::run(a),
+        Cmd::Krm(a) => crate::krm::run(a),
+        Cmd::Merge(a) => crate::merge::merge(a),
+        Cmd::InitGit(a) => crate::merge::init_git(a),
     }
 }
 

@@ -12,16 +12,35 @@ mod exec;
 mod git;
 mod io;
 mod keygen;
+mod krm;
+mod merge;
 mod seal;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match cli::run() {
+    let result = if invoked_as_ksops() {
+        krm::ksops()
+    } else {
+        cli::run()
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("hush: {}", e.message);
             ExitCode::from(e.code)
         }
     }
+}
+
+/// Whether this binary runs under the name `ksops` (a KSOPS drop-in).
+fn invoked_as_ksops() -> bool {
+    std::env::args_os()
+        .next()
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_stem()
+                .map(|s| s.eq_ignore_ascii_case("ksops"))
+        })
+        .unwrap_or(false)
 }

@@ -153,7 +153,7 @@ fn flat_text(l: &crate::tree::Leaf) -> String {
     }
 }
 
-fn scalar_json(n: &Node) -> String {
+pub(crate) fn scalar_json(n: &Node) -> String {
     match n {
         Node::Leaf(l) => match l.resolved {
             Some(Resolved::Null) => "null".into(),

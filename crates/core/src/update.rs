@@ -180,6 +180,27 @@ impl Opened {
     }
 }
 
+impl Opened {
+    /// Like [`Opened::reseal`], with the same data key wrapped for `groups`
+    /// instead of the file's own keys (a merge that added recipients).
+    pub async fn reseal_with_keys(
+        &self,
+        edited: &Plaintext,
+        groups: &KeyGroups,
+        threshold: Option<u32>,
+    ) -> Result<Ciphertext> {
+        let sealed = self.seal(edited, &self.meta.selector)?;
+        let mut meta = crate::engine::metadata(&sealed)?;
+        meta.groups = wrap_data_key(&self.key, groups, threshold).await?;
+        meta.shamir_threshold = threshold.filter(|_| groups.len() > 1);
+        let parsed = parse(sealed.as_str(), sealed.format)?;
+        Ok(Ciphertext::new(
+            replace_blocks(sealed.as_str(), &parsed, &meta, sealed.format),
+            sealed.format,
+        ))
+    }
+}
+
 /// A key object for a stored entry, so it can wrap a new data key.
 fn master_key(e: &KeyEntry) -> Result<Arc<dyn MasterKey>> {
     Ok(match e {
