@@ -32,37 +32,37 @@ pub(crate) fn neutralise(text: &str) -> String {
     let actions = actions(text);
     let mut out = String::with_capacity(text.len() + text.len() / 2);
     let mut next = 0;
+    // The rest of the literal being written in place of an action.
+    let mut lit: Option<std::str::Chars<'_>> = None;
     for line in text.split_inclusive('\n') {
         let start = line.as_ptr() as usize - text.as_ptr() as usize;
-        let end = start + line.len();
-        let inside = |at: usize| actions.iter().any(|a| a.start <= at && at < a.end);
-        let only_actions = line
-            .char_indices()
-            .all(|(i, c)| c.is_whitespace() || inside(start + i));
+        // Whether every non-blank character of the line is inside an action.
+        let mut k = next;
+        let only_actions = line.char_indices().all(|(i, c)| {
+            while k < actions.len() && actions[k].end <= start + i {
+                k += 1;
+            }
+            c.is_whitespace() || actions.get(k).is_some_and(|a| a.start <= start + i)
+        });
         for (i, c) in line.char_indices() {
             let at = start + i;
             while next < actions.len() && actions[next].end <= at {
                 next += 1;
             }
             let action = actions.get(next).filter(|a| a.start <= at);
+            if action.is_some_and(|a| a.start == at) {
+                lit = action.and_then(|a| a.literal.as_deref()).map(str::chars);
+            }
             out.push(match action {
                 None => c,
                 Some(_) if c == '\n' || c == '\r' => c,
                 Some(_) if only_actions => ' ',
-                Some(a) => replacement(text, a, at),
+                Some(a) if a.literal.is_none() => MARK,
+                Some(_) => lit.as_mut().and_then(Iterator::next).unwrap_or(' '),
             });
         }
-        debug_assert!(end <= text.len());
     }
     out
-}
-
-/// The character that replaces the one at byte `at` inside action `a`.
-fn replacement(text: &str, a: &Action, at: usize) -> char {
-    let Some(lit) = &a.literal else { return MARK };
-    // Column of `at` within the action, in characters.
-    let n = text[a.start..at].chars().count();
-    lit.chars().nth(n).unwrap_or(' ')
 }
 
 /// Every `{{ … }}` action, in order. An action ends at the first `}}`

@@ -166,6 +166,8 @@ fn build() -> (tempfile::TempDir, Vec<(String, usize, Rule)>) {
         ("holes/literal.yaml", 11, Rule::PlaintextSecret),
         // Aliases are followed.
         ("holes/alias.yaml", 6, Rule::PlaintextSecret),
+        // An escape spells `Secret` without writing it.
+        ("holes/escaped.yaml", 3, Rule::PlaintextSecret),
         ("suppressed/no-reason.yaml", 5, Rule::PlaintextSecret),
         ("suppressed/no-reason.yaml", 5, Rule::InvalidSuppression),
         (".hush-check.yaml", 6, Rule::InvalidSuppression),
