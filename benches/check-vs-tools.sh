@@ -117,8 +117,9 @@ for i in range(n_cm + 5):
 for j in range(25):
     rel = f"secrets/team-{j % 5}/secret-{j}.yaml"
     if j % 5 == 4:
-        # Covered by the rule, never encrypted: a plain config, not a Secret.
-        write(rel, f"database:\n  user: app\n  password: pw-{rnd.randrange(10**9)}\n")
+        # Covered by the rule, never encrypted: a plain config, not a Secret,
+        # holding values the rule's encrypted_regex selects.
+        write(rel, f"data:\n  user: app\n  password: pw-{rnd.randrange(10**9)}\n")
         expected.append(f"{rel}\tunencrypted-file")
     else:
         write("../plain/" + rel, f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: s-{j}\n"

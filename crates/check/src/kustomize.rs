@@ -120,17 +120,6 @@ pub(crate) fn normalize(p: &Path) -> PathBuf {
     out
 }
 
-/// Whether a referenced file's text is sops-encrypted (dotenv, INI, YAML,
-/// JSON or binary layouts).
-pub(crate) fn looks_encrypted(text: &str) -> bool {
-    text.lines().any(|l| {
-        l.starts_with("sops_mac=")
-            || l.starts_with("sops_version=")
-            || l == "[sops]"
-            || l == "sops:"
-    }) || text.contains("\"sops\":")
-}
-
 /// The first `KEY=value` line with a value, as (1-based line, key).
 pub(crate) fn first_env_value(text: &str) -> Option<(usize, String)> {
     text.lines().enumerate().find_map(|(i, l)| {
@@ -164,6 +153,5 @@ mod tests {
         assert_eq!(refs[1].target, PathBuf::from("/r/app/certs/tls.key"));
         assert_eq!(refs[1].kind, RefKind::File);
         assert_eq!(first_env_value("# c\nA=\nB=x\n"), Some((3, "B".into())));
-        assert!(looks_encrypted("A=ENC[x]\nsops_mac=ENC[y]\n"));
     }
 }

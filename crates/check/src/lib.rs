@@ -44,6 +44,7 @@ mod secret;
 mod sops;
 mod source;
 mod suppress;
+mod template;
 mod walk;
 mod yaml;
 

@@ -67,6 +67,7 @@ pub(crate) fn looks_random(v: &str) -> bool {
         || v.contains(char::is_whitespace)
         || v.starts_with("${")
         || v.contains("{{")
+        || v.contains(crate::template::MARK)
         || EncValue::looks_encrypted(v)
         || (v.contains("://") && !v.contains('@'))
     {

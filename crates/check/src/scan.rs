@@ -7,10 +7,12 @@ use crate::kustomize::{self, FileRef, RefKind};
 use crate::rules::{Rule, RuleSet};
 use crate::sops::{self, SopsConfigs};
 use crate::yaml::{self, Node, Pos};
-use crate::{keys, likely, secret, suppress};
+use crate::{keys, likely, secret, suppress, template};
 use hush_core::keys::age::Identities;
+use hush_core::rules::CreationRule;
 use hush_core::{AuditKind, Ciphertext, DecryptOptions, Error as CoreError, Format};
 use memchr::memmem;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -18,6 +20,82 @@ use std::sync::Mutex;
 
 /// Bytes looked at to decide that a file is binary, as git does.
 const BINARY_PROBE: usize = 8000;
+
+/// Files that can hold a Secret or that a creation rule covers are checked
+/// whatever `--max-filesize` says, up to this size; a larger one fails the
+/// check (exit 2) rather than pass unread.
+pub(crate) const LARGEST_CHECKED: u64 = 256 << 20;
+
+/// What a file's name and `.sops.yaml` say about it.
+struct FileKind {
+    name: String,
+    yaml: bool,
+    json: bool,
+    env: bool,
+    kust: bool,
+    covering: Option<CreationRule>,
+}
+
+impl FileKind {
+    /// Files that must be text: kubectl, kustomize and sops read them as such.
+    fn textual(&self) -> bool {
+        self.yaml || self.json || self.env || self.kust
+    }
+
+    /// Files read whole, whatever their size.
+    fn deep(&self) -> bool {
+        self.textual() || self.covering.is_some()
+    }
+}
+
+/// A file's bytes as text.
+enum Text<'b> {
+    Utf8(&'b str),
+    /// UTF-16 with a byte-order mark, which go-yaml reads too.
+    Utf16(String),
+    /// A text file with NUL bytes or invalid UTF-8, made readable, and why.
+    Decoded(String, &'static str),
+    /// Not text, and not a file that must be.
+    Binary,
+}
+
+fn decode(bytes: &[u8], textual: bool) -> Text<'_> {
+    let nul = memchr::memchr(0, &bytes[..bytes.len().min(BINARY_PROBE)]).is_some();
+    if let (Ok(t), false) = (std::str::from_utf8(bytes), nul) {
+        return Text::Utf8(t);
+    }
+    if !textual {
+        return Text::Binary;
+    }
+    let utf16 = |be: bool| {
+        let units = bytes[2..].chunks_exact(2).map(|c| {
+            let pair = [c[0], c[1]];
+            if be {
+                u16::from_be_bytes(pair)
+            } else {
+                u16::from_le_bytes(pair)
+            }
+        });
+        char::decode_utf16(units)
+            .collect::<Result<String, _>>()
+            .ok()
+    };
+    let wide = match bytes {
+        [0xFF, 0xFE, ..] if bytes.len() % 2 == 0 => utf16(false),
+        [0xFE, 0xFF, ..] if bytes.len() % 2 == 0 => utf16(true),
+        _ => None,
+    };
+    if let Some(t) = wide.filter(|t| !t.contains('\0')) {
+        return Text::Utf16(t);
+    }
+    let why = if memchr::memchr(0, bytes).is_some() {
+        "contains NUL bytes"
+    } else {
+        "is not valid UTF-8"
+    };
+    let text = String::from_utf8_lossy(bytes).replace('\0', " ");
+    Text::Decoded(text, why)
+}
 
 /// Results gathered from all threads.
 #[derive(Default)]
@@ -47,6 +125,7 @@ pub(crate) struct Checker {
 struct Local {
     findings: Vec<Finding>,
     notes: Vec<Note>,
+    errors: Vec<FileError>,
     refs: Vec<FileRef>,
 }
 
@@ -110,43 +189,65 @@ impl Checker {
         if self.config.excluded(&abs) {
             return;
         }
-        let bytes = match read_capped(path, self.max_filesize) {
+        let file = self.kind_of(&abs);
+        // A file that can hold a Secret or must be encrypted is read whole.
+        let cap = if file.deep() {
+            LARGEST_CHECKED
+        } else {
+            self.max_filesize
+        };
+        let bytes = match read_capped(path, cap) {
             Ok(b) => b,
             Err(e) => return self.error(path, e.to_string()),
         };
+        if bytes.len() as u64 > cap {
+            if file.deep() {
+                self.error(
+                    path,
+                    format!("larger than {LARGEST_CHECKED} bytes: too large to check"),
+                );
+            }
+            return;
+        }
         let mut local = Local::default();
-        self.check_bytes(&shown, &abs, &bytes, &mut local);
+        self.check_bytes(&shown, &abs, &file, &bytes, &mut local);
         if let Ok(mut out) = self.out.lock() {
             out.seen.insert(abs, shown);
             out.findings.append(&mut local.findings);
             out.notes.append(&mut local.notes);
             out.refs.append(&mut local.refs);
+            out.errors.append(&mut local.errors);
         }
     }
 
-    fn check_bytes(&self, shown: &Path, abs: &Path, bytes: &[u8], local: &mut Local) {
+    /// What the name and `.sops.yaml` say about a file.
+    fn kind_of(&self, abs: &Path) -> FileKind {
         let name = abs.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
-        let is_json = name.ends_with(".json");
-        let is_kust = kustomize::is_kustomization(name);
         let cfg = abs.parent().and_then(|d| self.sops.for_dir(d));
         let own_config = matches!(name, ".sops.yaml" | crate::config::FILE_NAME);
-        let covering = cfg
-            .as_deref()
-            .filter(|_| !own_config)
-            .and_then(|c| sops::covering_rule(c, abs));
-        if bytes.len() as u64 > self.max_filesize {
-            if is_yaml || is_json || covering.is_some() {
-                local.note(
-                    shown,
-                    format!(
-                        "skipped: larger than {} bytes (raise --max-filesize to check it)",
-                        self.max_filesize
-                    ),
-                );
-            }
-            return;
+        FileKind {
+            name: name.to_string(),
+            yaml: name.ends_with(".yaml") || name.ends_with(".yml"),
+            json: name.ends_with(".json"),
+            env: name.ends_with(".env"),
+            kust: kustomize::is_kustomization(name),
+            covering: cfg
+                .as_deref()
+                .filter(|_| !own_config)
+                .and_then(|c| sops::covering_rule(c, abs).cloned()),
         }
+    }
+
+    fn check_bytes(
+        &self,
+        shown: &Path,
+        abs: &Path,
+        file: &FileKind,
+        bytes: &[u8],
+        local: &mut Local,
+    ) {
+        let name = file.name.as_str();
+        let covering = file.covering.as_ref();
         let mut found = Vec::new();
         if self.rules.has(Rule::PrivateKey) {
             let hits = keys::find(bytes);
@@ -176,10 +277,22 @@ impl Checker {
                 ).with_fix(format!("Encrypt it: `hush encrypt -i {}` (or `sops -e -i {}`); rotate the values if they were pushed.", shown.display(), shown.display())));
             }
         };
-        let binary = memchr::memchr(0, &bytes[..bytes.len().min(BINARY_PROBE)]).is_some();
-        let text = match std::str::from_utf8(bytes) {
-            Ok(t) if !binary => t,
-            _ => {
+        let decoded = match decode(bytes, file.textual()) {
+            Text::Utf8(t) => Cow::Borrowed(t),
+            Text::Decoded(t, why) => {
+                // YAML, JSON and env files are text: one that is not gets
+                // scanned as far as it reads, and the check does not pass.
+                local.errors.push(FileError {
+                    path: shown.to_path_buf(),
+                    message: format!("{why}: checked as far as it can be read, fix the file"),
+                });
+                Cow::Owned(t)
+            }
+            Text::Utf16(t) => {
+                local.note(shown, "UTF-16: checked after decoding");
+                Cow::Owned(t)
+            }
+            Text::Binary => {
                 // sops writes binary files as JSON, so a binary file a rule covers is plaintext.
                 if !bytes.is_empty() {
                     unencrypted(&mut found);
@@ -187,94 +300,94 @@ impl Checker {
                 return self.finish(shown, abs, None, found, local);
             }
         };
-        let has = |needle: &str| memmem::find(bytes, needle.as_bytes()).is_some();
-        let structured = is_yaml || is_json || is_kust;
-        let needs_parse = structured
-            && (has("Secret")
-                || has("sops")
-                || covering.is_some()
-                || is_kust
-                || self.rules.has(Rule::LikelySecret));
-        let secrets_on = self.rules.has(Rule::PlaintextSecret);
+        let text: &str = &decoded;
+        let has = |needle: &str| memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
+        let structured = file.yaml || file.json || file.kust;
+        let fmt = if file.json {
+            Format::Json
+        } else {
+            Format::Yaml
+        };
         if !structured {
-            if !text.trim().is_empty() && !kustomize::looks_encrypted(text) {
+            let fmt = if file.env {
+                Format::Dotenv
+            } else {
+                Format::from_path(name)
+            };
+            if covering.is_some() && !text.trim().is_empty() && !sops::is_encrypted(text, fmt) {
                 unencrypted(&mut found);
             }
-        } else if is_yaml && secret::is_template(text) && !kustomize::looks_encrypted(text) {
-            if secrets_on && has("Secret") {
+            return self.finish(shown, abs, Some(text), found, local);
+        }
+        // Escapes in quoted scalars can spell `Secret` without writing it.
+        let needs_parse = has("Secret")
+            || has("\\")
+            || has("sops")
+            || covering.is_some()
+            || file.kust
+            || self.rules.has(Rule::LikelySecret);
+        if !needs_parse {
+            return self.finish(shown, abs, Some(text), found, local);
+        }
+        let secrets_on = self.rules.has(Rule::PlaintextSecret);
+        let src: Cow<'_, str> = if file.yaml && template::is_template(text) {
+            Cow::Owned(template::neutralise(text))
+        } else if file.json {
+            // Tabs are only whitespace in JSON; YAML flow rejects them as indentation.
+            Cow::Owned(text.replace('\t', " "))
+        } else {
+            Cow::Borrowed(text)
+        };
+        match yaml::parse(&src) {
+            Ok(docs) => {
+                self.check_docs(shown, abs, text, fmt, &docs, &mut found, local);
+                let plain = sops::sops_key(&docs).is_none();
+                if plain && covering.is_some_and(|r| sops::holds_values_to_encrypt(&docs, r)) {
+                    unencrypted(&mut found);
+                }
+                if file.kust && secrets_on {
+                    let dir = abs.parent().unwrap_or(Path::new("/"));
+                    let (lits, refs) = kustomize::generators(&docs, dir, shown);
+                    for l in lits {
+                        let s = if l.keys.len() == 1 { "" } else { "s" };
+                        found.push(pos_finding(
+                            Rule::PlaintextSecret,
+                            shown,
+                            l.pos,
+                            format!(
+                                "kustomize secretGenerator `{}` has plaintext literal{s} {}",
+                                l.generator,
+                                l.keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                            ),
+                        ).with_fix("Move the values into a sops-encrypted env file or Secret (for example with KSOPS or Flux decryption) and rotate them."));
+                    }
+                    local.refs.extend(refs);
+                }
+            }
+            Err(e) => {
+                let kind = if file.json { "JSON" } else { "YAML" };
                 local.note(
                     shown,
-                    "Go template: checked line by line, not parsed as YAML",
+                    format!(
+                        "not valid {kind} ({}:{}: {}); checked line by line",
+                        e.pos.line, e.pos.col, e.message
+                    ),
                 );
-                for s in secret::find_lenient(text) {
-                    found.push(pos_finding(
-                        Rule::PlaintextSecret,
-                        shown,
-                        s.pos,
-                        s.message(),
-                    ));
-                }
-            }
-            if !text.trim().is_empty() && !kustomize::looks_encrypted(text) {
-                unencrypted(&mut found);
-            }
-        } else if needs_parse {
-            let json_text;
-            let src = if is_json {
-                // Tabs are only whitespace in JSON; YAML flow rejects them as indentation.
-                json_text = text.replace('\t', " ");
-                &json_text
-            } else {
-                text
-            };
-            match yaml::parse(src) {
-                Ok(docs) => {
-                    let fmt = if is_json { Format::Json } else { Format::Yaml };
-                    self.check_docs(shown, abs, text, fmt, &docs, &mut found, local);
-                    if sops::sops_key(&docs).is_none() && !docs.iter().all(Node::is_empty) {
-                        unencrypted(&mut found);
-                    }
-                    if is_kust && secrets_on {
-                        let dir = abs.parent().unwrap_or(Path::new("/"));
-                        let (lits, refs) = kustomize::generators(&docs, dir, shown);
-                        for l in lits {
-                            let s = if l.keys.len() == 1 { "" } else { "s" };
-                            found.push(pos_finding(
-                                Rule::PlaintextSecret,
-                                shown,
-                                l.pos,
-                                format!(
-                                    "kustomize secretGenerator `{}` has plaintext literal{s} {}",
-                                    l.generator,
-                                    l.keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
-                                ),
-                            ).with_fix("Move the values into a sops-encrypted env file or Secret (for example with KSOPS or Flux decryption) and rotate them."));
-                        }
-                        local.refs.extend(refs);
+                let lenient = secret::find_lenient(&src);
+                if secrets_on {
+                    for s in &lenient {
+                        found.push(pos_finding(
+                            Rule::PlaintextSecret,
+                            shown,
+                            s.pos,
+                            s.message(),
+                        ));
                     }
                 }
-                Err(e) => {
-                    let kind = if is_json { "JSON" } else { "YAML" };
-                    local.note(
-                        shown,
-                        format!(
-                            "not valid {kind} ({}:{}: {}); checked line by line",
-                            e.pos.line, e.pos.col, e.message
-                        ),
-                    );
-                    if secrets_on && !is_json {
-                        for s in secret::find_lenient(text) {
-                            found.push(pos_finding(
-                                Rule::PlaintextSecret,
-                                shown,
-                                s.pos,
-                                s.message(),
-                            ));
-                        }
-                    }
-                    if !kustomize::looks_encrypted(text) {
-                        unencrypted(&mut found);
-                    }
+                // Unreadable, so only a Secret or a document without `kind` counts.
+                let plain_config = !src.lines().any(|l| l.trim_start().starts_with("kind:"));
+                if (!lenient.is_empty() || plain_config) && !sops::is_encrypted(text, fmt) {
+                    unencrypted(&mut found);
                 }
             }
         }
@@ -484,13 +597,17 @@ impl Checker {
             let Some(shown) = seen.get(&r.target) else {
                 continue;
             };
-            let Ok(bytes) = read_capped(&r.target, self.max_filesize) else {
+            let Ok(bytes) = read_capped(&r.target, LARGEST_CHECKED) else {
                 continue;
             };
-            let Ok(text) = std::str::from_utf8(&bytes) else {
-                continue;
-            };
-            if kustomize::looks_encrypted(text) {
+            // sops writes text; bytes that are not UTF-8 are a plaintext file.
+            let text = String::from_utf8_lossy(&bytes);
+            let text: &str = &text;
+            let name = r.target.to_string_lossy();
+            let encrypted = std::str::from_utf8(&bytes).is_ok()
+                && (sops::is_encrypted(text, Format::from_path(&name))
+                    || (r.kind == RefKind::Env && sops::is_encrypted(text, Format::Dotenv)));
+            if encrypted {
                 continue;
             }
             let from = r.from.display();
@@ -504,7 +621,7 @@ impl Checker {
                         format!("env file of kustomize secretGenerator `{}` ({from}) holds plaintext value `{key}`", r.generator),
                     )
                 }),
-                RefKind::File => (!text.trim().is_empty()).then(|| {
+                RefKind::File => (!bytes.is_empty()).then(|| {
                     Finding::new(
                         Rule::PlaintextSecret,
                         shown.clone(),

@@ -1,9 +1,13 @@
 //! Plaintext Kubernetes Secrets: a `kind: Secret` with non-empty `data` or
 //! `stringData`, in any document, in JSON, and inside `kind: List` items;
-//! plus a line-based reading for Helm templates, which are not YAML.
+//! plus a line-based reading for text that does not parse even once its
+//! template actions are neutralised.
 
+use crate::template::MARK;
 use crate::yaml::{Node, Pos};
 use hush_core::cipher::EncValue;
+use regex::Regex;
+use std::sync::OnceLock;
 
 /// One Secret holding plaintext.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,7 +49,7 @@ pub(crate) fn find(docs: &[Node<'_>], skip: &[usize]) -> Vec<PlainSecret> {
 
 fn visit(node: &Node<'_>, skip: &[usize], out: &mut Vec<PlainSecret>) {
     let Node::Map(..) = node else { return };
-    let kind = node.get("kind").and_then(Node::as_str).unwrap_or("");
+    let kind = kind_of(node).unwrap_or("");
     if kind == "Secret" {
         let name = node
             .get("metadata")
@@ -75,6 +79,13 @@ fn visit(node: &Node<'_>, skip: &[usize], out: &mut Vec<PlainSecret>) {
     }
 }
 
+/// A map's `kind`, trimmed of the quotes and padding a neutralised
+/// template literal may leave (`kind: "{{ "Secret" }}"`).
+pub(crate) fn kind_of<'n>(node: &'n Node<'_>) -> Option<&'n str> {
+    let k = node.get("kind")?.as_str()?;
+    Some(k.trim().trim_matches(|c| c == '\'' || c == '"').trim())
+}
+
 /// Counts non-empty plaintext leaves under `node`.
 fn plaintext_values(node: &Node<'_>, skip: &[usize]) -> usize {
     match node {
@@ -82,7 +93,8 @@ fn plaintext_values(node: &Node<'_>, skip: &[usize]) -> usize {
         Node::Seq(items, _) => items.iter().map(|v| plaintext_values(v, skip)).sum(),
         Node::Scalar(s) => usize::from(
             !(s.is_null()
-                || s.text.is_empty()
+                || s.text.trim().is_empty()
+                || s.text.contains(MARK)
                 || EncValue::looks_encrypted(&s.text)
                 || skip.contains(&s.pos.line)),
         ),
@@ -90,16 +102,13 @@ fn plaintext_values(node: &Node<'_>, skip: &[usize]) -> usize {
     }
 }
 
-/// Whether a file looks like a Go/Helm template rather than YAML.
-pub(crate) fn is_template(text: &str) -> bool {
-    text.contains("{{")
-}
-
-/// Reads a template line by line: in each `---` document with a top-level
-/// `kind: Secret`, counts the entries under top-level `data:`/`stringData:`
-/// whose value is literal text rather than a template expression.
+/// Reads text that does not parse as YAML, even with its template actions
+/// neutralised, line by line. It errs towards finding: in each `---`
+/// document that names `kind: Secret` anywhere outside a comment (quoted,
+/// indented, in a flow map, as a `kind: List` item), it counts the literal
+/// entries under every `data`/`stringData` key, block or flow.
 pub(crate) fn find_lenient(text: &str) -> Vec<PlainSecret> {
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<String> = text.lines().map(|l| strip_comment(l).to_string()).collect();
     let mut out = Vec::new();
     let mut start = 0;
     while start < lines.len() {
@@ -112,64 +121,83 @@ pub(crate) fn find_lenient(text: &str) -> Vec<PlainSecret> {
     out
 }
 
-fn top_value<'l>(line: &'l str, key: &str) -> Option<&'l str> {
-    let rest = line.strip_prefix(key)?.strip_prefix(':')?;
-    if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
-        return None;
-    }
-    Some(strip_comment(rest).trim())
+fn lenient_re() -> &'static (Regex, Regex, Regex) {
+    static RE: OnceLock<(Regex, Regex, Regex)> = OnceLock::new();
+    RE.get_or_init(|| {
+        let re = |s: &str| Regex::new(s).expect("a valid regex");
+        (
+            re(r#"(?:^|[\s{,\-])["']?kind["']?\s*:\s*["']?Secret["']?\s*(?:$|[,}])"#),
+            re(r#"(?:^|[\s{,\-])(["']?)(data|stringData)["']?\s*:(?:\s|$)"#),
+            re(r#"^[\s\-]*["']?name["']?\s*:\s*["']?([^"'\s,}]+)"#),
+        )
+    })
 }
 
-fn strip_comment(s: &str) -> &str {
-    match s.find(" #") {
-        Some(i) => &s[..i],
-        None if s.trim_start().starts_with('#') => "",
-        None => s,
+/// The line without a `#` comment (one that starts the line or follows a
+/// space, outside quotes).
+fn strip_comment(line: &str) -> &str {
+    let mut quote = None;
+    let mut prev = ' ';
+    for (i, c) in line.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (None, '"' | '\'') if prev.is_whitespace() || "{[,:".contains(prev) => quote = Some(c),
+            (None, '#') if prev.is_whitespace() => return &line[..i],
+            _ => {}
+        }
+        prev = c;
     }
+    line
 }
 
 fn unquote(s: &str) -> &str {
     s.trim_matches(|c| c == '"' || c == '\'')
 }
 
-fn lenient_doc(lines: &[&str], start: usize, end: usize, out: &mut Vec<PlainSecret>) {
+/// Whether a value written after `key:` is literal text worth a finding.
+fn literal(v: &str) -> bool {
+    let v = unquote(v.trim());
+    !(v.is_empty()
+        || v == "~"
+        || v == "null"
+        || v.contains("{{")
+        || v.contains(MARK)
+        || v.starts_with('*')
+        || EncValue::looks_encrypted(v))
+}
+
+fn lenient_doc(lines: &[String], start: usize, end: usize, out: &mut Vec<PlainSecret>) {
+    let (kind, field, name_re) = lenient_re();
     let doc = &lines[start..end];
-    let is_secret = doc
-        .iter()
-        .any(|l| top_value(l, "kind").is_some_and(|v| unquote(v) == "Secret"));
-    if !is_secret {
+    if !doc.iter().any(|l| kind.is_match(l)) {
         return;
     }
-    let name = doc.iter().enumerate().find_map(|(i, l)| {
-        top_value(l, "metadata")?;
-        doc[i + 1..]
-            .iter()
-            .take_while(|l| l.starts_with([' ', '\t']) || l.trim().is_empty())
-            .find_map(|l| {
-                let v = l.trim_start().strip_prefix("name:")?;
-                let v = unquote(strip_comment(v).trim());
-                (!v.is_empty() && !v.contains("{{")).then(|| v.to_string())
-            })
+    let name = doc.iter().find_map(|l| {
+        let n = name_re.captures(l)?.get(1)?.as_str();
+        (!n.contains(MARK) && !n.contains("{{")).then(|| n.to_string())
     });
     for (i, line) in doc.iter().enumerate() {
-        for field in ["data", "stringData"] {
-            let Some(inline) = top_value(line, field) else {
+        for m in field.captures_iter(line) {
+            let (Some(q), Some(f)) = (m.get(1), m.get(2)) else {
                 continue;
             };
-            let count = if !inline.is_empty() {
-                // `data: {a: b}` flow maps are rare; `{{ … }}` and `{}` hold nothing literal.
-                usize::from(inline != "{}" && !inline.contains("{{") && inline.starts_with('{'))
+            let key_col = q.start();
+            let rest = line[m.get(0).map_or(line.len(), |m| m.end())..].trim();
+            let count = if rest.starts_with('{') {
+                flow_entries(&doc[i..], &line[line.len() - rest.len()..])
+            } else if rest.is_empty() {
+                block_entries(&doc[i + 1..], key_col)
             } else {
-                count_children(&doc[i + 1..])
+                0
             };
             if count > 0 {
                 out.push(PlainSecret {
                     pos: Pos {
                         line: start + i + 1,
-                        col: 1,
+                        col: line[..key_col].chars().count() + 1,
                     },
                     name: name.clone(),
-                    field: field.to_string(),
+                    field: f.as_str().to_string(),
                     count,
                 });
             }
@@ -177,24 +205,52 @@ fn lenient_doc(lines: &[&str], start: usize, end: usize, out: &mut Vec<PlainSecr
     }
 }
 
-/// Counts `key: value` children with literal values in an indented block.
-fn count_children(block: &[&str]) -> usize {
+/// Literal `k: v` entries of a flow map starting at `first` (which may go on
+/// over the following lines).
+fn flow_entries(doc: &[String], first: &str) -> usize {
+    let mut text = first.to_string();
+    for l in &doc[1..] {
+        if text.matches('{').count() <= text.matches('}').count() {
+            break;
+        }
+        text.push(' ');
+        text.push_str(l);
+    }
+    let mut depth = 0usize;
+    let mut body = String::new();
+    for c in text.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth <= 1 => break,
+            '}' => depth -= 1,
+            _ if depth == 1 => body.push(c),
+            _ => {}
+        }
+    }
+    body.split(',')
+        .filter_map(|e| e.split_once(':'))
+        .filter(|(_, v)| literal(v) && !v.trim_start().starts_with(['{', '[']))
+        .count()
+}
+
+/// Literal `key: value` children of a block whose key is at `key_col`.
+fn block_entries(block: &[String], key_col: usize) -> usize {
     let mut indent = None;
     let mut count = 0;
     let mut pending_block = false;
     for line in block {
         let trimmed = line.trim_start();
-        if trimmed.is_empty() || trimmed.starts_with('#') || trimmed.starts_with("{{") {
+        if trimmed.is_empty() {
             continue;
         }
         let this = line.len() - trimmed.len();
-        if this == 0 {
+        if this <= key_col && !(this == key_col && trimmed.starts_with('-')) {
             break;
         }
         let child = *indent.get_or_insert(this);
         if this > child {
             // Content of a `|` block scalar.
-            if pending_block && !trimmed.contains("{{") {
+            if pending_block && literal(trimmed) {
                 count += 1;
                 pending_block = false;
             }
@@ -207,10 +263,10 @@ fn count_children(block: &[&str]) -> usize {
         let Some((_, v)) = trimmed.split_once(':') else {
             continue;
         };
-        let v = unquote(strip_comment(v).trim());
+        let v = v.trim();
         if v.starts_with('|') || v.starts_with('>') {
             pending_block = true;
-        } else if !v.is_empty() && !v.contains("{{") && !EncValue::looks_encrypted(v) {
+        } else if literal(v) {
             count += 1;
         }
     }
@@ -237,9 +293,40 @@ mod tests {
     #[test]
     fn templates_count_literal_values_only() {
         let t = "{{- if .Values.enabled }}\napiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  a: {{ .Values.a | b64enc }}\n  {{- range $k, $v := .Values.extra }}\n  {{ $k }}: {{ $v }}\n  {{- end }}\nstringData:\n  literal: hunter2\n  cert: |\n    abc\n---\nkind: Secret\ndata:\n{{ toYaml .Values.data | indent 2 }}\n{{- end }}\n";
-        let found = find_lenient(t);
+        let neutral = crate::template::neutralise(t);
+        let docs = parse(&neutral).unwrap();
+        let found = find(&docs, &[]);
         assert_eq!(found.len(), 1);
         assert_eq!((found[0].pos.line, found[0].count), (11, 2));
+        let lenient = find_lenient(&crate::template::neutralise(t));
+        assert_eq!(lenient.len(), 1);
+        assert_eq!((lenient[0].pos.line, lenient[0].count), (11, 2));
         assert!(find_lenient("# kind: Secret\ndata:\n  a: b\n").is_empty());
+    }
+
+    #[test]
+    fn the_line_reader_sees_quoted_indented_flow_and_list_secrets() {
+        let quoted = "\"kind\": Secret\n\"stringData\":\n  \"p\": x\n";
+        let indented = "  kind: Secret\n  stringData:\n    p: x\n";
+        let flow = "{apiVersion: v1, kind: Secret, stringData: {p: x, q: ''}}\n";
+        let list = "kind: List\nitems:\n- kind: Secret\n  data:\n    p: eA==\n";
+        for t in [quoted, indented, flow, list] {
+            let found = find_lenient(t);
+            assert_eq!(found.len(), 1, "{t}");
+            assert_eq!(found[0].count, 1, "{t}");
+        }
+    }
+
+    #[test]
+    fn aliases_and_merge_keys_are_followed() {
+        let t = "x: &k Secret\ny: &a {p: hunter2}\nkind: *k\nstringData: *a\n";
+        let found = find(&parse(t).unwrap(), &[]);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (found[0].pos.line, found[0].field.as_str()),
+            (4, "stringData")
+        );
+        let merged = parse("a: &b {kind: Secret}\n<<: *b\ndata: {q: eA==}\n").unwrap();
+        assert_eq!(find(&merged, &[]).len(), 1);
     }
 }

@@ -5,9 +5,7 @@
 use crate::yaml::{Node, Pos};
 use hush_core::metadata::{KeyEntry, Metadata};
 use hush_core::rules::{Config, CreationRule};
-#[cfg(test)]
-use hush_core::Selector;
-use hush_core::Value;
+use hush_core::{AuditKind, Format, Selector, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -16,6 +14,69 @@ use std::sync::{Arc, Mutex};
 pub(crate) fn sops_key<'d, 'a>(docs: &'d [Node<'a>]) -> Option<Pos> {
     let (k, v) = docs.first()?.entry("sops")?;
     matches!(v, Node::Map(..)).then_some(k.pos)
+}
+
+/// Whether `text` is a sops file: it parses as `format` with `sops`
+/// metadata holding a MAC and `lastmodified`, and every value its own
+/// selector selects is encrypted. A `sops:` line or a `sops_mac=` line
+/// alone is not enough.
+pub(crate) fn is_encrypted(text: &str, format: Format) -> bool {
+    match hush_core::audit(text, format) {
+        Ok(a) => {
+            a.metadata.is_some() && a.findings.iter().all(|f| f.kind == AuditKind::NoMasterKeys)
+        }
+        Err(_) => false,
+    }
+}
+
+/// Whether a parsed file holds something its creation rule would encrypt,
+/// where leaving it plaintext matters: a non-empty value the rule's
+/// selector selects, in a Secret (also a `kind: List` item) or in a
+/// document that is not a Kubernetes object at all (plain config).
+/// ConfigMaps, Deployments and the like are not secrets, whatever the
+/// rule's `path_regex` says.
+pub(crate) fn holds_values_to_encrypt(docs: &[Node<'_>], rule: &CreationRule) -> bool {
+    let default = Selector::default();
+    let sel = rule.selector.as_ref().unwrap_or(&default);
+    docs.iter().any(|d| must_encrypt(d, sel))
+}
+
+fn must_encrypt(doc: &Node<'_>, sel: &Selector) -> bool {
+    let kind = crate::secret::kind_of(doc);
+    let k8s = kind.is_some() && doc.get("apiVersion").is_some();
+    match kind {
+        Some("Secret") => selected(doc, sel, &mut Vec::new()),
+        Some(k) if k.ends_with("List") => match doc.get("items") {
+            Some(Node::Seq(items, _)) => items.iter().any(|i| must_encrypt(i, sel)),
+            _ => false,
+        },
+        _ if k8s => false,
+        _ => selected(doc, sel, &mut Vec::new()),
+    }
+}
+
+/// Whether a non-empty literal leaf under `node` is one `sel` encrypts.
+/// Comment-based selectors cannot be judged without the comments: every
+/// value counts.
+fn selected<'n>(node: &'n Node<'_>, sel: &Selector, path: &mut Vec<&'n str>) -> bool {
+    match node {
+        Node::Map(items, _) => items.iter().any(|(k, v)| {
+            path.push(&k.text);
+            let hit = selected(v, sel, path);
+            path.pop();
+            hit
+        }),
+        Node::Seq(items, _) => items.iter().any(|v| selected(v, sel, path)),
+        Node::Scalar(s) => {
+            let empty = s.is_null() || s.text.is_empty() || s.text.contains(crate::template::MARK);
+            let comments = matches!(
+                sel,
+                Selector::UnencryptedCommentRegex(_) | Selector::EncryptedCommentRegex(_)
+            );
+            !empty && (comments || sel.should_encrypt(path, &[], false))
+        }
+        Node::Alias(_) => false,
+    }
 }
 
 /// Backend names in `.sops.yaml` and in metadata differ for two backends.

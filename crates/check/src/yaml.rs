@@ -2,11 +2,17 @@
 //! value, built from saphyr-parser events.
 //!
 //! The checks only need structure and positions, not typed values: keys
-//! keep their order and duplicates, aliases stay unexpanded (a value reached
-//! through an alias belongs to its anchor, which is checked where it is).
+//! keep their order and duplicates. Aliases are expanded, as kubectl and
+//! Helm expand them (`kind: *k`, `stringData: *a`), within a budget that
+//! refuses alias bombs; merge keys (`<<`) are followed by [`Node::entry`].
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// Nodes that alias expansion may copy in one file; beyond it the file is
+/// refused as an alias bomb (go-yaml refuses "excessive aliasing" too).
+const ALIAS_BUDGET: usize = 1_000_000;
 
 /// A 1-based line and column (in characters).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -90,14 +96,37 @@ impl<'a> Node<'a> {
         }
     }
 
-    /// The entry for `key` of a map, with the key's scalar.
+    /// The entry for `key` of a map, with the key's scalar; through merge
+    /// keys (`<<: *base`, `<<: [*a, *b]`) when the map has no such key.
     pub fn entry(&self, key: &str) -> Option<(&Scalar<'a>, &Node<'a>)> {
+        self.entry_in(key, 0)
+    }
+
+    fn entry_in(&self, key: &str, depth: usize) -> Option<(&Scalar<'a>, &Node<'a>)> {
+        let Node::Map(items, _) = self else {
+            return None;
+        };
+        if let Some((k, v)) = items.iter().find(|(k, _)| k.text == key) {
+            return Some((k, v));
+        }
+        if depth > 16 {
+            return None;
+        }
+        let (_, merged) = items
+            .iter()
+            .find(|(k, _)| k.text == "<<" && k.style == ScalarStyle::Plain)?;
+        match merged {
+            Node::Seq(list, _) => list.iter().find_map(|m| m.entry_in(key, depth + 1)),
+            m => m.entry_in(key, depth + 1),
+        }
+    }
+
+    /// How many nodes the tree holds.
+    fn size(&self) -> usize {
         match self {
-            Node::Map(items, _) => items
-                .iter()
-                .find(|(k, _)| k.text == key)
-                .map(|(k, v)| (k, v)),
-            _ => None,
+            Node::Map(items, _) => 1 + items.iter().map(|(_, v)| 1 + v.size()).sum::<usize>(),
+            Node::Seq(items, _) => 1 + items.iter().map(Node::size).sum::<usize>(),
+            _ => 1,
         }
     }
 
@@ -113,16 +142,6 @@ impl<'a> Node<'a> {
             _ => None,
         }
     }
-
-    /// Whether the node holds nothing: null, an empty string, `{}` or `[]`.
-    pub fn is_empty(&self) -> bool {
-        match self {
-            Node::Map(items, _) => items.is_empty(),
-            Node::Seq(items, _) => items.is_empty(),
-            Node::Scalar(s) => s.is_null() || s.text.is_empty(),
-            Node::Alias(_) => false,
-        }
-    }
 }
 
 /// Why a file did not parse.
@@ -132,9 +151,10 @@ pub(crate) struct ParseError {
     pub message: String,
 }
 
+/// An open collection and its anchor id (0: none).
 enum Frame<'a> {
-    Map(Vec<(Scalar<'a>, Node<'a>)>, Option<Scalar<'a>>, Pos),
-    Seq(Vec<Node<'a>>, Pos),
+    Map(Vec<(Scalar<'a>, Node<'a>)>, Option<Scalar<'a>>, Pos, usize),
+    Seq(Vec<Node<'a>>, Pos, usize),
 }
 
 /// Parses every document of `src`. JSON is read as YAML 1.2 flow; callers
@@ -143,6 +163,8 @@ pub(crate) fn parse(src: &str) -> Result<Vec<Node<'_>>, ParseError> {
     let mut parser = Parser::new_from_str(src);
     let mut docs = Vec::new();
     let mut stack: Vec<Frame<'_>> = Vec::new();
+    let mut anchors: HashMap<usize, Node<'_>> = HashMap::new();
+    let mut budget = ALIAS_BUDGET;
     while let Some(ev) = parser.next_event() {
         let (ev, span) = ev.map_err(|e| ParseError {
             pos: Pos {
@@ -152,36 +174,56 @@ pub(crate) fn parse(src: &str) -> Result<Vec<Node<'_>>, ParseError> {
             message: e.info().to_string(),
         })?;
         let pos = Pos::of(&span);
-        let done = match ev {
-            Event::MappingStart(..) => {
-                stack.push(Frame::Map(Vec::new(), None, pos));
+        let (done, anchor) = match ev {
+            Event::MappingStart(anchor, _) => {
+                stack.push(Frame::Map(Vec::new(), None, pos, anchor));
                 continue;
             }
-            Event::SequenceStart(..) => {
-                stack.push(Frame::Seq(Vec::new(), pos));
+            Event::SequenceStart(anchor, _) => {
+                stack.push(Frame::Seq(Vec::new(), pos, anchor));
                 continue;
             }
             Event::MappingEnd => match stack.pop() {
-                Some(Frame::Map(items, _, p)) => Node::Map(items, p),
+                Some(Frame::Map(items, _, p, anchor)) => (Node::Map(items, p), anchor),
                 _ => continue,
             },
             Event::SequenceEnd => match stack.pop() {
-                Some(Frame::Seq(items, p)) => Node::Seq(items, p),
+                Some(Frame::Seq(items, p, anchor)) => (Node::Seq(items, p), anchor),
                 _ => continue,
             },
-            Event::Scalar(text, style, _, tag) => Node::Scalar(Scalar {
-                text,
-                style,
-                str_tag: tag.is_some_and(|t| t.suffix == "str"),
-                pos,
-            }),
-            Event::Alias(_) => Node::Alias(pos),
+            Event::Scalar(text, style, anchor, tag) => (
+                Node::Scalar(Scalar {
+                    text,
+                    style,
+                    str_tag: tag.is_some_and(|t| t.suffix == "str"),
+                    pos,
+                }),
+                anchor,
+            ),
+            Event::DocumentStart(_) => {
+                // Anchors are local to their document.
+                anchors.clear();
+                continue;
+            }
+            Event::Alias(id) => match anchors.get(&id) {
+                Some(node) => {
+                    budget = budget.checked_sub(node.size()).ok_or_else(|| ParseError {
+                        pos,
+                        message: "too many aliases (an alias bomb?)".into(),
+                    })?;
+                    (node.clone(), 0)
+                }
+                None => (Node::Alias(pos), 0),
+            },
             _ => continue,
         };
+        if anchor != 0 {
+            anchors.insert(anchor, done.clone());
+        }
         match stack.last_mut() {
             None => docs.push(done),
-            Some(Frame::Seq(items, _)) => items.push(done),
-            Some(Frame::Map(items, key, _)) => match key.take() {
+            Some(Frame::Seq(items, ..)) => items.push(done),
+            Some(Frame::Map(items, key, ..)) => match key.take() {
                 Some(k) => items.push((k, done)),
                 None => {
                     // A complex key (a map or list as key) matches no name.

@@ -72,13 +72,21 @@ fn build() -> (tempfile::TempDir, Vec<(String, usize, Rule)>) {
     );
     // Look-alike: a properly encrypted Secret.
     write(root, "secrets/db.yaml", encrypt(SECRET, &ra));
-    // unencrypted-file: covered by the rule, no sops metadata.
+    // unencrypted-file: covered by the rule, no sops metadata, a value the
+    // rule would encrypt in a plain config document.
+    write(root, "secrets/plain.yaml", "data:\n  token: abc\n");
+    expected.push(("secrets/plain.yaml".into(), 1, Rule::UnencryptedFile));
+    // Look-alikes: covered, but a ConfigMap and an empty Secret hold nothing to encrypt.
     write(
         root,
-        "secrets/plain.yaml",
+        "secrets/configmap.yaml",
         "apiVersion: v1\nkind: ConfigMap\ndata:\n  a: b\n",
     );
-    expected.push(("secrets/plain.yaml".into(), 1, Rule::UnencryptedFile));
+    write(
+        root,
+        "secrets/empty.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: e\ndata: {}\n",
+    );
     // plaintext-value: a key added by hand after encryption.
     let added = encrypt(SECRET, &ra).replacen("stringData:\n", "stringData:\n  extra: leaked\n", 1);
     expected.push((
@@ -125,15 +133,17 @@ fn build() -> (tempfile::TempDir, Vec<(String, usize, Rule)>) {
         ),
     );
     expected.push(("deploy/id_ed25519".into(), 1, Rule::PrivateKey));
-    // Look-alikes the walk must skip: gitignored, binary, too large.
+    // Look-alikes the walk must skip: gitignored, binary.
     write(root, ".gitignore", "ignored/\n");
     write(root, "ignored/secret.yaml", SECRET);
     let mut blob = b"\x00\x01binary".to_vec();
     blob.extend_from_slice(SECRET.as_bytes());
     write(root, "assets/blob.bin", blob);
+    // Over --max-filesize, and still checked.
     let mut huge = SECRET.to_string();
     huge.push_str(&"# padding\n".repeat(120_000));
     write(root, "manifests/huge.yaml", huge);
+    expected.push(("manifests/huge.yaml".into(), 6, Rule::PlaintextSecret));
 
     for (file, line, rule) in [
         ("manifests/app.yaml", 14, Rule::PlaintextSecret),
@@ -142,6 +152,22 @@ fn build() -> (tempfile::TempDir, Vec<(String, usize, Rule)>) {
         ("charts/app/templates/leak.yaml", 5, Rule::PlaintextSecret),
         ("kustomize/kustomization.yaml", 7, Rule::PlaintextSecret),
         ("kustomize/db.env", 3, Rule::PlaintextSecret),
+        // A `sops_mac=` line or a first line `sops:` is not encryption.
+        ("kustomize/fake.env", 1, Rule::PlaintextSecret),
+        ("kustomize/fake.key", 1, Rule::PlaintextSecret),
+        // Templates get the full detector; the line reader is the fallback.
+        ("holes/quoted.yaml", 4, Rule::PlaintextSecret),
+        ("holes/indented.yaml", 4, Rule::PlaintextSecret),
+        ("holes/flow.yaml", 2, Rule::PlaintextSecret),
+        ("holes/list.yaml", 11, Rule::PlaintextSecret),
+        ("holes/broken.yaml", 4, Rule::PlaintextSecret),
+        // Helm literals render as written.
+        ("holes/literal.yaml", 5, Rule::PlaintextSecret),
+        ("holes/literal.yaml", 11, Rule::PlaintextSecret),
+        // Aliases are followed.
+        ("holes/alias.yaml", 6, Rule::PlaintextSecret),
+        // An escape spells `Secret` without writing it.
+        ("holes/escaped.yaml", 3, Rule::PlaintextSecret),
         ("suppressed/no-reason.yaml", 5, Rule::PlaintextSecret),
         ("suppressed/no-reason.yaml", 5, Rule::InvalidSuppression),
         (".hush-check.yaml", 6, Rule::InvalidSuppression),
@@ -150,6 +176,12 @@ fn build() -> (tempfile::TempDir, Vec<(String, usize, Rule)>) {
     }
     expected.sort();
     (dir, expected)
+}
+
+/// An empty `.hush-check.yaml`, so the run does not pick one up from above.
+fn write_config(root: &Path) -> PathBuf {
+    write(root, ".hush-check.yaml", "disable: []\n");
+    root.join(".hush-check.yaml")
 }
 
 fn run(root: &Path, enable: Vec<Rule>) -> Report {
@@ -242,7 +274,7 @@ fn reviewed_suppressions_hide_findings_but_keep_their_reason() {
 }
 
 #[test]
-fn templates_and_oversized_files_get_notes_not_crashes() {
+fn templates_parse_and_only_unreadable_ones_get_a_note() {
     let (dir, _) = build();
     let report = run(dir.path(), Vec::new());
     let notes: Vec<_> = report
@@ -250,14 +282,90 @@ fn templates_and_oversized_files_get_notes_not_crashes() {
         .iter()
         .map(|n| relative(dir.path(), &n.path))
         .collect();
-    assert!(
-        notes.contains(&"charts/app/templates/secret.yaml".to_string()),
-        "{notes:?}"
+    assert_eq!(notes, vec!["holes/broken.yaml".to_string()]);
+}
+
+#[test]
+fn a_yaml_file_with_nul_or_invalid_utf8_is_scanned_and_fails_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(root, "nul.yaml", format!("{SECRET}# \0\n"));
+    let mut bad = SECRET.as_bytes().to_vec();
+    bad.extend_from_slice(b"# \xff\n");
+    write(root, "bad.env", bad);
+    write(root, "blob.bin", b"\0\x01binary");
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(SECRET.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    write(root, "wide.yaml", utf16);
+    let opts = Options {
+        paths: vec![root.to_path_buf()],
+        config: Some(write_config(root)),
+        ..Default::default()
+    };
+    let report = check(&opts).unwrap();
+    let mut errors: Vec<_> = report
+        .errors
+        .iter()
+        .map(|e| relative(root, &e.path))
+        .collect();
+    errors.sort();
+    assert_eq!(errors, vec!["bad.env", "nul.yaml"]);
+    assert_eq!(report.exit_code(), 2);
+    assert_eq!(
+        active(root, &report),
+        vec![
+            ("nul.yaml".to_string(), 6, Rule::PlaintextSecret),
+            ("wide.yaml".to_string(), 6, Rule::PlaintextSecret),
+        ]
     );
-    assert!(
-        notes.contains(&"manifests/huge.yaml".to_string()),
-        "{notes:?}"
+}
+
+#[test]
+fn with_fluxs_rule_only_secrets_and_plain_config_must_be_encrypted() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        ".sops.yaml",
+        "creation_rules:\n  - path_regex: .*\\.yaml$\n    encrypted_regex: ^(data|stringData)$\n",
     );
+    write(
+        root,
+        "cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  a: b\n",
+    );
+    write(
+        root,
+        "deploy.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: d\nspec:\n  replicas: 1\n",
+    );
+    write(
+        root,
+        "kustomization.yaml",
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: [cm.yaml]\n",
+    );
+    write(
+        root,
+        "empty.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: e\ndata: {}\n",
+    );
+    write(root, "plain.yaml", "stringData:\n  token: abc\n");
+    write(root, "values.yaml", "replicas: 2\n");
+    write(root, "secret.yaml", SECRET);
+    let opts = Options {
+        paths: vec![root.to_path_buf()],
+        config: Some(write_config(root)),
+        ..Default::default()
+    };
+    let report = check(&opts).unwrap();
+    let got: Vec<_> = active(root, &report)
+        .into_iter()
+        .filter(|f| f.2 == Rule::UnencryptedFile)
+        .map(|f| f.0)
+        .collect();
+    assert_eq!(got, vec!["plain.yaml", "secret.yaml"]);
 }
 
 #[test]

@@ -6,7 +6,9 @@
 //! on signals, and by a watchdog after `kill -9`.
 
 use crate::cli::{core, core_read, fail, rule_keys, runtime, Failure};
-use crate::io::{watched_dir_path, write_atomic, write_private, WatchedDir};
+use crate::io::{
+    watchdog, watched_dir_path, write_atomic, write_no_follow, write_private, WatchedDir,
+};
 use clap::Args;
 use hush_core::error::exit;
 use hush_core::keys::age::{shell_words, Identities};
@@ -279,14 +281,25 @@ fn give_up(
             rt.block_on(hush_core::encrypt(&doc, groups, &opts))
         }
     };
-    let saved = saved
-        .map_err(|e| e.to_string())
-        .and_then(|enc| write_atomic(&rescue, enc.as_str().as_bytes()).map_err(|e| e.to_string()));
+    // A fresh file renamed into place: a planted `FILE.hush-rescue`
+    // symlink is replaced, never written through.
+    let saved = saved.map_err(|e| e.to_string()).and_then(|enc| {
+        write_no_follow(&rescue, enc.as_str().as_bytes()).map_err(|e| e.to_string())
+    });
     match saved {
-        Ok(()) => fail(
+        Ok(at) if at == rescue => fail(
             EDITOR_FAILED,
             format!(
                 "{name}: {why}; {name} is unchanged and your text is saved encrypted in {}: continue with `hush edit --rescue {name}`",
+                rescue.display()
+            ),
+        ),
+        Ok(at) => fail(
+            EDITOR_FAILED,
+            format!(
+                "{name}: {why}; {name} is unchanged and your text is saved encrypted in {} ({} could not be replaced): rename it to {} and continue with `hush edit --rescue {name}`",
+                at.display(),
+                rescue.display(),
                 rescue.display()
             ),
         ),
@@ -297,6 +310,12 @@ fn give_up(
 fn read_rescue(rt: &tokio::runtime::Runtime, file: &Path, opts: &DecryptOptions) -> Result<String> {
     let path = rescue_path(file);
     let name = path.display().to_string();
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(fail(
+            exit::COULD_NOT_READ_INPUT_FILE,
+            format!("{name}: is a symbolic link, not a rescue file hush wrote; remove it"),
+        ));
+    }
     let text = std::fs::read_to_string(&path)
         .map_err(|e| fail(exit::NO_FILE_SPECIFIED, format!("{name}: {e}")))?;
     let (ids, kms) = unwrappers(&name)?;
@@ -309,28 +328,6 @@ fn read_rescue(rt: &tokio::runtime::Runtime, file: &Path, opts: &DecryptOptions)
         .map_err(core(&name))?;
     let steps = hush_core::path::parse(r#"["data"]"#).map_err(core(&name))?;
     hush_core::path::extract(&plain, &steps, Format::Json).map_err(core(&name))
-}
-
-/// Starts a detached `sh` that removes `dir` once hush is gone, even after
-/// `kill -9`, which no handler can catch. It runs in its own process group,
-/// so a signal to hush's group does not stop it. Best effort: without `sh`
-/// the signal handlers and the drop guard still apply.
-fn watchdog(dir: &Path) {
-    use std::os::unix::process::CommandExt;
-    let script = "while kill -0 \"$1\" 2>/dev/null; do sleep 0.2; done; rm -rf -- \"$2\"";
-    let _ = std::process::Command::new("sh")
-        .args([
-            "-c",
-            script,
-            "hush-watchdog",
-            &std::process::id().to_string(),
-        ])
-        .arg(dir)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .process_group(0)
-        .spawn();
 }
 
 /// Removes the temp dir on SIGTERM and SIGHUP, and on SIGINT unless the

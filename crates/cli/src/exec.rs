@@ -5,7 +5,7 @@
 //! after it are appended shell-quoted. The exit status is the command's.
 
 use crate::cli::Failure;
-use crate::io::{private_dir, write_private};
+use crate::io::{watchdog, watched_dir_path, write_private, WatchedDir};
 use clap::{Args, ValueEnum};
 use hush_core::error::exit;
 use hush_core::keys::age::Identities;
@@ -179,7 +179,8 @@ fn plain_name(s: &str) -> std::result::Result<String, String> {
 }
 
 /// Runs a command with `{}` replaced by the path of the decrypted file,
-/// which lives in a 0700 temporary directory removed afterwards.
+/// which lives in a 0700 temporary directory removed afterwards, on
+/// SIGTERM, and by a watchdog when hush is killed.
 pub fn exec_file(a: ExecFileArgs) -> Result<()> {
     let mut plain = a.source.decrypt()?;
     if let Some(k) = a.output_type.filter(|k| Format::from(*k) != plain.format) {
@@ -187,12 +188,17 @@ pub fn exec_file(a: ExecFileArgs) -> Result<()> {
             .map_err(|e| failure(e.exit_code(), format!("{}: {e}", a.source.file.display())))?;
     }
     shield_terminal_signals();
-    let dir = private_dir(".hush").map_err(|e| {
+    // The watchdog learns the name before the directory exists: after a
+    // `kill -9` at any point it removes the plaintext.
+    let dir_path = watched_dir_path("hush-exec-");
+    watchdog(&dir_path);
+    let dir = WatchedDir::create(&dir_path).map_err(|e| {
         failure(
             exit::ERROR_GENERIC,
             format!("cannot create a temporary directory: {e}"),
         )
     })?;
+    remove_on_sigterm(dir.path())?;
     let path = dir.path().join(&a.filename);
     if a.no_fifo {
         write_private(&path, plain.expose_bytes())
@@ -203,7 +209,9 @@ pub fn exec_file(a: ExecFileArgs) -> Result<()> {
     }
     let line = command_line(&a.command).replace("{}", &path.to_string_lossy());
     let status = run(&mut shell(&line));
-    dir.close().map_err(|e| {
+    let removed = std::fs::remove_dir_all(dir.path());
+    drop(dir);
+    removed.map_err(|e| {
         failure(
             exit::ERROR_GENERIC,
             format!("cannot remove the temporary directory: {e}"),
@@ -260,6 +268,28 @@ fn shield_terminal_signals() {
         // The handler stays installed for the life of the process.
         let _ = signal(kind);
     }
+}
+
+/// On SIGTERM (`timeout`, a cancelled CI job) removes the temporary
+/// directory and exits 143, as the default action would have, minus the
+/// plaintext left behind. The command gets its own SIGTERM from whoever
+/// signals the group.
+fn remove_on_sigterm(dir: &Path) -> Result<()> {
+    use signal_hook::consts::SIGTERM;
+    let mut signals = signal_hook::iterator::Signals::new([SIGTERM]).map_err(|e| {
+        failure(
+            exit::ERROR_GENERIC,
+            format!("cannot install signal handlers: {e}"),
+        )
+    })?;
+    let dir = dir.to_path_buf();
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            let _ = std::fs::remove_dir_all(&dir);
+            std::process::exit(128 + sig);
+        }
+    });
+    Ok(())
 }
 
 /// `/bin/sh -c LINE`, as sops runs commands.

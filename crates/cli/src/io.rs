@@ -56,6 +56,33 @@ pub fn write_atomic_mode(target: &Path, bytes: &[u8], mode: Option<u32>) -> std:
     Ok(())
 }
 
+/// Writes `bytes` to a fresh 0600 file beside `target`, created with
+/// `O_CREAT|O_EXCL`, then renames it onto `target`. Unlike
+/// [`write_atomic`] it never follows a symlink: `rename(2)` replaces a link
+/// at `target` instead of writing through it. If the rename fails (say,
+/// `target` is a directory), the fresh file is kept under its own name.
+/// Returns where the bytes are.
+pub fn write_no_follow(target: &Path, bytes: &[u8]) -> std::io::Result<std::path::PathBuf> {
+    let dir = match target.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = target.file_name().unwrap_or_default().to_string_lossy();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!("{name}."))
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    let saved = match tmp.persist(target) {
+        Ok(_) => target.to_path_buf(),
+        Err(e) => e.file.keep().map_err(|e| e.error)?.1,
+    };
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(saved)
+}
+
 /// Writes to stdout; a closed pipe is not an error.
 pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
@@ -65,19 +92,10 @@ pub fn write_stdout(bytes: &[u8]) -> std::io::Result<()> {
     }
 }
 
-/// A fresh 0700 directory under `$TMPDIR`, removed when dropped: the only
-/// place hush writes plaintext on its own.
-pub fn private_dir(prefix: &str) -> std::io::Result<tempfile::TempDir> {
-    use std::os::unix::fs::PermissionsExt;
-    tempfile::Builder::new()
-        .prefix(prefix)
-        .permissions(std::fs::Permissions::from_mode(0o700))
-        .tempdir()
-}
-
 /// A 0700 directory made at a path chosen beforehand (`watched_dir_path`),
-/// removed when dropped. `edit` names it first, starts its kill -9 watchdog
-/// on that name, and only then creates it: no instant exists in which the
+/// removed when dropped: the only place hush writes plaintext on its own.
+/// `edit` and `exec-file` name it first, start the kill -9 [`watchdog`]
+/// on that name, and only then create it: no instant exists in which the
 /// directory is there but unwatched.
 pub struct WatchedDir(std::path::PathBuf);
 
@@ -110,6 +128,28 @@ pub fn watched_dir_path(prefix: &str) -> std::path::PathBuf {
         .map_or(0, |d| d.as_nanos());
     h.write_u128(nanos);
     std::env::temp_dir().join(format!("{prefix}{:016x}", h.finish()))
+}
+
+/// Starts a detached `sh` that removes `dir` once hush is gone, even after
+/// `kill -9`, which no handler can catch. It runs in its own process group,
+/// so a signal to hush's group does not stop it. Best effort: without `sh`
+/// the signal handlers and the drop guard still apply.
+pub fn watchdog(dir: &Path) {
+    use std::os::unix::process::CommandExt;
+    let script = "while kill -0 \"$1\" 2>/dev/null; do sleep 0.2; done; rm -rf -- \"$2\"";
+    let _ = std::process::Command::new("sh")
+        .args([
+            "-c",
+            script,
+            "hush-watchdog",
+            &std::process::id().to_string(),
+        ])
+        .arg(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn();
 }
 
 /// Creates `path` (which must not exist) with mode 0600 and writes `bytes`.

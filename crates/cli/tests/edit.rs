@@ -448,6 +448,59 @@ fn rotate_and_updatekeys_take_several_files_and_directories() {
 }
 
 #[test]
+fn a_planted_rescue_symlink_is_replaced_never_written_through() {
+    use std::os::unix::fs::PermissionsExt;
+    let ctx = Ctx::new();
+    let before = encrypted(&ctx);
+    let victim = ctx.write("victim.txt", "precious\n");
+    std::os::unix::fs::symlink(&victim, ctx.path("s.yaml.hush-rescue")).unwrap();
+    let ed = script(
+        &ctx,
+        "ed.sh",
+        "sed -i 's/hunter2/half-done/' \"$1\"; exit 3",
+    );
+    let out = with_editor(&ctx, &["edit", "s.yaml"], &ed, None);
+    assert_eq!(out.code, 201, "{}", out.stderr);
+    assert_eq!(
+        ctx.read("victim.txt"),
+        "precious\n",
+        "the link target is untouched"
+    );
+    assert_eq!(ctx.read("s.yaml"), before, "target untouched");
+    let rescue = ctx.path("s.yaml.hush-rescue");
+    let meta = std::fs::symlink_metadata(&rescue).unwrap();
+    assert!(meta.is_file(), "the link was replaced by a regular file");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    assert!(
+        out.stderr.contains("saved encrypted in s.yaml.hush-rescue"),
+        "says where: {}",
+        out.stderr
+    );
+    no_plaintext_left(&ctx);
+    expect_ok(
+        "edit --rescue",
+        &with_editor(&ctx, &["edit", "--rescue", "s.yaml"], "true", None),
+    );
+    assert_eq!(
+        ctx.hush_decrypt("s.yaml", &[]),
+        INPUT.replace("hunter2", "half-done")
+    );
+}
+
+#[test]
+fn edit_rescue_refuses_a_symlink() {
+    let ctx = Ctx::new();
+    let before = encrypted(&ctx);
+    let victim = ctx.write("victim.txt", "precious\n");
+    std::os::unix::fs::symlink(&victim, ctx.path("s.yaml.hush-rescue")).unwrap();
+    let out = with_editor(&ctx, &["edit", "--rescue", "s.yaml"], "true", None);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("symbolic link"), "{}", out.stderr);
+    assert_eq!(ctx.read("s.yaml"), before);
+    assert_eq!(ctx.read("victim.txt"), "precious\n");
+}
+
+#[test]
 fn the_rescue_copy_is_fully_encrypted_even_under_a_narrow_selector() {
     let ctx = Ctx::new();
     ctx.write("s.yaml", INPUT);

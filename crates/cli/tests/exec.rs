@@ -223,3 +223,68 @@ fn exec_file_rejects_a_filename_with_a_slash() {
     let out = ctx.hush(&["exec-file", "--filename", "../x", file, "cat {}"]);
     assert_eq!(out.code, 2, "{}", out.stderr);
 }
+
+/// Kills a `--no-fifo` exec-file with `signal` while its command runs; no
+/// plaintext may remain in TMPDIR afterwards.
+fn killed_exec_file_leaves_nothing(signal: &str) {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let ctx = Ctx::new();
+    let [_, file] = encrypted(&ctx);
+    let tmp = ctx.path("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut child = Command::new(hush_bin())
+        .args(["exec-file", "--no-fifo", file])
+        .arg("cat {} > seen; echo $$ > pid; exec sleep 60")
+        .current_dir(ctx.dir.path())
+        .env_remove("SOPS_AGE_KEY")
+        .env("SOPS_AGE_KEY_FILE", &ctx.key_file)
+        .env("TMPDIR", &tmp)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let wait_for = |done: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !done() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    wait_for(&|| {
+        ctx.path("pid").exists()
+            && std::fs::read_to_string(ctx.path("pid"))
+                .unwrap()
+                .ends_with('\n')
+    });
+    let sleeper = ctx.read("pid").trim().to_string();
+    assert_eq!(ctx.read("seen"), INPUT, "the command saw the plaintext");
+    let killed = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    let _ = Command::new("kill").arg(&sleeper).status();
+    let left = || std::fs::read_dir(&tmp).unwrap().count();
+    wait_for(&|| left() == 0);
+    let what: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(
+        what.is_empty(),
+        "after SIG{signal} ({status}): left in TMPDIR: {what:?}"
+    );
+}
+
+#[test]
+fn exec_file_no_fifo_killed_by_sigterm_leaves_no_plaintext() {
+    killed_exec_file_leaves_nothing("TERM");
+}
+
+#[test]
+fn exec_file_no_fifo_killed_by_sigkill_leaves_no_plaintext() {
+    killed_exec_file_leaves_nothing("KILL");
+}
