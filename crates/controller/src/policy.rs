@@ -27,7 +27,8 @@ impl Allowed {
         match entry {
             KeyEntry::Age(a) => self.age.iter().any(|r| r == &a.recipient),
             KeyEntry::Kms(k) => self.kms.iter().any(|arn| arn == &k.arn),
-            KeyEntry::Other { .. } => false,
+            // The controller runs no gpg (docs/controller.md).
+            KeyEntry::Pgp(_) | KeyEntry::Other { .. } => false,
         }
     }
 }

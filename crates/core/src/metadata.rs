@@ -35,6 +35,18 @@ pub struct KmsEntry {
     pub aws_profile: String,
 }
 
+/// A PGP key (by fingerprint) and the data key (or share) wrapped for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PgpEntry {
+    /// The fingerprint as written by whoever encrypted (sops strips spaces
+    /// only; case and a trailing `!` are kept).
+    pub fp: String,
+    /// One ASCII-armored OpenPGP message, without a trailing line break.
+    pub enc: String,
+    /// When the entry was made (RFC 3339).
+    pub created_at: String,
+}
+
 /// One wrapped copy of the data key.
 #[derive(Clone, Debug, PartialEq)]
 pub enum KeyEntry {
@@ -42,7 +54,9 @@ pub enum KeyEntry {
     Age(AgeEntry),
     /// An AWS KMS key.
     Kms(KmsEntry),
-    /// A backend hush does not handle yet (kms, pgp, gcp_kms, …), kept verbatim.
+    /// A PGP key, used through the `gpg` binary.
+    Pgp(PgpEntry),
+    /// A backend hush does not handle yet (gcp_kms, azure_kv, …), kept verbatim.
     Other {
         /// Its list name in the metadata (`kms`, `pgp`, …).
         kind: String,
@@ -60,6 +74,7 @@ impl KeyEntry {
                 Some(role) => format!("kms {} (role {role})", k.arn),
                 None => format!("kms {}", k.arn),
             },
+            KeyEntry::Pgp(p) => format!("pgp {}", p.fp),
             KeyEntry::Other { kind, value } => {
                 let id = [
                     "arn",
@@ -83,6 +98,7 @@ impl KeyEntry {
         match self {
             KeyEntry::Age(_) => "age",
             KeyEntry::Kms(_) => "kms",
+            KeyEntry::Pgp(_) => "pgp",
             KeyEntry::Other { kind, .. } => kind,
         }
     }
@@ -246,6 +262,12 @@ fn entry_value(e: &KeyEntry) -> Value {
             m.push(("aws_profile".into(), s(&k.aws_profile)));
             Value::Map(m)
         }
+        // sops's field order (stores.pgpkey), which is also sorted.
+        KeyEntry::Pgp(p) => Value::Map(vec![
+            ("created_at".into(), Value::Scalar(p.created_at.clone())),
+            ("enc".into(), Value::Scalar(p.enc.clone())),
+            ("fp".into(), Value::Scalar(p.fp.clone())),
+        ]),
         KeyEntry::Other { value, .. } => value.clone(),
     }
 }
@@ -274,6 +296,15 @@ fn kms_from_value(item: &Value) -> Result<KmsEntry> {
     })
 }
 
+fn pgp_from_value(item: &Value) -> Result<PgpEntry> {
+    let f = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
+    Ok(PgpEntry {
+        fp: f("fp").ok_or_else(|| Error::corrupt("a pgp entry has no fp"))?,
+        enc: f("enc").ok_or_else(|| Error::corrupt("a pgp entry has no enc"))?,
+        created_at: f("created_at").unwrap_or_default(),
+    })
+}
+
 fn group_from_value(v: &Value) -> Result<KeyGroup> {
     let Value::Map(m) = v else {
         return Err(Error::corrupt("a key group is not a map"));
@@ -289,6 +320,8 @@ fn group_from_value(v: &Value) -> Result<KeyGroup> {
         for item in items {
             keys.push(if name == "kms" {
                 KeyEntry::Kms(kms_from_value(item)?)
+            } else if name == "pgp" {
+                KeyEntry::Pgp(pgp_from_value(item)?)
             } else if name == "age" {
                 let f = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
                 KeyEntry::Age(AgeEntry {
@@ -373,6 +406,20 @@ fn yaml_scalar(v: &Value, col: usize, unit: usize) -> String {
             }
             out
         }
+        // An armored block without a final line break (a PGP message), as
+        // yaml.v3 writes it: `|-`, blank lines left empty.
+        Value::Scalar(s) if literal_strip(s) => {
+            let pad = " ".repeat(col + unit);
+            let mut out = String::from("|-");
+            for line in s.split('\n') {
+                out.push('\n');
+                if !line.is_empty() {
+                    out.push_str(&pad);
+                    out.push_str(line);
+                }
+            }
+            out
+        }
         Value::Scalar(s) => {
             let slot = crate::scalar::YamlSlot::Plain {
                 flow: false,
@@ -387,6 +434,16 @@ fn yaml_scalar(v: &Value, col: usize, unit: usize) -> String {
             }
         }
     }
+}
+
+/// Whether `s` is several printable ASCII lines, without a final line
+/// break, that a `|-` block keeps exactly.
+fn literal_strip(s: &str) -> bool {
+    s.contains('\n')
+        && !s.ends_with('\n')
+        && !s.starts_with([' ', '\n'])
+        && s.bytes().all(|b| b == b'\n' || (b' '..=b'~').contains(&b))
+        && s.split('\n').all(|l| !l.ends_with(' '))
 }
 
 /// Writes a value as JSON; `level` is the nesting depth of `v` itself.

@@ -4,11 +4,12 @@
 //! A provider implements [`MasterKey`] to wrap a data key into a `sops:`
 //! entry and [`Unwrapper`] to try to get it back. Both are async so a
 //! network provider (AWS KMS) can run on the caller's runtime; hush-core
-//! never starts a runtime itself. age is the first provider.
+//! never starts a runtime itself. Providers: age, AWS KMS, PGP (via gpg).
 
 pub mod age;
 pub mod cache;
 pub mod kms;
+pub mod pgp;
 
 use crate::cipher::DataKey;
 use crate::error::Error;
