@@ -344,11 +344,13 @@ fn group_from_value(v: &Value) -> Result<KeyGroup> {
 /// `unit` spaces per level. Ends with a line break.
 pub(crate) fn yaml_entry(key: &str, v: &Value, unit: usize) -> String {
     let mut out = String::new();
-    yaml_kv(&mut out, key, v, 0, unit);
+    yaml_kv(&mut out, key, v, 0, 0, unit);
     out
 }
 
-fn yaml_kv(out: &mut String, key: &str, v: &Value, col: usize, unit: usize) {
+/// One `key: value`; a block scalar's lines are indented `unit` past
+/// `block` (the key's column, or in a list item the dash's, as yaml.v3).
+fn yaml_kv(out: &mut String, key: &str, v: &Value, col: usize, block: usize, unit: usize) {
     out.push_str(key);
     out.push(':');
     match v {
@@ -364,8 +366,12 @@ fn yaml_kv(out: &mut String, key: &str, v: &Value, col: usize, unit: usize) {
                 match item {
                     Value::Map(m) if !m.is_empty() => {
                         let (k0, v0) = &m[0];
-                        yaml_kv(out, k0, v0, col + unit + 2, unit);
-                        yaml_map(out, &m[1..], col + unit + 2, unit);
+                        let dash = col + unit;
+                        yaml_kv(out, k0, v0, dash + 2, dash, unit);
+                        for (k, v) in &m[1..] {
+                            out.push_str(&" ".repeat(dash + 2));
+                            yaml_kv(out, k, v, dash + 2, dash, unit);
+                        }
                     }
                     other => {
                         out.push_str(&yaml_scalar(other, col + unit + 2, unit));
@@ -376,7 +382,7 @@ fn yaml_kv(out: &mut String, key: &str, v: &Value, col: usize, unit: usize) {
         }
         other => {
             out.push(' ');
-            out.push_str(&yaml_scalar(other, col, unit));
+            out.push_str(&yaml_scalar(other, block, unit));
             out.push('\n');
         }
     }
@@ -385,7 +391,7 @@ fn yaml_kv(out: &mut String, key: &str, v: &Value, col: usize, unit: usize) {
 fn yaml_map(out: &mut String, m: &[(String, Value)], col: usize, unit: usize) {
     for (k, v) in m {
         out.push_str(&" ".repeat(col));
-        yaml_kv(out, k, v, col, unit);
+        yaml_kv(out, k, v, col, col, unit);
     }
 }
 

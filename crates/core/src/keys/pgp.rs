@@ -93,7 +93,8 @@ impl PgpKey {
         ];
         let out = gpg(&args, key).map_err(fail)?;
         if !out.status.success() {
-            return Err(fail(encrypt_failure(&String::from_utf8_lossy(&out.stderr))));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            return Err(fail(encrypt_failure(&stderr, validity(&self.fp))));
         }
         let enc = String::from_utf8(out.stdout)
             .map_err(|_| fail("gpg wrote armor that is not UTF-8".into()))?;
@@ -202,15 +203,34 @@ fn last_message(stderr: &str) -> String {
         .unwrap_or_else(|| "gpg failed".into())
 }
 
-/// Why `gpg --encrypt` failed.
-fn encrypt_failure(stderr: &str) -> String {
+/// The key's validity letter from `gpg --list-keys --with-colons` (`r`
+/// revoked, `e` expired, `d` disabled, …); gpg's encrypt status does not
+/// say why a key is unusable.
+fn validity(fp: &str) -> Option<char> {
+    let out = gpg(&["--batch", "--with-colons", "--list-keys", fp], b"").ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text.lines().find(|l| l.starts_with("pub:"))?;
+    line.split(':').nth(1)?.chars().next()
+}
+
+/// Why `gpg --encrypt` failed; `validity` is the key's validity letter.
+fn encrypt_failure(stderr: &str, validity: Option<char>) -> String {
+    match validity {
+        Some('r') => return "the key is revoked: ask its owner for a current key".into(),
+        Some('e') => return EXPIRED.into(),
+        Some('d') => return "the key is disabled in the gpg keyring".into(),
+        _ => {}
+    }
+    if status(stderr).any(|(kw, _)| kw == "KEYEXPIRED") {
+        return EXPIRED.into();
+    }
     for (kw, args) in status(stderr) {
         if kw == "INV_RECP" || kw == "INV_SGNR" {
             let code = args.split(' ').next().unwrap_or("");
             return match code {
                 "1" => "no public key with this fingerprint in the gpg keyring (import it with `gpg --import`)".into(),
                 "4" => "the key is revoked: ask its owner for a current key".into(),
-                "5" => "the key is expired: its owner must extend it (`gpg --quick-set-expire`) or give a new one".into(),
+                "5" => EXPIRED.into(),
                 "3" => "the key has no encryption subkey".into(),
                 "2" => "the fingerprint matches more than one key".into(),
                 "13" => "the key is disabled in the gpg keyring".into(),
@@ -218,11 +238,11 @@ fn encrypt_failure(stderr: &str) -> String {
             };
         }
     }
-    if status(stderr).any(|(kw, _)| kw == "KEYEXPIRED") {
-        return "the key is expired: its owner must extend it or give a new one".into();
-    }
     last_message(stderr)
 }
+
+const EXPIRED: &str =
+    "the key (or its encryption subkey) is expired: its owner must extend it (`gpg --quick-set-expire`) or give a new one";
 
 /// Why `gpg --decrypt` failed.
 fn decrypt_failure(stderr: &str) -> String {
@@ -290,9 +310,11 @@ mod tests {
     #[test]
     fn gpg_status_lines_become_reasons() {
         let revoked = "gpg: FP: skipped: Unusable public key\n[GNUPG:] INV_RECP 4 FP\n[GNUPG:] FAILURE encrypt 53\n";
-        assert!(encrypt_failure(revoked).contains("revoked"));
-        assert!(encrypt_failure("[GNUPG:] INV_RECP 5 FP\n").contains("expired"));
-        assert!(encrypt_failure("[GNUPG:] INV_RECP 1 FP\n").contains("no public key"));
+        assert!(encrypt_failure(revoked, Some('r')).contains("revoked"));
+        assert!(encrypt_failure(revoked, Some('e')).contains("expired"));
+        let expired = "[GNUPG:] KEYEXPIRED 1577923200\n[GNUPG:] INV_RECP 0 FP\n";
+        assert!(encrypt_failure(expired, Some('u')).contains("expired"));
+        assert!(encrypt_failure("[GNUPG:] INV_RECP 1 FP\n", None).contains("no public key"));
         let no_sec = "[GNUPG:] ENC_TO 0123456789ABCDEF 18 0\n[GNUPG:] NO_SECKEY 0123456789ABCDEF\ngpg: decryption failed: No secret key\n";
         assert!(decrypt_failure(no_sec).contains("no secret key"));
         assert!(decrypt_failure(no_sec).contains("0123456789ABCDEF"));
