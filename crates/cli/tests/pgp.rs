@@ -780,3 +780,36 @@ fn short_key_ids_are_refused_for_writing_but_read() {
     assert_eq!(pgp_fps(&by_sops), vec![id.to_string()]);
     both_decrypt(&ctx, "s.enc.yaml", &ring, None);
 }
+
+#[test]
+fn seal_refuses_a_pgp_only_group_but_takes_pgp_beside_age() {
+    let ctx = Ctx::new();
+    let ring = Keyring::new();
+    let fp = ring.generate("seal@example.com", &[]);
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: prod\nstringData:\n  password: hunter2\n";
+    ctx.write("secret.yaml", secret);
+    let out = run(
+        &ctx,
+        &hush_bin(),
+        &["seal", "--pgp", &fp, "secret.yaml"],
+        &ring,
+        None,
+        &[],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("only PGP keys, which hush-controller cannot use"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty());
+    let args = ["seal", "--pgp", &fp, "--age", &ctx.recipient, "secret.yaml"];
+    let sealed = ok("hush seal", run(&ctx, &hush_bin(), &args, &ring, None, &[]));
+    ctx.write("sealed.yaml", &sealed);
+    let plain = ok(
+        "sops -d",
+        run(&ctx, &sops_bin(), &["-d", "sealed.yaml"], &ring, None, &[]),
+    );
+    assert!(plain.contains("hunter2"), "{plain}");
+}

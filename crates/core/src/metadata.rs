@@ -367,10 +367,12 @@ fn yaml_kv(out: &mut String, key: &str, v: &Value, col: usize, block: usize, uni
                     Value::Map(m) if !m.is_empty() => {
                         let (k0, v0) = &m[0];
                         let dash = col + unit;
-                        yaml_kv(out, k0, v0, dash + 2, dash, unit);
+                        // Block lines must be deeper than the keys (dash + 2).
+                        let block = if unit > 2 { dash } else { dash + 2 };
+                        yaml_kv(out, k0, v0, dash + 2, block, unit);
                         for (k, v) in &m[1..] {
                             out.push_str(&" ".repeat(dash + 2));
-                            yaml_kv(out, k, v, dash + 2, dash, unit);
+                            yaml_kv(out, k, v, dash + 2, block, unit);
                         }
                     }
                     other => {
@@ -508,6 +510,26 @@ mod tests {
             ("encrypted_regex", "^(data|stringData)$")
         );
         assert_eq!(m.version, "3.7.1");
+    }
+
+    #[test]
+    fn armor_blocks_in_list_items_indent_from_the_dash_as_yaml_v3() {
+        let entry = KeyEntry::Pgp(PgpEntry {
+            fp: "F".into(),
+            enc: "-----BEGIN PGP MESSAGE-----\n\nabc\n-----END PGP MESSAGE-----".into(),
+            created_at: "2024-01-01T00:00:00Z".into(),
+        });
+        let meta = Value::Map(vec![("pgp".into(), Value::Seq(vec![entry_value(&entry)]))]);
+        assert_eq!(
+            yaml_entry("sops", &meta, 4),
+            "sops:\n    pgp:\n        - created_at: \"2024-01-01T00:00:00Z\"\n          enc: |-\n            -----BEGIN PGP MESSAGE-----\n\n            abc\n            -----END PGP MESSAGE-----\n          fp: F\n"
+        );
+        // With 2 spaces the lines must still be deeper than the keys.
+        let two = yaml_entry("sops", &meta, 2);
+        assert!(two.contains("      enc: |-\n        -----BEGIN"), "{two}");
+        let f = crate::yaml::parse(&format!("a: x\n{two}")).unwrap();
+        let back = Metadata::from_value(&f.docs[0].sops.as_ref().unwrap().value);
+        assert!(back.is_ok());
     }
 
     #[test]

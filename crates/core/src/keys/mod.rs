@@ -26,6 +26,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait MasterKey: Send + Sync {
     /// A short name for messages, such as the recipient or ARN.
     fn describe(&self) -> String;
+    /// The metadata list its entries go to (`age`, `kms`, `pgp`).
+    fn kind(&self) -> &'static str;
     /// Wraps `key` (a data key or a Shamir share) into a metadata entry.
     fn wrap<'a>(&'a self, key: &'a [u8]) -> BoxFuture<'a, Result<KeyEntry>>;
 }

@@ -111,6 +111,10 @@ impl MasterKey for PgpKey {
         self.fp.clone()
     }
 
+    fn kind(&self) -> &'static str {
+        "pgp"
+    }
+
     fn wrap<'a>(&'a self, key: &'a [u8]) -> BoxFuture<'a, Result<KeyEntry>> {
         Box::pin(async move { self.wrap_sync(key) })
     }
