@@ -101,7 +101,7 @@ fn key_id(kind: &str, v: &Value) -> String {
     };
     let id = match kind {
         "kms" => field(&["arn"]),
-        "pgp" => field(&["fp"]).map(|f| f.replace(' ', "").to_ascii_uppercase()),
+        "pgp" => field(&["fp"]).map(|f| pgp_id(&f)),
         "gcp_kms" => field(&["resource_id"]),
         _ => None,
     };
@@ -109,6 +109,18 @@ fn key_id(kind: &str, v: &Value) -> String {
         Some(id) => format!("{kind} {}", id.trim()),
         None => kind.to_string(),
     }
+}
+
+/// A PGP fingerprint as compared: gpg and sops accept it with spaces, in
+/// either case and with a `0x` prefix, so `.sops.yaml` and the metadata may
+/// spell the same key differently.
+fn pgp_id(fp: &str) -> String {
+    let fp: String = fp.chars().filter(|c| !c.is_whitespace()).collect();
+    let fp = fp
+        .strip_prefix("0x")
+        .or_else(|| fp.strip_prefix("0X"))
+        .unwrap_or(&fp);
+    format!("pgp {}", fp.to_ascii_uppercase())
 }
 
 fn meta_groups(meta: &Metadata) -> Vec<Vec<String>> {
@@ -122,6 +134,7 @@ fn meta_groups(meta: &Metadata) -> Vec<Vec<String>> {
                 .map(|k| match k {
                     KeyEntry::Age(a) => format!("age {}", a.recipient.trim()),
                     KeyEntry::Kms(k) => format!("kms {}", k.arn.trim()),
+                    KeyEntry::Pgp(p) => pgp_id(&p.fp),
                     KeyEntry::Other { kind, value } => key_id(kind, value),
                 })
                 .collect();
@@ -144,6 +157,7 @@ fn rule_groups(rule: &CreationRule) -> Vec<Vec<String>> {
                 .iter()
                 .map(|a| format!("age {}", a.trim()))
                 .chain(g.kms.iter().map(|k| format!("kms {}", k.arn.trim())))
+                .chain(g.pgp.iter().map(|f| pgp_id(f)))
                 .chain(g.other.iter().map(|(k, v)| key_id(k, v)))
                 .collect();
             keys.sort();
@@ -309,6 +323,38 @@ mod tests {
         assert_eq!(
             stale_recipients(&meta(&["age1a"]), &CreationRule::default()),
             None
+        );
+    }
+
+    #[test]
+    fn pgp_fingerprints_compare_by_key_not_spelling() {
+        const FP: &str = "6C3BB7CCACC9454507A212398503DFE85193F53A";
+        let mut m = meta(&[]);
+        m.groups[0]
+            .keys
+            .push(KeyEntry::Pgp(hush_core::metadata::PgpEntry {
+                fp: FP.to_ascii_lowercase(),
+                enc: String::new(),
+                created_at: String::new(),
+            }));
+        let rule = |fp: &str| CreationRule {
+            key_groups: vec![RuleGroup {
+                pgp: vec![fp.to_string()],
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        assert_eq!(stale_recipients(&m, &rule(FP)), None);
+        assert_eq!(stale_recipients(&m, &rule(&format!("0x{FP}"))), None);
+        let other = "0000000000000000000000000000000000000001";
+        let msg = stale_recipients(&m, &rule(other)).unwrap();
+        assert!(
+            msg.contains("not encrypted for `pgp 0000000000000000"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("still encrypted for `pgp 6C3BB7CCACC94545"),
+            "{msg}"
         );
     }
 

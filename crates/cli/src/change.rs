@@ -2,12 +2,13 @@
 //! that keep everything else byte-identical where the format allows.
 
 use crate::batch::{collect_files, for_each_file, is_encrypted_file};
-use crate::cli::{core, core_read, fail, recipients, rule_keys, runtime, Failure};
+use crate::cli::{core, core_read, fail, pgp_keys, recipients, rule_keys, runtime, Failure};
 use crate::io::{write_atomic, write_stdout};
 use clap::Args;
 use hush_core::error::exit;
 use hush_core::keys::age::Identities;
 use hush_core::keys::kms::{KmsKey, KmsUnwrapper};
+use hush_core::keys::pgp::PgpUnwrapper;
 
 use hush_core::rules::{find_config, Config};
 use hush_core::update::{open, Opened};
@@ -31,7 +32,8 @@ fn read_open(rt: &tokio::runtime::Runtime, file: &Path) -> Result<Opened> {
     let ids = Identities::from_env().map_err(core(&name))?;
     let kms = KmsUnwrapper::default();
     let enc = Ciphertext::new(text, Format::from_path(&name));
-    rt.block_on(open(&enc, &[&ids, &kms], &DecryptOptions::default()))
+    let pgp = PgpUnwrapper;
+    rt.block_on(open(&enc, &[&ids, &kms, &pgp], &DecryptOptions::default()))
         .map_err(core_read(&name))
 }
 
@@ -153,6 +155,12 @@ pub struct RotateArgs {
     /// Remove KMS keys by ARN
     #[arg(long, value_delimiter = ',')]
     rm_kms: Vec<String>,
+    /// Add PGP keys (fingerprints) to the first key group
+    #[arg(long, value_delimiter = ',')]
+    add_pgp: Vec<String>,
+    /// Remove PGP keys by fingerprint
+    #[arg(long, value_delimiter = ',')]
+    rm_pgp: Vec<String>,
 }
 
 pub fn rotate(a: RotateArgs) -> Result<()> {
@@ -171,14 +179,19 @@ fn rotate_one(rt: &tokio::runtime::Runtime, a: &RotateArgs, file: &Path) -> Resu
     let o = read_open(rt, file)?;
     let mut groups = o.master_keys().map_err(core(&name))?;
     let removed: Vec<&String> = a.rm_age.iter().chain(&a.rm_kms).collect();
+    let rm_pgp: Vec<String> = a.rm_pgp.iter().map(|f| fp_key(f)).collect();
     for g in &mut groups {
-        g.retain(|k| !removed.iter().any(|r| r.trim() == k.describe()));
+        g.retain(|k| {
+            !removed.iter().any(|r| r.trim() == k.describe())
+                && !rm_pgp.contains(&fp_key(&k.describe()))
+        });
     }
     let mut added = recipients(&a.add_age)?;
     for k in a.add_kms.iter().filter(|k| !k.trim().is_empty()) {
         let key: KmsKey = k.parse().map_err(core(&name))?;
         added.push(Arc::new(key));
     }
+    added.extend(pgp_keys(&a.add_pgp)?);
     groups[0].extend(added);
     if groups.iter().any(Vec::is_empty) {
         return Err(fail(
@@ -291,11 +304,17 @@ fn update_one(
     Ok(())
 }
 
-/// The same names `MasterKey::describe` gives: recipient or ARN.
+/// A fingerprint as compared for `--rm-pgp`: spaces removed, any case.
+fn fp_key(fp: &str) -> String {
+    fp.replace(' ', "").to_ascii_uppercase()
+}
+
+/// The same names `MasterKey::describe` gives: recipient, ARN or fingerprint.
 fn describe_entry(k: &hush_core::metadata::KeyEntry) -> String {
     match k {
         hush_core::metadata::KeyEntry::Age(a) => a.recipient.clone(),
         hush_core::metadata::KeyEntry::Kms(k) => k.arn.clone(),
+        hush_core::metadata::KeyEntry::Pgp(p) => p.fp.clone(),
         other => other.describe(),
     }
 }

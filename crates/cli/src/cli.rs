@@ -7,6 +7,7 @@ use hush_core::error::exit;
 use hush_core::keys::age::{Identities, Recipient};
 use hush_core::keys::cache::DataKeyCache;
 use hush_core::keys::kms::{parse_context, KmsKey, KmsUnwrapper};
+use hush_core::keys::pgp::{PgpKey, PgpUnwrapper};
 use hush_core::keys::MasterKey;
 use hush_core::rules::{find_config, Config, CreationRule};
 use hush_core::{
@@ -219,6 +220,9 @@ pub(crate) struct KeyFlags {
         value_delimiter = ','
     )]
     pub age: Vec<String>,
+    /// PGP fingerprints (40 hex digits), comma-separated or repeated; gpg wraps the data key
+    #[arg(short = 'p', long = "pgp", env = "SOPS_PGP_FP", value_delimiter = ',')]
+    pub pgp: Vec<String>,
     /// AWS KMS key ARNs, comma-separated or repeated; `ARN+ROLE_ARN` assumes a role
     #[arg(short = 'k', long = "kms", env = "SOPS_KMS_ARN", value_delimiter = ',')]
     pub kms: Vec<String>,
@@ -233,11 +237,12 @@ pub(crate) struct KeyFlags {
 impl KeyFlags {
     /// The keys given on the command line, as one group; `None` when none.
     pub fn group(&self) -> Result<Option<Vec<Arc<dyn MasterKey>>>> {
-        if self.age.is_empty() && self.kms.is_empty() {
+        if self.age.is_empty() && self.kms.is_empty() && self.pgp.is_empty() {
             return Ok(None);
         }
         let mut keys = recipients(&self.age)?;
         keys.extend(kms_keys(self)?);
+        keys.extend(pgp_keys(&self.pgp)?);
         Ok(Some(keys))
     }
 }
@@ -436,6 +441,19 @@ pub(crate) fn recipients(list: &[String]) -> Result<Vec<Arc<dyn MasterKey>>> {
         .map_err(|e: Error| fail(e.exit_code(), e.to_string()))
 }
 
+/// PGP keys by fingerprint; a short key ID is refused (exit 1, as sops's
+/// failure to encrypt).
+pub(crate) fn pgp_keys(list: &[String]) -> Result<Vec<Arc<dyn MasterKey>>> {
+    list.iter()
+        .filter(|f| !f.trim().is_empty())
+        .map(|f| {
+            f.parse::<PgpKey>()
+                .map(|k| Arc::new(k) as Arc<dyn MasterKey>)
+                .map_err(|e| fail(exit::ERROR_GENERIC, e.to_string()))
+        })
+        .collect()
+}
+
 pub(crate) fn kms_keys(flags: &KeyFlags) -> Result<Vec<Arc<dyn MasterKey>>> {
     let context = match &flags.encryption_context {
         Some(c) => parse_context(c).map_err(|e| fail(exit::ERROR_GENERIC, e.to_string()))?,
@@ -472,6 +490,7 @@ pub(crate) fn rule_keys(rule: &CreationRule) -> Result<hush_core::KeyGroups> {
                     .iter()
                     .map(|k| Arc::new(k.clone()) as Arc<dyn MasterKey>),
             );
+            keys.extend(pgp_keys(&g.pgp)?);
             Ok(keys)
         })
         .collect()
@@ -647,7 +666,7 @@ fn decrypt_text(
     to: Format,
     name: &str,
 ) -> Result<Plaintext> {
-    let unwrappers: [&dyn hush_core::keys::Unwrapper; 2] = [&keys.ids, kms];
+    let unwrappers: [&dyn hush_core::keys::Unwrapper; 3] = [&keys.ids, kms, &PgpUnwrapper];
     let plain = match cache {
         Some(cache) => rt.block_on(hush_core::decrypt_cached(
             enc,

@@ -66,7 +66,11 @@ pub fn edit(a: EditArgs) -> Result<()> {
             .map_err(|e| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {e}")))?;
         let (ids, kms) = unwrappers(&name)?;
         let opened = rt
-            .block_on(open(&Ciphertext::new(text, format), &[&ids, &kms], &opts))
+            .block_on(open(
+                &Ciphertext::new(text, format),
+                &[&ids, &kms, &hush_core::keys::pgp::PgpUnwrapper],
+                &opts,
+            ))
             .map_err(core_read(&name))?;
         Target::Existing(Box::new(opened))
     } else {
@@ -322,7 +326,7 @@ fn read_rescue(rt: &tokio::runtime::Runtime, file: &Path, opts: &DecryptOptions)
     let plain = rt
         .block_on(hush_core::decrypt(
             &Ciphertext::new(text, Format::Json),
-            &[&ids, &kms],
+            &[&ids, &kms, &hush_core::keys::pgp::PgpUnwrapper],
             opts,
         ))
         .map_err(core(&name))?;

@@ -109,7 +109,7 @@ pub(crate) fn decrypt_text(
         .map_err(|e| Error::Unsupported(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(hush_core::decrypt(
         &Ciphertext::new(text, format),
-        &[&ids, &kms],
+        &[&ids, &kms, &hush_core::keys::pgp::PgpUnwrapper],
         opts,
     ))
 }

@@ -13,6 +13,13 @@ use zeroize::Zeroizing;
 
 /// `hush keygen`.
 #[derive(Args)]
+#[command(
+    after_help = "PGP keys are made with gpg, which hush and sops both run: \
+`gpg --quick-gen-key 'Name <mail>' future-default default 2y`, then \
+`gpg --fingerprint mail` for the 40-hex-digit fingerprint to pass to --pgp \
+or list under `pgp:` in .sops.yaml. Short key IDs are refused. \
+To move from PGP to age: `hush rotate -i --add-age age1… FILE`."
+)]
 pub struct KeygenArgs {
     /// The key file to append to [default: the sops age key file,
     /// $XDG_CONFIG_HOME/sops/age/keys.txt]

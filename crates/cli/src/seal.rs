@@ -274,6 +274,24 @@ fn key(k: &str) -> String {
 }
 
 fn keys(a: &SealArgs) -> Result<hush_core::KeyGroups> {
+    let groups = keys_of(a)?;
+    // hush-controller runs no gpg (docs/controller.md).
+    if let Some(i) = groups
+        .iter()
+        .position(|g| !g.is_empty() && g.iter().all(|k| k.kind() == "pgp"))
+    {
+        return Err(fail(
+            exit::ERROR_GENERIC,
+            format!(
+                "key group {} has only PGP keys, which hush-controller cannot use; add an age or KMS key",
+                i + 1
+            ),
+        ));
+    }
+    Ok(groups)
+}
+
+fn keys_of(a: &SealArgs) -> Result<hush_core::KeyGroups> {
     if let Some(keys) = a.keys.group()? {
         return Ok(vec![keys]);
     }

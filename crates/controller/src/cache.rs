@@ -119,6 +119,7 @@ fn digest(entry: &KeyEntry) -> Digest {
                 put(value);
             }
         }
+        KeyEntry::Pgp(p) => ["pgp", &p.fp, &p.enc].into_iter().for_each(&mut put),
         KeyEntry::Other { kind, .. } => ["other", kind, &entry.describe()]
             .into_iter()
             .for_each(&mut put),

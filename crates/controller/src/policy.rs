@@ -45,7 +45,8 @@ impl Allowed {
                     .all(|(name, value)| k.context.iter().any(|(n, v)| n == name && v == value));
                 self.kms.iter().any(|arn| arn == &k.arn) && role_ok && context_ok
             }
-            KeyEntry::Other { .. } => false,
+            // The controller runs no gpg (docs/controller.md).
+            KeyEntry::Pgp(_) | KeyEntry::Other { .. } => false,
         }
     }
 }

@@ -413,14 +413,26 @@ pub(crate) async fn wrap_data_key(
         vec![Zeroizing::new(key.expose().to_vec())]
     };
     let mut out = Vec::with_capacity(groups.len());
+    // Every key is tried, so one run reports every key that fails.
+    let mut report = String::new();
     for (group, share) in groups.iter().zip(&shares) {
         let mut wrapped = KeyGroup::default();
         for mk in group {
-            wrapped.keys.push(mk.wrap(share).await?);
+            match mk.wrap(share).await {
+                Ok(entry) => wrapped.keys.push(entry),
+                Err(e) => {
+                    report.push_str("\n  ");
+                    report.push_str(&e.to_string());
+                }
+            }
         }
         out.push(wrapped);
     }
-    Ok(out)
+    if report.is_empty() {
+        Ok(out)
+    } else {
+        Err(Error::Wrap(report))
+    }
 }
 
 fn encrypt_leaf(

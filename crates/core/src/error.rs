@@ -33,8 +33,11 @@ pub enum Error {
     #[error("could not retrieve the data key: {0}")]
     NoDataKey(String),
     /// No master key was given to encrypt with.
-    #[error("no master keys were provided: give --age, set SOPS_AGE_RECIPIENTS, or add a .sops.yaml creation rule")]
+    #[error("no master keys were provided: give --age or --pgp, set SOPS_AGE_RECIPIENTS, or add a .sops.yaml creation rule")]
     NoMasterKeys,
+    /// One or more master keys could not wrap the data key; one line per key.
+    #[error("could not wrap the data key:{0}")]
+    Wrap(String),
     /// A value failed authentication (wrong key, or tampered data).
     #[error("could not decrypt the value at path `{path}`: authentication failed")]
     ValueDecrypt {
@@ -131,6 +134,8 @@ impl Error {
             Error::NoDataKey(_) => COULD_NOT_RETRIEVE_KEY,
             // sops exits 1 here, not NO_ENCRYPTION_KEY_FOUND (111).
             Error::NoMasterKeys => ERROR_GENERIC,
+            // sops: "Could not generate data key", exit 1.
+            Error::Wrap(_) => ERROR_GENERIC,
             Error::ValueDecrypt { .. } => ERROR_DECRYPTING_TREE,
             Error::MacMismatch => MAC_MISMATCH,
             // sops reports a missing MAC as a mismatch (51), not 52.

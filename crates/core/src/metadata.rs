@@ -35,6 +35,18 @@ pub struct KmsEntry {
     pub aws_profile: String,
 }
 
+/// A PGP key (by fingerprint) and the data key (or share) wrapped for it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PgpEntry {
+    /// The fingerprint as written by whoever encrypted (sops strips spaces
+    /// only; case and a trailing `!` are kept).
+    pub fp: String,
+    /// One ASCII-armored OpenPGP message, without a trailing line break.
+    pub enc: String,
+    /// When the entry was made (RFC 3339).
+    pub created_at: String,
+}
+
 /// One wrapped copy of the data key.
 #[derive(Clone, Debug, PartialEq)]
 pub enum KeyEntry {
@@ -42,7 +54,9 @@ pub enum KeyEntry {
     Age(AgeEntry),
     /// An AWS KMS key.
     Kms(KmsEntry),
-    /// A backend hush does not handle yet (kms, pgp, gcp_kms, …), kept verbatim.
+    /// A PGP key, used through the `gpg` binary.
+    Pgp(PgpEntry),
+    /// A backend hush does not handle yet (gcp_kms, azure_kv, …), kept verbatim.
     Other {
         /// Its list name in the metadata (`kms`, `pgp`, …).
         kind: String,
@@ -60,6 +74,7 @@ impl KeyEntry {
                 Some(role) => format!("kms {} (role {role})", k.arn),
                 None => format!("kms {}", k.arn),
             },
+            KeyEntry::Pgp(p) => format!("pgp {}", p.fp),
             KeyEntry::Other { kind, value } => {
                 let id = [
                     "arn",
@@ -83,6 +98,7 @@ impl KeyEntry {
         match self {
             KeyEntry::Age(_) => "age",
             KeyEntry::Kms(_) => "kms",
+            KeyEntry::Pgp(_) => "pgp",
             KeyEntry::Other { kind, .. } => kind,
         }
     }
@@ -246,6 +262,12 @@ fn entry_value(e: &KeyEntry) -> Value {
             m.push(("aws_profile".into(), s(&k.aws_profile)));
             Value::Map(m)
         }
+        // sops's field order (stores.pgpkey), which is also sorted.
+        KeyEntry::Pgp(p) => Value::Map(vec![
+            ("created_at".into(), Value::Scalar(p.created_at.clone())),
+            ("enc".into(), Value::Scalar(p.enc.clone())),
+            ("fp".into(), Value::Scalar(p.fp.clone())),
+        ]),
         KeyEntry::Other { value, .. } => value.clone(),
     }
 }
@@ -274,6 +296,15 @@ fn kms_from_value(item: &Value) -> Result<KmsEntry> {
     })
 }
 
+fn pgp_from_value(item: &Value) -> Result<PgpEntry> {
+    let f = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
+    Ok(PgpEntry {
+        fp: f("fp").ok_or_else(|| Error::corrupt("a pgp entry has no fp"))?,
+        enc: f("enc").ok_or_else(|| Error::corrupt("a pgp entry has no enc"))?,
+        created_at: f("created_at").unwrap_or_default(),
+    })
+}
+
 fn group_from_value(v: &Value) -> Result<KeyGroup> {
     let Value::Map(m) = v else {
         return Err(Error::corrupt("a key group is not a map"));
@@ -289,6 +320,8 @@ fn group_from_value(v: &Value) -> Result<KeyGroup> {
         for item in items {
             keys.push(if name == "kms" {
                 KeyEntry::Kms(kms_from_value(item)?)
+            } else if name == "pgp" {
+                KeyEntry::Pgp(pgp_from_value(item)?)
             } else if name == "age" {
                 let f = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
                 KeyEntry::Age(AgeEntry {
@@ -311,11 +344,13 @@ fn group_from_value(v: &Value) -> Result<KeyGroup> {
 /// `unit` spaces per level. Ends with a line break.
 pub(crate) fn yaml_entry(key: &str, v: &Value, unit: usize) -> String {
     let mut out = String::new();
-    yaml_kv(&mut out, key, v, 0, unit);
+    yaml_kv(&mut out, key, v, 0, 0, unit);
     out
 }
 
-fn yaml_kv(out: &mut String, key: &str, v: &Value, col: usize, unit: usize) {
+/// One `key: value`; a block scalar's lines are indented `unit` past
+/// `block` (the key's column, or in a list item the dash's, as yaml.v3).
+fn yaml_kv(out: &mut String, key: &str, v: &Value, col: usize, block: usize, unit: usize) {
     out.push_str(key);
     out.push(':');
     match v {
@@ -331,8 +366,14 @@ fn yaml_kv(out: &mut String, key: &str, v: &Value, col: usize, unit: usize) {
                 match item {
                     Value::Map(m) if !m.is_empty() => {
                         let (k0, v0) = &m[0];
-                        yaml_kv(out, k0, v0, col + unit + 2, unit);
-                        yaml_map(out, &m[1..], col + unit + 2, unit);
+                        let dash = col + unit;
+                        // Block lines must be deeper than the keys (dash + 2).
+                        let block = if unit > 2 { dash } else { dash + 2 };
+                        yaml_kv(out, k0, v0, dash + 2, block, unit);
+                        for (k, v) in &m[1..] {
+                            out.push_str(&" ".repeat(dash + 2));
+                            yaml_kv(out, k, v, dash + 2, block, unit);
+                        }
                     }
                     other => {
                         out.push_str(&yaml_scalar(other, col + unit + 2, unit));
@@ -343,7 +384,7 @@ fn yaml_kv(out: &mut String, key: &str, v: &Value, col: usize, unit: usize) {
         }
         other => {
             out.push(' ');
-            out.push_str(&yaml_scalar(other, col, unit));
+            out.push_str(&yaml_scalar(other, block, unit));
             out.push('\n');
         }
     }
@@ -352,7 +393,7 @@ fn yaml_kv(out: &mut String, key: &str, v: &Value, col: usize, unit: usize) {
 fn yaml_map(out: &mut String, m: &[(String, Value)], col: usize, unit: usize) {
     for (k, v) in m {
         out.push_str(&" ".repeat(col));
-        yaml_kv(out, k, v, col, unit);
+        yaml_kv(out, k, v, col, col, unit);
     }
 }
 
@@ -373,6 +414,20 @@ fn yaml_scalar(v: &Value, col: usize, unit: usize) -> String {
             }
             out
         }
+        // An armored block without a final line break (a PGP message), as
+        // yaml.v3 writes it: `|-`, blank lines left empty.
+        Value::Scalar(s) if literal_strip(s) => {
+            let pad = " ".repeat(col + unit);
+            let mut out = String::from("|-");
+            for line in s.split('\n') {
+                out.push('\n');
+                if !line.is_empty() {
+                    out.push_str(&pad);
+                    out.push_str(line);
+                }
+            }
+            out
+        }
         Value::Scalar(s) => {
             let slot = crate::scalar::YamlSlot::Plain {
                 flow: false,
@@ -387,6 +442,16 @@ fn yaml_scalar(v: &Value, col: usize, unit: usize) -> String {
             }
         }
     }
+}
+
+/// Whether `s` is several printable ASCII lines, without a final line
+/// break, that a `|-` block keeps exactly.
+fn literal_strip(s: &str) -> bool {
+    s.contains('\n')
+        && !s.ends_with('\n')
+        && !s.starts_with([' ', '\n'])
+        && s.bytes().all(|b| b == b'\n' || (b' '..=b'~').contains(&b))
+        && s.split('\n').all(|l| !l.ends_with(' '))
 }
 
 /// Writes a value as JSON; `level` is the nesting depth of `v` itself.
@@ -445,6 +510,26 @@ mod tests {
             ("encrypted_regex", "^(data|stringData)$")
         );
         assert_eq!(m.version, "3.7.1");
+    }
+
+    #[test]
+    fn armor_blocks_in_list_items_indent_from_the_dash_as_yaml_v3() {
+        let entry = KeyEntry::Pgp(PgpEntry {
+            fp: "F".into(),
+            enc: "-----BEGIN PGP MESSAGE-----\n\nabc\n-----END PGP MESSAGE-----".into(),
+            created_at: "2024-01-01T00:00:00Z".into(),
+        });
+        let meta = Value::Map(vec![("pgp".into(), Value::Seq(vec![entry_value(&entry)]))]);
+        assert_eq!(
+            yaml_entry("sops", &meta, 4),
+            "sops:\n    pgp:\n        - created_at: \"2024-01-01T00:00:00Z\"\n          enc: |-\n            -----BEGIN PGP MESSAGE-----\n\n            abc\n            -----END PGP MESSAGE-----\n          fp: F\n"
+        );
+        // With 2 spaces the lines must still be deeper than the keys.
+        let two = yaml_entry("sops", &meta, 2);
+        assert!(two.contains("      enc: |-\n        -----BEGIN"), "{two}");
+        let f = crate::yaml::parse(&format!("a: x\n{two}")).unwrap();
+        let back = Metadata::from_value(&f.docs[0].sops.as_ref().unwrap().value);
+        assert!(back.is_ok());
     }
 
     #[test]

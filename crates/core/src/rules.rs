@@ -37,6 +37,8 @@ pub struct RuleGroup {
     pub age: Vec<String>,
     /// AWS KMS keys.
     pub kms: Vec<crate::keys::kms::KmsKey>,
+    /// PGP fingerprints, spaces removed (validated when used).
+    pub pgp: Vec<String>,
     /// Other backends, kept for later providers: (name, entry).
     pub other: Vec<(String, Value)>,
 }
@@ -167,6 +169,10 @@ fn rule(v: &Value, path: &Path) -> Result<CreationRule> {
 fn group(v: &Value, profile: Option<&str>, path: &Path) -> Result<RuleGroup> {
     let mut g = RuleGroup {
         age: list_of(v.get("age")),
+        pgp: list_of(v.get("pgp"))
+            .iter()
+            .map(|f| f.replace(' ', ""))
+            .collect(),
         ..Default::default()
     };
     let kms_err = |e: Error| cerr(path, e.to_string());
@@ -196,7 +202,6 @@ fn group(v: &Value, profile: Option<&str>, path: &Path) -> Result<RuleGroup> {
         }
     }
     for name in [
-        "pgp",
         "gcp_kms",
         "azure_keyvault",
         "hc_vault_transit_uri",
@@ -278,5 +283,18 @@ mod tests {
         );
         assert_eq!(r.key_groups[0].kms[0].aws_profile.as_deref(), Some("prod"));
         assert_eq!(r.key_groups[1].age, vec!["age1y"]);
+    }
+
+    #[test]
+    fn pgp_fingerprints_parse_flat_and_in_key_groups() {
+        let cfg = Config::parse(
+            "creation_rules:\n  - path_regex: a\n    pgp: 'AAAA BBBB,CCCC'\n  - key_groups:\n      - pgp: [DDDD]\n        age: [age1x]\n",
+            Path::new("/r/.sops.yaml"),
+        )
+        .unwrap();
+        let g = &cfg.creation_rules[0].key_groups[0];
+        assert_eq!(g.pgp, vec!["AAAABBBB", "CCCC"]);
+        assert!(g.other.is_empty());
+        assert_eq!(cfg.creation_rules[1].key_groups[0].pgp, vec!["DDDD"]);
     }
 }

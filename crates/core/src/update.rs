@@ -211,6 +211,7 @@ fn master_key(e: &KeyEntry) -> Result<Arc<dyn MasterKey>> {
             context: k.context.clone(),
             aws_profile: Some(k.aws_profile.clone()).filter(|p| !p.is_empty()),
         }),
+        KeyEntry::Pgp(p) => Arc::new(p.fp.parse::<crate::keys::pgp::PgpKey>()?),
         KeyEntry::Other { kind, .. } => {
             return Err(Error::Unsupported(format!(
                 "hush cannot wrap a data key for {kind} keys"

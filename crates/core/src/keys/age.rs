@@ -84,6 +84,10 @@ impl MasterKey for Recipient {
         self.text.clone()
     }
 
+    fn kind(&self) -> &'static str {
+        "age"
+    }
+
     fn wrap<'a>(&'a self, key: &'a [u8]) -> BoxFuture<'a, Result<KeyEntry>> {
         Box::pin(async move { self.wrap_sync(key) })
     }

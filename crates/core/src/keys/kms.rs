@@ -172,6 +172,10 @@ impl MasterKey for KmsKey {
         self.arn.clone()
     }
 
+    fn kind(&self) -> &'static str {
+        "kms"
+    }
+
     fn wrap<'a>(&'a self, key: &'a [u8]) -> BoxFuture<'a, Result<KeyEntry>> {
         Box::pin(async move {
             let client =

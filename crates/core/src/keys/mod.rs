@@ -4,11 +4,12 @@
 //! A provider implements [`MasterKey`] to wrap a data key into a `sops:`
 //! entry and [`Unwrapper`] to try to get it back. Both are async so a
 //! network provider (AWS KMS) can run on the caller's runtime; hush-core
-//! never starts a runtime itself. age is the first provider.
+//! never starts a runtime itself. Providers: age, AWS KMS, PGP (via gpg).
 
 pub mod age;
 pub mod cache;
 pub mod kms;
+pub mod pgp;
 
 use crate::cipher::DataKey;
 use crate::error::Error;
@@ -25,6 +26,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait MasterKey: Send + Sync {
     /// A short name for messages, such as the recipient or ARN.
     fn describe(&self) -> String;
+    /// The metadata list its entries go to (`age`, `kms`, `pgp`).
+    fn kind(&self) -> &'static str;
     /// Wraps `key` (a data key or a Shamir share) into a metadata entry.
     fn wrap<'a>(&'a self, key: &'a [u8]) -> BoxFuture<'a, Result<KeyEntry>>;
 }

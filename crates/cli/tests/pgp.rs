@@ -1,0 +1,815 @@
+//! PGP keys against the real sops and the real gpg, both directions:
+//! PGP only, PGP + age, Shamir with a PGP member, rotate --rm-pgp, creation
+//! rules and updatekeys, decryption order, and the failure cases (gpg
+//! missing, no secret key, a locked key, revoked and expired keys, short
+//! key IDs), each with sops's exit code and nothing written.
+//!
+//! Every keyring is a throwaway GNUPGHOME under /tmp (short, for the agent
+//! socket), generated at test time; its agent is killed on drop. The
+//! user's ~/.gnupg is never used: HOME is the test's own directory too.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const PLAIN: &str = "a: secret\nb:\n    c: 1\nlist:\n    - x\n";
+
+/// A private GNUPGHOME.
+struct Keyring {
+    home: tempfile::TempDir,
+}
+
+impl Keyring {
+    fn new() -> Keyring {
+        use std::os::unix::fs::PermissionsExt;
+        let home = tempfile::Builder::new()
+            .prefix("hg")
+            .tempdir_in("/tmp")
+            .unwrap();
+        std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        Keyring { home }
+    }
+
+    fn path(&self) -> &Path {
+        self.home.path()
+    }
+
+    fn gpg(&self, args: &[&str], stdin: &[u8]) -> String {
+        use std::io::Write;
+        let mut child = Command::new("gpg")
+            .env("GNUPGHOME", self.path())
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("cannot run gpg ({e}); run ./scripts/test, which installs gnupg")
+            });
+        child.stdin.take().unwrap().write_all(stdin).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "gpg {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A new ed25519/cv25519 key; returns its fingerprint.
+    fn generate(&self, email: &str, extra: &[&str]) -> String {
+        let uid = format!("Test <{email}>");
+        let mut args = vec!["--batch", "--pinentry-mode", "loopback"];
+        args.extend_from_slice(extra);
+        if !extra.contains(&"--passphrase") {
+            args.extend(["--passphrase", ""]);
+        }
+        let expiry = if extra.contains(&"--faked-system-time") {
+            "1d"
+        } else {
+            "never"
+        };
+        args.extend(["--quick-gen-key", &uid, "future-default", "default", expiry]);
+        self.gpg(&args, b"");
+        self.fingerprint(email)
+    }
+
+    fn fingerprint(&self, email: &str) -> String {
+        let out = self.gpg(&["--batch", "--with-colons", "--list-keys", email], b"");
+        out.lines()
+            .find_map(|l| l.strip_prefix("fpr:"))
+            .and_then(|l| l.split(':').find(|f| f.len() == 40))
+            .unwrap_or_else(|| panic!("no fingerprint for {email}:\n{out}"))
+            .to_string()
+    }
+
+    /// Imports `fp`'s public key from `from`.
+    fn import_public(&self, from: &Keyring, fp: &str) {
+        let armor = from.gpg(&["--batch", "--armor", "--export", fp], b"");
+        self.gpg(&["--batch", "--import"], armor.as_bytes());
+    }
+
+    /// Imports the revocation certificate gpg made at generation.
+    fn revoke(&self, fp: &str) {
+        let rev = std::fs::read_to_string(self.path().join(format!("openpgp-revocs.d/{fp}.rev")))
+            .unwrap();
+        let rev = rev.replace(":-----BEGIN", "-----BEGIN");
+        self.gpg(&["--batch", "--import"], rev.as_bytes());
+    }
+
+    /// Makes every passphrase prompt fail, as with no usable pinentry.
+    fn lock(&self) {
+        self.kill_agent();
+        std::fs::write(
+            self.path().join("gpg-agent.conf"),
+            "pinentry-program /bin/false\n",
+        )
+        .unwrap();
+    }
+
+    fn kill_agent(&self) {
+        let _ = Command::new("gpgconf")
+            .env("GNUPGHOME", self.path())
+            .args(["--kill", "all"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+
+    fn env(&self) -> (&'static str, &str) {
+        ("GNUPGHOME", self.path().to_str().unwrap())
+    }
+}
+
+impl Drop for Keyring {
+    fn drop(&mut self) {
+        self.kill_agent();
+    }
+}
+
+/// Runs hush or sops with this keyring and, optionally, an age key file.
+fn run(
+    ctx: &Ctx,
+    bin: &Path,
+    args: &[&str],
+    ring: &Keyring,
+    age_key: Option<&Path>,
+    extra: &[(&str, &str)],
+) -> Out {
+    let mut env = vec![ring.env()];
+    env.extend_from_slice(extra);
+    ctx.run_with(bin, args, age_key, &env, None)
+}
+
+fn ok(what: &str, out: Out) -> String {
+    expect_ok(what, &out)
+}
+
+/// Both tools decrypt `file` to PLAIN with `ring` (and the age key, if any).
+fn both_decrypt(ctx: &Ctx, file: &str, ring: &Keyring, age_key: Option<&Path>) {
+    for (name, bin, cmd) in [("hush", hush_bin(), "decrypt"), ("sops", sops_bin(), "-d")] {
+        let out = ok(
+            &format!("{name} decrypt {file}"),
+            run(ctx, &bin, &[cmd, file], ring, age_key, &[]),
+        );
+        assert_same_yaml(&format!("{name} decrypt {file}"), &yaml(&out), &yaml(PLAIN));
+    }
+}
+
+/// Both tools fail to decrypt `file` with 128; returns hush's stderr.
+fn both_refuse(ctx: &Ctx, file: &str, ring: &Keyring, age_key: Option<&Path>) -> String {
+    let h = run(ctx, &hush_bin(), &["decrypt", file], ring, age_key, &[]);
+    let s = run(ctx, &sops_bin(), &["-d", file], ring, age_key, &[]);
+    assert_eq!(
+        (h.code, s.code),
+        (128, 128),
+        "{file}: hush {} / sops {}",
+        h.stderr,
+        s.stderr
+    );
+    h.stderr
+}
+
+/// The `pgp` entries of a file's metadata, by group.
+fn pgp_fps(text: &str) -> Vec<String> {
+    let (_, meta) = split_sops(yaml(text));
+    let meta = meta.expect("sops metadata");
+    let mut groups = vec![meta.clone()];
+    if let Some(kg) = meta.get("key_groups").and_then(|v| v.as_sequence()) {
+        groups = kg.clone();
+    }
+    groups
+        .iter()
+        .filter_map(|g| g.get("pgp").and_then(|v| v.as_sequence()).cloned())
+        .flatten()
+        .map(|e| e.get("fp").and_then(|v| v.as_str()).unwrap().to_string())
+        .collect()
+}
+
+/// The metadata's `pgp:` block with armor bodies and times masked, for
+/// comparing the layout byte for byte.
+fn pgp_layout(text: &str) -> String {
+    let start = text.find("    pgp:\n").expect("a pgp block");
+    let mut out = String::new();
+    let mut in_armor = false;
+    for line in text[start..].lines() {
+        let t = line.trim_start();
+        if t.starts_with("-----END") {
+            in_armor = false;
+        }
+        let masked = if in_armor && !t.is_empty() {
+            format!("{}<armor>", &line[..line.len() - t.len()])
+        } else if let Some(i) = line.find("created_at: ") {
+            format!("{}<time>", &line[..i + 12])
+        } else {
+            line.to_string()
+        };
+        if t.starts_with("-----BEGIN") {
+            in_armor = true;
+        }
+        out.push_str(&masked);
+        out.push('\n');
+        if t.starts_with("fp: ") {
+            break;
+        }
+    }
+    out
+}
+
+#[test]
+fn pgp_only_both_directions_with_the_sops_layout() {
+    let ctx = Ctx::new();
+    let ring = Keyring::new();
+    let fp = ring.generate("only@example.com", &[]);
+    ctx.write("plain.yaml", PLAIN);
+    let by_hush = ok(
+        "hush encrypt --pgp",
+        run(
+            &ctx,
+            &hush_bin(),
+            &["encrypt", "--pgp", &fp, "plain.yaml"],
+            &ring,
+            None,
+            &[],
+        ),
+    );
+    let by_sops = ok(
+        "sops -e --pgp",
+        run(
+            &ctx,
+            &sops_bin(),
+            &["-e", "--pgp", &fp, "plain.yaml"],
+            &ring,
+            None,
+            &[],
+        ),
+    );
+    ctx.write("h.enc.yaml", &by_hush);
+    ctx.write("s.enc.yaml", &by_sops);
+    both_decrypt(&ctx, "h.enc.yaml", &ring, None);
+    both_decrypt(&ctx, "s.enc.yaml", &ring, None);
+    assert_eq!(pgp_fps(&by_hush), vec![fp.clone()]);
+    assert_eq!(pgp_layout(&by_hush), pgp_layout(&by_sops));
+    assert!(by_hush.contains("      enc: |-\n            -----BEGIN PGP MESSAGE-----\n\n"));
+    // SOPS_PGP_FP, as sops, and JSON.
+    let json = ok(
+        "hush encrypt SOPS_PGP_FP",
+        run(
+            &ctx,
+            &hush_bin(),
+            &["encrypt", "--output-type", "json", "plain.yaml"],
+            &ring,
+            None,
+            &[("SOPS_PGP_FP", &fp)],
+        ),
+    );
+    ctx.write("h.enc.json", &json);
+    let out = ok(
+        "sops -d json",
+        run(
+            &ctx,
+            &sops_bin(),
+            &["-d", "--output-type", "yaml", "h.enc.json"],
+            &ring,
+            None,
+            &[],
+        ),
+    );
+    assert_same_yaml("sops decrypts hush JSON", &yaml(&out), &yaml(PLAIN));
+}
+
+#[test]
+fn pgp_and_age_in_one_group_each_key_alone_decrypts() {
+    let ctx = Ctx::new();
+    let ring = Keyring::new();
+    let empty = Keyring::new();
+    let fp = ring.generate("mixed@example.com", &[]);
+    ctx.write("plain.yaml", PLAIN);
+    let args = [
+        "--pgp",
+        fp.as_str(),
+        "--age",
+        ctx.recipient.as_str(),
+        "plain.yaml",
+    ];
+    let by_hush = ok(
+        "hush encrypt",
+        run(
+            &ctx,
+            &hush_bin(),
+            &[&["encrypt"][..], &args].concat(),
+            &ring,
+            None,
+            &[],
+        ),
+    );
+    let by_sops = ok(
+        "sops -e",
+        run(
+            &ctx,
+            &sops_bin(),
+            &[&["-e"][..], &args].concat(),
+            &ring,
+            None,
+            &[],
+        ),
+    );
+    for (name, text) in [("h.enc.yaml", by_hush), ("s.enc.yaml", by_sops)] {
+        ctx.write(name, &text);
+        // gpg alone, age alone, and neither.
+        both_decrypt(&ctx, name, &ring, None);
+        both_decrypt(&ctx, name, &empty, Some(&ctx.key_file));
+        let err = both_refuse(&ctx, name, &empty, None);
+        assert!(err.contains(&format!("pgp {fp}: no secret key")), "{err}");
+        assert!(err.contains(&format!("age {}", ctx.recipient)), "{err}");
+    }
+}
+
+#[test]
+fn shamir_two_of_three_with_one_pgp_member() {
+    let ctx = Ctx::new();
+    let ring = Keyring::new();
+    let empty = Keyring::new();
+    let fp = ring.generate("shamir@example.com", &[]);
+    let (key2, r2) = ctx.other_key("keys2.txt");
+    ctx.write(
+        ".sops.yaml",
+        &format!(
+            "creation_rules:\n  - shamir_threshold: 2\n    key_groups:\n      - pgp:\n          - {fp}\n      - age:\n          - {}\n      - age:\n          - {r2}\n",
+            ctx.recipient
+        ),
+    );
+    ctx.write("plain.yaml", PLAIN);
+    let by_hush = ok(
+        "hush encrypt",
+        run(
+            &ctx,
+            &hush_bin(),
+            &["encrypt", "plain.yaml"],
+            &ring,
+            None,
+            &[],
+        ),
+    );
+    let by_sops = ok(
+        "sops -e",
+        run(&ctx, &sops_bin(), &["-e", "plain.yaml"], &ring, None, &[]),
+    );
+    for (name, text) in [("h.enc.yaml", by_hush), ("s.enc.yaml", by_sops)] {
+        ctx.write(name, &text);
+        assert_eq!(pgp_fps(&text), vec![fp.clone()], "{name}");
+        both_decrypt(&ctx, name, &ring, Some(&ctx.key_file));
+        both_decrypt(&ctx, name, &ring, Some(&key2));
+        let err = both_refuse(&ctx, name, &empty, Some(&key2));
+        assert!(
+            err.contains("recovered 1 of the 2 key groups needed"),
+            "{err}"
+        );
+        assert!(
+            err.contains(&format!("group 1: pgp {fp}: no secret key")),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn rotate_rm_pgp_and_add_pgp_both_directions() {
+    let ctx = Ctx::new();
+    let (alice, bob) = (Keyring::new(), Keyring::new());
+    let a = alice.generate("alice@example.com", &[]);
+    let b = bob.generate("bob@example.com", &[]);
+    alice.import_public(&bob, &b);
+    bob.import_public(&alice, &a);
+    ctx.write("plain.yaml", PLAIN);
+    let both = format!("{a},{b}");
+    // hush removes bob from a sops file; sops removes bob from a hush file.
+    let by_sops = ok(
+        "sops -e",
+        run(
+            &ctx,
+            &sops_bin(),
+            &["-e", "--pgp", &both, "plain.yaml"],
+            &alice,
+            None,
+            &[],
+        ),
+    );
+    let by_hush = ok(
+        "hush encrypt",
+        run(
+            &ctx,
+            &hush_bin(),
+            &["encrypt", "--pgp", &both, "plain.yaml"],
+            &alice,
+            None,
+            &[],
+        ),
+    );
+    ctx.write("s.enc.yaml", &by_sops);
+    ctx.write("h.enc.yaml", &by_hush);
+    both_decrypt(&ctx, "s.enc.yaml", &bob, None);
+    both_decrypt(&ctx, "h.enc.yaml", &bob, None);
+    ok(
+        "hush rotate --rm-pgp",
+        run(
+            &ctx,
+            &hush_bin(),
+            &["rotate", "-i", "--rm-pgp", &b.to_lowercase(), "s.enc.yaml"],
+            &alice,
+            None,
+            &[],
+        ),
+    );
+    ok(
+        "sops rotate --rm-pgp",
+        run(
+            &ctx,
+            &sops_bin(),
+            &["rotate", "-i", "--rm-pgp", &b, "h.enc.yaml"],
+            &alice,
+            None,
+            &[],
+        ),
+    );
+    for name in ["s.enc.yaml", "h.enc.yaml"] {
+        assert_eq!(pgp_fps(&ctx.read(name)), vec![a.clone()], "{name}");
+        both_decrypt(&ctx, name, &alice, None);
+        let err = both_refuse(&ctx, name, &bob, None);
+        assert!(err.contains("no secret key"), "{err}");
+    }
+    // And back: hush adds bob, sops (as bob) reads it.
+    ok(
+        "hush rotate --add-pgp",
+        run(
+            &ctx,
+            &hush_bin(),
+            &["rotate", "-i", "--add-pgp", &b, "s.enc.yaml"],
+            &alice,
+            None,
+            &[],
+        ),
+    );
+    assert_eq!(pgp_fps(&ctx.read("s.enc.yaml")), vec![a.clone(), b.clone()]);
+    both_decrypt(&ctx, "s.enc.yaml", &bob, None);
+}
+
+#[test]
+fn updatekeys_follows_a_pgp_creation_rule() {
+    let ctx = Ctx::new();
+    let ring = Keyring::new();
+    let fp = ring.generate("rule@example.com", &[]);
+    ctx.write("plain.yaml", PLAIN);
+    let enc = ctx.hush_encrypt("plain.yaml", &[]);
+    ctx.write("s.enc.yaml", &enc);
+    ctx.write(".sops.yaml", &format!("creation_rules:\n  - pgp: '{fp}'\n"));
+    ok(
+        "hush updatekeys",
+        run(
+            &ctx,
+            &hush_bin(),
+            &["updatekeys", "-y", "s.enc.yaml"],
+            &ring,
+            Some(&ctx.key_file),
+            &[],
+        ),
+    );
+    assert_eq!(pgp_fps(&ctx.read("s.enc.yaml")), vec![fp.clone()]);
+    both_decrypt(&ctx, "s.enc.yaml", &ring, None);
+    let again = run(
+        &ctx,
+        &hush_bin(),
+        &["updatekeys", "-y", "s.enc.yaml"],
+        &ring,
+        None,
+        &[],
+    );
+    assert!(
+        again.ok() && again.stderr.contains("already match"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[test]
+fn decryption_order_decides_whether_gpg_runs() {
+    let ctx = Ctx::new();
+    let ring = Keyring::new();
+    let fp = ring.generate("order@example.com", &[]);
+    ctx.write("plain.yaml", PLAIN);
+    let args = [
+        "encrypt",
+        "--age",
+        &ctx.recipient,
+        "--pgp",
+        &fp,
+        "plain.yaml",
+    ];
+    let enc = ok(
+        "hush encrypt",
+        run(&ctx, &hush_bin(), &args, &ring, None, &[]),
+    );
+    ctx.write("e.enc.yaml", &enc);
+    let log = ctx.path("gpg.log");
+    let wrapper = ctx.write(
+        "gpg-wrap.sh",
+        &format!(
+            "#!/bin/sh\necho run >> '{}'\nexec gpg \"$@\"\n",
+            log.display()
+        ),
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let exec = ("SOPS_GPG_EXEC", wrapper.to_str().unwrap());
+    for (name, bin, cmd) in [("hush", hush_bin(), "decrypt"), ("sops", sops_bin(), "-d")] {
+        let _ = std::fs::remove_file(&log);
+        ok(
+            name,
+            run(
+                &ctx,
+                &bin,
+                &[cmd, "e.enc.yaml"],
+                &ring,
+                Some(&ctx.key_file),
+                &[exec],
+            ),
+        );
+        assert!(!log.exists(), "{name}: age comes first by default, gpg ran");
+        ok(
+            name,
+            run(
+                &ctx,
+                &bin,
+                &[cmd, "--decryption-order", "pgp,age", "e.enc.yaml"],
+                &ring,
+                Some(&ctx.key_file),
+                &[exec],
+            ),
+        );
+        assert!(log.exists(), "{name}: pgp first, but gpg did not run");
+    }
+}
+
+/// Encrypting `plain.yaml` in place fails in both tools with the same
+/// code, and the file is untouched; returns hush's stderr.
+fn encrypt_refused(ctx: &Ctx, ring: &Keyring, fp: &str, env: &[(&str, &str)]) -> String {
+    let before = ctx.write("plain.yaml", PLAIN);
+    let h = run(
+        ctx,
+        &hush_bin(),
+        &["encrypt", "-i", "--pgp", fp, "plain.yaml"],
+        ring,
+        None,
+        env,
+    );
+    assert_eq!(
+        std::fs::read_to_string(&before).unwrap(),
+        PLAIN,
+        "hush wrote"
+    );
+    let s = run(
+        ctx,
+        &sops_bin(),
+        &["-e", "-i", "--pgp", fp, "plain.yaml"],
+        ring,
+        None,
+        env,
+    );
+    assert_eq!(
+        std::fs::read_to_string(&before).unwrap(),
+        PLAIN,
+        "sops wrote"
+    );
+    assert_eq!(
+        (h.code, s.code),
+        (1, 1),
+        "hush {} / sops {}",
+        h.stderr,
+        s.stderr
+    );
+    assert_eq!(
+        h.stderr.lines().count(),
+        2,
+        "one line per key:\n{}",
+        h.stderr
+    );
+    h.stderr
+}
+
+#[test]
+fn gpg_missing_is_named_and_nothing_is_written() {
+    let ctx = Ctx::new();
+    let ring = Keyring::new();
+    let fp = ring.generate("missing@example.com", &[]);
+    let exec = [("SOPS_GPG_EXEC", "/nonexistent/gpg")];
+    let err = encrypt_refused(&ctx, &ring, &fp, &exec);
+    assert!(err.contains("gpg not found (`/nonexistent/gpg`)"), "{err}");
+    let enc = ok(
+        "hush encrypt",
+        run(
+            &ctx,
+            &hush_bin(),
+            &["encrypt", "--pgp", &fp, "plain.yaml"],
+            &ring,
+            None,
+            &[],
+        ),
+    );
+    let file = ctx.write("e.enc.yaml", &enc);
+    for (bin, cmd) in [(hush_bin(), "decrypt"), (sops_bin(), "-d")] {
+        let out = run(&ctx, &bin, &[cmd, "-i", "e.enc.yaml"], &ring, None, &exec);
+        assert_eq!(out.code, 128, "{}", out.stderr);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), enc);
+    }
+    let out = run(
+        &ctx,
+        &hush_bin(),
+        &["decrypt", "e.enc.yaml"],
+        &ring,
+        None,
+        &exec,
+    );
+    assert!(out.stderr.contains("gpg not found"), "{}", out.stderr);
+}
+
+#[test]
+fn no_secret_key_and_a_locked_key_fail_with_128_and_write_nothing() {
+    let ctx = Ctx::new();
+    let (owner, other) = (Keyring::new(), Keyring::new());
+    let fp = owner.generate("owner@example.com", &["--passphrase", "correct horse"]);
+    other.import_public(&owner, &fp);
+    ctx.write("plain.yaml", PLAIN);
+    let enc = ok(
+        "hush encrypt",
+        run(
+            &ctx,
+            &hush_bin(),
+            &["encrypt", "--pgp", &fp, "plain.yaml"],
+            &other,
+            None,
+            &[],
+        ),
+    );
+    let file = ctx.write("e.enc.yaml", &enc);
+    let err = both_refuse(&ctx, "e.enc.yaml", &other, None);
+    assert!(
+        err.contains(&format!("pgp {fp}: no secret key for it")),
+        "{err}"
+    );
+    owner.lock();
+    let err = both_refuse(&ctx, "e.enc.yaml", &owner, None);
+    assert!(
+        err.contains(&format!("pgp {fp}: the secret key is locked")),
+        "{err}"
+    );
+    assert!(!err.contains("correct horse"), "{err}");
+    for ring in [&owner, &other] {
+        let out = run(
+            &ctx,
+            &hush_bin(),
+            &["decrypt", "-i", "e.enc.yaml"],
+            ring,
+            None,
+            &[],
+        );
+        assert_eq!(out.code, 128, "{}", out.stderr);
+        let out = run(
+            &ctx,
+            &hush_bin(),
+            &["rotate", "-i", "e.enc.yaml"],
+            ring,
+            None,
+            &[],
+        );
+        assert_eq!(out.code, 128, "{}", out.stderr);
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), enc, "written");
+    }
+}
+
+#[test]
+fn revoked_and_expired_keys_are_refused_like_sops() {
+    let ctx = Ctx::new();
+    let ring = Keyring::new();
+    let revoked = ring.generate("revoked@example.com", &[]);
+    ring.revoke(&revoked);
+    let err = encrypt_refused(&ctx, &ring, &revoked, &[]);
+    assert!(
+        err.contains(&format!("pgp: {revoked}: the key is revoked")),
+        "{err}"
+    );
+    let expired = ring.generate(
+        "expired@example.com",
+        &["--faked-system-time", "20200101T000000"],
+    );
+    let err = encrypt_refused(&ctx, &ring, &expired, &[]);
+    assert!(
+        err.contains(&format!(
+            "pgp: {expired}: the key (or its encryption subkey) is expired"
+        )),
+        "{err}"
+    );
+    // Both failures in one run: one line each.
+    let before = ctx.write("plain.yaml", PLAIN);
+    let out = run(
+        &ctx,
+        &hush_bin(),
+        &[
+            "encrypt",
+            "-i",
+            "--pgp",
+            &format!("{revoked},{expired}"),
+            "plain.yaml",
+        ],
+        &ring,
+        None,
+        &[],
+    );
+    assert_eq!(out.code, 1);
+    assert_eq!(out.stderr.lines().count(), 3, "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(before).unwrap(), PLAIN);
+}
+
+#[test]
+fn short_key_ids_are_refused_for_writing_but_read() {
+    let ctx = Ctx::new();
+    let ring = Keyring::new();
+    let fp = ring.generate("short@example.com", &[]);
+    let id = &fp[24..];
+    let before: PathBuf = ctx.write("plain.yaml", PLAIN);
+    let out = run(
+        &ctx,
+        &hush_bin(),
+        &["encrypt", "-i", "--pgp", id, "plain.yaml"],
+        &ring,
+        None,
+        &[],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("`{id}` is a short key ID")),
+        "{}",
+        out.stderr
+    );
+    ctx.write(".sops.yaml", &format!("creation_rules:\n  - pgp: {id}\n"));
+    let out = run(
+        &ctx,
+        &hush_bin(),
+        &["encrypt", "-i", "plain.yaml"],
+        &ring,
+        None,
+        &[],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("short key ID"), "{}", out.stderr);
+    assert_eq!(std::fs::read_to_string(&before).unwrap(), PLAIN);
+    // sops accepts the key ID; hush still reads what sops wrote.
+    std::fs::remove_file(ctx.path(".sops.yaml")).unwrap();
+    let by_sops = ok(
+        "sops -e",
+        run(
+            &ctx,
+            &sops_bin(),
+            &["-e", "--pgp", id, "plain.yaml"],
+            &ring,
+            None,
+            &[],
+        ),
+    );
+    ctx.write("s.enc.yaml", &by_sops);
+    assert_eq!(pgp_fps(&by_sops), vec![id.to_string()]);
+    both_decrypt(&ctx, "s.enc.yaml", &ring, None);
+}
+
+#[test]
+fn seal_refuses_a_pgp_only_group_but_takes_pgp_beside_age() {
+    let ctx = Ctx::new();
+    let ring = Keyring::new();
+    let fp = ring.generate("seal@example.com", &[]);
+    let secret = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: prod\nstringData:\n  password: hunter2\n";
+    ctx.write("secret.yaml", secret);
+    let out = run(
+        &ctx,
+        &hush_bin(),
+        &["seal", "--pgp", &fp, "secret.yaml"],
+        &ring,
+        None,
+        &[],
+    );
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("only PGP keys, which hush-controller cannot use"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty());
+    let args = ["seal", "--pgp", &fp, "--age", &ctx.recipient, "secret.yaml"];
+    let sealed = ok("hush seal", run(&ctx, &hush_bin(), &args, &ring, None, &[]));
+    ctx.write("sealed.yaml", &sealed);
+    let plain = ok(
+        "sops -d",
+        run(&ctx, &sops_bin(), &["-d", "sealed.yaml"], &ring, None, &[]),
+    );
+    assert!(plain.contains("hunter2"), "{plain}");
+}
