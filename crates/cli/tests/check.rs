@@ -62,7 +62,8 @@ fn check_prints_one_grep_style_line_per_finding_and_exits_1() {
     let ctx = Ctx::new();
     repo(&ctx);
     ctx.write("repo/app/secret.yaml", SECRET);
-    ctx.write("repo/secrets/todo.yaml", "password: x\n");
+    // Plain config holding a value the rule encrypts.
+    ctx.write("repo/secrets/todo.yaml", "data:\n  password: x\n");
     let out = check(&ctx, &["repo"], false);
     assert_eq!(out.code, 1, "{out:?}");
     let lines: Vec<&str> = out.stdout.lines().filter(|l| !l.starts_with(' ')).collect();
