@@ -272,7 +272,14 @@ fn update_one(
         .collect();
     let want: Vec<Vec<String>> = wanted
         .iter()
-        .map(|g| g.iter().map(|k| k.describe()).collect())
+        .map(|g| {
+            g.iter()
+                .map(|k| match k.kind() {
+                    "pgp" => fp_key(&k.describe()),
+                    _ => k.describe(),
+                })
+                .collect()
+        })
         .collect();
     let threshold_same =
         o.metadata().shamir_threshold == rule.shamir_threshold.filter(|_| wanted.len() > 1);
@@ -309,12 +316,13 @@ fn fp_key(fp: &str) -> String {
     fp.replace(' ', "").to_ascii_uppercase()
 }
 
-/// The same names `MasterKey::describe` gives: recipient, ARN or fingerprint.
+/// The same names `MasterKey::describe` gives: recipient, ARN or
+/// fingerprint (PGP as `fp_key`).
 fn describe_entry(k: &hush_core::metadata::KeyEntry) -> String {
     match k {
         hush_core::metadata::KeyEntry::Age(a) => a.recipient.clone(),
         hush_core::metadata::KeyEntry::Kms(k) => k.arn.clone(),
-        hush_core::metadata::KeyEntry::Pgp(p) => p.fp.clone(),
+        hush_core::metadata::KeyEntry::Pgp(p) => fp_key(&p.fp),
         other => other.describe(),
     }
 }

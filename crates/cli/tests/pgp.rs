@@ -477,6 +477,17 @@ fn updatekeys_follows_a_pgp_creation_rule() {
     );
     assert_eq!(pgp_fps(&ctx.read("s.enc.yaml")), vec![fp.clone()]);
     both_decrypt(&ctx, "s.enc.yaml", &ring, None);
+    // The same key in lower case with spaces is no change.
+    let spaced: String = fp
+        .to_lowercase()
+        .chars()
+        .enumerate()
+        .flat_map(|(i, c)| (i % 4 == 0 && i > 0).then_some(' ').into_iter().chain([c]))
+        .collect();
+    ctx.write(
+        ".sops.yaml",
+        &format!("creation_rules:\n  - pgp: '{spaced}'\n"),
+    );
     let again = run(
         &ctx,
         &hush_bin(),
