@@ -69,3 +69,37 @@ fn exit_codes_for_bad_input_match_sops() {
         );
     }
 }
+
+/// sops reads `type:` with a greedy regex up to the last `]`: a value with
+/// extra fields or brackets names an unknown type and is refused, `bytes`
+/// makes sops panic, and text after the last `]` is ignored. hush refuses
+/// exactly where sops does, and otherwise decrypts to the same text.
+#[test]
+fn enc_trailers_are_read_as_sops_reads_them() {
+    let ctx = Ctx::new();
+    ctx.write("p.yaml", "a: hello\nb: world\n");
+    let enc = ctx.sops_encrypt("p.yaml", &[]);
+    let tails = [
+        "type:str]]",
+        "type:str,foo:bar]",
+        "type:str,type:int]",
+        "type:str,x]",
+        "type:str]x]",
+        "type:bytes]",
+        "type:str]junk",
+    ];
+    let mut refused = 0;
+    for tail in tails {
+        let file = format!("m{refused}-{}.yaml", tail.len());
+        ctx.write(&file, &enc.replacen("type:str]", tail, 1));
+        let (h, s) = (ctx.hush(&["decrypt", &file]), ctx.sops(&["-d", &file]));
+        assert_eq!(h.ok(), s.ok(), "{tail}: hush {h:?} sops {s:?}");
+        if s.ok() {
+            assert_eq!(h.stdout, s.stdout, "{tail}");
+        } else {
+            assert!(!h.stderr.contains("hello"), "{tail}: {}", h.stderr);
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, tails.len() - 1);
+}

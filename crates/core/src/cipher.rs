@@ -163,7 +163,7 @@ impl EncValue {
         s.starts_with("ENC[")
     }
 
-    /// Parses the text form. Like sops, trailing text after `]` is ignored.
+    /// Parses the text form as sops's regex does: text after the last `]` is ignored.
     pub fn parse(s: &str) -> Result<Self> {
         let bad = |why: &str| Error::corrupt(format!("malformed ENC value: {why}"));
         let body = s
@@ -176,15 +176,20 @@ impl EncValue {
         } else {
             return Err(bad("unknown cipher"));
         };
-        // Base64 has no `,` or `]`, so the fields split on commas.
-        let end = rest.find(']').ok_or_else(|| bad("missing ]"))?;
-        let mut fields = rest[..end].split(',');
+        // sops's regex ends `type:(.+)\]` with a greedy group: the type runs
+        // to the *last* `]`, so `type:str]]` or `type:str,x:y]` name an
+        // unknown type and are refused, while text after that `]` is ignored.
+        let end = rest.rfind(']').ok_or_else(|| bad("missing ]"))?;
+        let mut fields = rest[..end].splitn(4, ',');
         let mut field = |name: &str| {
             let f = fields.next().and_then(|f| f.strip_prefix(name));
             f.ok_or_else(|| bad(&format!("missing {name}")))
         };
         let (data, iv, tag) = (field("data:")?, field("iv:")?, field("tag:")?);
-        let vtype = ValueType::parse(field("type:")?).ok_or_else(|| bad("unknown type"))?;
+        let vtype = ValueType::parse(field("type:")?)
+            // sops 3.x panics on `bytes` when decrypting, so no file holds it.
+            .filter(|t| *t != ValueType::Bytes)
+            .ok_or_else(|| bad("unknown type"))?;
         let dec = |x: &str, what: &str| {
             B64.decode(x)
                 .map_err(|_| bad(&format!("{what} is not base64")))
@@ -336,5 +341,17 @@ mod tests {
     fn debug_of_a_data_key_hides_the_bytes() {
         let key = DataKey::from_slice(&[7u8; 32]).unwrap();
         assert_eq!(format!("{key:?}"), "DataKey([REDACTED])");
+    }
+
+    #[test]
+    fn trailers_sops_refuses_are_refused() {
+        let good = "ENC[AES256_GCM,data:oYyi,iv:MyIDYbT718JRr11QtBkcj3Dwm4k1aCGZBVeZf0EyV8o=,tag:t5z2Z023Up0kxwCgw1gNxg==,type:str]";
+        assert!(EncValue::parse(good).is_ok());
+        // Text after the last `]` is ignored, as by sops's unanchored regex.
+        assert!(EncValue::parse(&format!("{good}junk")).is_ok());
+        let body = good.strip_suffix("str]").unwrap();
+        for t in ["str]]", "str,foo:bar]", "str,type:int]", "str,x]", "str]x]", "bytes]"] {
+            assert!(EncValue::parse(&format!("{body}{t}")).is_err(), "{t}");
+        }
     }
 }
