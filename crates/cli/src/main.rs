@@ -3,6 +3,15 @@
 //! This binary only parses arguments, finds keys and files, and calls
 //! hush-core; every format decision lives in the library.
 
+/// Like std's `eprintln!`, but a closed stderr is not a panic (exit 101):
+/// the exit code stays the one sops gives. Shadows the std macro crate-wide.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod batch;
 mod change;
 mod check;

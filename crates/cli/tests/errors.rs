@@ -103,3 +103,24 @@ fn enc_trailers_are_read_as_sops_reads_them() {
     }
     assert_eq!(refused, tails.len() - 1);
 }
+
+/// A closed stderr (`hush … 2>&1 | true`) keeps sops's exit code; printing
+/// the error must not panic (Rust's exit 101).
+#[test]
+fn a_closed_stderr_keeps_the_exit_code() {
+    let ctx = Ctx::new();
+    let run = |stderr: std::process::Stdio| {
+        std::process::Command::new(hush_bin())
+            .args(["decrypt", "missing.yaml"])
+            .current_dir(ctx.path(""))
+            .stderr(stderr)
+            .status()
+            .unwrap()
+            .code()
+    };
+    let normal = run(std::process::Stdio::null());
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    assert_eq!(run(writer.into()), normal);
+    assert_ne!(normal, Some(101));
+}

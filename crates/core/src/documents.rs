@@ -61,7 +61,7 @@ mod tests {
     #[test]
     fn each_document_becomes_one_typed_json_line() {
         let p = Plaintext::new(
-            "a: 1\nb: \"2\"\nc: |\n  x\n  \ty\n---\n---\nd: [true, null, \"\u{2028}\"]\n".into(),
+            "a: 1\nb: \"2\"\nc: |\n  x\n  \ty\n---\n---\nd: [true, null, \"\\u2028\"]\n".into(),
             Format::Yaml,
         );
         let lines = json_lines(&p).unwrap();
