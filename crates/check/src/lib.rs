@@ -74,8 +74,10 @@ pub enum Error {
     Keys(#[source] hush_core::Error),
 }
 
-/// The default size above which files are skipped: 1 MiB. Kubernetes
-/// objects are limited to about 1.5 MiB, and sops files rarely come close.
+/// The default size above which files that can hold no Secret are
+/// skipped: 1 MiB. YAML, JSON, env files, kustomizations and files a
+/// creation rule covers are checked whatever their size (up to 256 MiB; a
+/// larger one is an error, so the check fails instead of passing unread).
 pub const DEFAULT_MAX_FILESIZE: u64 = 1 << 20;
 
 /// How to run a check.
@@ -93,7 +95,7 @@ pub struct Options {
     /// `.hush-check.yaml` to use; by default it is looked for from the
     /// current directory upwards.
     pub config: Option<PathBuf>,
-    /// Files larger than this are skipped with a note.
+    /// Other files larger than this are skipped (see [`DEFAULT_MAX_FILESIZE`]).
     pub max_filesize: u64,
     /// Worker threads; 0 picks from the CPU count.
     pub threads: usize,

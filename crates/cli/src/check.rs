@@ -51,7 +51,7 @@ pub struct CheckArgs {
     /// When to colour text output
     #[arg(long, value_enum, default_value = "auto")]
     color: Color,
-    /// Skip files larger than this many bytes
+    /// Skip larger files that can hold no Secret (YAML, JSON, env files and files a creation rule covers are always checked)
     #[arg(long, default_value_t = hush_check::DEFAULT_MAX_FILESIZE)]
     max_filesize: u64,
     /// Worker threads (0: one per CPU)
