@@ -117,7 +117,12 @@ impl ScalarSpans {
     fn collect(&mut self, src: &str, node: &Node) {
         match node {
             Node::Map(items) | Node::Seq(items) => {
-                items.iter().for_each(|i| self.collect(src, &i.node));
+                for i in items {
+                    if let Some(k) = &i.key {
+                        self.all.push(key_span(src, i.at, k));
+                    }
+                    self.collect(src, &i.node);
+                }
             }
             Node::Leaf(l) => self.leaf(src, &l.span, l.slot),
             Node::Alias(_) => {}
@@ -156,6 +161,27 @@ impl ScalarSpans {
     fn block_indent(&self, at: usize) -> Option<usize> {
         let i = self.blocks.partition_point(|r| r.0.start <= at);
         (i > 0 && at < self.blocks[i - 1].0.end).then(|| self.blocks[i - 1].1)
+    }
+}
+
+/// The bytes of a map key that starts at `at` (empty when it starts with
+/// properties, which are then checked as written).
+fn key_span(src: &str, at: usize, key: &str) -> Range<usize> {
+    let b = src.as_bytes();
+    match b.get(at) {
+        Some(&q @ (b'"' | b'\'')) => {
+            let mut i = at + 1;
+            while i < b.len() && b[i] != q {
+                i += if b[i] == b'\\' && q == b'"' { 2 } else { 1 };
+            }
+            // `''` inside single quotes is a quote, not the end.
+            if q == b'\'' && b.get(i + 1) == Some(&b'\'') {
+                return at..key_span(src, i + 1, key).end;
+            }
+            at..(i + 1).min(b.len())
+        }
+        _ if src[at..].starts_with(key) => at..at + key.len(),
+        _ => at..at,
     }
 }
 
@@ -392,8 +418,6 @@ fn refuse(src: &str, at: usize, why: &str) -> Error {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     fn refused(src: &str) -> Option<String> {
         crate::yaml::parse(src).err().map(|e| e.to_string())
     }
@@ -520,6 +544,7 @@ mod tests {
             "b: !!map {c: 1} # !x\n",
             "c: \"!x\"\nd: it !works\ne: |\n  !x\n",
             "# !x\nf: 1 #!y\n",
+            "my !key: 1\n\"q !k\": 2\n'it''s !k': 3\n",
         ] {
             assert_eq!(refused(src), None, "{src:?}");
         }
