@@ -16,6 +16,7 @@ use hush_core::error::exit;
 use hush_core::keys::age::Identities;
 use hush_core::keys::cache::DataKeyCache;
 use hush_core::keys::kms::KmsUnwrapper;
+use hush_core::keys::pgp::PgpUnwrapper;
 use hush_core::{Ciphertext, DecryptOptions, Error, Format, Plaintext};
 use serde::Deserialize;
 use std::path::{Component, Path, PathBuf};
@@ -388,7 +389,7 @@ async fn decrypt_one(
         fail(code, format!("{name}: {e}"))
     })?;
     let enc = Ciphertext::new(text, Format::from_path(name));
-    let unwrappers: [&dyn hush_core::keys::Unwrapper; 2] = [ids, kms];
+    let unwrappers: [&dyn hush_core::keys::Unwrapper; 3] = [ids, kms, &PgpUnwrapper];
     hush_core::decrypt_cached(&enc, &unwrappers, opts, cache)
         .await
         .map_err(|e| {
