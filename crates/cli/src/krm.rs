@@ -447,8 +447,16 @@ fn build(g: &Generator, jobs: &[Job], plains: &[Plaintext]) -> Result<Vec<Zeroiz
                 ));
             }
             Use::Env(n) => {
-                let vars = crate::exec::env_vars(plain, "")
-                    .map_err(|e| fail(exit::ERROR_GENERIC, format!("{name}: {e}")))?;
+                // KSOPS reads envs with godotenv, not as sops's dotenv.
+                let vars = std::str::from_utf8(plain.expose_bytes())
+                    .map_err(|_| "not UTF-8 text".to_string())
+                    .and_then(crate::godotenv::parse)
+                    .map_err(|e| {
+                        fail(
+                            exit::ERROR_GENERIC,
+                            format!("{name}: not a dotenv file: {e}"),
+                        )
+                    })?;
                 text[n].extend(vars.into_iter().map(|(k, v)| (k, json_str(&v))));
             }
         }

@@ -268,3 +268,33 @@ fn files_sharing_a_data_key_cost_one_unwrap() {
         out.stderr
     );
 }
+
+#[test]
+fn envs_are_read_as_ksops_reads_them_with_godotenv() {
+    let c = Ctx::new();
+    // Each line as sops stores it, and the value KSOPS (godotenv) gives.
+    let table = [
+        ("Q=\"quoted value\"", "Q", "quoted value"),
+        ("S='single $Q'", "S", "single $Q"),
+        ("export EX=1", "EX", "1"),
+        ("H=a # c", "H", "a"),
+        ("D=\"a\\nb\"", "D", "a\nb"),
+        ("R=x-$Q", "R", "x-quoted value"),
+        ("P=pa$$word", "P", "pa$$word"),
+    ];
+    let text: String = table.iter().map(|(l, _, _)| format!("{l}\n")).collect();
+    c.write("e.env", &text);
+    let enc = c.sops_encrypt("e.env", &[]);
+    c.write("app.enc.env", &enc);
+    c.write(
+        "gen.yaml",
+        "apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: g\nsecretFrom:\n- metadata:\n    name: app\n  envs:\n  - app.enc.env\n",
+    );
+    let out = expect_ok("hush krm gen.yaml", &c.hush(&["krm", "gen.yaml"]));
+    let v = yaml(&out);
+    let data = v["stringData"].as_mapping().unwrap();
+    assert_eq!(data.len(), table.len(), "{out}");
+    for (line, key, want) in table {
+        assert_eq!(v["stringData"][key].as_str(), Some(want), "{line}");
+    }
+}
