@@ -298,3 +298,34 @@ fn envs_are_read_as_ksops_reads_them_with_godotenv() {
         assert_eq!(v["stringData"][key].as_str(), Some(want), "{line}");
     }
 }
+
+#[test]
+fn any_api_version_of_kind_ksops_and_a_generator_on_stdin_are_taken() {
+    let c = Ctx::new();
+    fixtures(&c);
+    // KSOPS's own fixtures say viaduct.ai/v2; KSOPS checks only the kind.
+    let v2 = GENERATOR.replace("viaduct.ai/v1", "viaduct.ai/v2");
+    let out = c.hush_stdin(&["krm"], &resource_list(&v2));
+    let v = yaml(&expect_ok("hush krm (viaduct.ai/v2)", &out));
+    assert_eq!(v["items"].as_sequence().unwrap().len(), 3);
+    // `cat generator.yaml | ksops`, KSOPS's standalone form.
+    let out = c.hush_stdin(&["krm"], &v2);
+    let docs = yaml_docs(&expect_ok("generator on stdin", &out));
+    assert_eq!(docs.len(), 2);
+    assert_eq!(
+        docs[0]["stringData"]["password"].as_str(),
+        Some("hunter2-krm")
+    );
+    // Other kinds are still refused, with hush's own kind kept to its version.
+    for other in [
+        GENERATOR.replace("kind: ksops", "kind: Other"),
+        GENERATOR.replace(
+            "viaduct.ai/v1\nkind: ksops",
+            "hush.dev/v2\nkind: SecretGenerator",
+        ),
+    ] {
+        let out = c.hush_stdin(&["krm"], &resource_list(&other));
+        assert!(!out.ok(), "{other}");
+        assert_eq!(out.stdout, "");
+    }
+}
