@@ -94,7 +94,7 @@ pub fn merge(a: MergeArgs) -> Result<()> {
                 )
             })?;
             if rotated {
-                eprintln!("hush: {name}: merged; a side had rotated the data key, so the merged file has a new one and every value was re-encrypted");
+                eprintln!("hush: {name}: merged; a side had rotated the data key, so the merged file has a new one (every value re-encrypted) that no earlier key can read");
             }
             Ok(())
         }
