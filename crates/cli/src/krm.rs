@@ -16,6 +16,7 @@ use hush_core::error::exit;
 use hush_core::keys::age::Identities;
 use hush_core::keys::cache::DataKeyCache;
 use hush_core::keys::kms::KmsUnwrapper;
+use hush_core::keys::pgp::PgpUnwrapper;
 use hush_core::{Ciphertext, DecryptOptions, Error, Format, Plaintext};
 use serde::Deserialize;
 use std::path::{Component, Path, PathBuf};
@@ -25,7 +26,8 @@ use zeroize::Zeroizing;
 
 type Result<T> = std::result::Result<T, Failure>;
 
-/// The generator kinds accepted: KSOPS's, and hush's own name for it.
+/// The generator kinds: KSOPS's (any apiVersion is taken for it, as KSOPS
+/// does), and hush's own name for it.
 const KINDS: [(&str, &str); 2] = [
     ("viaduct.ai/v1", "ksops"),
     ("hush.dev/v1", "SecretGenerator"),
@@ -192,17 +194,24 @@ fn read_manifest(p: &Path) -> Result<serde_json::Value> {
     read_object(text, &name).map(serde_json::Value::Object)
 }
 
-/// The `ResourceList` on stdin and its `functionConfig`.
+/// The `ResourceList` on stdin and its `functionConfig`; or a generator
+/// manifest alone (no list: the generated resources are printed as a
+/// YAML stream, as in the legacy mode).
 fn read_resource_list() -> Result<(Option<Json>, serde_json::Value)> {
     let bytes = crate::io::read_input(None)
         .map_err(|e| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("stdin: {e}")))?;
     let text = String::from_utf8(bytes)
         .map_err(|_| bad_input("the ResourceList on stdin", "not UTF-8"))?;
     let list = read_object(text, "the ResourceList on stdin")?;
-    if list.get("kind").and_then(|k| k.as_str()) != Some("ResourceList") {
+    let kind = list.get("kind").and_then(|k| k.as_str());
+    // `cat generator.yaml | ksops`: the generator alone, as KSOPS takes it.
+    if kind.is_some_and(|k| KINDS.iter().any(|(_, g)| *g == k)) {
+        return Ok((None, serde_json::Value::Object(list)));
+    }
+    if kind != Some("ResourceList") {
         return Err(fail(
             exit::ERROR_GENERIC,
-            "stdin is not a ResourceList (kind: ResourceList); give a generator manifest as an argument for the legacy exec plugin mode",
+            "stdin is neither a ResourceList nor a generator manifest (kind: ksops)",
         ));
     }
     let config = list
@@ -221,11 +230,13 @@ fn generator(config: serde_json::Value) -> Result<Generator> {
     }
     let g: Generator =
         serde_json::from_value(config).map_err(|e| bad_input("functionConfig", e))?;
-    if !KINDS.contains(&(g.api_version.as_str(), g.kind.as_str())) {
+    // KSOPS checks only the kind of its own (its fixtures use viaduct.ai/v2).
+    let known = g.kind == KINDS[0].1 || KINDS.contains(&(g.api_version.as_str(), g.kind.as_str()));
+    if !known {
         return Err(fail(
             exit::ERROR_GENERIC,
             format!(
-                "functionConfig: expected apiVersion: viaduct.ai/v1, kind: ksops (or hush.dev/v1 SecretGenerator), not {}/{}",
+                "functionConfig: expected kind: ksops (or apiVersion: hush.dev/v1, kind: SecretGenerator), not {}/{}",
                 g.api_version, g.kind
             ),
         ));
@@ -388,7 +399,7 @@ async fn decrypt_one(
         fail(code, format!("{name}: {e}"))
     })?;
     let enc = Ciphertext::new(text, Format::from_path(name));
-    let unwrappers: [&dyn hush_core::keys::Unwrapper; 2] = [ids, kms];
+    let unwrappers: [&dyn hush_core::keys::Unwrapper; 3] = [ids, kms, &PgpUnwrapper];
     hush_core::decrypt_cached(&enc, &unwrappers, opts, cache)
         .await
         .map_err(|e| {
@@ -446,8 +457,16 @@ fn build(g: &Generator, jobs: &[Job], plains: &[Plaintext]) -> Result<Vec<Zeroiz
                 ));
             }
             Use::Env(n) => {
-                let vars = crate::exec::env_vars(plain, "")
-                    .map_err(|e| fail(exit::ERROR_GENERIC, format!("{name}: {e}")))?;
+                // KSOPS reads envs with godotenv, not as sops's dotenv.
+                let vars = std::str::from_utf8(plain.expose_bytes())
+                    .map_err(|_| "not UTF-8 text".to_string())
+                    .and_then(crate::godotenv::parse)
+                    .map_err(|e| {
+                        fail(
+                            exit::ERROR_GENERIC,
+                            format!("{name}: not a dotenv file: {e}"),
+                        )
+                    })?;
                 text[n].extend(vars.into_iter().map(|(k, v)| (k, json_str(&v))));
             }
         }

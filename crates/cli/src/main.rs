@@ -19,6 +19,7 @@ mod cli;
 mod edit;
 mod exec;
 mod git;
+mod godotenv;
 mod io;
 mod keygen;
 mod krm;

@@ -14,6 +14,7 @@ use clap::Args;
 use hush_core::error::exit;
 use hush_core::keys::age::Identities;
 use hush_core::keys::kms::KmsUnwrapper;
+use hush_core::keys::pgp::PgpUnwrapper;
 use hush_core::merge::Outcome;
 use hush_core::{Ciphertext, DecryptOptions, Format};
 use std::path::{Path, PathBuf};
@@ -73,7 +74,7 @@ pub fn merge(a: MergeArgs) -> Result<()> {
             base.as_ref(),
             &ours,
             &theirs,
-            &[&ids as &dyn hush_core::keys::Unwrapper, &kms],
+            &[&ids as &dyn hush_core::keys::Unwrapper, &kms, &PgpUnwrapper],
             &opts,
         ))
         .map_err(|e| fail(e.exit_code(), format!("{name}: cannot merge: {e}; {left}")))?;
@@ -93,7 +94,7 @@ pub fn merge(a: MergeArgs) -> Result<()> {
                 )
             })?;
             if rotated {
-                eprintln!("hush: {name}: merged; a recipient was removed, so the data key was rotated and every value re-encrypted");
+                eprintln!("hush: {name}: merged; a side had rotated the data key, so the merged file has a new one (every value re-encrypted) that no earlier key can read");
             }
             Ok(())
         }

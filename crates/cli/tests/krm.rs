@@ -268,3 +268,64 @@ fn files_sharing_a_data_key_cost_one_unwrap() {
         out.stderr
     );
 }
+
+#[test]
+fn envs_are_read_as_ksops_reads_them_with_godotenv() {
+    let c = Ctx::new();
+    // Each line as sops stores it, and the value KSOPS (godotenv) gives.
+    let table = [
+        ("Q=\"quoted value\"", "Q", "quoted value"),
+        ("S='single $Q'", "S", "single $Q"),
+        ("export EX=1", "EX", "1"),
+        ("H=a # c", "H", "a"),
+        ("D=\"a\\nb\"", "D", "a\nb"),
+        ("R=x-$Q", "R", "x-quoted value"),
+        ("P=pa$$word", "P", "pa$$word"),
+    ];
+    let text: String = table.iter().map(|(l, _, _)| format!("{l}\n")).collect();
+    c.write("e.env", &text);
+    let enc = c.sops_encrypt("e.env", &[]);
+    c.write("app.enc.env", &enc);
+    c.write(
+        "gen.yaml",
+        "apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: g\nsecretFrom:\n- metadata:\n    name: app\n  envs:\n  - app.enc.env\n",
+    );
+    let out = expect_ok("hush krm gen.yaml", &c.hush(&["krm", "gen.yaml"]));
+    let v = yaml(&out);
+    let data = v["stringData"].as_mapping().unwrap();
+    assert_eq!(data.len(), table.len(), "{out}");
+    for (line, key, want) in table {
+        assert_eq!(v["stringData"][key].as_str(), Some(want), "{line}");
+    }
+}
+
+#[test]
+fn any_api_version_of_kind_ksops_and_a_generator_on_stdin_are_taken() {
+    let c = Ctx::new();
+    fixtures(&c);
+    // KSOPS's own fixtures say viaduct.ai/v2; KSOPS checks only the kind.
+    let v2 = GENERATOR.replace("viaduct.ai/v1", "viaduct.ai/v2");
+    let out = c.hush_stdin(&["krm"], &resource_list(&v2));
+    let v = yaml(&expect_ok("hush krm (viaduct.ai/v2)", &out));
+    assert_eq!(v["items"].as_sequence().unwrap().len(), 3);
+    // `cat generator.yaml | ksops`, KSOPS's standalone form.
+    let out = c.hush_stdin(&["krm"], &v2);
+    let docs = yaml_docs(&expect_ok("generator on stdin", &out));
+    assert_eq!(docs.len(), 2);
+    assert_eq!(
+        docs[0]["stringData"]["password"].as_str(),
+        Some("hunter2-krm")
+    );
+    // Other kinds are still refused, with hush's own kind kept to its version.
+    for other in [
+        GENERATOR.replace("kind: ksops", "kind: Other"),
+        GENERATOR.replace(
+            "viaduct.ai/v1\nkind: ksops",
+            "hush.dev/v2\nkind: SecretGenerator",
+        ),
+    ] {
+        let out = c.hush_stdin(&["krm"], &resource_list(&other));
+        assert!(!out.ok(), "{other}");
+        assert_eq!(out.stdout, "");
+    }
+}

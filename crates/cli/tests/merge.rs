@@ -245,11 +245,25 @@ fn json_dotenv_and_ini_merge_too() {
     assert!(!out.stderr.contains("env-5"));
 }
 
+/// The `ENC[…]` value on the line of `key`.
+fn enc_of(text: &str, key: &str) -> String {
+    let l = line_of(text, key);
+    l[l.find("ENC[").unwrap()..]
+        .trim_end_matches('"')
+        .to_string()
+}
+
+/// Merges branch `b` into `a` with git; `a` must be checked out.
+fn merge_b_into_a(c: &Ctx) -> Out {
+    git_ok(c, &["checkout", "-q", "a"]);
+    git(c, &["merge", "-q", "--no-edit", "b"])
+}
+
 #[test]
-fn a_recipient_added_on_one_side_is_kept_by_the_merge() {
+fn a_recipient_slipped_in_on_theirs_refuses_the_merge_and_gets_nothing() {
     let c = Ctx::new();
     repo(&c, "secret.enc.yaml", BASE);
-    let (other_key, other) = c.other_key("other.txt");
+    let (attacker_key, attacker) = c.other_key("attacker.txt");
     branch_set(
         &c,
         "a",
@@ -257,31 +271,43 @@ fn a_recipient_added_on_one_side_is_kept_by_the_merge() {
         r#"["stringData"]["password"]"#,
         r#""ours-pw-6""#,
     );
+    let ours = c.read("secret.enc.yaml");
+    // A writer without keys adds a recipient line with a junk `enc`: the
+    // file still decrypts, as the MAC does not cover the key metadata.
     git_ok(&c, &["checkout", "-q", "-b", "b", "main"]);
+    let text = c.read("secret.enc.yaml");
+    let fake = format!(
+        "sops:\n    age:\n        - recipient: {attacker}\n          enc: |\n            -----BEGIN AGE ENCRYPTED FILE-----\n            YWdl\n            -----END AGE ENCRYPTED FILE-----\n"
+    );
+    let evil = text.replacen("sops:\n    age:\n", &fake, 1);
+    assert_ne!(evil, text, "the sops block layout changed");
+    c.write("secret.enc.yaml", &evil);
     expect_ok(
-        "hush rotate --add-age",
-        &c.hush(&["rotate", "-i", "--add-age", &other, "secret.enc.yaml"]),
+        "sops --decrypt (evil)",
+        &c.sops(&["--decrypt", "secret.enc.yaml"]),
     );
     git_ok(&c, &["commit", "-q", "-am", "b"]);
-    git_ok(&c, &["checkout", "-q", "a"]);
-    let out = git(&c, &["merge", "-q", "--no-edit", "b"]);
-    assert!(out.ok(), "git merge: {}\n{}", out.stdout, out.stderr);
-    // The new recipient can read the merged file, with ours' change in it.
-    let by_other = c.run_with(
+    let out = merge_b_into_a(&c);
+    assert!(!out.ok(), "the merge took the attacker's key");
+    let said = format!("{}{}", out.stdout, out.stderr);
+    assert!(said.contains(&format!("added age {attacker}")), "{said}");
+    assert!(said.contains("hush updatekeys"), "{said}");
+    assert!(!said.contains("ours-pw-6") && !said.contains("base-pw-1"));
+    assert_eq!(c.read("secret.enc.yaml"), ours);
+    let by_attacker = c.run_with(
         &sops_bin(),
         ["--decrypt", "secret.enc.yaml"],
-        Some(&other_key),
+        Some(&attacker_key),
         &[],
         None,
     );
-    let plain = yaml(&expect_ok("sops --decrypt (other key)", &by_other));
-    assert_eq!(plain["stringData"]["password"].as_str(), Some("ours-pw-6"));
+    assert!(!by_attacker.ok());
 }
 
 #[test]
-fn a_recipient_removed_on_one_side_rotates_the_data_key() {
+fn a_recipient_removed_on_theirs_refuses_the_merge() {
     let c = Ctx::new();
-    let (other_key, other) = c.other_key("other.txt");
+    let (_, other) = c.other_key("other.txt");
     git_ok(&c, &["init", "-q", "-b", "main"]);
     git_ok(&c, &["config", "user.email", "t@example.invalid"]);
     git_ok(&c, &["config", "user.name", "t"]);
@@ -304,25 +330,43 @@ fn a_recipient_removed_on_one_side_rotates_the_data_key() {
         r#"["stringData"]["user"]"#,
         r#""root""#,
     );
+    let ours = c.read("secret.enc.yaml");
     git_ok(&c, &["checkout", "-q", "-b", "b", "main"]);
     expect_ok(
         "hush rotate --rm-age",
         &c.hush(&["rotate", "-i", "--rm-age", &other, "secret.enc.yaml"]),
     );
     git_ok(&c, &["commit", "-q", "-am", "b"]);
-    git_ok(&c, &["checkout", "-q", "a"]);
-    let ours = c.read("secret.enc.yaml");
-    let out = git(&c, &["merge", "-q", "--no-edit", "b"]);
-    assert!(out.ok(), "git merge: {}\n{}", out.stdout, out.stderr);
+    let out = merge_b_into_a(&c);
+    assert!(!out.ok());
     assert!(
-        out.stderr.contains("data key was rotated"),
+        out.stderr.contains(&format!("removed age {other}")),
         "{}",
         out.stderr
     );
-    let merged = c.read("secret.enc.yaml");
-    let plain = yaml(&c.sops_decrypt("secret.enc.yaml", &[]));
-    assert_eq!(plain["stringData"]["user"].as_str(), Some("root"));
-    // The removed key reads nothing, and no value kept ours' ciphertext.
+    assert_eq!(c.read("secret.enc.yaml"), ours);
+}
+
+#[test]
+fn a_recipient_added_on_ours_is_kept_by_the_merge() {
+    let c = Ctx::new();
+    repo(&c, "secret.enc.yaml", BASE);
+    let (other_key, other) = c.other_key("other.txt");
+    git_ok(&c, &["checkout", "-q", "-b", "a", "main"]);
+    expect_ok(
+        "hush rotate --add-age",
+        &c.hush(&["rotate", "-i", "--add-age", &other, "secret.enc.yaml"]),
+    );
+    git_ok(&c, &["commit", "-q", "-am", "a"]);
+    branch_set(
+        &c,
+        "b",
+        "secret.enc.yaml",
+        r#"["stringData"]["password"]"#,
+        r#""theirs-pw-6""#,
+    );
+    let out = merge_b_into_a(&c);
+    assert!(out.ok(), "git merge: {}\n{}", out.stdout, out.stderr);
     let by_other = c.run_with(
         &sops_bin(),
         ["--decrypt", "secret.enc.yaml"],
@@ -330,13 +374,49 @@ fn a_recipient_removed_on_one_side_rotates_the_data_key() {
         &[],
         None,
     );
-    assert!(!by_other.ok());
-    assert!(!merged.contains(&other));
-    assert_ne!(line_of(&merged, "port:"), line_of(&ours, "port:"));
+    let plain = yaml(&expect_ok("sops --decrypt (other key)", &by_other));
+    assert_eq!(
+        plain["stringData"]["password"].as_str(),
+        Some("theirs-pw-6")
+    );
 }
 
 #[test]
-fn without_an_ancestor_keys_added_on_both_sides_merge() {
+fn a_rotation_on_either_side_gives_the_merge_a_new_data_key() {
+    for rotated in ["a", "b"] {
+        let c = Ctx::new();
+        repo(&c, "secret.enc.yaml", BASE);
+        let base = c.read("secret.enc.yaml");
+        let changed = if rotated == "a" { "b" } else { "a" };
+        git_ok(&c, &["checkout", "-q", "-b", rotated, "main"]);
+        expect_ok("hush rotate", &c.hush(&["rotate", "-i", "secret.enc.yaml"]));
+        git_ok(&c, &["commit", "-q", "-am", rotated]);
+        branch_set(
+            &c,
+            changed,
+            "secret.enc.yaml",
+            r#"["stringData"]["password"]"#,
+            r#""new-pw-7""#,
+        );
+        let changed_text = c.read("secret.enc.yaml");
+        let out = merge_b_into_a(&c);
+        assert!(out.ok(), "git merge: {}\n{}", out.stdout, out.stderr);
+        assert!(out.stderr.contains("new one"), "{}", out.stderr);
+        let merged = c.read("secret.enc.yaml");
+        let plain = yaml(&c.sops_decrypt("secret.enc.yaml", &[]));
+        assert_eq!(plain["stringData"]["password"].as_str(), Some("new-pw-7"));
+        assert_eq!(plain["stringData"]["user"].as_str(), Some("admin"));
+        // The old data key reads none of it: no value kept the ancestor's
+        // ciphertext, nor that of the side that changed a value under it.
+        for key in ["user:", "port:", "password:"] {
+            assert_ne!(enc_of(&merged, key), enc_of(&base, key), "{rotated} {key}");
+            assert_ne!(enc_of(&merged, key), enc_of(&changed_text, key));
+        }
+    }
+}
+
+#[test]
+fn without_an_ancestor_values_added_on_both_sides_merge_but_other_keys_are_refused() {
     let c = Ctx::new();
     for (name, text) in [
         ("ours", "a: 1\nb: ours-only\n"),
@@ -347,7 +427,23 @@ fn without_an_ancestor_keys_added_on_both_sides_merge() {
         let enc = c.sops_encrypt(&plain, &[]);
         c.write(&format!("{name}.enc"), &enc);
     }
+    let (_, other) = c.other_key("other.txt");
+    let both = format!("{},{other}", c.recipient);
+    let extra = expect_ok(
+        "sops",
+        &c.sops(&["--encrypt", "--age", &both, "theirs.yaml"]),
+    );
+    c.write("extra.enc", &extra);
     c.write("empty", "");
+    let ours = c.read("ours.enc");
+    let out = c.hush(&["merge", "empty", "ours.enc", "extra.enc", "s.enc.yaml"]);
+    assert!(!out.ok());
+    assert!(
+        out.stderr.contains(&format!("added age {other}")),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(c.read("ours.enc"), ours);
     let out = c.hush(&["merge", "empty", "ours.enc", "theirs.enc", "s.enc.yaml"]);
     assert!(out.ok(), "{}", out.stderr);
     let plain = yaml(&c.sops_decrypt(

@@ -824,3 +824,84 @@ fn seal_refuses_a_pgp_only_group_but_takes_pgp_beside_age() {
     );
     assert!(plain.contains("hunter2"), "{plain}");
 }
+
+#[test]
+fn krm_and_merge_read_pgp_files_as_decrypt_does() {
+    let ctx = Ctx::new();
+    let ring = Keyring::new();
+    let fp = ring.generate("krm@example.com", &[]);
+    ctx.write(
+        "plain.yaml",
+        "kind: Secret\nmetadata:\n  name: p\nstringData:\n  a: pgp-1\n  b: pgp-2\n",
+    );
+    let enc = ok(
+        "sops -e --pgp",
+        run(
+            &ctx,
+            &sops_bin(),
+            &["-e", "--pgp", &fp, "plain.yaml"],
+            &ring,
+            None,
+            &[],
+        ),
+    );
+    ctx.write("base.enc.yaml", &enc);
+    // The KRM function, as a legacy exec plugin and on a ResourceList.
+    ctx.write(
+        "gen.yaml",
+        "apiVersion: viaduct.ai/v1\nkind: ksops\nmetadata:\n  name: g\nfiles:\n- base.enc.yaml\n",
+    );
+    let out = ok(
+        "hush krm gen.yaml",
+        run(&ctx, &hush_bin(), &["krm", "gen.yaml"], &ring, None, &[]),
+    );
+    assert_eq!(yaml(&out)["stringData"]["a"].as_str(), Some("pgp-1"));
+    // The merge driver: each side changes one value.
+    for (side, key, value) in [("ours", "a", "ours-3"), ("theirs", "b", "theirs-3")] {
+        ctx.write(&format!("{side}.enc.yaml"), &enc);
+        let path = format!(r#"["stringData"]["{key}"]"#);
+        let json = format!("\"{value}\"");
+        ok(
+            "hush set",
+            run(
+                &ctx,
+                &hush_bin(),
+                &["set", &format!("{side}.enc.yaml"), &path, &json],
+                &ring,
+                None,
+                &[],
+            ),
+        );
+    }
+    ok(
+        "hush merge",
+        run(
+            &ctx,
+            &hush_bin(),
+            &[
+                "merge",
+                "base.enc.yaml",
+                "ours.enc.yaml",
+                "theirs.enc.yaml",
+                "s.enc.yaml",
+            ],
+            &ring,
+            None,
+            &[],
+        ),
+    );
+    let out = ok(
+        "sops -d merged",
+        run(
+            &ctx,
+            &sops_bin(),
+            &["-d", "ours.enc.yaml"],
+            &ring,
+            None,
+            &[],
+        ),
+    );
+    let v = yaml(&out);
+    assert_eq!(v["stringData"]["a"].as_str(), Some("ours-3"));
+    assert_eq!(v["stringData"]["b"].as_str(), Some("theirs-3"));
+}

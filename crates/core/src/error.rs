@@ -71,6 +71,10 @@ pub enum Error {
     /// A `["a"]["b"]` tree path is malformed or does not exist.
     #[error("tree path: {0}")]
     TreePath(String),
+    /// A merge was refused: the other side changed the file's keys, which
+    /// the MAC does not cover. The message names the keys, never values.
+    #[error("{0}")]
+    MergeRefused(String),
     /// A selector regex does not compile.
     #[error("invalid regex `{regex}`: {reason}")]
     Regex {
@@ -143,6 +147,7 @@ impl Error {
             Error::Key { .. } => COULD_NOT_RETRIEVE_KEY,
             Error::Config { .. } | Error::Regex { .. } => ERROR_READING_CONFIG,
             Error::TreePath(_) => ERROR_INVALID_TREE_PATH,
+            Error::MergeRefused(_) => ERROR_GENERIC,
         }
     }
 

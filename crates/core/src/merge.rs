@@ -8,13 +8,18 @@
 //! on both sides to different results is a conflict: only its key path is
 //! reported, and nothing is written.
 //!
-//! Recipients merge the same way: what either side added is added, what
-//! either side removed is removed. When that leaves out a key ours was
-//! encrypted to, the data key is rotated, so the removed key cannot read
-//! the merged values. Different numbers of key groups, or thresholds, are
-//! refused as ambiguous.
+//! Keys are not merged: the `sops:` key metadata is not covered by the
+//! MAC, so anyone who can push could add a recipient (or drop one) on a
+//! branch. Theirs must keep the ancestor's keys (or have ours' keys); any
+//! other key change on theirs refuses the merge, naming the keys, and the
+//! user merges by hand and runs `hush updatekeys` or `hush rotate`. Ours'
+//! keys (the user's own working copy) are kept as they are.
+//!
+//! When either side's data key differs from the ancestor's (a side ran
+//! `hush rotate`), the merged file gets a new data key, wrapped for ours'
+//! keys, so that no earlier data key can read it.
 
-use crate::engine::{parse, Ciphertext, DecryptOptions, Format, KeyGroups, Plaintext};
+use crate::engine::{parse, Ciphertext, DecryptOptions, Format, Plaintext};
 use crate::error::{Error, Result};
 use crate::keys::Unwrapper;
 use crate::metadata::Metadata;
@@ -32,8 +37,8 @@ pub enum Outcome {
     Merged {
         /// The merged encrypted file.
         file: Ciphertext,
-        /// A recipient was removed, so every value was re-encrypted under
-        /// a new data key.
+        /// A side had rotated the data key, so every value was
+        /// re-encrypted under a new one.
         rotated: bool,
     },
     /// Values changed on both sides: their key paths (`["a"]["b"]`), never
@@ -56,37 +61,25 @@ pub async fn merge(
         Some(b) => Some(open(b, unwrappers, opts).await?),
         None => None,
     };
+    check_keys(b.as_ref().map(Opened::metadata), o.metadata(), t.metadata())?;
     let empty = Plaintext::new(String::new(), ours.format);
     let base_plain = b.as_ref().map_or(&empty, Opened::plaintext);
     let merged = match merge_plaintext(base_plain, o.plaintext(), t.plaintext())? {
         Text::Merged(m) => m,
         Text::Conflicts(c) => return Ok(Outcome::Conflicts(c)),
     };
-    let meta_b = b.as_ref().map(Opened::metadata);
-    match merge_keys(meta_b, o.metadata(), t.metadata())? {
-        Keys::Ours => Ok(Outcome::Merged {
-            file: o.reseal(&merged)?,
-            rotated: false,
-        }),
-        Keys::Rewrap(groups) => {
-            let groups = key_objects(&groups, &o, &t)?;
-            let threshold = o.metadata().shamir_threshold;
-            Ok(Outcome::Merged {
-                file: o.reseal_with_keys(&merged, &groups, threshold).await?,
-                rotated: false,
-            })
-        }
-        Keys::Rotate(groups) => {
-            let groups = key_objects(&groups, &o, &t)?;
-            let threshold = o.metadata().shamir_threshold;
-            let reopened = o.reseal(&merged)?;
-            let again = open(&reopened, unwrappers, opts).await?;
-            Ok(Outcome::Merged {
-                file: again.rotate(&groups, threshold).await?,
-                rotated: true,
-            })
-        }
-    }
+    let rotated = match &b {
+        Some(b) => !b.same_data_key(&o) || !b.same_data_key(&t),
+        None => !o.same_data_key(&t),
+    };
+    let file = if rotated {
+        let groups = o.master_keys()?;
+        o.seal_fresh(&merged, &groups, o.metadata().shamir_threshold)
+            .await?
+    } else {
+        o.reseal(&merged)?
+    };
+    Ok(Outcome::Merged { file, rotated })
 }
 
 /// The merged plaintext, or the conflicting paths.
@@ -344,16 +337,6 @@ fn apply(plain: &Plaintext, e: &Edit) -> Result<Plaintext> {
     }
 }
 
-/// How the recipients merge.
-enum Keys {
-    /// Ours' keys, unchanged.
-    Ours,
-    /// The same data key wrapped for these keys (by description).
-    Rewrap(Vec<Vec<String>>),
-    /// A key ours was encrypted to is gone: a new data key for these.
-    Rotate(Vec<Vec<String>>),
-}
-
 fn key_sets(m: &Metadata) -> Vec<BTreeSet<String>> {
     m.groups
         .iter()
@@ -361,81 +344,41 @@ fn key_sets(m: &Metadata) -> Vec<BTreeSet<String>> {
         .collect()
 }
 
-/// Merges the key groups: additions and removals of either side.
-fn merge_keys(base: Option<&Metadata>, ours: &Metadata, theirs: &Metadata) -> Result<Keys> {
-    let (o, t) = (key_sets(ours), key_sets(theirs));
-    // Without an ancestor, only keys on both sides are "kept": the rest were added.
-    let b = base.map(key_sets).unwrap_or_else(|| {
-        if o.len() != t.len() {
-            return o.clone();
-        }
-        o.iter()
-            .zip(&t)
-            .map(|(x, y)| x.intersection(y).cloned().collect())
-            .collect()
-    });
-    if t == b || t == o {
-        return Ok(Keys::Ours);
+/// Refuses key changes on theirs: theirs must have the ancestor's keys
+/// (ours' without an ancestor), or exactly ours'.
+fn check_keys(base: Option<&Metadata>, ours: &Metadata, theirs: &Metadata) -> Result<()> {
+    let reference = base.unwrap_or(ours);
+    let same = |a: &Metadata, b: &Metadata| {
+        key_sets(a) == key_sets(b) && a.shamir_threshold == b.shamir_threshold
+    };
+    if same(theirs, reference) || same(theirs, ours) {
+        return Ok(());
     }
-    let thresholds = [
-        base.map_or(ours.shamir_threshold, |m| m.shamir_threshold),
-        ours.shamir_threshold,
-        theirs.shamir_threshold,
-    ];
-    if o.len() != t.len() || b.len() != o.len() || thresholds.iter().any(|x| *x != thresholds[0]) {
-        return Err(Error::Unsupported(
-            "both sides changed the key groups or their threshold differently; merge the keys by hand (hush updatekeys) and retry".into(),
-        ));
+    let (r, t) = (key_sets(reference), key_sets(theirs));
+    let all = |g: &[BTreeSet<String>]| g.iter().flatten().cloned().collect::<BTreeSet<_>>();
+    let (r_all, t_all) = (all(&r), all(&t));
+    let mut changes: Vec<String> = Vec::new();
+    let added: Vec<&String> = t_all.difference(&r_all).collect();
+    let removed: Vec<&String> = r_all.difference(&t_all).collect();
+    let list = |v: &[&String]| v.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+    if !added.is_empty() {
+        changes.push(format!("added {}", list(&added)));
     }
-    let mut removed_from_ours = false;
-    let mut groups = Vec::with_capacity(o.len());
-    for ((bg, og), tg) in b.iter().zip(&o).zip(&t) {
-        let kept: BTreeSet<String> = og
-            .iter()
-            .filter(|k| tg.contains(*k) || !bg.contains(*k))
-            .chain(tg.iter().filter(|k| !bg.contains(*k)))
-            .cloned()
-            .collect();
-        removed_from_ours |= og.iter().any(|k| !kept.contains(k));
-        if kept.is_empty() {
-            return Err(Error::Unsupported(
-                "the merged key group would be empty; merge the keys by hand".into(),
-            ));
-        }
-        groups.push(kept);
+    if !removed.is_empty() {
+        changes.push(format!("removed {}", list(&removed)));
     }
-    let groups: Vec<Vec<String>> = groups
-        .into_iter()
-        .map(|g| g.into_iter().collect())
-        .collect();
-    if groups
-        .iter()
-        .map(|g| g.iter().collect::<BTreeSet<_>>())
-        .eq(o.iter().map(|g| g.iter().collect()))
-    {
-        return Ok(Keys::Ours);
+    if changes.is_empty() {
+        changes.push("changed the key groups or their threshold".into());
     }
-    Ok(if removed_from_ours {
-        Keys::Rotate(groups)
+    let side = if base.is_some() {
+        "the other branch changed the file's keys"
     } else {
-        Keys::Rewrap(groups)
-    })
-}
-
-/// The key objects for described keys, from ours' or theirs' metadata.
-fn key_objects(groups: &[Vec<String>], o: &Opened, t: &Opened) -> Result<KeyGroups> {
-    let mut known = HashMap::new();
-    for side in [o, t] {
-        for (meta_group, objects) in side.metadata().groups.iter().zip(side.master_keys()?) {
-            for (entry, object) in meta_group.keys.iter().zip(objects) {
-                known.entry(entry.describe()).or_insert(object);
-            }
-        }
-    }
-    Ok(groups
-        .iter()
-        .map(|g| g.iter().filter_map(|k| known.get(k).cloned()).collect())
-        .collect())
+        "the other branch's file has other keys"
+    };
+    Err(Error::MergeRefused(format!(
+        "{side} ({}); a merge never takes key changes, as the keys are not covered by the MAC: merge the values by hand, then run `hush updatekeys` or `hush rotate` yourself",
+        changes.join("; ")
+    )))
 }
 
 #[cfg(test)]
@@ -525,40 +468,31 @@ mod tests {
         }
     }
 
-    fn described(k: Keys) -> (&'static str, Vec<Vec<String>>) {
-        match k {
-            Keys::Ours => ("ours", vec![]),
-            Keys::Rewrap(g) => ("rewrap", g),
-            Keys::Rotate(g) => ("rotate", g),
-        }
-    }
-
     #[test]
-    fn recipients_merge_additions_and_removals_and_rotate_on_removal() {
-        let k = |g: &[&str]| g.iter().map(|r| format!("age {r}")).collect::<Vec<_>>();
+    fn key_changes_on_theirs_are_refused_and_ours_are_kept() {
         let b = meta(&[&["a", "b"]]);
-        // Theirs added c, ours added d: both.
-        let r = merge_keys(
-            Some(&b),
-            &meta(&[&["a", "b", "d"]]),
-            &meta(&[&["a", "b", "c"]]),
-        );
-        assert_eq!(
-            described(r.unwrap()),
-            ("rewrap", vec![k(&["a", "b", "c", "d"])])
-        );
-        // Theirs removed b: the data key must change.
-        let r = merge_keys(Some(&b), &meta(&[&["a", "b", "d"]]), &meta(&[&["a"]]));
-        assert_eq!(described(r.unwrap()), ("rotate", vec![k(&["a", "d"])]));
-        // Theirs unchanged: ours.
-        let r = merge_keys(Some(&b), &meta(&[&["a"]]), &b);
-        assert_eq!(described(r.unwrap()).0, "ours");
-        // No ancestor: a union.
-        let r = merge_keys(None, &meta(&[&["a", "x"]]), &meta(&[&["a", "y"]]));
-        assert_eq!(described(r.unwrap()), ("rewrap", vec![k(&["a", "x", "y"])]));
-        // A new key group on one side and a change on the other: ambiguous.
-        let r = merge_keys(Some(&b), &meta(&[&["a", "b"], &["z"]]), &meta(&[&["a"]]));
-        assert!(r.is_err());
+        let refused = |r: Result<()>| match r {
+            Err(Error::MergeRefused(m)) => m,
+            other => panic!("not refused: {other:?}"),
+        };
+        // Theirs added c: refused, naming it.
+        let m = refused(check_keys(Some(&b), &b, &meta(&[&["a", "b", "c"]])));
+        assert!(m.contains("added age c") && !m.contains("removed"), "{m}");
+        // Theirs removed b: refused too.
+        let m = refused(check_keys(Some(&b), &b, &meta(&[&["a"]])));
+        assert!(m.contains("removed age b"), "{m}");
+        // A new group on theirs.
+        let m = refused(check_keys(Some(&b), &b, &meta(&[&["a", "b"], &[]])));
+        assert!(m.contains("key groups"), "{m}");
+        // Ours changed keys, theirs did not: ours is kept.
+        assert!(check_keys(Some(&b), &meta(&[&["a", "d"]]), &b).is_ok());
+        // Both made the same change: nothing is taken from theirs.
+        let d = meta(&[&["a", "d"]]);
+        assert!(check_keys(Some(&b), &d, &d).is_ok());
+        // No ancestor: theirs must have ours' keys.
+        assert!(check_keys(None, &b, &b).is_ok());
+        let m = refused(check_keys(None, &b, &meta(&[&["a", "b", "y"]])));
+        assert!(m.contains("added age y"), "{m}");
     }
 
     #[test]

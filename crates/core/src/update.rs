@@ -154,11 +154,32 @@ impl Opened {
 
     /// A new data key: every value is re-encrypted (fresh IVs) for `groups`.
     pub async fn rotate(&self, groups: &KeyGroups, threshold: Option<u32>) -> Result<Ciphertext> {
+        self.seal_fresh(&self.plain, groups, threshold).await
+    }
+
+    /// Encrypts `plain` with this file's options under a new data key
+    /// wrapped for `groups`: nothing of this file's data key survives.
+    pub async fn seal_fresh(
+        &self,
+        plain: &Plaintext,
+        groups: &KeyGroups,
+        threshold: Option<u32>,
+    ) -> Result<Ciphertext> {
         let opts = EncryptOptions {
             shamir_threshold: threshold,
             ..self.options()
         };
-        encrypt(&self.plain, groups, &opts).await
+        encrypt(plain, groups, &opts).await
+    }
+
+    /// Whether both files were opened with the same data key (compared in
+    /// constant time).
+    pub fn same_data_key(&self, other: &Opened) -> bool {
+        let (a, b) = (self.key.expose(), other.key.expose());
+        a.iter()
+            .zip(b.iter())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
     }
 
     /// The same data key wrapped for `groups` instead: values, `lastmodified`
@@ -176,27 +197,6 @@ impl Opened {
         Ok(Ciphertext::new(
             replace_blocks(src, &parsed, &meta, self.original.format),
             self.original.format,
-        ))
-    }
-}
-
-impl Opened {
-    /// Like [`Opened::reseal`], with the same data key wrapped for `groups`
-    /// instead of the file's own keys (a merge that added recipients).
-    pub async fn reseal_with_keys(
-        &self,
-        edited: &Plaintext,
-        groups: &KeyGroups,
-        threshold: Option<u32>,
-    ) -> Result<Ciphertext> {
-        let sealed = self.seal(edited, &self.meta.selector)?;
-        let mut meta = crate::engine::metadata(&sealed)?;
-        meta.groups = wrap_data_key(&self.key, groups, threshold).await?;
-        meta.shamir_threshold = threshold.filter(|_| groups.len() > 1);
-        let parsed = parse(sealed.as_str(), sealed.format)?;
-        Ok(Ciphertext::new(
-            replace_blocks(sealed.as_str(), &parsed, &meta, sealed.format),
-            sealed.format,
         ))
     }
 }
