@@ -387,11 +387,13 @@ fn needs_escape(s: &str) -> bool {
 }
 
 /// Whether a block scalar can hold `s`: tabs are content there, but not
-/// before the first line's text (they would be read as indentation).
+/// before the first line's text (they would be read as indentation). A
+/// first line that starts with a space would need an indentation indicator,
+/// which counts from the parent's indentation, unknown here: quoted instead.
 fn block_ok(s: &str) -> bool {
     let first = s.trim_start_matches('\n');
     !first.is_empty()
-        && !first.starts_with('\t')
+        && !first.starts_with(['\t', ' '])
         && !s
             .chars()
             .any(|c| c != '\t' && needs_escape(c.encode_utf8(&mut [0; 4])))
