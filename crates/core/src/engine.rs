@@ -182,6 +182,10 @@ pub type KeyGroups = Vec<Vec<Arc<dyn MasterKey>>>;
 pub(crate) struct Parsed {
     pub docs: Vec<ParsedDoc>,
     pub anchors: HashMap<usize, Node>,
+    /// YAML with no final line break, ending in a block scalar: that
+    /// scalar's end and header token (`|`, `>2+`, …). It is clipped by the
+    /// end of the file, not by a line break.
+    pub open_end: Option<(usize, String)>,
 }
 
 pub(crate) struct ParsedDoc {
@@ -191,13 +195,15 @@ pub(crate) struct ParsedDoc {
     pub sops_fields: Vec<(String, Leaf)>,
     pub insert_at: usize,
     pub indent: String,
+    /// YAML only: the root is a flow mapping; `sops` goes inside its braces.
+    pub flow: bool,
 }
 
 pub(crate) fn parse(text: &str, format: Format) -> Result<Parsed> {
     Ok(match format {
         Format::Yaml => {
             let f = crate::yaml::parse(text)?;
-            let docs = f
+            let docs: Vec<ParsedDoc> = f
                 .docs
                 .into_iter()
                 .map(|d| ParsedDoc {
@@ -210,9 +216,11 @@ pub(crate) fn parse(text: &str, format: Format) -> Result<Parsed> {
                     sops: d.sops.map(|s| (s.value, s.range)),
                     insert_at: d.end,
                     indent: " ".repeat(d.indent),
+                    flow: d.flow,
                 })
                 .collect();
             Parsed {
+                open_end: open_end(text, &docs),
                 docs,
                 anchors: f.anchors,
             }
@@ -222,6 +230,7 @@ pub(crate) fn parse(text: &str, format: Format) -> Result<Parsed> {
         Format::Binary => parse_json(text).unwrap_or(Parsed {
             docs: Vec::new(),
             anchors: HashMap::new(),
+            open_end: None,
         }),
         Format::Dotenv => {
             let f = crate::dotenv::parse(text)?;
@@ -234,6 +243,21 @@ pub(crate) fn parse(text: &str, format: Format) -> Result<Parsed> {
     })
 }
 
+fn open_end(text: &str, docs: &[ParsedDoc]) -> Option<(usize, String)> {
+    fn find(n: &Node, end: usize) -> Option<Range<usize>> {
+        match n {
+            Node::Leaf(l) if l.span.end == end => l.header.clone(),
+            Node::Map(items) | Node::Seq(items) => items.last().and_then(|i| find(&i.node, end)),
+            _ => None,
+        }
+    }
+    if text.ends_with('\n') {
+        return None;
+    }
+    let h = find(&docs.last()?.root, text.len())?;
+    Some((text.len(), text[h].to_string()))
+}
+
 fn parse_json(text: &str) -> Result<Parsed> {
     let f = crate::json::parse(text)?;
     let doc = ParsedDoc {
@@ -242,10 +266,12 @@ fn parse_json(text: &str) -> Result<Parsed> {
         sops_fields: Vec::new(),
         insert_at: f.insert_at,
         indent: f.indent,
+        flow: false,
     };
     Ok(Parsed {
         docs: vec![doc],
         anchors: HashMap::new(),
+        open_end: None,
     })
 }
 
@@ -258,8 +284,10 @@ fn flat_doc(root: Node, sops: Option<(Value, Range<usize>)>, text: &str) -> Pars
             sops_fields: Vec::new(),
             insert_at: text.len(),
             indent: String::new(),
+            flow: false,
         }],
         anchors: HashMap::new(),
+        open_end: None,
     }
 }
 
@@ -351,10 +379,27 @@ pub async fn encrypt(
         let block = sops_block(src, doc, &value, plain.format);
         splices.push((doc.insert_at..doc.insert_at, Zeroizing::new(block)));
     }
-    Ok(Ciphertext {
+    read_back(Ciphertext {
         text: apply(src, splices),
         format: plain.format,
     })
+}
+
+/// An output is handed out only if it reads back: it parses, and every
+/// document carries the metadata. Else it is an error and nothing is written.
+pub(crate) fn read_back(enc: Ciphertext) -> Result<Ciphertext> {
+    let check = read_metadata(&enc).and_then(|(parsed, _)| {
+        match parsed.docs.iter().all(|d| d.sops.is_some()) {
+            true => Ok(()),
+            false => Err(Error::corrupt("a document has no sops metadata")),
+        }
+    });
+    match check {
+        Ok(()) => Ok(enc),
+        Err(e) => Err(Error::Unsupported(format!(
+            "hush's output would not read back ({e}); nothing was written"
+        ))),
+    }
 }
 
 /// The metadata of a newly encrypted file: the data key wrapped for
@@ -393,10 +438,23 @@ pub(crate) fn seal_body(
             if v.encrypt && !v.leaf.is_comment() && !v.leaf.text.is_empty() {
                 aads.check(v.path, &aad(v.path))?;
             }
+            if !v.encrypt {
+                splices.extend(strip_at_open_end(v.leaf, &parsed.open_end));
+            }
             encrypt_leaf(&v, key, opts, stash.as_deref_mut(), &mut mac, &mut splices)
         })?;
     }
     Ok((splices, mac.finish()))
+}
+
+/// A plaintext block scalar that ends a file with no final line break reads
+/// as stripped; once the `sops:` block follows it, its header must say so
+/// (`|` becomes `|-`). Decryption writes it back as `|`.
+fn strip_at_open_end(leaf: &Leaf, open_end: &Option<(usize, String)>) -> Option<Splice> {
+    let (end, head) = open_end.as_ref()?;
+    let h = leaf.header.clone().filter(|_| leaf.span.end == *end)?;
+    let strip = format!("{}-", head.replace(['-', '+'], ""));
+    Some((h, Zeroizing::new(strip)))
 }
 
 /// Wraps the data key for every key of one group, or splits it into one
@@ -536,6 +594,19 @@ pub(crate) fn place_yaml_block(src: &str, at: usize, block: &str) -> String {
 
 pub(crate) fn sops_block(src: &str, doc: &ParsedDoc, meta: &Value, format: Format) -> String {
     match format {
+        Format::Yaml if doc.flow => {
+            // Inside the root's braces, in JSON (which YAML reads as flow).
+            let prev = src[..doc.insert_at].trim_end().chars().last();
+            let sep = if matches!(prev, Some('{' | ',')) {
+                ""
+            } else {
+                ", "
+            };
+            format!(
+                "{sep}\"sops\": {}",
+                crate::metadata::json_value(meta, 0, &doc.indent)
+            )
+        }
         Format::Yaml => {
             let entry = crate::metadata::yaml_entry("sops", meta, doc.indent.len());
             place_yaml_block(src, doc.insert_at, &at_root_column(src, &doc.root, &entry))
@@ -642,12 +713,20 @@ pub(crate) fn decrypt_with_key(
     let src = enc.text.as_str();
     let mut mac = MacHasher::new(meta.mac_only_encrypted);
     let mut splices = Vec::new();
+    // Where the plaintext will end: before a last `sops:` block that ends the file.
+    let eof = match parsed.docs.last().and_then(|d| d.sops.as_ref()) {
+        Some((_, r)) if r.end == src.len() && !src.ends_with('\n') => r.start,
+        _ => usize::MAX,
+    };
+    let crlf = src.contains("\r\n");
     for doc in &parsed.docs {
         walk(&doc.root, &parsed.anchors, &meta.selector, &mut |v| {
             let ctx = LeafCtx {
                 src,
                 key,
                 mac_only: meta.mac_only_encrypted,
+                eof,
+                crlf,
             };
             decrypt_leaf(&v, &ctx, &mut mac, &mut splices, stash.as_deref_mut())
         })?;
@@ -669,6 +748,10 @@ struct LeafCtx<'a> {
     src: &'a str,
     key: &'a DataKey,
     mac_only: bool,
+    /// The byte where the plaintext ends with no final line break, if so.
+    eof: usize,
+    /// The file breaks lines with CRLF: block scalars are written so too.
+    crlf: bool,
 }
 
 fn decrypt_leaf(
@@ -708,6 +791,10 @@ fn decrypt_leaf(
             let (vtype, text) = sealed_text(resolved, &leaf.text);
             mac.update(&mac_bytes(vtype, &text).unwrap_or_default());
         }
+        // Undo `strip_at_open_end`: the file ends here again.
+        if let Some(h) = leaf.header.clone().filter(|_| leaf.span.end == cx.eof) {
+            out.push((h.clone(), Zeroizing::new(src[h].replace('-', ""))));
+        }
         return Ok(());
     }
     if v.aliased || resolved != Resolved::Str || !EncValue::looks_encrypted(&leaf.text) {
@@ -737,7 +824,15 @@ fn decrypt_leaf(
     if let Some(st) = stash {
         st.record(&path, ev.vtype, &text, &ev.iv);
     }
-    out.extend(plain_splices(leaf, ev.vtype, &text));
+    let mut splices = plain_splices(leaf, ev.vtype, &text, leaf.span.end == cx.eof);
+    if cx.crlf && matches!(leaf.slot, Slot::Yaml(YamlSlot::Block { .. })) {
+        for (_, t) in &mut splices {
+            if t.contains('\n') && !t.contains('\r') {
+                *t = Zeroizing::new(t.replace('\n', "\r\n"));
+            }
+        }
+    }
+    out.extend(splices);
     Ok(())
 }
 
@@ -788,13 +883,19 @@ fn open_comment(text: &str, key: &DataKey, path: &[&str]) -> Option<(String, Opt
 }
 
 /// Writes a decrypted value back in the style of the slot.
-fn plain_splices(leaf: &Leaf, vtype: ValueType, text: &str) -> Vec<Splice> {
+/// `at_eof`: the value ends a file that has no final line break, where a
+/// clipped block (`|`) reads as a stripped one (`|-`); `|` is written.
+fn plain_splices(leaf: &Leaf, vtype: ValueType, text: &str, at_eof: bool) -> Vec<Splice> {
     match leaf.slot {
         Slot::Json => vec![(leaf.span.clone(), Zeroizing::new(json_render(vtype, text)))],
         Slot::Yaml(slot @ YamlSlot::Block { .. }) => {
             let r = yaml_render(vtype, text, slot);
             match (&leaf.header, r.split_once('\n')) {
                 (Some(h), Some((head, body))) if r.starts_with(['|', '>']) => {
+                    let head = match head.strip_suffix('-') {
+                        Some(clip) if at_eof => clip,
+                        _ => head,
+                    };
                     vec![
                         (h.clone(), Zeroizing::new(head.to_string())),
                         (leaf.span.clone(), Zeroizing::new(body.to_string())),

@@ -28,6 +28,13 @@ pub(crate) fn resolve_plain(s: &str) -> Resolved {
     if !(first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.')) {
         return Resolved::Str;
     }
+    // yaml.v3 reads a scalar starting with `.` with Go's ParseFloat alone.
+    if first == b'.' {
+        return match !s.contains('_') && is_yaml_float(s) {
+            true => Resolved::Float,
+            false => Resolved::Str,
+        };
+    }
     if parse_time(s).is_some() {
         return Resolved::Time;
     }
@@ -38,6 +45,28 @@ pub(crate) fn resolve_plain(s: &str) -> Resolved {
         return Resolved::Float;
     }
     Resolved::Str
+}
+
+/// A plain scalar yaml.v3 reads as a uint64 (beyond int64, within uint64):
+/// sops cannot walk such a value and refuses the file.
+pub(crate) fn is_go_uint64(s: &str) -> bool {
+    let plain = s.replace('_', "");
+    let lower = plain.to_ascii_lowercase();
+    let (radix, body) = if let Some(b) = lower.strip_prefix("0x") {
+        (16, b)
+    } else if let Some(b) = lower.strip_prefix("0o") {
+        (8, b)
+    } else if let Some(b) = lower.strip_prefix("0b") {
+        (2, b)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, &lower[..])
+    };
+    parse_go_int(s).is_none()
+        && !body.is_empty()
+        && body.chars().all(|c| c.is_digit(radix))
+        && u64::from_str_radix(body, radix).is_ok()
 }
 
 /// `strconv.ParseInt(strings.ReplaceAll(s, "_", ""), 0, 64)` and the 0o/0b forms.
@@ -120,10 +149,20 @@ pub(crate) fn go_format_float(v: f64) -> String {
     }
 }
 
-/// Whether Go's `strconv.Atoi` reads `s` (so it can be stored as typed).
+/// Whether Go's `strconv.Atoi` reads `s` as the value yaml.v3 gives it, so
+/// it can be stored as typed (`0755` is 493 to yaml.v3 but 755 to Atoi).
 pub(crate) fn atoi_compatible(s: &str) -> bool {
     let d = s.strip_prefix(['-', '+']).unwrap_or(s);
-    !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit()) && s.parse::<i64>().is_ok()
+    !d.is_empty() && d.bytes().all(|c| c.is_ascii_digit()) && go_atoi(s) == parse_go_int(s)
+}
+
+/// Go's `strconv.Atoi`: how sops reads a decrypted `type:int` value.
+fn go_atoi(s: &str) -> Option<i64> {
+    let d = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if d.is_empty() || !d.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
 }
 
 /// Whether Go's `strconv.ParseFloat` reads `s` as the same number.
@@ -231,7 +270,7 @@ fn days_in_month(y: u32, m: u32) -> u32 {
 pub(crate) fn mac_bytes(vtype: ValueType, text: &str) -> Option<Cow<'_, [u8]>> {
     Some(match vtype {
         ValueType::Str | ValueType::Bytes | ValueType::Comment => Cow::Borrowed(text.as_bytes()),
-        ValueType::Int => Cow::Owned(parse_go_int(text)?.to_string().into_bytes()),
+        ValueType::Int => Cow::Owned(go_atoi(text)?.to_string().into_bytes()),
         ValueType::Float => Cow::Owned(
             go_format_float(parse_yaml_float(text).or_else(|| go_special_float(text))?)
                 .into_bytes(),
@@ -347,8 +386,17 @@ fn needs_escape(s: &str) -> bool {
     })
 }
 
+/// Whether a block scalar can hold `s`: tabs are content there, but not
+/// before the first line's text (they would be read as indentation). A
+/// first line that starts with a space would need an indentation indicator,
+/// which counts from the parent's indentation, unknown here: quoted instead.
 fn block_ok(s: &str) -> bool {
-    !s.is_empty() && !needs_escape(s) && !s.starts_with('\n') && !s.starts_with('\t')
+    let first = s.trim_start_matches('\n');
+    !first.is_empty()
+        && !first.starts_with(['\t', ' '])
+        && !s
+            .chars()
+            .any(|c| c != '\t' && needs_escape(c.encode_utf8(&mut [0; 4])))
 }
 
 fn plain_ok(s: &str, flow: bool) -> bool {
@@ -361,16 +409,54 @@ fn plain_ok(s: &str, flow: bool) -> bool {
     if s.starts_with(' ') || s.ends_with(' ') || s.ends_with(':') {
         return false;
     }
-    if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
+    if ",[]{}#&*!|>'\"%@`".contains(first) {
         return false;
     }
-    if s.contains(": ") || s.contains(" #") || s.starts_with("...") {
+    // `-`, `?` and `:` may start a plain scalar when a "safe" char follows.
+    if "-?:".contains(first) {
+        let next = s[1..].chars().next();
+        // PyYAML allows only `-` in flow context.
+        if next.is_none_or(|c| c == ' ' || (flow && (first != '-' || ",[]{}".contains(c)))) {
+            return false;
+        }
+    }
+    if s.contains(": ") || s.contains(" #") || s.starts_with("...") || s.starts_with("---") {
         return false;
     }
     if flow && s.contains([',', '[', ']', '{', '}']) {
         return false;
     }
-    resolve_plain(s) == Resolved::Str
+    resolve_plain(s) == Resolved::Str && !yaml11_typed(s)
+}
+
+/// Whether a YAML 1.1 reader (PyYAML, go-yaml v2 behind kubectl's
+/// sigs.k8s.io/yaml) reads plain `s` as something other than a string:
+/// PyYAML's implicit resolvers, plus go-yaml v2's `y`/`n` booleans.
+pub(crate) fn yaml11_typed(s: &str) -> bool {
+    use regex::Regex;
+    use std::sync::LazyLock;
+    static TYPED: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(concat!(
+            r"^(?:",
+            // bool
+            r"y|Y|n|N|yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF",
+            // null, value, merge
+            r"|~|null|Null|NULL|=|<<",
+            // int
+            r"|[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+",
+            r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+",
+            // float
+            r"|[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?",
+            r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)",
+            // timestamp
+            r"|[0-9]{4}-[0-9]{2}-[0-9]{2}",
+            r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?",
+            r"(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?",
+            r")$"
+        ))
+        .expect("valid regex")
+    });
+    TYPED.is_match(s)
 }
 
 /// A block scalar that reads back as exactly `s`. The text that follows the
@@ -390,7 +476,7 @@ fn block(s: &str, folded: bool, indent: usize) -> String {
     } else {
         '|'
     };
-    let lead = if body.starts_with(' ') {
+    let lead = if body.trim_start_matches('\n').starts_with(' ') {
         indent.clamp(1, 9).to_string()
     } else {
         String::new()
@@ -478,6 +564,17 @@ mod tests {
         assert_eq!(resolve_plain("2024-01-01"), Resolved::Time);
         assert_eq!(resolve_plain("1.2.3"), Resolved::Str);
         assert_eq!(resolve_plain("-"), Resolved::Str);
+        assert_eq!(
+            resolve_plain("._5"),
+            Resolved::Str,
+            "ParseFloat refuses `_` here"
+        );
+        assert_eq!(resolve_plain(".5_0"), Resolved::Str);
+        assert_eq!(
+            resolve_plain("+.5_0"),
+            Resolved::Float,
+            "signs take the digit path"
+        );
     }
 
     #[test]
@@ -497,7 +594,15 @@ mod tests {
     #[test]
     fn mac_bytes_use_sops_canonical_forms() {
         assert_eq!(&*mac_bytes(ValueType::Float, "1.0").unwrap(), b"1");
-        assert_eq!(&*mac_bytes(ValueType::Int, "0x10").unwrap(), b"16");
+        assert_eq!(
+            &*mac_bytes(ValueType::Int, "+0755").unwrap(),
+            b"755",
+            "as Atoi"
+        );
+        assert!(
+            mac_bytes(ValueType::Int, "0x10").is_none(),
+            "Atoi refuses it"
+        );
         assert_eq!(&*mac_bytes(ValueType::Bool, "true").unwrap(), b"True");
     }
 
@@ -510,6 +615,35 @@ mod tests {
         assert_eq!(yaml_render(ValueType::Str, "123", slot), "\"123\"");
         assert_eq!(yaml_render(ValueType::Str, "a: b", slot), "\"a: b\"");
         assert_eq!(yaml_render(ValueType::Str, "hello", slot), "hello");
+        for s in [
+            "no",
+            "Off",
+            "y",
+            "0755",
+            "1:20",
+            "2001-12-14 21:59:43.10 -5",
+            "1.",
+            "<<",
+        ] {
+            assert_eq!(
+                yaml_render(ValueType::Str, s, slot),
+                format!("\"{s}\""),
+                "{s}"
+            );
+        }
+        assert_eq!(
+            yaml_render(ValueType::Str, "\na:\n\tb\n", slot),
+            "|\n\n  a:\n  \tb",
+            "leading blank lines and inner tabs stay in a block"
+        );
+        for s in ["-c", "--set", "-", ":x", "1.2.3", "nope"] {
+            let want = if s == "-" {
+                "\"-\"".to_string()
+            } else {
+                s.to_string()
+            };
+            assert_eq!(yaml_render(ValueType::Str, s, slot), want, "{s}");
+        }
         assert_eq!(
             yaml_render(ValueType::Str, "l1\nl2\n", slot),
             "|\n  l1\n  l2"

@@ -27,10 +27,15 @@ fn word() -> impl Strategy<Value = String> {
 
 fn plain_str() -> impl Strategy<Value = String> {
     "[a-zA-Z][a-zA-Z0-9._/ -]{0,20}[a-zA-Z0-9]"
-        .prop_filter("stays a string", |s| {
-            crate::scalar::resolve_plain(s) == crate::scalar::Resolved::Str
-        })
+        .prop_filter("stays a string", stays_a_string)
         .prop_filter("no indicators", |s| !s.contains(": ") && !s.contains(" #"))
+}
+
+/// A string every reader reads as a string: hush writes the others quoted
+/// (`no` is `false` to YAML 1.1), so they have no plain spelling of their own.
+fn stays_a_string(s: &String) -> bool {
+    crate::scalar::resolve_plain(s) == crate::scalar::Resolved::Str
+        && !crate::scalar::yaml11_typed(s)
 }
 
 fn text_line() -> impl Strategy<Value = String> {
@@ -64,8 +69,12 @@ fn scalar(indent: usize) -> BoxedStrategy<String> {
                 let extra = if h == "|+" { "\n\n" } else { "" };
                 format!("{h}\n{}{extra}", body.join("\n"))
             }),
-        "[a-z]{1,6}".prop_map(|s| format!("[{s}, 1, \"two\"]")),
-        "[a-z]{1,6}".prop_map(|s| format!("{{k: {s}, n: 2}}")),
+        "[a-z]{1,6}"
+            .prop_filter("stays a string", stays_a_string)
+            .prop_map(|s| format!("[{s}, 1, \"two\"]")),
+        "[a-z]{1,6}"
+            .prop_filter("stays a string", stays_a_string)
+            .prop_map(|s| format!("{{k: {s}, n: 2}}")),
     ]
     .boxed()
 }
@@ -154,6 +163,16 @@ pub(crate) fn document() -> impl Strategy<Value = String> {
         })
 }
 
+/// The one respelling decryption may make: a `|-` or `>-` block ending a
+/// file with no final line break reads as `|`/`>` there, and comes back so.
+fn eof_strip_as_clip(doc: &str) -> String {
+    let last = doc.rfind("|-\n").into_iter().chain(doc.rfind(">-\n")).max();
+    match last {
+        Some(at) if !doc.ends_with('\n') => format!("{}{}", &doc[..at + 1], &doc[at + 2..]),
+        _ => doc.to_string(),
+    }
+}
+
 /// The text with every leaf span replaced by NUL and the sops blocks cut.
 fn masked(text: &str) -> String {
     let parsed = parse(text, Format::Yaml).unwrap();
@@ -189,7 +208,10 @@ proptest! {
         let opts = EncryptOptions { mac_only_encrypted: mac_only, ..Default::default() };
         let enc = crate::block_on(encrypt(&plain, &vec![vec![r.clone()]], &opts)).map_err(|e| TestCaseError::fail(format!("{e}\n{doc}")))?;
         let back = crate::block_on(decrypt(&enc, &[ids], &Default::default())).unwrap();
-        prop_assert_eq!(back.expose(), doc.as_str());
+        if back.expose() != doc.as_str() {
+            let respelled = eof_strip_as_clip(&doc);
+            prop_assert_eq!(back.expose(), respelled.as_str());
+        }
     }
 
     #[test]

@@ -140,7 +140,7 @@ impl Opened {
                 .unwrap_or_else(|| sops_block(src, doc, &value, edited.format));
             splices.push((doc.insert_at..doc.insert_at, Zeroizing::new(block)));
         }
-        Ok(Ciphertext::new(apply(src, splices), edited.format))
+        crate::engine::read_back(Ciphertext::new(apply(src, splices), edited.format))
     }
 
     /// The master keys the file is encrypted to, as key objects, by group.
@@ -194,7 +194,7 @@ impl Opened {
         meta.shamir_threshold = threshold.filter(|_| groups.len() > 1);
         let src = self.original.as_str();
         let parsed = parse(src, self.original.format)?;
-        Ok(Ciphertext::new(
+        crate::engine::read_back(Ciphertext::new(
             replace_blocks(src, &parsed, &meta, self.original.format),
             self.original.format,
         ))
@@ -256,6 +256,8 @@ fn replace_blocks(src: &str, parsed: &Parsed, meta: &Metadata, format: Format) -
         };
         let new = sops_block(src, doc, &value, format);
         let text = match format {
+            // Inside a flow root: the range is the entry and its comma.
+            Format::Yaml if doc.flow => new,
             // The YAML range is whole lines; keep its leading line break, if any.
             Format::Yaml if src[range.clone()].starts_with('\n') => {
                 format!("\n{}", new.trim_matches('\n'))

@@ -32,6 +32,9 @@ pub(crate) struct Doc {
     pub end: usize,
     /// The indentation step the document uses.
     pub indent: usize,
+    /// The root is a flow mapping (`{a: 1}`): the `sops` entry goes inside
+    /// its braces, at `end`.
+    pub flow: bool,
 }
 
 /// A document's `sops:` entry.
@@ -112,6 +115,8 @@ pub(crate) fn build<'s>(
         max_pos: 0,
         min_indent: None,
         gave_up: false,
+        root_flow: false,
+        flow_close: 0,
     };
     let r = build_docs(&mut b, markers);
     (!b.gave_up).then_some(r)
@@ -121,16 +126,26 @@ fn build_docs(b: &mut Builder, markers: &[usize]) -> Result<YamlFile> {
     let src = b.src;
     let mut docs = Vec::new();
     while let Some(ev) = b.next_opt()? {
-        if let Event::DocumentStart(_) = ev.ev {
+        if let Event::DocumentStart(explicit) = ev.ev {
+            // An explicit document begins at its own `---`: it ends at a later
+            // marker, even when it holds nothing (`a: 1\n---\n`).
+            let own = explicit.then_some(ev.span.start);
             b.min_indent = None;
+            b.root_flow = false;
             let root = b.root()?;
             let end = markers
                 .iter()
                 .copied()
-                .find(|&m| m >= b.max_pos)
+                .find(|&m| m >= b.max_pos && own.is_none_or(|s| m > s))
                 .unwrap_or(src.len());
             b.max_pos = b.max_pos.max(end.min(src.len()));
-            docs.push(b.finish_doc(root, end)?);
+            let insert = if b.root_flow {
+                // After the last entry, before the closing brace.
+                src[..b.flow_close].trim_end().len()
+            } else {
+                end
+            };
+            docs.push(b.finish_doc(root, insert)?);
         }
     }
     // A document with no nested map uses the file's indentation, else sops's 4.
@@ -316,6 +331,10 @@ struct Builder<'s, 'p> {
     min_indent: Option<usize>,
     /// The fast scanner met YAML it does not handle.
     gave_up: bool,
+    /// The current document's root is a flow mapping.
+    root_flow: bool,
+    /// Where the last flow collection closed (`}` or `]`).
+    flow_close: usize,
 }
 
 /// Context a child node inherits.
@@ -414,12 +433,17 @@ impl<'s> Builder<'s, '_> {
     }
 
     fn root(&mut self) -> Result<Node> {
+        let src = self.src;
         let e = self.peek()?;
         match &e.ev {
-            Event::MappingStart(..) => self.node(Ctx {
-                flow: false,
-                block_indent: 2,
-            }),
+            Event::MappingStart(..) => {
+                let flow = src.as_bytes().get(e.span.start) == Some(&b'{');
+                self.root_flow = flow;
+                self.node(Ctx {
+                    flow: false,
+                    block_indent: 2,
+                })
+            }
             Event::Scalar(v, ScalarStyle::Plain, ..) if resolve_plain(v) == Resolved::Null => {
                 self.next()?;
                 Ok(Node::Map(Vec::new()))
@@ -442,10 +466,14 @@ impl<'s> Builder<'s, '_> {
         let mut sops = None;
         if let Some(idx) = items.iter().position(|i| i.key.as_deref() == Some("sops")) {
             let item = items.remove(idx);
-            let range = self.sops_range(&item)?;
+            let range = if self.root_flow {
+                flow_entry_range(self.src, item.at, idx == 0)
+            } else {
+                self.sops_range(&item)?
+            };
             items.retain(|i| !matches!(&i.node, Node::Leaf(l) if l.is_comment() && range.contains(&l.span.start)));
             let fields = match &item.node {
-                Node::Map(m) => m
+                Node::Map(m) if !self.root_flow => m
                     .iter()
                     .filter_map(|i| match (&i.key, &i.node) {
                         (Some(k), Node::Leaf(l)) if !l.is_comment() => Some((k.clone(), l.clone())),
@@ -469,6 +497,7 @@ impl<'s> Builder<'s, '_> {
             sops,
             end,
             indent: self.min_indent.unwrap_or(0),
+            flow: self.root_flow,
         })
     }
 
@@ -478,6 +507,12 @@ impl<'s> Builder<'s, '_> {
         match e.ev {
             Event::Scalar(v, style, anchor, tag) => {
                 let v = v.into_owned();
+                if style == ScalarStyle::Plain && tag.is_none() && crate::scalar::is_go_uint64(&v) {
+                    return Err(Error::Unsupported(format!(
+                        "line {}: an integer beyond int64, which sops cannot store",
+                        self.pos.line(span.start) + 1
+                    )));
+                }
                 let str_tag = tag
                     .as_ref()
                     .is_some_and(|t| t.suffix == "str" || t.suffix.ends_with(":str"));
@@ -521,6 +556,9 @@ impl<'s> Builder<'s, '_> {
             let e = self.peek()?;
             if matches!(e.ev, Event::MappingEnd | Event::SequenceEnd) {
                 let end = e.span.start;
+                if flow {
+                    self.flow_close = end;
+                }
                 self.flush(&mut items, end, (!flow).then_some(col), &mut last_scalar);
                 self.next()?;
                 break;
@@ -647,6 +685,21 @@ impl<'s> Builder<'s, '_> {
                     .is_some_and(|h| src[h.clone()].contains('+'));
                 let end = if keep { bc.keep_end } else { bc.clip_end };
                 self.max_pos = self.max_pos.max(bc.keep_end);
+                // The last line ends the file with no line break: yaml.v3 and
+                // PyYAML read no final `\n` (`a: |\n  x` is "x").
+                let mut v = v;
+                if bc.clip_end == src.len() && v.ends_with('\n') {
+                    v.pop();
+                } else if keep && bc.keep_end == src.len() && !src.ends_with('\n') && v.ends_with("\n\n") {
+                    // A last spaces-only line with no line break adds none.
+                    v.pop();
+                }
+                // Clip keeps one final line break, as yaml.v3, whatever the
+                // blank lines after (saphyr counts a spaces-only one at EOF).
+                let clip = header.as_ref().is_some_and(|h| !src[h.clone()].contains(['+', '-']));
+                if clip && v.ends_with("\n\n") {
+                    v.truncate(v.trim_end_matches('\n').len() + 1);
+                }
                 let slot = YamlSlot::Block {
                     folded: style == ScalarStyle::Folded,
                     indent: bc.indent,
@@ -752,6 +805,52 @@ impl<'s> Builder<'s, '_> {
             start
         };
         Ok(start..end)
+    }
+}
+
+/// The bytes of a flow mapping's entry starting at `key` (its key, `:` and
+/// value), with the comma that separates it from its neighbour: the one
+/// before it, or after it when it is the `first` entry.
+fn flow_entry_range(src: &str, key: usize, first: bool) -> Range<usize> {
+    let b = src.as_bytes();
+    let (mut depth, mut i, mut quote) = (0usize, key, None::<u8>);
+    while i < b.len() {
+        let c = b[i];
+        match quote {
+            Some(b'"') if c == b'\\' => i += 1,
+            Some(b'\'') if c == b'\'' && b.get(i + 1) == Some(&b'\'') => i += 1,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None => match c {
+                b'"' | b'\'' => quote = Some(c),
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' if depth == 0 => break,
+                b'}' | b']' => depth -= 1,
+                b',' if depth == 0 => break,
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    let end = src[..i].trim_end().len();
+    if first {
+        let after = src[i..]
+            .find(|c: char| !c.is_whitespace())
+            .map_or(i, |n| i + n);
+        let after = if b.get(after) == Some(&b',') {
+            after + 1
+        } else {
+            end
+        };
+        key..after
+    } else {
+        let before = src[..key].trim_end().len();
+        let start = if before > 0 && b[before - 1] == b',' {
+            before - 1
+        } else {
+            key
+        };
+        start..end
     }
 }
 

@@ -11,9 +11,12 @@ use std::sync::OnceLock;
 use serde_yaml_ng::Value;
 use tempfile::TempDir;
 
-/// Path of the hush binary under test.
+/// Path of the hush binary under test; `HUSH_TEST_BIN` pins a copy (the
+/// shared target dir's binary can be rebuilt from another checkout mid-run).
 pub fn hush_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_hush"))
+    std::env::var_os("HUSH_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_hush")))
 }
 
 /// Path of the real sops binary. `HUSH_TEST_SOPS` wins; otherwise we ask
