@@ -339,7 +339,13 @@ pub(crate) enum YamlSlot {
     /// Inside single quotes.
     Single,
     /// A block scalar (`|` or `>`), header included in the replaced text.
-    Block { folded: bool, indent: usize },
+    /// `parent` is the indentation an indentation indicator counts from
+    /// (yaml.v3's enclosing block), when the header line shows it.
+    Block {
+        folded: bool,
+        indent: usize,
+        parent: Option<usize>,
+    },
 }
 
 /// Renders a decrypted value for YAML at `slot`.
@@ -369,12 +375,19 @@ fn yaml_string(s: &str, slot: YamlSlot) -> String {
         YamlSlot::Single if !needs_escape(s) && !s.contains('\n') => {
             format!("'{}'", s.replace('\'', "''"))
         }
-        YamlSlot::Block { folded, indent } if block_ok(s) => block(s, folded, indent),
+        YamlSlot::Block {
+            folded,
+            indent,
+            parent,
+        } if block_ok(s) => match indicator(s, indent, parent) {
+            Some(lead) => block(s, folded, indent, &lead),
+            None => double_quoted(s),
+        },
         YamlSlot::Plain { flow, .. } if plain_ok(s, flow) => s.to_string(),
         YamlSlot::Plain {
             flow: false,
             indent,
-        } if s.contains('\n') && block_ok(s) => block(s, false, indent),
+        } if s.contains('\n') && block_ok(s) && !needs_indicator(s) => block(s, false, indent, ""),
         _ => double_quoted(s),
     }
 }
@@ -392,8 +405,10 @@ fn needs_escape(s: &str) -> bool {
 /// which counts from the parent's indentation, unknown here: quoted instead.
 fn block_ok(s: &str) -> bool {
     let first = s.trim_start_matches('\n');
+    // A first line led by a space needs an indentation indicator (see
+    // `indicator`); one led by a tab can't be written as a block.
     !first.is_empty()
-        && !first.starts_with(['\t', ' '])
+        && !first.starts_with('\t')
         && !s
             .chars()
             .any(|c| c != '\t' && needs_escape(c.encode_utf8(&mut [0; 4])))
@@ -462,7 +477,24 @@ pub(crate) fn yaml11_typed(s: &str) -> bool {
 /// A block scalar that reads back as exactly `s`. The text that follows the
 /// replaced span is a line break, or the end of the file (which YAML readers
 /// treat as one for a clipped block).
-fn block(s: &str, folded: bool, indent: usize) -> String {
+/// Whether a block scalar holding `s` needs an indentation indicator: its
+/// first non-empty line starts with a space.
+fn needs_indicator(s: &str) -> bool {
+    s.trim_start_matches('\n').starts_with(' ')
+}
+
+/// The indentation indicator for content at column `indent`: relative to the
+/// enclosing block's indentation, as yaml.v3 reads it. `None` when it can't be
+/// written (unknown parent, or not 1–9).
+fn indicator(s: &str, indent: usize, parent: Option<usize>) -> Option<String> {
+    if !needs_indicator(s) {
+        return Some(String::new());
+    }
+    let d = indent.checked_sub(parent?)?;
+    (1..=9).contains(&d).then(|| d.to_string())
+}
+
+fn block(s: &str, folded: bool, indent: usize, lead: &str) -> String {
     let trailing = s.len() - s.trim_end_matches('\n').len();
     let body = &s[..s.len() - trailing];
     let chomp = match trailing {
@@ -475,11 +507,6 @@ fn block(s: &str, folded: bool, indent: usize) -> String {
         '>'
     } else {
         '|'
-    };
-    let lead = if body.trim_start_matches('\n').starts_with(' ') {
-        indent.clamp(1, 9).to_string()
-    } else {
-        String::new()
     };
     let pad = " ".repeat(indent.max(1));
     let mut out = format!("{style}{lead}{chomp}");

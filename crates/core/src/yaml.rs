@@ -293,6 +293,31 @@ fn header_line_start(src: &str, pos: &Positions, first_char: usize) -> usize {
     line
 }
 
+/// The indentation a block scalar's indentation indicator counts from, read
+/// off its header line: the column of the key (`  a: |2`), or of the last `-`
+/// (`- |2`). `None` when the line shows neither.
+fn block_parent(src: &str, line_start: usize) -> Option<usize> {
+    let line = src[line_start..].split('\n').next().unwrap_or("");
+    let (mut col, mut dash) = (0, None);
+    let bytes = line.as_bytes();
+    loop {
+        while bytes.get(col) == Some(&b' ') {
+            col += 1;
+        }
+        if bytes.get(col) == Some(&b'-') && matches!(bytes.get(col + 1), Some(b' ') | None) {
+            dash = Some(col);
+            col += 1;
+            continue;
+        }
+        break;
+    }
+    match bytes.get(col)? {
+        b'|' | b'>' | b'&' | b'!' | b'?' | b':' | b'#' => dash,
+        _ if line[col..].starts_with("---") => Some(0),
+        _ => Some(col),
+    }
+}
+
 /// The `|`/`>` indicator token on a header line.
 fn header_indicator(src: &str, line_start: usize) -> Option<Range<usize>> {
     let eol = src[line_start..]
@@ -703,6 +728,7 @@ impl<'s> Builder<'s, '_> {
                 let slot = YamlSlot::Block {
                     folded: style == ScalarStyle::Folded,
                     indent: bc.indent,
+                    parent: block_parent(src, header_line_start(src, self.pos, span.start)),
                 };
                 Leaf {
                     span: bc.start..end,
