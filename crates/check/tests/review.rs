@@ -1,0 +1,70 @@
+//! Reproductions from the outside review (issue 13 §2): plaintext Secrets
+//! that `hush check` passed. Each test fails without its fix.
+
+use hush_check::{check, Options, Report, Rule};
+use std::path::Path;
+use std::process::Command;
+
+const SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: hunter2\n";
+
+fn write(root: &Path, rel: &str, text: impl AsRef<[u8]>) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// Checks `root` with an empty config, so none is picked up from above.
+fn run(root: &Path) -> Report {
+    write(root, ".hush-check.yaml", "disable: []\n");
+    let opts = Options {
+        paths: vec![root.to_path_buf()],
+        config: Some(root.join(".hush-check.yaml")),
+        ..Default::default()
+    };
+    check(&opts).unwrap()
+}
+
+/// (file, line) of each active finding of `rule`, sorted.
+fn found(root: &Path, report: &Report, rule: Rule) -> Vec<(String, usize)> {
+    let mut v: Vec<_> = report
+        .active()
+        .filter(|f| f.rule == rule)
+        .map(|f| {
+            let p = f.path.strip_prefix(root).unwrap_or(&f.path);
+            (p.to_string_lossy().replace('\\', "/"), f.line)
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn git(root: &Path, args: &[&str]) {
+    let st = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(st.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&st.stderr));
+}
+
+#[test]
+fn tracked_files_are_checked_even_when_gitignore_lists_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q"]);
+    write(root, "secret.yaml", SECRET);
+    write(root, "sub/deep.yaml", SECRET);
+    git(root, &["add", "secret.yaml", "sub/deep.yaml"]);
+    git(root, &["commit", "-q", "-m", "s"]);
+    write(root, ".gitignore", "secret.yaml\nuntracked.yaml\n");
+    write(root, "sub/.gitignore", "*\n");
+    // Untracked and ignored: CI may write it at deploy time; still skipped.
+    write(root, "untracked.yaml", SECRET);
+    let report = run(root);
+    assert_eq!(
+        found(root, &report, Rule::PlaintextSecret),
+        vec![("secret.yaml".into(), 5), ("sub/deep.yaml".into(), 5)]
+    );
+}
