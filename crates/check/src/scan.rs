@@ -26,6 +26,10 @@ const BINARY_PROBE: usize = 8000;
 /// check (exit 2) rather than pass unread.
 pub(crate) const LARGEST_CHECKED: u64 = 256 << 20;
 
+/// Line breaks go-yaml (and so kubectl, kustomize, Helm, sops) knows
+/// beyond CR and LF: NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR.
+const GO_YAML_BREAKS: [char; 3] = ['\u{85}', '\u{2028}', '\u{2029}'];
+
 /// What a file's name and `.sops.yaml` say about it.
 struct FileKind {
     name: String,
@@ -299,6 +303,11 @@ impl Checker {
                 }
                 return self.finish(shown, abs, None, found, local);
             }
+        };
+        // go-yaml breaks lines at NEL, U+2028 and U+2029 too: read them so.
+        let decoded = match decoded {
+            t if t.contains(GO_YAML_BREAKS) => Cow::Owned(t.replace(GO_YAML_BREAKS, "\n")),
+            t => t,
         };
         let text: &str = &decoded;
         let has = |needle: &str| memmem::find(text.as_bytes(), needle.as_bytes()).is_some();

@@ -68,3 +68,31 @@ fn tracked_files_are_checked_even_when_gitignore_lists_them() {
         vec![("secret.yaml".into(), 5), ("sub/deep.yaml".into(), 5)]
     );
 }
+
+#[test]
+fn lines_broken_by_nel_or_unicode_separators_are_read_as_go_yaml_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for (name, brk) in [("ps", '\u{2029}'), ("ls", '\u{2028}'), ("nel", '\u{85}')] {
+        let text = format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:{brk}  password: hunter2\n"
+        );
+        write(root, &format!("{name}.yaml"), text);
+        // Every line joined by the odd break, and a template.
+        let all = SECRET.replace('\n', &brk.to_string());
+        write(root, &format!("{name}-all.yaml"), all);
+        let tpl = format!("# {{{{ .Values.x }}}}{brk}{}", SECRET.replace('\n', &brk.to_string()));
+        write(root, &format!("{name}-tpl.yaml"), tpl);
+    }
+    let report = run(root);
+    let got = found(root, &report, Rule::PlaintextSecret);
+    let mut want = Vec::new();
+    for name in ["ls", "nel", "ps"] {
+        want.push((format!("{name}-all.yaml"), 5));
+        want.push((format!("{name}-tpl.yaml"), 6));
+        want.push((format!("{name}.yaml"), 5));
+    }
+    want.sort();
+    assert_eq!(got, want);
+    assert_eq!(report.exit_code(), 1);
+}
