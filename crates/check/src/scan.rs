@@ -110,6 +110,9 @@ pub(crate) struct Collected {
     pub refs: Vec<FileRef>,
     /// Every checked file: absolute path to the path shown to the user.
     pub seen: HashMap<PathBuf, PathBuf>,
+    /// Files skipped as over `--max-filesize`, in case a kustomization
+    /// reads them as manifests.
+    pub skipped: HashMap<PathBuf, PathBuf>,
 }
 
 /// Shared state of one run.
@@ -210,6 +213,8 @@ impl Checker {
                     path,
                     format!("larger than {LARGEST_CHECKED} bytes: too large to check"),
                 );
+            } else if let Ok(mut out) = self.out.lock() {
+                out.skipped.insert(abs, shown);
             }
             return;
         }
@@ -231,7 +236,8 @@ impl Checker {
         let own_config = matches!(name, ".sops.yaml" | crate::config::FILE_NAME);
         FileKind {
             name: name.to_string(),
-            yaml: name.ends_with(".yaml") || name.ends_with(".yml"),
+            // Helm includes `.tpl` helpers (`define`) into manifests.
+            yaml: name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".tpl"),
             json: name.ends_with(".json"),
             env: name.ends_with(".env"),
             kust: kustomize::is_kustomization(name),
@@ -354,9 +360,13 @@ impl Checker {
                 if plain && covering.is_some_and(|r| sops::holds_values_to_encrypt(&docs, r)) {
                     unencrypted(&mut found);
                 }
-                if file.kust && secrets_on {
+                if secrets_on {
                     let dir = abs.parent().unwrap_or(Path::new("/"));
-                    let (lits, refs) = kustomize::generators(&docs, dir, shown);
+                    let (lits, refs) = if file.kust {
+                        kustomize::generators(&docs, dir, shown)
+                    } else {
+                        kustomize::generator_docs(&docs, dir, shown)
+                    };
                     for l in lits {
                         let s = if l.keys.len() == 1 { "" } else { "s" };
                         found.push(pos_finding(
@@ -598,14 +608,25 @@ impl Checker {
     /// Checks the files kustomize generators read, where this run saw them.
     pub fn check_refs(&self) {
         let (refs, seen) = match self.out.lock() {
-            Ok(mut out) => (std::mem::take(&mut out.refs), out.seen.clone()),
+            Ok(mut out) => {
+                let mut seen = out.seen.clone();
+                seen.extend(out.skipped.drain());
+                (std::mem::take(&mut out.refs), seen)
+            }
             Err(_) => return,
         };
         let mut local = Local::default();
+        let mut done = std::collections::HashSet::new();
         for r in refs {
             let Some(shown) = seen.get(&r.target) else {
                 continue;
             };
+            if r.kind == RefKind::Manifest {
+                if done.insert(r.target.clone()) {
+                    self.check_as_manifest(shown, &r.target, &mut local);
+                }
+                continue;
+            }
             let Ok(bytes) = read_capped(&r.target, LARGEST_CHECKED) else {
                 continue;
             };
@@ -630,6 +651,7 @@ impl Checker {
                         format!("env file of kustomize secretGenerator `{}` ({from}) holds plaintext value `{key}`", r.generator),
                     )
                 }),
+                RefKind::Manifest => None,
                 RefKind::File => (!bytes.is_empty()).then(|| {
                     Finding::new(
                         Rule::PlaintextSecret,
@@ -666,7 +688,39 @@ impl Checker {
         }
         if let Ok(mut out) = self.out.lock() {
             out.findings.append(&mut local.findings);
+            out.notes.append(&mut local.notes);
+            out.errors.append(&mut local.errors);
         }
+    }
+
+    /// Checks a file a kustomization reads as manifests, whose name did
+    /// not make it YAML (`s.txt`, `s.YAML`): kustomize reads it as YAML.
+    fn check_as_manifest(&self, shown: &Path, abs: &Path, local: &mut Local) {
+        let mut file = self.kind_of(abs);
+        if file.yaml || file.json || file.kust {
+            return;
+        }
+        let bytes = match read_capped(abs, LARGEST_CHECKED) {
+            Ok(b) if b.len() as u64 <= LARGEST_CHECKED => b,
+            Ok(_) => {
+                let msg = format!("larger than {LARGEST_CHECKED} bytes: too large to check");
+                return self.error(shown, msg);
+            }
+            Err(e) => return self.error(shown, e.to_string()),
+        };
+        file.yaml = true;
+        let mut mine = Local::default();
+        self.check_bytes(shown, abs, &file, &bytes, &mut mine);
+        // The first pass, as a plain file, reported these already.
+        mine.findings.retain(|f| {
+            !matches!(
+                f.rule,
+                Rule::PrivateKey | Rule::UnencryptedFile | Rule::InvalidSuppression
+            )
+        });
+        local.findings.append(&mut mine.findings);
+        local.notes.append(&mut mine.notes);
+        local.errors.append(&mut mine.errors);
     }
 
     /// For files given by name: kustomizations beside them that were not

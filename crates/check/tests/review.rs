@@ -96,3 +96,43 @@ fn lines_broken_by_nel_or_unicode_separators_are_read_as_go_yaml_reads_them() {
     assert_eq!(got, want);
     assert_eq!(report.exit_code(), 1);
 }
+
+#[test]
+fn every_file_kustomize_or_helm_reads_as_manifests_is_checked_whatever_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "k/kustomization.yaml",
+        "resources:\n- s.txt\n- s2.YAML\n- sub\ngenerators:\n- gen.yaml\npatches:\n- path: p.patch\nsecretGenerator:\n- name: lit\n  literals:\n  - password=hunter2\n",
+    );
+    // Over --max-filesize, which skips only files that are not manifests.
+    write(root, "k/s.txt", format!("{SECRET}{}", "# padding\n".repeat(120_000)));
+    write(root, "k/s2.YAML", SECRET);
+    write(root, "k/p.patch", SECRET);
+    write(root, "k/sub/kustomization.yaml", "resources: []\n");
+    write(
+        root,
+        "k/gen.yaml",
+        "apiVersion: builtin\nkind: SecretGenerator\nmetadata:\n  name: gen\nliterals:\n- password=hunter2\n",
+    );
+    // Not referenced: a text file is not a manifest.
+    write(root, "notes.txt", SECRET);
+    write(
+        root,
+        "chart/templates/_helpers.tpl",
+        "{{- define \"chart.secret\" -}}\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: hunter2\n{{- end }}\n",
+    );
+    let report = run(root);
+    assert_eq!(
+        found(root, &report, Rule::PlaintextSecret),
+        vec![
+            ("chart/templates/_helpers.tpl".into(), 6),
+            ("k/gen.yaml".into(), 6),
+            ("k/kustomization.yaml".into(), 12),
+            ("k/p.patch".into(), 5),
+            ("k/s.txt".into(), 5),
+            ("k/s2.YAML".into(), 5),
+        ]
+    );
+}
