@@ -85,7 +85,10 @@ pub(crate) fn generators(
     };
     for field in MANIFEST_FIELDS {
         if let Some(Node::Seq(items, _)) = k.get(field) {
-            items.iter().filter_map(Node::as_str).for_each(&mut manifest);
+            items
+                .iter()
+                .filter_map(Node::as_str)
+                .for_each(&mut manifest);
         }
     }
     for field in ["patches", "patchesJson6902"] {

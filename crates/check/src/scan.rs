@@ -335,8 +335,10 @@ impl Checker {
             return self.finish(shown, abs, Some(text), found, local);
         }
         // Escapes in quoted scalars can spell `Secret` without writing it.
+        // Templates can spell `Secret` by concatenation (`Sec{{ "ret" }}`).
         let needs_parse = has("Secret")
             || has("\\")
+            || has("{{")
             || has("sops")
             || covering.is_some()
             || file.kust
@@ -345,14 +347,17 @@ impl Checker {
             return self.finish(shown, abs, Some(text), found, local);
         }
         let secrets_on = self.rules.has(Rule::PlaintextSecret);
-        let src: Cow<'_, str> = if file.yaml && template::is_template(text) {
-            Cow::Owned(template::neutralise(text))
+        let rendered =
+            (file.yaml && template::is_template(text)).then(|| template::neutralise(text));
+        let src: Cow<'_, str> = if let Some(r) = &rendered {
+            Cow::Borrowed(r.text.as_str())
         } else if file.json {
             // Tabs are only whitespace in JSON; YAML flow rejects them as indentation.
             Cow::Owned(text.replace('\t', " "))
         } else {
             Cow::Borrowed(text)
         };
+        let before = found.len();
         match yaml::parse(&src) {
             Ok(docs) => {
                 self.check_docs(shown, abs, text, fmt, &docs, &mut found, local);
@@ -389,7 +394,11 @@ impl Checker {
                     shown,
                     format!(
                         "not valid {kind} ({}:{}: {}); checked line by line",
-                        e.pos.line, e.pos.col, e.message
+                        rendered
+                            .as_ref()
+                            .map_or(e.pos.line, |r| r.source_line(e.pos.line)),
+                        e.pos.col,
+                        e.message
                     ),
                 );
                 let lenient = secret::find_lenient(&src);
@@ -408,6 +417,12 @@ impl Checker {
                 if (!lenient.is_empty() || plain_config) && !sops::is_encrypted(text, fmt) {
                     unencrypted(&mut found);
                 }
+            }
+        }
+        // Rendering a template can add or remove lines: report source lines.
+        if let Some(r) = &rendered {
+            for f in &mut found[before..] {
+                f.line = r.source_line(f.line);
             }
         }
         self.finish(shown, abs, Some(text), found, local);

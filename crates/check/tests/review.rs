@@ -5,7 +5,8 @@ use hush_check::{check, Options, Report, Rule};
 use std::path::Path;
 use std::process::Command;
 
-const SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: hunter2\n";
+const SECRET: &str =
+    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\nstringData:\n  password: hunter2\n";
 
 fn write(root: &Path, rel: &str, text: impl AsRef<[u8]>) {
     let p = root.join(rel);
@@ -42,11 +43,22 @@ fn git(root: &Path, args: &[&str]) {
     let st = Command::new("git")
         .arg("-C")
         .arg(root)
-        .args(["-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"])
+        .args([
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@t",
+            "-c",
+            "commit.gpgsign=false",
+        ])
         .args(args)
         .output()
         .unwrap();
-    assert!(st.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&st.stderr));
+    assert!(
+        st.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&st.stderr)
+    );
 }
 
 #[test]
@@ -81,7 +93,10 @@ fn lines_broken_by_nel_or_unicode_separators_are_read_as_go_yaml_reads_them() {
         // Every line joined by the odd break, and a template.
         let all = SECRET.replace('\n', &brk.to_string());
         write(root, &format!("{name}-all.yaml"), all);
-        let tpl = format!("# {{{{ .Values.x }}}}{brk}{}", SECRET.replace('\n', &brk.to_string()));
+        let tpl = format!(
+            "# {{{{ .Values.x }}}}{brk}{}",
+            SECRET.replace('\n', &brk.to_string())
+        );
         write(root, &format!("{name}-tpl.yaml"), tpl);
     }
     let report = run(root);
@@ -107,7 +122,11 @@ fn every_file_kustomize_or_helm_reads_as_manifests_is_checked_whatever_its_name(
         "resources:\n- s.txt\n- s2.YAML\n- sub\ngenerators:\n- gen.yaml\npatches:\n- path: p.patch\nsecretGenerator:\n- name: lit\n  literals:\n  - password=hunter2\n",
     );
     // Over --max-filesize, which skips only files that are not manifests.
-    write(root, "k/s.txt", format!("{SECRET}{}", "# padding\n".repeat(120_000)));
+    write(
+        root,
+        "k/s.txt",
+        format!("{SECRET}{}", "# padding\n".repeat(120_000)),
+    );
     write(root, "k/s2.YAML", SECRET);
     write(root, "k/p.patch", SECRET);
     write(root, "k/sub/kustomization.yaml", "resources: []\n");
@@ -133,6 +152,76 @@ fn every_file_kustomize_or_helm_reads_as_manifests_is_checked_whatever_its_name(
             ("k/p.patch".into(), 5),
             ("k/s.txt".into(), 5),
             ("k/s2.YAML".into(), 5),
+        ]
+    );
+}
+
+#[test]
+fn helm_template_tricks_do_not_hide_a_literal_secret() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let head = "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n";
+    let cases = [
+        ("comment-key", format!("{head}{{{{/* x */}}}}stringData:\n  password: hunter2\n"), 5),
+        ("empty-key", format!("{head}{{{{ \"\" }}}}stringData:\n  password: hunter2\n"), 5),
+        ("kind-concat", "apiVersion: v1\nkind: Sec{{ \"ret\" }}\nstringData:\n  password: hunter2\n".into(), 3),
+        ("kind-concat2", "apiVersion: v1\nkind: {{ \"Sec\" }}ret\nstringData:\n  password: hunter2\n".into(), 3),
+        ("key-concat", format!("{head}string{{{{ \"Data\" }}}}:\n  password: hunter2\n"), 5),
+        (
+            "whole-doc",
+            "# chart\n{{ \"apiVersion: v1\\nkind: Secret\\nmetadata:\\n  name: s\\nstringData:\\n  password: hunter2\\n\" }}\n".into(),
+            2,
+        ),
+        (
+            "if-else",
+            format!("{head}{{{{- if .Values.external }}}}\nstringData: {{}}\n{{{{- else }}}}\nstringData:\n  password: hunter2\n{{{{- end }}}}\n"),
+            8,
+        ),
+        ("comment-quote", format!("{head}stringData:\n  password: hunter2 {{{{/* \"}}}}\" */}}}}\n"), 5),
+        ("comment-apostrophe", format!("{{{{/* it's */}}}}\n{head}stringData:\n  password: hunter2\n"), 6),
+    ];
+    let mut want = Vec::new();
+    for (name, text, line) in &cases {
+        write(root, &format!("chart/templates/{name}.yaml"), text);
+        want.push((format!("chart/templates/{name}.yaml"), *line));
+    }
+    // Look-alikes: computed values are not plaintext.
+    write(
+        root,
+        "chart/templates/ok.yaml",
+        format!("{head}stringData:\n  password: {{{{ .Values.password | quote }}}}\n  {{{{- /* a comment */}}}}\n"),
+    );
+    want.sort();
+    let report = run(root);
+    assert_eq!(found(root, &report, Rule::PlaintextSecret), want);
+}
+
+#[test]
+fn a_duplicate_kind_counts_as_a_secret_if_any_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write(
+        root,
+        "dup.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nkind: Secret\nstringData:\n  password: hunter2\n",
+    );
+    write(
+        root,
+        "dup.json",
+        r#"{"apiVersion": "v1", "kind": "ConfigMap", "kind": "Secret", "stringData": {"password": "hunter2"}}"#,
+    );
+    write(
+        root,
+        "dupdata.yaml",
+        "apiVersion: v1\nkind: Secret\nstringData: {}\nstringData:\n  password: hunter2\n",
+    );
+    let report = run(root);
+    assert_eq!(
+        found(root, &report, Rule::PlaintextSecret),
+        vec![
+            ("dup.json".into(), 1),
+            ("dup.yaml".into(), 4),
+            ("dupdata.yaml".into(), 4)
         ]
     );
 }
