@@ -101,6 +101,52 @@ fn decode(bytes: &[u8], textual: bool) -> Text<'_> {
     Text::Decoded(text, why)
 }
 
+/// A JSON text of two or more top-level objects or arrays, as one YAML
+/// flow sequence of them (lines kept; columns shift by the commas added).
+/// `None` for a single value or anything else.
+fn json_stream(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+    let mut ends = Vec::new();
+    for (i, &c) in b.iter().enumerate() {
+        if in_str {
+            match c {
+                _ if esc => esc = false,
+                b'\\' => esc = true,
+                b'"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' if depth > 0 => in_str = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    ends.push(i + 1);
+                }
+            }
+            _ if depth == 0 && !c.is_ascii_whitespace() => return None,
+            _ => {}
+        }
+    }
+    if ends.len() < 2 || depth != 0 {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + ends.len() + 4);
+    out.push('[');
+    let mut from = 0;
+    for &e in &ends[..ends.len() - 1] {
+        out.push_str(&text[from..e]);
+        out.push(',');
+        from = e;
+    }
+    out.push_str(&text[from..]);
+    out.push(']');
+    Some(out)
+}
+
 /// Results gathered from all threads.
 #[derive(Default)]
 pub(crate) struct Collected {
@@ -349,17 +395,32 @@ impl Checker {
         let secrets_on = self.rules.has(Rule::PlaintextSecret);
         let rendered =
             (file.yaml && template::is_template(text)).then(|| template::neutralise(text));
+        let mut stream = false;
         let src: Cow<'_, str> = if let Some(r) = &rendered {
             Cow::Borrowed(r.text.as_str())
         } else if file.json {
             // Tabs are only whitespace in JSON; YAML flow rejects them as indentation.
-            Cow::Owned(text.replace('\t', " "))
+            let t = text.replace('\t', " ");
+            // kubectl reads a stream of JSON objects (`{…}{…}`): as a list.
+            match json_stream(&t) {
+                Some(list) => {
+                    stream = true;
+                    Cow::Owned(list)
+                }
+                None => Cow::Owned(t),
+            }
         } else {
             Cow::Borrowed(text)
         };
         let before = found.len();
         match yaml::parse(&src) {
             Ok(docs) => {
+                let docs = match docs.as_slice() {
+                    [Node::Seq(items, _)] if stream => {
+                        items.clone()
+                    }
+                    _ => docs,
+                };
                 self.check_docs(shown, abs, text, fmt, &docs, &mut found, local);
                 let plain = sops::sops_key(&docs).is_none();
                 if plain && covering.is_some_and(|r| sops::holds_values_to_encrypt(&docs, r)) {

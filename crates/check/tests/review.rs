@@ -225,3 +225,19 @@ fn a_duplicate_kind_counts_as_a_secret_if_any_says_so() {
         ]
     );
 }
+
+#[test]
+fn every_object_of_a_json_stream_is_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let cm = r#"{"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": "b"}}"#;
+    let s = r#"{"apiVersion": "v1", "kind": "Secret", "stringData": {"password": "hunter2"}}"#;
+    write(root, "one-line.json", format!("{cm}{s}"));
+    write(root, "lines.json", format!("{cm}\n{s}\n"));
+    let report = run(root);
+    assert_eq!(
+        found(root, &report, Rule::PlaintextSecret),
+        vec![("lines.json".into(), 2), ("one-line.json".into(), 1)]
+    );
+    assert!(report.errors.is_empty());
+}
