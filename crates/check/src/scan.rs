@@ -353,7 +353,7 @@ impl Checker {
                 if !bytes.is_empty() {
                     unencrypted(&mut found);
                 }
-                return self.finish(shown, abs, None, found, local);
+                return self.finish(shown, abs, None, false, found, local);
             }
         };
         // go-yaml breaks lines at NEL, U+2028 and U+2029 too: read them so.
@@ -378,7 +378,7 @@ impl Checker {
             if covering.is_some() && !text.trim().is_empty() && !sops::is_encrypted(text, fmt) {
                 unencrypted(&mut found);
             }
-            return self.finish(shown, abs, Some(text), found, local);
+            return self.finish(shown, abs, Some(text), structured, found, local);
         }
         // Escapes in quoted scalars can spell `Secret` without writing it.
         // Templates can spell `Secret` by concatenation (`Sec{{ "ret" }}`).
@@ -390,7 +390,7 @@ impl Checker {
             || file.kust
             || self.rules.has(Rule::LikelySecret);
         if !needs_parse {
-            return self.finish(shown, abs, Some(text), found, local);
+            return self.finish(shown, abs, Some(text), structured, found, local);
         }
         let secrets_on = self.rules.has(Rule::PlaintextSecret);
         let rendered =
@@ -416,9 +416,7 @@ impl Checker {
         match yaml::parse(&src) {
             Ok(docs) => {
                 let docs = match docs.as_slice() {
-                    [Node::Seq(items, _)] if stream => {
-                        items.clone()
-                    }
+                    [Node::Seq(items, _)] if stream => items.clone(),
                     _ => docs,
                 };
                 self.check_docs(shown, abs, text, fmt, &docs, &mut found, local);
@@ -486,7 +484,7 @@ impl Checker {
                 f.line = r.source_line(f.line);
             }
         }
-        self.finish(shown, abs, Some(text), found, local);
+        self.finish(shown, abs, Some(text), structured, found, local);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -644,11 +642,17 @@ impl Checker {
         shown: &Path,
         abs: &Path,
         text: Option<&str>,
+        structured: bool,
         mut found: Vec<Finding>,
         local: &mut Local,
     ) {
         if let Some(text) = text {
-            let (allows, invalid) = suppress::parse(text);
+            // In YAML and JSON, a marker inside a value is not a comment.
+            let scalars = match (structured, text.contains("hush:allow")) {
+                (true, true) => yaml::scalar_spans(text).unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            let (allows, invalid) = suppress::parse(text, &scalars);
             for f in &mut found {
                 if let Some(a) = suppress::covering(&allows, text, f.rule, f.line) {
                     f.suppressed = Some(Suppression {
@@ -742,7 +746,7 @@ impl Checker {
                 let f = f.with_fix("Encrypt the file with sops (`sops -e -i FILE`; kustomize needs KSOPS or Flux to decrypt it) and rotate the values.");
                 // Only the suppression logic: invalid-suppression was reported when the file was checked.
                 let mut found = vec![f];
-                let (allows, _) = suppress::parse(text);
+                let (allows, _) = suppress::parse(text, &[]);
                 if let Some(a) =
                     suppress::covering(&allows, text, Rule::PlaintextSecret, found[0].line)
                 {

@@ -241,3 +241,30 @@ fn every_object_of_a_json_stream_is_checked() {
     );
     assert!(report.errors.is_empty());
 }
+
+#[test]
+fn a_suppression_inside_a_value_is_not_a_comment() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let m = "hush:allow-file plaintext-secret";
+    write(
+        root,
+        "block.yaml",
+        format!("apiVersion: v1\nkind: Secret\nstringData:\n  note: |\n    # {m} hidden in a value\n  password: hunter2\n"),
+    );
+    write(
+        root,
+        "quoted.yaml",
+        format!("apiVersion: v1\nkind: Secret\nstringData:\n  note: \"x # {m} hidden in a value\"\n  password: hunter2\n"),
+    );
+    write(
+        root,
+        "comment.yaml",
+        format!("# {m} a real comment, demo values\napiVersion: v1\nkind: Secret\nstringData:\n  password: hunter2\n"),
+    );
+    let report = run(root);
+    assert_eq!(
+        found(root, &report, Rule::PlaintextSecret),
+        vec![("block.yaml".into(), 3), ("quoted.yaml".into(), 3)]
+    );
+}
