@@ -17,6 +17,8 @@
 //! the detector checks every value of a duplicate key. Rendering can add
 //! or remove lines: [`Rendered::source_line`] maps a line back.
 
+use std::collections::HashMap;
+
 /// Stands for a template value (a private-use character, never in YAML
 /// written by hand).
 pub(crate) const MARK: char = '\u{E000}';
@@ -147,6 +149,7 @@ fn alone_on_line(text: &str, actions: &[Action]) -> Vec<bool> {
 fn actions(text: &str) -> Vec<Action> {
     let b = text.as_bytes();
     let mut out = Vec::new();
+    let mut vars = HashMap::new();
     let mut i = 0;
     while let Some(off) = memchr::memmem::find(&b[i..], b"{{") {
         let start = i + off;
@@ -162,7 +165,8 @@ fn actions(text: &str) -> Vec<Action> {
             action_end(b, inner_start)
         };
         let inner = &text[inner_start..end.saturating_sub(2).max(inner_start)];
-        out.push(action(start, end, inner, comment));
+        let a = action(start, end, inner, comment, &mut vars);
+        out.push(a);
         i = end;
     }
     out
@@ -200,7 +204,13 @@ fn action_end(b: &[u8], from: usize) -> usize {
 }
 
 /// Classifies one action from the text between its delimiters.
-fn action(start: usize, end: usize, inner: &str, comment: bool) -> Action {
+fn action(
+    start: usize,
+    end: usize,
+    inner: &str,
+    comment: bool,
+    vars: &mut HashMap<String, String>,
+) -> Action {
     let ws = |s: &str| s.starts_with(|c: char| c.is_ascii_whitespace());
     let trim_left = inner.strip_prefix('-').is_some_and(ws);
     let trim_right = inner
@@ -221,10 +231,16 @@ fn action(start: usize, end: usize, inner: &str, comment: bool) -> Action {
     const CONTROL: [&str; 9] = [
         "if", "else", "end", "range", "with", "define", "block", "break", "continue",
     ];
+    if let Some((name, rhs)) = split_assignment(body) {
+        match constant(rhs, vars) {
+            Some(v) => vars.insert(name.to_string(), v),
+            None => vars.remove(name),
+        };
+    }
     let output = if comment || body.is_empty() || CONTROL.contains(&word) || assignment(body) {
         Output::Nothing
     } else {
-        literal(body).map_or(Output::Value, Output::Literal)
+        constant(body, vars).map_or(Output::Value, Output::Literal)
     };
     Action {
         start,
@@ -237,12 +253,95 @@ fn action(start: usize, end: usize, inner: &str, comment: bool) -> Action {
 
 /// `$x := …` or `$x = …`: renders nothing.
 fn assignment(body: &str) -> bool {
-    let Some(rest) = body.strip_prefix('$') else {
-        return false;
-    };
-    let rest = rest.trim_start_matches(|c: char| c.is_alphanumeric() || c == '_');
-    let rest = rest.trim_start();
-    rest.starts_with(":=") || (rest.starts_with('=') && !rest.starts_with("=="))
+    split_assignment(body).is_some()
+}
+
+/// `$x := rhs` as (`$x`, rhs).
+fn split_assignment(body: &str) -> Option<(&str, &str)> {
+    let rest = body.strip_prefix('$')?;
+    let name_len = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let name = &body[..1 + name_len];
+    let rest = rest[name_len..].trim_start();
+    let rhs = rest
+        .strip_prefix(":=")
+        .or_else(|| rest.strip_prefix('=').filter(|r| !r.starts_with('=')))?;
+    Some((name, rhs.trim()))
+}
+
+/// Functions whose string arguments are names or render-time input, not
+/// text that is rendered.
+const NOT_TEXT: [&str; 8] = [
+    "template",
+    "include",
+    "tpl",
+    "lookup",
+    "env",
+    "expandenv",
+    "fail",
+    "required",
+];
+
+/// What an action renders as when its text is known from the template
+/// alone: a pipeline of string literals and functions of them
+/// (`"hunter2"`, `print "Sec" "ret"`, `b64enc "x"`, `("x")`), a
+/// variable set to one, or a `default "x"`. `None` when it is computed.
+fn constant(body: &str, vars: &HashMap<String, String>) -> Option<String> {
+    let body = body.trim_start_matches(['(', ' ']);
+    let mut lits = Vec::new();
+    let mut refs = Vec::new();
+    let mut fields = false;
+    let mut chars = body.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' | '`' => {
+                lits.push((i, literal(&body[i..])?));
+                let end = i + quoted_len(&body[i..])?;
+                while chars.next_if(|(j, _)| *j < end).is_some() {}
+            }
+            '$' => {
+                let n = body[i + 1..]
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .map_or(body.len(), |k| i + 1 + k);
+                refs.push(&body[i..n]);
+            }
+            '.' => fields = true,
+            _ => {}
+        }
+    }
+    let word = body.split_whitespace().next().unwrap_or("");
+    if NOT_TEXT.contains(&word) {
+        return None;
+    }
+    if let Some(at) = body.find("default ") {
+        if let Some((_, l)) = lits.iter().find(|(i, _)| *i > at) {
+            return Some(l.clone());
+        }
+    }
+    if fields {
+        return None;
+    }
+    if !refs.is_empty() {
+        let known: Option<Vec<&String>> = refs.iter().map(|r| vars.get(*r)).collect();
+        return known.map(|v| v.into_iter().map(String::as_str).collect());
+    }
+    (!lits.is_empty()).then(|| lits.into_iter().map(|(_, l)| l).collect())
+}
+
+/// The length in bytes of the quoted literal `s` starts with.
+fn quoted_len(s: &str) -> Option<usize> {
+    let q = s.chars().next()?;
+    let mut esc = false;
+    for (i, c) in s.char_indices().skip(1) {
+        match c {
+            _ if esc => esc = false,
+            '\\' if q == '"' => esc = true,
+            c if c == q => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// For a pipeline that starts with a string literal: the literal's text,
@@ -334,5 +433,23 @@ mod tests {
         assert_eq!(r.text, "x: 1\nkind: Secret\nstringData:\n  p: h\ny: 2\n");
         assert_eq!(r.source_line(4), 2);
         assert_eq!(r.source_line(5), 3);
+    }
+
+    #[test]
+    fn constant_pipelines_variables_and_defaults_render_their_text() {
+        assert_eq!(render("k: {{ print \"Sec\" \"ret\" }}\n"), "k: Secret\n");
+        assert_eq!(render("p: {{ b64enc \"hunter2\" }}\n"), "p: hunter2\n");
+        assert_eq!(render("p: {{ (\"hunter2\") }}\n"), "p: hunter2\n");
+        assert_eq!(
+            render("p: {{ .Values.p | default \"hunter2\" }}\n"),
+            "p: hunter2\n"
+        );
+        assert_eq!(
+            render("{{- $p := \"hunter2\" }}\np: {{ $p }}\n"),
+            "\np: hunter2\n"
+        );
+        assert!(render("p: {{ printf \"%s\" .Values.p }}\n").contains(MARK));
+        assert!(render("p: {{ include \"x\" . }}\n").contains(MARK));
+        assert!(render("p: {{ template \"x\" }}\n").contains(MARK));
     }
 }

@@ -179,6 +179,10 @@ fn helm_template_tricks_do_not_hide_a_literal_secret() {
         ),
         ("comment-quote", format!("{head}stringData:\n  password: hunter2 {{{{/* \"}}}}\" */}}}}\n"), 5),
         ("comment-apostrophe", format!("{{{{/* it's */}}}}\n{head}stringData:\n  password: hunter2\n"), 6),
+        ("print-kind", "apiVersion: v1\nkind: {{ print \"Secret\" }}\nstringData:\n  password: hunter2\n".into(), 3),
+        ("b64enc", format!("{head}data:\n  password: {{{{ b64enc \"hunter2\" }}}}\n"), 5),
+        ("variable", format!("{{{{- $p := \"hunter2\" }}}}\n{head}stringData:\n  password: {{{{ $p }}}}\n"), 6),
+        ("default", format!("{head}stringData:\n  password: {{{{ .Values.p | default \"hunter2\" }}}}\n"), 5),
     ];
     let mut want = Vec::new();
     for (name, text, line) in &cases {
