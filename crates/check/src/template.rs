@@ -149,7 +149,7 @@ fn alone_on_line(text: &str, actions: &[Action]) -> Vec<bool> {
 fn actions(text: &str) -> Vec<Action> {
     let b = text.as_bytes();
     let mut out = Vec::new();
-    let mut vars = HashMap::new();
+    let mut scope = Scope::default();
     let mut i = 0;
     while let Some(off) = memchr::memmem::find(&b[i..], b"{{") {
         let start = i + off;
@@ -165,7 +165,7 @@ fn actions(text: &str) -> Vec<Action> {
             action_end(b, inner_start)
         };
         let inner = &text[inner_start..end.saturating_sub(2).max(inner_start)];
-        let a = action(start, end, inner, comment, &mut vars);
+        let a = action(start, end, inner, comment, &mut scope);
         out.push(a);
         i = end;
     }
@@ -204,13 +204,7 @@ fn action_end(b: &[u8], from: usize) -> usize {
 }
 
 /// Classifies one action from the text between its delimiters.
-fn action(
-    start: usize,
-    end: usize,
-    inner: &str,
-    comment: bool,
-    vars: &mut HashMap<String, String>,
-) -> Action {
+fn action(start: usize, end: usize, inner: &str, comment: bool, scope: &mut Scope) -> Action {
     let ws = |s: &str| s.starts_with(|c: char| c.is_ascii_whitespace());
     let trim_left = inner.strip_prefix('-').is_some_and(ws);
     let trim_right = inner
@@ -232,15 +226,18 @@ fn action(
         "if", "else", "end", "range", "with", "define", "block", "break", "continue",
     ];
     if let Some((name, rhs)) = split_assignment(body) {
-        match constant(rhs, vars) {
-            Some(v) => vars.insert(name.to_string(), v),
-            None => vars.remove(name),
+        match constant(rhs, scope) {
+            Some(v) => scope.vars.insert(name.to_string(), v),
+            None => scope.vars.remove(name),
         };
+    }
+    if !comment {
+        scope.control(word, body[word.len()..].trim());
     }
     let output = if comment || body.is_empty() || CONTROL.contains(&word) || assignment(body) {
         Output::Nothing
     } else {
-        constant(body, vars).map_or(Output::Value, Output::Literal)
+        constant(body, scope).map_or(Output::Value, Output::Literal)
     };
     Action {
         start,
@@ -248,6 +245,47 @@ fn action(
         trim_left,
         trim_right,
         output,
+    }
+}
+
+/// What the template alone says about names: variables set to a
+/// constant, and `.` inside `with`/`range` over a constant.
+#[derive(Default)]
+struct Scope {
+    vars: HashMap<String, String>,
+    /// One entry per open `if`/`with`/`range`/`define`/`block`: the value of
+    /// `.` inside it, when it is a constant.
+    dots: Vec<Option<String>>,
+}
+
+impl Scope {
+    fn dot(&self) -> Option<&str> {
+        self.dots.last().and_then(Option::as_deref)
+    }
+
+    /// Follows a control action: `word` and what comes after it.
+    fn control(&mut self, word: &str, rest: &str) {
+        let inherit = self.dot().map(str::to_string);
+        match word {
+            "if" => self.dots.push(inherit),
+            "with" | "range" => {
+                let v = constant(rest, self);
+                self.dots.push(v);
+            }
+            "define" | "block" => self.dots.push(None),
+            "else" => {
+                let (w, r) = rest.split_once(' ').unwrap_or((rest, ""));
+                if matches!(w, "with" | "range") {
+                    self.dots.pop();
+                    let v = constant(r.trim(), self);
+                    self.dots.push(v);
+                }
+            }
+            "end" => {
+                self.dots.pop();
+            }
+            _ => {}
+        }
     }
 }
 
@@ -287,7 +325,7 @@ const NOT_TEXT: [&str; 8] = [
 /// alone: a pipeline of string literals and functions of them
 /// (`"hunter2"`, `print "Sec" "ret"`, `b64enc "x"`, `("x")`), a
 /// variable set to one, or a `default "x"`. `None` when it is computed.
-fn constant(body: &str, vars: &HashMap<String, String>) -> Option<String> {
+fn constant(body: &str, scope: &Scope) -> Option<String> {
     let body = body.trim_start_matches(['(', ' ']);
     let mut lits = Vec::new();
     let mut refs = Vec::new();
@@ -306,7 +344,14 @@ fn constant(body: &str, vars: &HashMap<String, String>) -> Option<String> {
                     .map_or(body.len(), |k| i + 1 + k);
                 refs.push(&body[i..n]);
             }
-            '.' => fields = true,
+            '.' => {
+                let field = body[i + 1..].starts_with(|c: char| c.is_alphanumeric() || c == '_');
+                match scope.dot() {
+                    // `.` itself, set by `with "x"` or `range list "x"`.
+                    Some(v) if !field => lits.push((i, v.to_string())),
+                    _ => fields = true,
+                }
+            }
             _ => {}
         }
     }
@@ -323,7 +368,7 @@ fn constant(body: &str, vars: &HashMap<String, String>) -> Option<String> {
         return None;
     }
     if !refs.is_empty() {
-        let known: Option<Vec<&String>> = refs.iter().map(|r| vars.get(*r)).collect();
+        let known: Option<Vec<&String>> = refs.iter().map(|r| scope.vars.get(*r)).collect();
         return known.map(|v| v.into_iter().map(String::as_str).collect());
     }
     (!lits.is_empty()).then(|| lits.into_iter().map(|(_, l)| l).collect())
@@ -451,5 +496,12 @@ mod tests {
         assert!(render("p: {{ printf \"%s\" .Values.p }}\n").contains(MARK));
         assert!(render("p: {{ include \"x\" . }}\n").contains(MARK));
         assert!(render("p: {{ template \"x\" }}\n").contains(MARK));
+        let with = "p: {{ with \"hunter2\" }}{{ . }}{{ end }}\nq: {{ . }}\n";
+        assert_eq!(render(with).lines().next(), Some("p: hunter2"));
+        assert!(render(with).lines().nth(1).unwrap().contains(MARK));
+        let range = "s:\n{{- range list \"hunter2\" }}\n  p: {{ . }}\n{{- end }}\n";
+        assert_eq!(render(range), "s:\n  p: hunter2\n");
+        let fields = "{{ range .Values.l }}\np: {{ . }}\n{{ end }}\n";
+        assert!(render(fields).contains(MARK));
     }
 }

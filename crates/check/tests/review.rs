@@ -182,6 +182,8 @@ fn helm_template_tricks_do_not_hide_a_literal_secret() {
         ("print-kind", "apiVersion: v1\nkind: {{ print \"Secret\" }}\nstringData:\n  password: hunter2\n".into(), 3),
         ("b64enc", format!("{head}data:\n  password: {{{{ b64enc \"hunter2\" }}}}\n"), 5),
         ("variable", format!("{{{{- $p := \"hunter2\" }}}}\n{head}stringData:\n  password: {{{{ $p }}}}\n"), 6),
+        ("with", format!("{head}stringData:\n  password: {{{{ with \"hunter2\" }}}}{{{{ . }}}}{{{{ end }}}}\n"), 5),
+        ("range", format!("{head}stringData:\n{{{{- range list \"hunter2\" }}}}\n  password: {{{{ . }}}}\n{{{{- end }}}}\n"), 5),
         ("default", format!("{head}stringData:\n  password: {{{{ .Values.p | default \"hunter2\" }}}}\n"), 5),
     ];
     let mut want = Vec::new();
