@@ -3,8 +3,12 @@
 //!
 //! ```yaml
 //! enable: [likely-secret]
-//! disable: []
-//! exclude: ["vendor/**"]
+//! disable:
+//!   - rule: stale-recipients
+//!     reason: keys are rotated by a scheduled job, not per commit
+//! exclude:
+//!   - paths: ["vendor/**"]
+//!     reason: third-party code, checked upstream
 //! allow:
 //!   - rule: plaintext-secret
 //!     paths: ["tests/fixtures/**"]
@@ -89,6 +93,39 @@ fn strings<'n>(node: Option<&'n Node<'_>>) -> Vec<&'n str> {
     }
 }
 
+/// The map entries of a `disable:`/`exclude:` list that give a reason;
+/// the others (a bare string, an empty reason) are reported and ignored.
+fn reasoned<'n, 'a>(
+    node: Option<&'n Node<'a>>,
+    key: &str,
+    invalid: &mut Vec<InvalidAllow>,
+) -> Vec<(&'n Node<'a>, String)> {
+    let items: Vec<&Node<'a>> = match node {
+        Some(Node::Seq(items, _)) => items.iter().collect(),
+        Some(n @ Node::Scalar(s)) if !s.is_null() => vec![n],
+        _ => Vec::new(),
+    };
+    let mut out = Vec::new();
+    for e in items {
+        let reason = e.get("reason").and_then(Node::as_str).unwrap_or("").trim();
+        if reason.is_empty() {
+            let Pos { line, col } = e.pos();
+            let what = e.as_str().map_or(String::new(), |s| format!(" `{s}`"));
+            invalid.push(InvalidAllow {
+                line,
+                column: col,
+                message: format!(
+                    "{key} entry{what} has no reason; write `- {{{}: …, reason: …}}`, a suppression must say why",
+                    if key == "disable" { "rule" } else { "paths" }
+                ),
+            });
+            continue;
+        }
+        out.push((e, reason.to_string()));
+    }
+    out
+}
+
 impl CheckConfig {
     /// Reads a config file.
     pub fn load(path: &Path) -> Result<Self, Error> {
@@ -126,8 +163,19 @@ impl CheckConfig {
                 .collect()
         };
         cfg.enable = rules("enable")?;
-        cfg.disable = rules("disable")?;
-        let exclude = strings(root.get("exclude"));
+        // Turning a rule off or skipping paths hides findings: each entry
+        // must say why, as a suppression does.
+        for (e, _) in reasoned(root.get("disable"), "disable", &mut cfg.invalid) {
+            let id = e.get("rule").and_then(Node::as_str).unwrap_or("");
+            let rule = id
+                .parse::<Rule>()
+                .map_err(|err| config_err(path, format!("disable: {err}")))?;
+            cfg.disable.push(rule);
+        }
+        let mut exclude = Vec::new();
+        for (e, _) in reasoned(root.get("exclude"), "exclude", &mut cfg.invalid) {
+            exclude.extend(strings(e.get("paths").or_else(|| e.get("path"))));
+        }
         if !exclude.is_empty() {
             cfg.exclude = Some(glob_set(path, &exclude)?);
         }
@@ -214,7 +262,7 @@ mod tests {
 
     #[test]
     fn allow_entries_need_a_reason_and_globs_are_relative_to_the_config() {
-        let t = "enable: [likely-secret]\nexclude: [\"vendor/**\"]\nallow:\n  - rule: plaintext-secret\n    paths: [\"fixtures/*.yaml\"]\n    reason: fake\n  - rule: private-key\n    paths: [\"x\"]\n";
+        let t = "enable: [likely-secret]\nexclude:\n- {paths: [\"vendor/**\"], reason: upstream}\nallow:\n  - rule: plaintext-secret\n    paths: [\"fixtures/*.yaml\"]\n    reason: fake\n  - rule: private-key\n    paths: [\"x\"]\n";
         let cfg = CheckConfig::parse(t, Path::new("/repo/.hush-check.yaml")).unwrap();
         assert_eq!(cfg.enable, vec![Rule::LikelySecret]);
         assert!(cfg.excluded(Path::new("/repo/vendor/a/b.yaml")));
@@ -229,7 +277,17 @@ mod tests {
             )
             .is_none());
         assert_eq!(cfg.invalid.len(), 1);
-        assert_eq!(cfg.invalid[0].line, 7);
+        assert_eq!(cfg.invalid[0].line, 8);
         assert!(CheckConfig::parse("enable: [nope]\n", Path::new("c")).is_err());
+    }
+
+    #[test]
+    fn disable_and_exclude_entries_without_a_reason_are_invalid_and_ignored() {
+        let t = "disable:\n- private-key\n- {rule: stale-recipients, reason: ''}\n- {rule: broken-encryption, reason: rotated by a job}\nexclude: [\"vendor/**\"]\n";
+        let cfg = CheckConfig::parse(t, Path::new("/repo/.hush-check.yaml")).unwrap();
+        assert_eq!(cfg.disable, vec![Rule::BrokenEncryption]);
+        assert!(!cfg.excluded(Path::new("/repo/vendor/a.yaml")));
+        let lines: Vec<usize> = cfg.invalid.iter().map(|i| i.line).collect();
+        assert_eq!(lines, vec![2, 3, 5]);
     }
 }

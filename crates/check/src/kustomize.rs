@@ -1,7 +1,10 @@
-//! kustomize `secretGenerator`: literals written in the kustomization, and
-//! env files or files it turns into Secrets.
+//! kustomize `secretGenerator` (in a kustomization, or a `kind:
+//! SecretGenerator` file named under `generators:`): literals, and env
+//! files or files it turns into Secrets; and every file a kustomization
+//! reads as manifests (`resources`, `generators`, `components`, patches),
+//! whatever its name.
 //!
-//! Literals are reported in the kustomization itself. Referenced files are
+//! Literals are reported where they are written. Referenced files are
 //! reported in the file, and only when this run checks that file too, so a
 //! gitignored env file that CI writes at deploy time is not a finding.
 
@@ -32,6 +35,8 @@ pub(crate) enum RefKind {
     Env,
     /// `files:`: the whole file is one value.
     File,
+    /// Read as manifests (`resources:`, `generators:`, patches…).
+    Manifest,
 }
 
 /// A file a generator reads.
@@ -45,7 +50,18 @@ pub(crate) struct FileRef {
     pub from: PathBuf,
 }
 
-/// Reads the `secretGenerator` list of a kustomization.
+/// Fields of a kustomization that name files read as manifests.
+const MANIFEST_FIELDS: [&str; 6] = [
+    "resources",
+    "generators",
+    "components",
+    "transformers",
+    "patchesStrategicMerge",
+    "bases",
+];
+
+/// Reads the `secretGenerator` list of a kustomization, and the files it
+/// reads as manifests.
 pub(crate) fn generators(
     docs: &[Node<'_>],
     dir_abs: &Path,
@@ -53,15 +69,82 @@ pub(crate) fn generators(
 ) -> (Vec<Literals>, Vec<FileRef>) {
     let mut lits = Vec::new();
     let mut refs = Vec::new();
-    let Some(Node::Seq(gens, _)) = docs.first().and_then(|d| d.get("secretGenerator")) else {
+    let Some(k) = docs.first() else {
         return (lits, refs);
     };
-    for g in gens {
-        let name = g
-            .get("name")
-            .and_then(Node::as_str)
-            .unwrap_or("(unnamed)")
-            .to_string();
+    let mut manifest = |p: &str| {
+        // URLs and inline patches are not files here.
+        if !p.contains("://") && !p.contains('\n') && !p.starts_with("git@") {
+            refs.push(FileRef {
+                target: normalize(&dir_abs.join(p)),
+                kind: RefKind::Manifest,
+                generator: String::new(),
+                from: from.to_path_buf(),
+            });
+        }
+    };
+    for field in MANIFEST_FIELDS {
+        if let Some(Node::Seq(items, _)) = k.get(field) {
+            items
+                .iter()
+                .filter_map(Node::as_str)
+                .for_each(&mut manifest);
+        }
+    }
+    for field in ["patches", "patchesJson6902"] {
+        if let Some(Node::Seq(items, _)) = k.get(field) {
+            for i in items {
+                match i.get("path").and_then(Node::as_str) {
+                    Some(p) => manifest(p),
+                    None => {
+                        if let Some(p) = i.as_str() {
+                            manifest(p)
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(Node::Seq(gens, _)) = k.get("secretGenerator") {
+        for g in gens {
+            let name = g.get("name").and_then(Node::as_str);
+            generator(g, name, dir_abs, from, &mut lits, &mut refs);
+        }
+    }
+    (lits, refs)
+}
+
+/// Reads the documents of a file that are `kind: SecretGenerator`
+/// (kustomize's generator plugin config).
+pub(crate) fn generator_docs(
+    docs: &[Node<'_>],
+    dir_abs: &Path,
+    from: &Path,
+) -> (Vec<Literals>, Vec<FileRef>) {
+    let (mut lits, mut refs) = (Vec::new(), Vec::new());
+    for d in docs {
+        if crate::secret::kind_of(d) == Some("SecretGenerator") {
+            let name = d
+                .get("metadata")
+                .and_then(|m| m.get("name"))
+                .and_then(Node::as_str);
+            generator(d, name, dir_abs, from, &mut lits, &mut refs);
+        }
+    }
+    (lits, refs)
+}
+
+/// One secret generator: its plaintext literals and the files it reads.
+fn generator(
+    g: &Node<'_>,
+    name: Option<&str>,
+    dir_abs: &Path,
+    from: &Path,
+    lits: &mut Vec<Literals>,
+    refs: &mut Vec<FileRef>,
+) {
+    {
+        let name = name.unwrap_or("(unnamed)").to_string();
         if let Some(Node::Seq(items, _)) = g.get("literals") {
             let plain: Vec<(&str, Pos)> = items
                 .iter()
@@ -102,7 +185,6 @@ pub(crate) fn generators(
         add(g.get("env"), RefKind::Env);
         add(g.get("files"), RefKind::File);
     }
-    (lits, refs)
 }
 
 /// Removes `.` and `..` without touching the file system.

@@ -26,6 +26,10 @@ const BINARY_PROBE: usize = 8000;
 /// check (exit 2) rather than pass unread.
 pub(crate) const LARGEST_CHECKED: u64 = 256 << 20;
 
+/// Line breaks go-yaml (and so kubectl, kustomize, Helm, sops) knows
+/// beyond CR and LF: NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR.
+const GO_YAML_BREAKS: [char; 3] = ['\u{85}', '\u{2028}', '\u{2029}'];
+
 /// What a file's name and `.sops.yaml` say about it.
 struct FileKind {
     name: String,
@@ -97,6 +101,52 @@ fn decode(bytes: &[u8], textual: bool) -> Text<'_> {
     Text::Decoded(text, why)
 }
 
+/// A JSON text of two or more top-level objects or arrays, as one YAML
+/// flow sequence of them (lines kept; columns shift by the commas added).
+/// `None` for a single value or anything else.
+fn json_stream(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let (mut depth, mut in_str, mut esc) = (0usize, false, false);
+    let mut ends = Vec::new();
+    for (i, &c) in b.iter().enumerate() {
+        if in_str {
+            match c {
+                _ if esc => esc = false,
+                b'\\' => esc = true,
+                b'"' => in_str = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' if depth > 0 => in_str = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    ends.push(i + 1);
+                }
+            }
+            _ if depth == 0 && !c.is_ascii_whitespace() => return None,
+            _ => {}
+        }
+    }
+    if ends.len() < 2 || depth != 0 {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + ends.len() + 4);
+    out.push('[');
+    let mut from = 0;
+    for &e in &ends[..ends.len() - 1] {
+        out.push_str(&text[from..e]);
+        out.push(',');
+        from = e;
+    }
+    out.push_str(&text[from..]);
+    out.push(']');
+    Some(out)
+}
+
 /// Results gathered from all threads.
 #[derive(Default)]
 pub(crate) struct Collected {
@@ -106,6 +156,9 @@ pub(crate) struct Collected {
     pub refs: Vec<FileRef>,
     /// Every checked file: absolute path to the path shown to the user.
     pub seen: HashMap<PathBuf, PathBuf>,
+    /// Files skipped as over `--max-filesize`, in case a kustomization
+    /// reads them as manifests.
+    pub skipped: HashMap<PathBuf, PathBuf>,
 }
 
 /// Shared state of one run.
@@ -206,6 +259,8 @@ impl Checker {
                     path,
                     format!("larger than {LARGEST_CHECKED} bytes: too large to check"),
                 );
+            } else if let Ok(mut out) = self.out.lock() {
+                out.skipped.insert(abs, shown);
             }
             return;
         }
@@ -227,7 +282,8 @@ impl Checker {
         let own_config = matches!(name, ".sops.yaml" | crate::config::FILE_NAME);
         FileKind {
             name: name.to_string(),
-            yaml: name.ends_with(".yaml") || name.ends_with(".yml"),
+            // Helm includes `.tpl` helpers (`define`) into manifests.
+            yaml: name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".tpl"),
             json: name.ends_with(".json"),
             env: name.ends_with(".env"),
             kust: kustomize::is_kustomization(name),
@@ -297,8 +353,13 @@ impl Checker {
                 if !bytes.is_empty() {
                     unencrypted(&mut found);
                 }
-                return self.finish(shown, abs, None, found, local);
+                return self.finish(shown, abs, None, false, found, local);
             }
+        };
+        // go-yaml breaks lines at NEL, U+2028 and U+2029 too: read them so.
+        let decoded = match decoded {
+            t if t.contains(GO_YAML_BREAKS) => Cow::Owned(t.replace(GO_YAML_BREAKS, "\n")),
+            t => t,
         };
         let text: &str = &decoded;
         let has = |needle: &str| memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
@@ -317,37 +378,59 @@ impl Checker {
             if covering.is_some() && !text.trim().is_empty() && !sops::is_encrypted(text, fmt) {
                 unencrypted(&mut found);
             }
-            return self.finish(shown, abs, Some(text), found, local);
+            return self.finish(shown, abs, Some(text), structured, found, local);
         }
         // Escapes in quoted scalars can spell `Secret` without writing it.
+        // Templates can spell `Secret` by concatenation (`Sec{{ "ret" }}`).
         let needs_parse = has("Secret")
             || has("\\")
+            || has("{{")
             || has("sops")
             || covering.is_some()
             || file.kust
             || self.rules.has(Rule::LikelySecret);
         if !needs_parse {
-            return self.finish(shown, abs, Some(text), found, local);
+            return self.finish(shown, abs, Some(text), structured, found, local);
         }
         let secrets_on = self.rules.has(Rule::PlaintextSecret);
-        let src: Cow<'_, str> = if file.yaml && template::is_template(text) {
-            Cow::Owned(template::neutralise(text))
+        let rendered =
+            (file.yaml && template::is_template(text)).then(|| template::neutralise(text));
+        let mut stream = false;
+        let src: Cow<'_, str> = if let Some(r) = &rendered {
+            Cow::Borrowed(r.text.as_str())
         } else if file.json {
             // Tabs are only whitespace in JSON; YAML flow rejects them as indentation.
-            Cow::Owned(text.replace('\t', " "))
+            let t = text.replace('\t', " ");
+            // kubectl reads a stream of JSON objects (`{…}{…}`): as a list.
+            match json_stream(&t) {
+                Some(list) => {
+                    stream = true;
+                    Cow::Owned(list)
+                }
+                None => Cow::Owned(t),
+            }
         } else {
             Cow::Borrowed(text)
         };
+        let before = found.len();
         match yaml::parse(&src) {
             Ok(docs) => {
+                let docs = match docs.as_slice() {
+                    [Node::Seq(items, _)] if stream => items.clone(),
+                    _ => docs,
+                };
                 self.check_docs(shown, abs, text, fmt, &docs, &mut found, local);
                 let plain = sops::sops_key(&docs).is_none();
                 if plain && covering.is_some_and(|r| sops::holds_values_to_encrypt(&docs, r)) {
                     unencrypted(&mut found);
                 }
-                if file.kust && secrets_on {
+                if secrets_on {
                     let dir = abs.parent().unwrap_or(Path::new("/"));
-                    let (lits, refs) = kustomize::generators(&docs, dir, shown);
+                    let (lits, refs) = if file.kust {
+                        kustomize::generators(&docs, dir, shown)
+                    } else {
+                        kustomize::generator_docs(&docs, dir, shown)
+                    };
                     for l in lits {
                         let s = if l.keys.len() == 1 { "" } else { "s" };
                         found.push(pos_finding(
@@ -370,7 +453,11 @@ impl Checker {
                     shown,
                     format!(
                         "not valid {kind} ({}:{}: {}); checked line by line",
-                        e.pos.line, e.pos.col, e.message
+                        rendered
+                            .as_ref()
+                            .map_or(e.pos.line, |r| r.source_line(e.pos.line)),
+                        e.pos.col,
+                        e.message
                     ),
                 );
                 let lenient = secret::find_lenient(&src);
@@ -391,7 +478,13 @@ impl Checker {
                 }
             }
         }
-        self.finish(shown, abs, Some(text), found, local);
+        // Rendering a template can add or remove lines: report source lines.
+        if let Some(r) = &rendered {
+            for f in &mut found[before..] {
+                f.line = r.source_line(f.line);
+            }
+        }
+        self.finish(shown, abs, Some(text), structured, found, local);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -549,11 +642,17 @@ impl Checker {
         shown: &Path,
         abs: &Path,
         text: Option<&str>,
+        structured: bool,
         mut found: Vec<Finding>,
         local: &mut Local,
     ) {
         if let Some(text) = text {
-            let (allows, invalid) = suppress::parse(text);
+            // In YAML and JSON, a marker inside a value is not a comment.
+            let scalars = match (structured, text.contains("hush:allow")) {
+                (true, true) => yaml::scalar_spans(text).unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            let (allows, invalid) = suppress::parse(text, &scalars);
             for f in &mut found {
                 if let Some(a) = suppress::covering(&allows, text, f.rule, f.line) {
                     f.suppressed = Some(Suppression {
@@ -589,14 +688,25 @@ impl Checker {
     /// Checks the files kustomize generators read, where this run saw them.
     pub fn check_refs(&self) {
         let (refs, seen) = match self.out.lock() {
-            Ok(mut out) => (std::mem::take(&mut out.refs), out.seen.clone()),
+            Ok(mut out) => {
+                let mut seen = out.seen.clone();
+                seen.extend(out.skipped.drain());
+                (std::mem::take(&mut out.refs), seen)
+            }
             Err(_) => return,
         };
         let mut local = Local::default();
+        let mut done = std::collections::HashSet::new();
         for r in refs {
             let Some(shown) = seen.get(&r.target) else {
                 continue;
             };
+            if r.kind == RefKind::Manifest {
+                if done.insert(r.target.clone()) {
+                    self.check_as_manifest(shown, &r.target, &mut local);
+                }
+                continue;
+            }
             let Ok(bytes) = read_capped(&r.target, LARGEST_CHECKED) else {
                 continue;
             };
@@ -621,6 +731,7 @@ impl Checker {
                         format!("env file of kustomize secretGenerator `{}` ({from}) holds plaintext value `{key}`", r.generator),
                     )
                 }),
+                RefKind::Manifest => None,
                 RefKind::File => (!bytes.is_empty()).then(|| {
                     Finding::new(
                         Rule::PlaintextSecret,
@@ -635,7 +746,7 @@ impl Checker {
                 let f = f.with_fix("Encrypt the file with sops (`sops -e -i FILE`; kustomize needs KSOPS or Flux to decrypt it) and rotate the values.");
                 // Only the suppression logic: invalid-suppression was reported when the file was checked.
                 let mut found = vec![f];
-                let (allows, _) = suppress::parse(text);
+                let (allows, _) = suppress::parse(text, &[]);
                 if let Some(a) =
                     suppress::covering(&allows, text, Rule::PlaintextSecret, found[0].line)
                 {
@@ -657,7 +768,39 @@ impl Checker {
         }
         if let Ok(mut out) = self.out.lock() {
             out.findings.append(&mut local.findings);
+            out.notes.append(&mut local.notes);
+            out.errors.append(&mut local.errors);
         }
+    }
+
+    /// Checks a file a kustomization reads as manifests, whose name did
+    /// not make it YAML (`s.txt`, `s.YAML`): kustomize reads it as YAML.
+    fn check_as_manifest(&self, shown: &Path, abs: &Path, local: &mut Local) {
+        let mut file = self.kind_of(abs);
+        if file.yaml || file.json || file.kust {
+            return;
+        }
+        let bytes = match read_capped(abs, LARGEST_CHECKED) {
+            Ok(b) if b.len() as u64 <= LARGEST_CHECKED => b,
+            Ok(_) => {
+                let msg = format!("larger than {LARGEST_CHECKED} bytes: too large to check");
+                return self.error(shown, msg);
+            }
+            Err(e) => return self.error(shown, e.to_string()),
+        };
+        file.yaml = true;
+        let mut mine = Local::default();
+        self.check_bytes(shown, abs, &file, &bytes, &mut mine);
+        // The first pass, as a plain file, reported these already.
+        mine.findings.retain(|f| {
+            !matches!(
+                f.rule,
+                Rule::PrivateKey | Rule::UnencryptedFile | Rule::InvalidSuppression
+            )
+        });
+        local.findings.append(&mut mine.findings);
+        local.notes.append(&mut mine.notes);
+        local.errors.append(&mut mine.errors);
     }
 
     /// For files given by name: kustomizations beside them that were not

@@ -50,24 +50,23 @@ pub(crate) fn find(docs: &[Node<'_>], skip: &[usize]) -> Vec<PlainSecret> {
 fn visit(node: &Node<'_>, skip: &[usize], out: &mut Vec<PlainSecret>) {
     let Node::Map(..) = node else { return };
     let kind = kind_of(node).unwrap_or("");
-    if kind == "Secret" {
+    if is_secret(node) {
         let name = node
             .get("metadata")
             .and_then(|m| m.get("name"))
             .and_then(Node::as_str)
             .map(str::to_string);
         for field in ["data", "stringData"] {
-            let Some((k, v)) = node.entry(field) else {
-                continue;
-            };
-            let count = plaintext_values(v, skip);
-            if count > 0 {
-                out.push(PlainSecret {
-                    pos: k.pos,
-                    name: name.clone(),
-                    field: field.to_string(),
-                    count,
-                });
+            for (k, v) in entries(node, field) {
+                let count = plaintext_values(v, skip);
+                if count > 0 {
+                    out.push(PlainSecret {
+                        pos: k.pos,
+                        name: name.clone(),
+                        field: field.to_string(),
+                        count,
+                    });
+                }
             }
         }
     } else if kind == "List" || kind.ends_with("List") {
@@ -79,11 +78,39 @@ fn visit(node: &Node<'_>, skip: &[usize], out: &mut Vec<PlainSecret>) {
     }
 }
 
+/// Whether any `kind` of a map says `Secret`: with duplicate keys,
+/// go-yaml v2 and encoding/json keep the last, v3 refuses, others the
+/// first; any of them may be the one that deploys.
+pub(crate) fn is_secret(node: &Node<'_>) -> bool {
+    entries(node, "kind").any(|(_, v)| v.as_str().map(trim_kind) == Some("Secret"))
+}
+
+/// Every entry for `key` of a map (a key may appear twice, as in both
+/// branches of a template's `if`/`else`), or the one a merge key gives.
+pub(crate) fn entries<'n, 'a>(
+    node: &'n Node<'a>,
+    key: &'n str,
+) -> impl Iterator<Item = (&'n crate::yaml::Scalar<'a>, &'n Node<'a>)> + 'n {
+    let own: Vec<_> = match node {
+        Node::Map(items, _) => items
+            .iter()
+            .filter(|(k, _)| k.text == key)
+            .map(|(k, v)| (k, v))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let merged = own.is_empty().then(|| node.entry(key)).flatten();
+    own.into_iter().chain(merged)
+}
+
+fn trim_kind(k: &str) -> &str {
+    k.trim().trim_matches(|c| c == '\'' || c == '"').trim()
+}
+
 /// A map's `kind`, trimmed of the quotes and padding a neutralised
 /// template literal may leave (`kind: "{{ "Secret" }}"`).
 pub(crate) fn kind_of<'n>(node: &'n Node<'_>) -> Option<&'n str> {
-    let k = node.get("kind")?.as_str()?;
-    Some(k.trim().trim_matches(|c| c == '\'' || c == '"').trim())
+    Some(trim_kind(node.get("kind")?.as_str()?))
 }
 
 /// Counts non-empty plaintext leaves under `node`.
@@ -293,14 +320,17 @@ mod tests {
     #[test]
     fn templates_count_literal_values_only() {
         let t = "{{- if .Values.enabled }}\napiVersion: v1\nkind: Secret\nmetadata:\n  name: {{ .Release.Name }}\ndata:\n  a: {{ .Values.a | b64enc }}\n  {{- range $k, $v := .Values.extra }}\n  {{ $k }}: {{ $v }}\n  {{- end }}\nstringData:\n  literal: hunter2\n  cert: |\n    abc\n---\nkind: Secret\ndata:\n{{ toYaml .Values.data | indent 2 }}\n{{- end }}\n";
-        let neutral = crate::template::neutralise(t);
-        let docs = parse(&neutral).unwrap();
+        let r = crate::template::neutralise(t);
+        let docs = parse(&r.text).unwrap();
         let found = find(&docs, &[]);
         assert_eq!(found.len(), 1);
-        assert_eq!((found[0].pos.line, found[0].count), (11, 2));
-        let lenient = find_lenient(&crate::template::neutralise(t));
+        assert_eq!((r.source_line(found[0].pos.line), found[0].count), (11, 2));
+        let lenient = find_lenient(&r.text);
         assert_eq!(lenient.len(), 1);
-        assert_eq!((lenient[0].pos.line, lenient[0].count), (11, 2));
+        assert_eq!(
+            (r.source_line(lenient[0].pos.line), lenient[0].count),
+            (11, 2)
+        );
         assert!(find_lenient("# kind: Secret\ndata:\n  a: b\n").is_empty());
     }
 

@@ -45,7 +45,7 @@ fn must_encrypt(doc: &Node<'_>, sel: &Selector) -> bool {
     let kind = crate::secret::kind_of(doc);
     let k8s = kind.is_some() && doc.get("apiVersion").is_some();
     match kind {
-        Some("Secret") => selected(doc, sel, &mut Vec::new()),
+        _ if crate::secret::is_secret(doc) => selected(doc, sel, &mut Vec::new()),
         Some(k) if k.ends_with("List") => match doc.get("items") {
             Some(Node::Seq(items, _)) => items.iter().any(|i| must_encrypt(i, sel)),
             _ => false,

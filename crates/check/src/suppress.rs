@@ -39,8 +39,10 @@ fn is_comment_line(l: &str) -> bool {
     t.starts_with('#') || t.starts_with("//")
 }
 
-/// Reads every `hush:allow` comment of a file.
-pub(crate) fn parse(text: &str) -> (Vec<Allow>, Vec<Invalid>) {
+/// Reads every `hush:allow` comment of a file. A marker inside one of
+/// `scalars` (byte ranges of the file's values and keys) is text, not a
+/// comment.
+pub(crate) fn parse(text: &str, scalars: &[(usize, usize)]) -> (Vec<Allow>, Vec<Invalid>) {
     let (mut allows, mut invalid) = (Vec::new(), Vec::new());
     let bytes = text.as_bytes();
     let hits: Vec<usize> = memmem::find_iter(bytes, MARK.as_bytes()).collect();
@@ -49,6 +51,9 @@ pub(crate) fn parse(text: &str) -> (Vec<Allow>, Vec<Invalid>) {
     }
     let lines = Lines::new(bytes);
     for at in hits {
+        if scalars.iter().any(|&(s, e)| s <= at && at < e) {
+            continue;
+        }
         let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
         let line_end = text[at..].find('\n').map_or(text.len(), |i| at + i);
         let before = text[line_start..at].trim_end();
@@ -144,7 +149,7 @@ mod tests {
         let t = "# @ plaintext-secret fake values for the demo\nstringData:\n  a: b # @ plaintext-secret\n# @ no-such-rule because\n# @-file private-key test key, never used\nx: 1 # mentions @ance in prose\n# see `@ <rule-id> <reason>`\n"
             .replace('@', MARK);
         let t = t.as_str();
-        let (allows, invalid) = parse(t);
+        let (allows, invalid) = parse(t, &[]);
         assert_eq!(allows.len(), 2);
         assert!(allows[0].own_line && !allows[0].file_wide);
         assert!(allows[1].file_wide);
@@ -154,5 +159,17 @@ mod tests {
         assert!(covering(&allows, t, Rule::PlaintextSecret, 3).is_none());
         assert!(covering(&allows, t, Rule::PrivateKey, 99).is_some());
         assert!(covering(&allows, t, Rule::UnencryptedFile, 2).is_none());
+    }
+
+    #[test]
+    fn only_real_comments_suppress() {
+        let t = "a: |\n  # @-file plaintext-secret in a block scalar\nb: \"x # @-file plaintext-secret in quotes\"\nc: 1 # @-file private-key a comment\n"
+            .replace('@', MARK);
+        let spans = crate::yaml::scalar_spans(&t).unwrap();
+        let (allows, invalid) = parse(&t, &spans);
+        assert!(invalid.is_empty());
+        assert_eq!(allows.len(), 1);
+        assert_eq!(allows[0].rules, vec![Rule::PrivateKey]);
+        assert_eq!(parse(&t, &[]).0.len(), 3);
     }
 }

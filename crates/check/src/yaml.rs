@@ -157,6 +157,26 @@ enum Frame<'a> {
     Seq(Vec<Node<'a>>, Pos, usize),
 }
 
+/// The byte ranges of every scalar in `src` (a `#` inside one is text,
+/// not a comment), or `None` when it does not parse.
+pub(crate) fn scalar_spans(src: &str) -> Option<Vec<(usize, usize)>> {
+    // Markers count characters; map them to byte offsets.
+    let offsets: Vec<usize> = src
+        .char_indices()
+        .map(|(i, _)| i)
+        .chain(std::iter::once(src.len()))
+        .collect();
+    let byte = |chars: usize| offsets.get(chars).copied().unwrap_or(src.len());
+    let mut spans = Vec::new();
+    for ev in Parser::new_from_str(src) {
+        let (ev, span) = ev.ok()?;
+        if let Event::Scalar(..) = ev {
+            spans.push((byte(span.start.index()), byte(span.end.index())));
+        }
+    }
+    Some(spans)
+}
+
 /// Parses every document of `src`. JSON is read as YAML 1.2 flow; callers
 /// replace tabs with spaces first, which keeps positions and meaning.
 pub(crate) fn parse(src: &str) -> Result<Vec<Node<'_>>, ParseError> {
