@@ -371,8 +371,10 @@ pub fn watch_objects(
         .map(watched(metrics, Watch::Objects))
 }
 
-/// The owned-Secret watch (metadata only), each result into the
-/// readiness state.
+/// The owned-Secret watch, each result into the readiness state. An
+/// `Api<PartialObjectMeta<_>>` makes kube 5 send the
+/// `as=PartialObjectMetadataList` Accept header, so the API server sends
+/// no Secret data (tests/readiness.rs checks the header).
 pub fn watch_secrets(
     api: Api<PartialObjectMeta<Secret>>,
     metrics: Arc<Metrics>,
