@@ -8,8 +8,39 @@ use hush_core::metadata::KeyEntry;
 use secrecy::SecretSlice;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 type Id = (String, String);
+
+/// How long one KMS call may take (the SDK sets no overall timeout).
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Marks of a KMS failure that may heal by itself: throttling, a 5xx, a
+/// network error or a timeout. Anything else (access denied, a bad
+/// ciphertext or context, a missing or disabled key) is permanent.
+const TRANSIENT: [&str; 10] = [
+    "KMS unreachable",
+    "KMS timed out",
+    "Throttling",
+    "LimitExceeded",
+    "TooManyRequests",
+    "KMSInternal",
+    "DependencyTimeout",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "RequestTimeout",
+];
+
+/// Whether a KMS unwrap failure is worth retrying soon.
+pub fn transient(e: &hush_core::Error) -> bool {
+    match e {
+        hush_core::Error::Key {
+            provider: "kms",
+            reason,
+        } => TRANSIENT.iter().any(|m| reason.contains(m)),
+        _ => false,
+    }
+}
 
 /// Unwraps `kms` entries through at most `capacity` clients (the oldest
 /// is dropped to make room). The entry must already carry the controller's
@@ -88,7 +119,10 @@ impl Unwrapper for KmsKeys {
                 _ => return Some(Err(refuse("not a valid KMS key ARN"))),
             };
             let client = self.client(&region, k.role.as_deref().unwrap_or(""));
-            client.unwrap(entry).await
+            match tokio::time::timeout(CALL_TIMEOUT, client.unwrap(entry)).await {
+                Ok(res) => res,
+                Err(_) => Some(Err(refuse("KMS timed out"))),
+            }
         })
     }
 }
@@ -107,6 +141,35 @@ mod tests {
             enc: "AAAA".into(),
             aws_profile: profile.into(),
         })
+    }
+
+    #[test]
+    fn throttling_and_outages_are_transient_the_rest_permanent() {
+        let kms = |r: &str| hush_core::Error::Key {
+            provider: "kms",
+            reason: r.into(),
+        };
+        for r in [
+            "KMS unreachable (could not connect)",
+            "KMS timed out",
+            "ThrottlingException: Rate exceeded",
+            "KMSInternalException: oops",
+        ] {
+            assert!(transient(&kms(r)), "{r}");
+        }
+        for r in [
+            "access denied (AccessDeniedException)",
+            "wrong encryption context, or not this key's ciphertext (InvalidCiphertextException)",
+            "enc is not base64",
+            "key not found (NotFoundException)",
+        ] {
+            assert!(!transient(&kms(r)), "{r}");
+        }
+        let age = hush_core::Error::Key {
+            provider: "age",
+            reason: "KMS timed out".into(),
+        };
+        assert!(!transient(&age), "only KMS failures are classified");
     }
 
     #[test]
