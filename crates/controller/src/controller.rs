@@ -114,8 +114,19 @@ impl Context {
     }
 }
 
-/// Reconciles one `EncryptedSecret`.
+/// How long one reconcile may take: kube's client has no read timeout, so
+/// a hung API call would otherwise hold a concurrency slot for ever.
+pub const RECONCILE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Reconciles one `EncryptedSecret`, within [`RECONCILE_TIMEOUT`] (a
+/// timeout is an error: retried with backoff).
 pub async fn reconcile(obj: Arc<EncryptedSecret>, ctx: Arc<Context>) -> Result<Action> {
+    tokio::time::timeout(RECONCILE_TIMEOUT, reconcile_once(obj, ctx))
+        .await
+        .unwrap_or(Err(Error::Timeout(RECONCILE_TIMEOUT.as_secs())))
+}
+
+async fn reconcile_once(obj: Arc<EncryptedSecret>, ctx: Arc<Context>) -> Result<Action> {
     // Being deleted (foreground deletion, Argo CD prune): the garbage
     // collector removes the Secret; re-creating it would churn.
     if obj.meta().deletion_timestamp.is_some() {

@@ -666,3 +666,27 @@ async fn no_data_key_is_retried_with_a_short_backoff() {
     assert!(backoff(1) > backoff(0) && backoff(30) < ctx.requeue);
     server.await.unwrap();
 }
+
+/// A hung API call (kube's client has no read timeout) ends the reconcile
+/// with a retryable error instead of holding its slot for ever.
+#[tokio::test(start_paused = true)]
+async fn a_hung_api_call_times_out() {
+    let Setup {
+        ctx,
+        mut handle,
+        object,
+        ..
+    } = setup("strict:prod/db", "db");
+    let server = tokio::spawn(async move {
+        // Take the Secret GET and never answer it.
+        let held = handle.next_request().await;
+        std::future::pending::<()>().await;
+        drop(held);
+    });
+    let err = tokio::time::timeout(Duration::from_secs(600), reconcile(Arc::new(object), ctx))
+        .await
+        .expect("the reconcile never ended")
+        .unwrap_err();
+    assert!(matches!(err, hush_controller::Error::Timeout(_)), "{err}");
+    server.abort();
+}
