@@ -53,6 +53,10 @@ pub struct Failed {
 impl Failed {
     fn new(e: &hush_core::Error) -> Self {
         let (provider, reason) = match e {
+            hush_core::Error::Key {
+                provider: "kms",
+                reason,
+            } => ("kms", crate::kms::public_reason(reason)),
             hush_core::Error::Key { provider, reason } => (*provider, reason.clone()),
             other => ("key", other.to_string()),
         };

@@ -99,6 +99,13 @@ impl Context {
             .insert(uid, status.clone());
     }
 
+    /// Drops what is kept per object, for one being deleted.
+    fn forget(&self, obj: &EncryptedSecret) {
+        let uid = obj.uid().unwrap_or_default();
+        self.written.lock().expect("status lock").remove(&uid);
+        self.attempts.lock().expect("attempts lock").remove(&uid);
+    }
+
     /// Counts a retryable failure (or clears the count) and returns the
     /// number of consecutive ones before it.
     fn attempt(&self, obj: &EncryptedSecret, failed: bool) -> u32 {
@@ -130,6 +137,7 @@ async fn reconcile_once(obj: Arc<EncryptedSecret>, ctx: Arc<Context>) -> Result<
     // Being deleted (foreground deletion, Argo CD prune): the garbage
     // collector removes the Secret; re-creating it would churn.
     if obj.meta().deletion_timestamp.is_some() {
+        ctx.forget(&obj);
         return Ok(Action::await_change());
     }
     let started = Instant::now();
@@ -167,9 +175,9 @@ async fn reconcile_once(obj: Arc<EncryptedSecret>, ctx: Arc<Context>) -> Result<
             not_ready(&obj, &ctx, &f);
             report(&obj, &ctx, &plan(&obj, existing.as_ref(), Err(&f), &now)).await?;
             match f {
-                // Someone else's Secret appeared: wait for a change, as
-                // for any Secret hush does not own.
-                Failure::SecretNotManaged(_) => Ok(Some(f)),
+                // Someone else's Secret appeared, or the API server refused
+                // the Secret as written: wait for a change or the resync.
+                Failure::SecretNotManaged(_) | Failure::ApplyRejected(_) => Ok(Some(f)),
                 _ => Err(Error::Kube(e)),
             }
         }

@@ -31,6 +31,16 @@ const TRANSIENT: [&str; 10] = [
     "RequestTimeout",
 ];
 
+/// A KMS failure as tenants may read it (status, Events): the error code
+/// or hush's own words, never AWS's message, which can name the
+/// controller's role, account or other ARNs.
+pub fn public_reason(reason: &str) -> String {
+    match reason.split_once(": ") {
+        Some((code, _)) => code.to_string(),
+        None => reason.to_string(),
+    }
+}
+
 /// Whether a KMS unwrap failure is worth retrying soon.
 pub fn transient(e: &hush_core::Error) -> bool {
     match e {
@@ -42,8 +52,8 @@ pub fn transient(e: &hush_core::Error) -> bool {
     }
 }
 
-/// Unwraps `kms` entries through at most `capacity` clients (the oldest
-/// is dropped to make room). The entry must already carry the controller's
+/// Unwraps `kms` entries through at most `capacity` clients (the least
+/// recently used is dropped to make room). The entry must already carry the controller's
 /// settings (see [`crate::unseal::controller_settings`]): a named AWS
 /// profile is refused here as well.
 pub struct KmsKeys {
@@ -74,8 +84,12 @@ impl KmsKeys {
     pub fn client(&self, region: &str, role: &str) -> Arc<KmsUnwrapper> {
         let id = (region.to_string(), role.to_string());
         let mut clients = self.clients.lock().expect("kms lock");
-        if let Some((_, c)) = clients.iter().find(|(i, _)| *i == id) {
-            return c.clone();
+        if let Some(at) = clients.iter().position(|(i, _)| *i == id) {
+            // Most recently used at the back.
+            let hit = clients.remove(at).expect("position is in range");
+            let c = hit.1.clone();
+            clients.push_back(hit);
+            return c;
         }
         if clients.len() >= self.capacity {
             clients.pop_front();
@@ -173,6 +187,14 @@ mod tests {
     }
 
     #[test]
+    fn aws_messages_stay_out_of_what_tenants_read() {
+        let aws = "UnknownException: User: arn:aws:sts::999988887777:assumed-role/hush/x is not authorized";
+        assert_eq!(public_reason(aws), "UnknownException");
+        let hint = "access denied (AccessDeniedException)";
+        assert_eq!(public_reason(hint), hint);
+    }
+
+    #[test]
     fn the_client_map_is_bounded() {
         let keys = KmsKeys::new(4);
         for i in 0..100 {
@@ -181,6 +203,16 @@ mod tests {
         assert_eq!(keys.len(), 4);
         let a = keys.client("eu-west-99", "");
         assert!(Arc::ptr_eq(&a, &keys.client("eu-west-99", "")));
+    }
+
+    #[test]
+    fn the_least_recently_used_client_goes_first() {
+        let keys = KmsKeys::new(2);
+        let a = keys.client("eu-west-1", "");
+        keys.client("eu-west-2", "");
+        keys.client("eu-west-1", ""); // used again
+        keys.client("eu-west-3", ""); // evicts eu-west-2
+        assert!(Arc::ptr_eq(&a, &keys.client("eu-west-1", "")));
     }
 
     #[tokio::test]

@@ -41,8 +41,12 @@ pub enum Failure {
     DecryptFailed(String),
     /// The object is malformed.
     InvalidSpec(String),
-    /// The API server refused the Secret.
+    /// The Secret could not be written, for a reason that may pass: HTTP
+    /// 429 or 5xx, a network error or a timeout.
     ApplyFailed(String),
+    /// The API server refused the Secret (another 4xx): reason
+    /// `ApplyFailed`, retried only at the resync or on a change.
+    ApplyRejected(String),
     /// Taking a Secret over was refused: changing its ownerReferences
     /// needs `delete` under OwnerReferencesPermissionEnforcement.
     OwnerReferencesForbidden(String),
@@ -61,7 +65,7 @@ impl Failure {
             Failure::ScopeMismatch(_) => "ScopeMismatch",
             Failure::DecryptFailed(_) => "DecryptFailed",
             Failure::InvalidSpec(_) => "InvalidSpec",
-            Failure::ApplyFailed(_) => "ApplyFailed",
+            Failure::ApplyFailed(_) | Failure::ApplyRejected(_) => "ApplyFailed",
             Failure::OwnerReferencesForbidden(_) => "OwnerReferencesForbidden",
         }
     }
@@ -79,6 +83,7 @@ impl Failure {
             | Failure::DecryptFailed(m)
             | Failure::InvalidSpec(m)
             | Failure::ApplyFailed(m)
+            | Failure::ApplyRejected(m)
             | Failure::OwnerReferencesForbidden(m) => m,
         }
     }

@@ -420,9 +420,11 @@ async fn refused_apply_is_reported_on_the_object() {
         expect_no_more(&mut handle).await;
         (status, event)
     });
-    assert!(
-        reconcile(Arc::new(object), ctx).await.is_err(),
-        "retried with backoff"
+    let action = reconcile(Arc::new(object), ctx.clone()).await.unwrap();
+    assert_eq!(
+        action,
+        kube::runtime::controller::Action::requeue(ctx.requeue),
+        "a 422 waits for the resync, not the short backoff"
     );
     let (status, event) = server.await.unwrap();
     assert_eq!(ready(&status), ("False".into(), "ApplyFailed".into()));
