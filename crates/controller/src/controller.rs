@@ -158,7 +158,15 @@ async fn reconcile_once(obj: Arc<EncryptedSecret>, ctx: Arc<Context>) -> Result<
     }
     let now = hush_core::time::now_rfc3339();
     let mut decided = plan(&obj, existing.as_ref(), outcome.as_ref(), &now);
+    let owned_write = matches!(write, Ok(Write::Force));
     let mode = write.unwrap_or(Write::Force);
+    if let (Some(e), true) = (&existing, owned_write) {
+        // A create whose fields were not recorded as applied: try again,
+        // or a key dropped from the EncryptedSecret would stay.
+        if applier_fields(e).is_some() {
+            own_as_applier(&secrets, e.clone()).await;
+        }
+    }
     let result = match write_secret(&obj, &secrets, decided.apply.as_ref(), mode).await {
         Ok(written) => {
             if written.is_some_and(|w| !write_changed(existing.as_ref(), &w)) {
@@ -254,19 +262,28 @@ async fn own_as_applier(secrets: &Api<Secret>, created: Secret) -> Secret {
     }
 }
 
-/// The merge patch that turns hush's only `Update` entry into `Apply`.
-pub fn applier_fields(created: &Secret) -> Option<serde_json::Value> {
-    let [entry] = created.metadata.managed_fields.as_deref()? else {
-        return None;
+/// The merge patch that turns hush's one `Update` entry into `Apply`
+/// (other managers' entries kept), when hush has no `Apply` entry yet.
+pub fn applier_fields(secret: &Secret) -> Option<serde_json::Value> {
+    let entries = secret.metadata.managed_fields.as_deref()?;
+    let ours = |op: &str| {
+        entries
+            .iter()
+            .filter(|e| e.manager.as_deref() == Some(MANAGER) && e.operation.as_deref() == Some(op))
+            .count()
     };
-    if entry.manager.as_deref() != Some(MANAGER) || entry.operation.as_deref() != Some("Update") {
+    if ours("Update") != 1 || ours("Apply") != 0 {
         return None;
     }
-    let mut applied = entry.clone();
-    applied.operation = Some("Apply".into());
+    let mut entries = entries.to_vec();
+    for e in &mut entries {
+        if e.manager.as_deref() == Some(MANAGER) {
+            e.operation = Some("Apply".into());
+        }
+    }
     Some(serde_json::json!({"metadata": {
-        "resourceVersion": created.resource_version(),
-        "managedFields": [applied],
+        "resourceVersion": secret.resource_version(),
+        "managedFields": entries,
     }}))
 }
 

@@ -28,7 +28,9 @@ fn openshift_leaves_user_and_fs_group_to_the_scc() {
     let omit = t
         .find(r#"{{- $podSecurity = omit $podSecurity "runAsUser" "runAsGroup" "fsGroup" }}"#)
         .expect("the openshift value drops the fixed ids");
-    let guard = t.find("{{- if .Values.openshift }}").expect("guarded by the value");
+    let guard = t
+        .find("{{- if .Values.openshift }}")
+        .expect("guarded by the value");
     let used = t
         .find("{{- toYaml $podSecurity | nindent 8 }}")
         .expect("the pod securityContext uses the result");

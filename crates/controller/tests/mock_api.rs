@@ -373,6 +373,45 @@ async fn drift_is_repaired_without_touching_status() {
     assert_eq!(event["reason"], "SecretUpdated");
 }
 
+/// The handover after a create failed once: the next reconcile turns
+/// hush's `Update` entry into its `Apply` entry (other managers' entries
+/// kept), guarded by the resourceVersion, before anything else.
+#[tokio::test]
+async fn a_missed_applier_handover_is_retried() {
+    let Setup {
+        ctx,
+        mut handle,
+        served,
+        ..
+    } = setup("strict:prod/db", "db");
+    let mut ready_obj = served.clone();
+    ready_obj["status"] = ready_status();
+    let mut stored = managed_secret("hunter2");
+    stored["metadata"]["managedFields"] = json!([
+        {"manager": "hush-controller", "operation": "Update", "apiVersion": "v1",
+            "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {}}},
+        {"manager": "kubectl", "operation": "Update", "apiVersion": "v1",
+            "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {}}}]);
+    let server = tokio::spawn(async move {
+        let reply = stored.clone();
+        expect(&mut handle, "GET", SECRET, |_| respond(200, &reply)).await;
+        let patch = expect(&mut handle, "PATCH", &format!("{SECRET}?"), |_| {
+            respond(200, &stored)
+        })
+        .await;
+        expect_no_more(&mut handle).await;
+        patch
+    });
+    reconcile(Arc::new(object(&ready_obj)), ctx).await.unwrap();
+    let patch = server.await.unwrap();
+    assert_eq!(patch["metadata"]["resourceVersion"], "100");
+    let fields = &patch["metadata"]["managedFields"];
+    assert_eq!(fields[0]["manager"], "hush-controller");
+    assert_eq!(fields[0]["operation"], "Apply");
+    assert_eq!(fields[1]["manager"], "kubectl");
+    assert_eq!(fields[1]["operation"], "Update", "others' entries kept");
+}
+
 #[tokio::test]
 async fn in_sync_secret_costs_one_read() {
     let Setup {
