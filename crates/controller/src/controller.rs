@@ -167,7 +167,15 @@ async fn reconcile_once(obj: Arc<EncryptedSecret>, ctx: Arc<Context>) -> Result<
             own_as_applier(&secrets, e.clone()).await;
         }
     }
-    let result = match write_secret(&obj, &secrets, decided.apply.as_ref(), mode).await {
+    let result = match write_secret(
+        &obj,
+        &secrets,
+        decided.apply.as_ref(),
+        mode,
+        existing.as_ref(),
+    )
+    .await
+    {
         Ok(written) => {
             if written.is_some_and(|w| !write_changed(existing.as_ref(), &w)) {
                 decided.event = None;
@@ -208,12 +216,16 @@ fn not_ready(obj: &EncryptedSecret, ctx: &Context, f: &Failure) {
 }
 
 /// Creates the Secret (never taking over one that appeared meanwhile) or
-/// server-side applies it with force; returns the Secret as written.
+/// server-side applies it with force, on the condition that it is still
+/// the Secret that was read (`read`'s uid and resourceVersion: a Secret
+/// deleted and re-created meanwhile gets a conflict, not a takeover);
+/// returns the Secret as written.
 async fn write_secret(
     obj: &EncryptedSecret,
     secrets: &Api<Secret>,
     secret: Option<&Secret>,
     mode: Write,
+    read: Option<&Secret>,
 ) -> Result<Option<Secret>, kube::Error> {
     let Some(secret) = secret else {
         return Ok(None);
@@ -229,13 +241,25 @@ async fn write_secret(
         }
         Write::Force => {
             let params = PatchParams::apply(MANAGER).force();
+            let body = preconditioned(secret, read);
             secrets
-                .patch(&obj.name_any(), &params, &Patch::Apply(secret))
+                .patch(&obj.name_any(), &params, &Patch::Apply(&body))
                 .await?
         }
     };
     info!(namespace = ?obj.namespace(), name = %obj.name_any(), "secret written");
     Ok(Some(written))
+}
+
+/// `secret` to apply, carrying `read`'s uid and resourceVersion as
+/// preconditions.
+pub fn preconditioned(secret: &Secret, read: Option<&Secret>) -> Secret {
+    let mut body = secret.clone();
+    if let Some(read) = read {
+        body.metadata.uid = read.metadata.uid.clone();
+        body.metadata.resource_version = read.metadata.resource_version.clone();
+    }
+    body
 }
 
 /// A create records hush's fields under an `Update` entry, which later

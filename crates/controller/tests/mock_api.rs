@@ -362,7 +362,13 @@ async fn drift_is_repaired_without_touching_status() {
             respond(200, &managed_secret("edited-by-hand"))
         })
         .await;
-        let secret = expect(&mut handle, "PATCH", &format!("{SECRET}{APPLY}"), echo).await;
+        // A real API server bumps the resourceVersion of a changed object.
+        let secret = expect(&mut handle, "PATCH", &format!("{SECRET}{APPLY}"), |b| {
+            let mut b = b.clone();
+            b["metadata"]["resourceVersion"] = "101".into();
+            respond(200, &b)
+        })
+        .await;
         let event = expect(&mut handle, "POST", EVENTS, echo).await;
         expect_no_more(&mut handle).await;
         (secret, event)
@@ -370,6 +376,10 @@ async fn drift_is_repaired_without_touching_status() {
     reconcile(Arc::new(object(&ready_obj)), ctx).await.unwrap();
     let (secret, event) = server.await.unwrap();
     assert_eq!(secret["data"]["password"], b64("hunter2"));
+    assert_eq!(
+        secret["metadata"]["resourceVersion"], "100",
+        "applied on the condition that it is the Secret read (a re-created one gets 409)"
+    );
     assert_eq!(event["reason"], "SecretUpdated");
 }
 
