@@ -160,6 +160,12 @@ async fn reconcile_once(obj: Arc<EncryptedSecret>, ctx: Arc<Context>) -> Result<
     let mut decided = plan(&obj, existing.as_ref(), outcome.as_ref(), &now);
     let owned_write = matches!(write, Ok(Write::Force));
     let mode = write.unwrap_or(Write::Force);
+    if mode == Write::Create && decided.apply.is_some() && !still_current(&obj, &ctx).await? {
+        // Deleted meanwhile (the garbage collector may just have removed
+        // its Secret): creating it again would churn.
+        ctx.forget(&obj);
+        return Ok(Action::await_change());
+    }
     if let (Some(e), true) = (&existing, owned_write) {
         // A create whose fields were not recorded as applied: try again,
         // or a key dropped from the EncryptedSecret would stay.
@@ -213,6 +219,15 @@ async fn reconcile_once(obj: Arc<EncryptedSecret>, ctx: Arc<Context>) -> Result<
 fn not_ready(obj: &EncryptedSecret, ctx: &Context, f: &Failure) {
     ctx.metrics.failed(f.reason());
     warn!(namespace = ?obj.namespace(), name = %obj.name_any(), reason = f.reason(), message = f.message(), "not ready");
+}
+
+/// Whether `obj`, read live, still exists as the same object and is not
+/// being deleted (the cached copy may be behind).
+async fn still_current(obj: &EncryptedSecret, ctx: &Context) -> Result<bool> {
+    let api: Api<EncryptedSecret> =
+        Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+    let live = api.get_opt(&obj.name_any()).await?;
+    Ok(live.is_some_and(|l| l.uid() == obj.uid() && l.meta().deletion_timestamp.is_none()))
 }
 
 /// Creates the Secret (never taking over one that appeared meanwhile) or

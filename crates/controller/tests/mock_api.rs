@@ -106,6 +106,7 @@ async fn expect_no_more(handle: &mut ApiHandle) {
 
 const SECRET: &str = "/api/v1/namespaces/prod/secrets/db";
 const APPLY: &str = "?&force=true&fieldManager=hush-controller";
+const OBJECT: &str = "/apis/hush.dev/v1alpha1/namespaces/prod/encryptedsecrets/db";
 const STATUS: &str = "/apis/hush.dev/v1alpha1/namespaces/prod/encryptedsecrets/db/status";
 const EVENTS: &str = "/apis/events.k8s.io/v1/namespaces/prod/events?";
 const CREATE: &str = "/api/v1/namespaces/prod/secrets?&fieldManager=hush-controller";
@@ -193,6 +194,7 @@ async fn happy_path_applies_secret_then_status_then_event() {
     } = setup("strict:prod/db", "db");
     let server = tokio::spawn(async move {
         expect(&mut handle, "GET", SECRET, |_| not_found()).await;
+        expect(&mut handle, "GET", OBJECT, |_| respond(200, &served)).await;
         let secret = expect(&mut handle, "POST", CREATE, created_by_update).await;
         // The create's Update entry becomes hush's Apply entry, so later
         // applies can drop keys.
@@ -453,6 +455,7 @@ async fn refused_apply_is_reported_on_the_object() {
     } = setup("strict:prod/db", "db");
     let server = tokio::spawn(async move {
         expect(&mut handle, "GET", SECRET, |_| not_found()).await;
+        expect(&mut handle, "GET", OBJECT, |_| respond(200, &served)).await;
         expect(&mut handle, "POST", CREATE, |_| {
             respond(422, &json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
                 "message": "Secret \"db\" is invalid: type: field is immutable", "reason": "Invalid", "code": 422}))
@@ -497,6 +500,7 @@ async fn a_secret_created_meanwhile_is_not_taken_over() {
     } = setup("strict:prod/db", "db");
     let server = tokio::spawn(async move {
         expect(&mut handle, "GET", SECRET, |_| not_found()).await;
+        expect(&mut handle, "GET", OBJECT, |_| respond(200, &served)).await;
         // Between the read and the write, someone else created it.
         expect(&mut handle, "POST", CREATE, |_| {
             conflict("AlreadyExists", 409)
@@ -622,6 +626,7 @@ async fn the_pass_after_a_create_writes_nothing() {
     let stale = Arc::new(object);
     let server = tokio::spawn(async move {
         expect(&mut handle, "GET", SECRET, |_| not_found()).await;
+        expect(&mut handle, "GET", OBJECT, |_| respond(200, &served)).await;
         let secret = expect(&mut handle, "POST", CREATE, created).await;
         expect(
             &mut handle,
@@ -740,4 +745,26 @@ async fn a_hung_api_call_times_out() {
         .unwrap_err();
     assert!(matches!(err, hush_controller::Error::Timeout(_)), "{err}");
     server.abort();
+}
+
+/// The cache may be behind: before creating a Secret the object is read
+/// live, and one deleted meanwhile (or being deleted) gets no Secret.
+#[tokio::test]
+async fn no_create_for_an_object_deleted_meanwhile() {
+    let Setup {
+        ctx,
+        mut handle,
+        object,
+        served,
+    } = setup("strict:prod/db", "db");
+    let server = tokio::spawn(async move {
+        expect(&mut handle, "GET", SECRET, |_| not_found()).await;
+        let mut deleting = served.clone();
+        deleting["metadata"]["deletionTimestamp"] = "2026-12-01T00:00:00Z".into();
+        expect(&mut handle, "GET", OBJECT, |_| respond(200, &deleting)).await;
+        expect_no_more(&mut handle).await;
+    });
+    let action = reconcile(Arc::new(object), ctx).await.unwrap();
+    assert_eq!(action, kube::runtime::controller::Action::await_change());
+    server.await.unwrap();
 }
