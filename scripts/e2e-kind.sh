@@ -256,8 +256,8 @@ if [[ $PROVIDER == k3d ]]; then
 else
     # `kind load docker-image` fails with Docker's containerd image store;
     # an image archive works with both stores.
-    if ! kind load docker-image "$IMAGE" --name "$CLUSTER_NAME" >/dev/null 2>&1; then
-        log "kind load docker-image failed; loading through docker save"
+    if ! kind load docker-image "$IMAGE" --name "$CLUSTER_NAME" >/dev/null 2>"$WORK/kind-load.err"; then
+        log "kind load docker-image failed ($(head -n1 "$WORK/kind-load.err")); loading through docker save"
         docker save "$IMAGE" -o "$WORK/image.tar"
         kind load image-archive "$WORK/image.tar" --name "$CLUSTER_NAME" >/dev/null
         rm -f "$WORK/image.tar"

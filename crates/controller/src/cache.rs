@@ -17,30 +17,87 @@ type Digest = [u8; 32];
 
 /// A bounded, expiring map from a wrapped key's digest to the unwrapped key.
 ///
-/// Concurrent requests for one entry wait for a single unwrap. Only a
-/// successful unwrap takes a place in the cache: failures (a tenant's
-/// bogus entries, a KMS outage) never evict good keys. Evicted keys are
-/// zeroized when their last user drops them.
+/// Concurrent requests for one entry wait for a single unwrap and share
+/// its result, failed or not. Failures are remembered apart, for
+/// [`PERMANENT_FAILURE_TTL`] or [`TRANSIENT_FAILURE_TTL`], so a tenant's
+/// bogus entry costs one KMS call per few minutes, not one per reconcile;
+/// they never evict good keys. Evicted keys are zeroized when their last
+/// user drops them.
 pub struct DataKeyCache {
     state: Mutex<State>,
     ttl: Duration,
     capacity: usize,
 }
 
+/// How long a permanent unwrap failure (access denied, a bad ciphertext)
+/// is answered from memory.
+pub const PERMANENT_FAILURE_TTL: Duration = Duration::from_secs(300);
+/// How long a transient one (throttling, an outage) is: below the first
+/// retry backoff, so a retry reaches KMS again.
+pub const TRANSIENT_FAILURE_TTL: Duration = Duration::from_secs(4);
+
 type Key = Arc<Zeroizing<Vec<u8>>>;
-type Cell = Arc<OnceCell<Key>>;
+/// An unwrap's outcome as shared: `Err(None)` when no provider handles
+/// the entry.
+type Outcome = Result<Key, Option<Arc<Failed>>>;
+type Cell = Arc<OnceCell<Outcome>>;
+
+/// A failed unwrap, kept without the error value (not `Clone`).
+#[derive(Debug)]
+pub struct Failed {
+    provider: &'static str,
+    reason: String,
+    transient: bool,
+}
+
+impl Failed {
+    fn new(e: &hush_core::Error) -> Self {
+        let (provider, reason) = match e {
+            hush_core::Error::Key {
+                provider: "kms",
+                reason,
+            } => ("kms", crate::kms::public_reason(reason)),
+            hush_core::Error::Key { provider, reason } => (*provider, reason.clone()),
+            other => ("key", other.to_string()),
+        };
+        Failed {
+            provider,
+            reason,
+            transient: crate::kms::transient(e),
+        }
+    }
+
+    fn error(&self) -> hush_core::Error {
+        hush_core::Error::Key {
+            provider: self.provider,
+            reason: self.reason.clone(),
+        }
+    }
+
+    fn ttl(&self) -> Duration {
+        if self.transient {
+            TRANSIENT_FAILURE_TTL
+        } else {
+            PERMANENT_FAILURE_TTL
+        }
+    }
+}
 
 #[derive(Default)]
 struct State {
     /// Unwrapped keys and when they were unwrapped.
     ready: HashMap<Digest, (Key, Instant)>,
+    /// Failed unwraps and when they may be tried again.
+    failed: HashMap<Digest, (Arc<Failed>, Instant)>,
     /// Unwraps in flight (shared by concurrent requests).
     pending: HashMap<Digest, Cell>,
 }
 
-/// A cache lookup: the key, or the cell to unwrap it into.
+/// A cache lookup: the key, a remembered failure, or the cell to unwrap
+/// it into.
 enum Lookup {
     Hit(Key),
+    Failed(Arc<Failed>),
     Miss(Cell),
 }
 
@@ -72,17 +129,36 @@ impl DataKeyCache {
         if let Some((key, _)) = st.ready.get(&id) {
             return Lookup::Hit(key.clone());
         }
+        st.failed.retain(|_, (_, until)| now < *until);
+        if let Some((f, _)) = st.failed.get(&id) {
+            return Lookup::Failed(f.clone());
+        }
         Lookup::Miss(st.pending.entry(id).or_default().clone())
     }
 
     /// Ends an unwrap: a key takes a place (evicting the oldest key when
-    /// full); a failure leaves the cache as it was.
-    fn settle(&self, id: Digest, cell: &Cell, key: Option<&Key>) {
+    /// full); a failure is remembered apart, in a map of the same bound.
+    fn settle(&self, id: Digest, cell: &Cell, outcome: &Outcome) {
         let mut st = self.state.lock().expect("cache lock");
         if st.pending.get(&id).is_some_and(|c| Arc::ptr_eq(c, cell)) {
             st.pending.remove(&id);
         }
-        let Some(key) = key else { return };
+        let key = match outcome {
+            Ok(key) => key,
+            Err(None) => return,
+            Err(Some(f)) => {
+                if !st.failed.contains_key(&id) && st.failed.len() >= self.capacity {
+                    let first = st
+                        .failed
+                        .iter()
+                        .min_by_key(|(_, (_, until))| *until)
+                        .map(|(k, _)| *k);
+                    first.map(|k| st.failed.remove(&k));
+                }
+                st.failed.insert(id, (f.clone(), Instant::now() + f.ttl()));
+                return;
+            }
+        };
         if !st.ready.contains_key(&id) && st.ready.len() >= self.capacity {
             let oldest = st
                 .ready
@@ -182,17 +258,23 @@ impl Unwrapper for CachingUnwrapper {
                     self.metrics.cache_hits.inc();
                     return Some(Ok(SecretSlice::from(key.to_vec())));
                 }
+                Lookup::Failed(f) => return Some(Err(f.error())),
                 Lookup::Miss(cell) => cell,
             };
             let mut ran = false;
             let got = cell
-                .get_or_try_init(|| {
+                .get_or_init(|| {
                     ran = true;
-                    async { self.unwrap_uncached(entry).await.map(Arc::new) }
+                    async {
+                        self.unwrap_uncached(entry)
+                            .await
+                            .map(Arc::new)
+                            .map_err(|e| e.map(|e| Arc::new(Failed::new(&e))))
+                    }
                 })
                 .await;
             if ran {
-                self.cache.settle(id, &cell, got.as_ref().ok().copied());
+                self.cache.settle(id, &cell, got);
             }
             match got {
                 Ok(key) => {
@@ -204,7 +286,7 @@ impl Unwrapper for CachingUnwrapper {
                     Some(Ok(SecretSlice::from(key.to_vec())))
                 }
                 Err(None) => None,
-                Err(Some(e)) => Some(Err(e)),
+                Err(Some(f)) => Some(Err(f.error())),
             }
         })
     }
@@ -338,6 +420,77 @@ mod tests {
         }
         assert_eq!(metrics.cache_hits.get(), 2, "both good keys still cached");
         assert!(cache.state.lock().unwrap().pending.is_empty());
+    }
+
+    /// Counts unwraps and fails each with `reason` (a KMS failure).
+    struct Failing(Arc<AtomicUsize>, &'static str);
+    impl Unwrapper for Failing {
+        fn unwrap<'a>(
+            &'a self,
+            _: &'a KeyEntry,
+        ) -> BoxFuture<'a, Option<hush_core::Result<SecretSlice<u8>>>> {
+            Box::pin(async move {
+                self.0.fetch_add(1, Ordering::SeqCst);
+                tokio::task::yield_now().await;
+                Some(Err(hush_core::Error::Key {
+                    provider: "kms",
+                    reason: self.1.into(),
+                }))
+            })
+        }
+    }
+
+    fn failing(reason: &'static str) -> (Arc<CachingUnwrapper>, Arc<AtomicUsize>) {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let u = CachingUnwrapper::new(
+            vec![Box::new(Failing(calls.clone(), reason))],
+            Arc::new(DataKeyCache::new(16, Duration::from_secs(3600))),
+            Arc::new(Metrics::default()),
+        );
+        (Arc::new(u), calls)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_unwrap_is_shared_by_its_waiters_and_remembered() {
+        let (u, calls) = failing("access denied (AccessDeniedException)");
+        let e = entry("bogus");
+        let tasks: Vec<_> = (0..20)
+            .map(|_| {
+                let (u, e) = (u.clone(), e.clone());
+                tokio::spawn(async move { u.unwrap(&e).await.unwrap().err().unwrap().to_string() })
+            })
+            .collect();
+        for t in tasks {
+            assert_eq!(
+                t.await.unwrap(),
+                "kms: access denied (AccessDeniedException)"
+            );
+        }
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            1,
+            "waiters share one failed call"
+        );
+        for _ in 0..10 {
+            assert!(u.unwrap(&e).await.unwrap().is_err());
+        }
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "the failure is remembered");
+        tokio::time::advance(PERMANENT_FAILURE_TTL).await;
+        assert!(u.unwrap(&e).await.unwrap().is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "and tried again later");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_transient_failure_is_remembered_only_briefly() {
+        let (u, calls) = failing("ThrottlingException: Rate exceeded");
+        let e = entry("k");
+        assert!(u.unwrap(&e).await.unwrap().is_err());
+        assert!(u.unwrap(&e).await.unwrap().is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        tokio::time::advance(TRANSIENT_FAILURE_TTL).await;
+        assert!(u.unwrap(&e).await.unwrap().is_err());
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        assert!(TRANSIENT_FAILURE_TTL < crate::reconcile::backoff(0));
     }
 
     #[tokio::test]

@@ -99,6 +99,13 @@ impl Context {
             .insert(uid, status.clone());
     }
 
+    /// Drops what is kept per object, for one being deleted.
+    fn forget(&self, obj: &EncryptedSecret) {
+        let uid = obj.uid().unwrap_or_default();
+        self.written.lock().expect("status lock").remove(&uid);
+        self.attempts.lock().expect("attempts lock").remove(&uid);
+    }
+
     /// Counts a retryable failure (or clears the count) and returns the
     /// number of consecutive ones before it.
     fn attempt(&self, obj: &EncryptedSecret, failed: bool) -> u32 {
@@ -114,11 +121,23 @@ impl Context {
     }
 }
 
-/// Reconciles one `EncryptedSecret`.
+/// How long one reconcile may take: kube's client has no read timeout, so
+/// a hung API call would otherwise hold a concurrency slot for ever.
+pub const RECONCILE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Reconciles one `EncryptedSecret`, within [`RECONCILE_TIMEOUT`] (a
+/// timeout is an error: retried with backoff).
 pub async fn reconcile(obj: Arc<EncryptedSecret>, ctx: Arc<Context>) -> Result<Action> {
+    tokio::time::timeout(RECONCILE_TIMEOUT, reconcile_once(obj, ctx))
+        .await
+        .unwrap_or(Err(Error::Timeout(RECONCILE_TIMEOUT.as_secs())))
+}
+
+async fn reconcile_once(obj: Arc<EncryptedSecret>, ctx: Arc<Context>) -> Result<Action> {
     // Being deleted (foreground deletion, Argo CD prune): the garbage
     // collector removes the Secret; re-creating it would churn.
     if obj.meta().deletion_timestamp.is_some() {
+        ctx.forget(&obj);
         return Ok(Action::await_change());
     }
     let started = Instant::now();
@@ -139,8 +158,30 @@ pub async fn reconcile(obj: Arc<EncryptedSecret>, ctx: Arc<Context>) -> Result<A
     }
     let now = hush_core::time::now_rfc3339();
     let mut decided = plan(&obj, existing.as_ref(), outcome.as_ref(), &now);
+    let owned_write = matches!(write, Ok(Write::Force));
     let mode = write.unwrap_or(Write::Force);
-    let result = match write_secret(&obj, &secrets, decided.apply.as_ref(), mode).await {
+    if mode == Write::Create && decided.apply.is_some() && !still_current(&obj, &ctx).await? {
+        // Deleted meanwhile (the garbage collector may just have removed
+        // its Secret): creating it again would churn.
+        ctx.forget(&obj);
+        return Ok(Action::await_change());
+    }
+    if let (Some(e), true) = (&existing, owned_write) {
+        // A create whose fields were not recorded as applied: try again,
+        // or a key dropped from the EncryptedSecret would stay.
+        if applier_fields(e).is_some() {
+            own_as_applier(&secrets, e.clone()).await;
+        }
+    }
+    let result = match write_secret(
+        &obj,
+        &secrets,
+        decided.apply.as_ref(),
+        mode,
+        existing.as_ref(),
+    )
+    .await
+    {
         Ok(written) => {
             if written.is_some_and(|w| !write_changed(existing.as_ref(), &w)) {
                 decided.event = None;
@@ -156,9 +197,9 @@ pub async fn reconcile(obj: Arc<EncryptedSecret>, ctx: Arc<Context>) -> Result<A
             not_ready(&obj, &ctx, &f);
             report(&obj, &ctx, &plan(&obj, existing.as_ref(), Err(&f), &now)).await?;
             match f {
-                // Someone else's Secret appeared: wait for a change, as
-                // for any Secret hush does not own.
-                Failure::SecretNotManaged(_) => Ok(Some(f)),
+                // Someone else's Secret appeared, or the API server refused
+                // the Secret as written: wait for a change or the resync.
+                Failure::SecretNotManaged(_) | Failure::ApplyRejected(_) => Ok(Some(f)),
                 _ => Err(Error::Kube(e)),
             }
         }
@@ -180,13 +221,26 @@ fn not_ready(obj: &EncryptedSecret, ctx: &Context, f: &Failure) {
     warn!(namespace = ?obj.namespace(), name = %obj.name_any(), reason = f.reason(), message = f.message(), "not ready");
 }
 
+/// Whether `obj`, read live, still exists as the same object and is not
+/// being deleted (the cached copy may be behind).
+async fn still_current(obj: &EncryptedSecret, ctx: &Context) -> Result<bool> {
+    let api: Api<EncryptedSecret> =
+        Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+    let live = api.get_opt(&obj.name_any()).await?;
+    Ok(live.is_some_and(|l| l.uid() == obj.uid() && l.meta().deletion_timestamp.is_none()))
+}
+
 /// Creates the Secret (never taking over one that appeared meanwhile) or
-/// server-side applies it with force; returns the Secret as written.
+/// server-side applies it with force, on the condition that it is still
+/// the Secret that was read (`read`'s uid and resourceVersion: a Secret
+/// deleted and re-created meanwhile gets a conflict, not a takeover);
+/// returns the Secret as written.
 async fn write_secret(
     obj: &EncryptedSecret,
     secrets: &Api<Secret>,
     secret: Option<&Secret>,
     mode: Write,
+    read: Option<&Secret>,
 ) -> Result<Option<Secret>, kube::Error> {
     let Some(secret) = secret else {
         return Ok(None);
@@ -202,13 +256,25 @@ async fn write_secret(
         }
         Write::Force => {
             let params = PatchParams::apply(MANAGER).force();
+            let body = preconditioned(secret, read);
             secrets
-                .patch(&obj.name_any(), &params, &Patch::Apply(secret))
+                .patch(&obj.name_any(), &params, &Patch::Apply(&body))
                 .await?
         }
     };
     info!(namespace = ?obj.namespace(), name = %obj.name_any(), "secret written");
     Ok(Some(written))
+}
+
+/// `secret` to apply, carrying `read`'s uid and resourceVersion as
+/// preconditions.
+pub fn preconditioned(secret: &Secret, read: Option<&Secret>) -> Secret {
+    let mut body = secret.clone();
+    if let Some(read) = read {
+        body.metadata.uid = read.metadata.uid.clone();
+        body.metadata.resource_version = read.metadata.resource_version.clone();
+    }
+    body
 }
 
 /// A create records hush's fields under an `Update` entry, which later
@@ -235,19 +301,28 @@ async fn own_as_applier(secrets: &Api<Secret>, created: Secret) -> Secret {
     }
 }
 
-/// The merge patch that turns hush's only `Update` entry into `Apply`.
-pub fn applier_fields(created: &Secret) -> Option<serde_json::Value> {
-    let [entry] = created.metadata.managed_fields.as_deref()? else {
-        return None;
+/// The merge patch that turns hush's one `Update` entry into `Apply`
+/// (other managers' entries kept), when hush has no `Apply` entry yet.
+pub fn applier_fields(secret: &Secret) -> Option<serde_json::Value> {
+    let entries = secret.metadata.managed_fields.as_deref()?;
+    let ours = |op: &str| {
+        entries
+            .iter()
+            .filter(|e| e.manager.as_deref() == Some(MANAGER) && e.operation.as_deref() == Some(op))
+            .count()
     };
-    if entry.manager.as_deref() != Some(MANAGER) || entry.operation.as_deref() != Some("Update") {
+    if ours("Update") != 1 || ours("Apply") != 0 {
         return None;
     }
-    let mut applied = entry.clone();
-    applied.operation = Some("Apply".into());
+    let mut entries = entries.to_vec();
+    for e in &mut entries {
+        if e.manager.as_deref() == Some(MANAGER) {
+            e.operation = Some("Apply".into());
+        }
+    }
     Some(serde_json::json!({"metadata": {
-        "resourceVersion": created.resource_version(),
-        "managedFields": [applied],
+        "resourceVersion": secret.resource_version(),
+        "managedFields": entries,
     }}))
 }
 
@@ -371,8 +446,10 @@ pub fn watch_objects(
         .map(watched(metrics, Watch::Objects))
 }
 
-/// The owned-Secret watch (metadata only), each result into the
-/// readiness state.
+/// The owned-Secret watch, each result into the readiness state. An
+/// `Api<PartialObjectMeta<_>>` makes kube 5 send the
+/// `as=PartialObjectMetadataList` Accept header, so the API server sends
+/// no Secret data (tests/readiness.rs checks the header).
 pub fn watch_secrets(
     api: Api<PartialObjectMeta<Secret>>,
     metrics: Arc<Metrics>,

@@ -12,6 +12,9 @@ pub enum Error {
     /// Bad configuration (flags, policy file, keys).
     #[error("{0}")]
     Config(String),
+    /// A reconcile took too long (a hung API or KMS call).
+    #[error("reconcile timed out after {0} s")]
+    Timeout(u64),
     /// An object the controller cannot work on.
     #[error("{0}")]
     Object(String),

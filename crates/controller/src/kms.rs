@@ -8,11 +8,52 @@ use hush_core::metadata::KeyEntry;
 use secrecy::SecretSlice;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 type Id = (String, String);
 
-/// Unwraps `kms` entries through at most `capacity` clients (the oldest
-/// is dropped to make room). The entry must already carry the controller's
+/// How long one KMS call may take (the SDK sets no overall timeout).
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Marks of a KMS failure that may heal by itself: throttling, a 5xx, a
+/// network error or a timeout. Anything else (access denied, a bad
+/// ciphertext or context, a missing or disabled key) is permanent.
+const TRANSIENT: [&str; 10] = [
+    "KMS unreachable",
+    "KMS timed out",
+    "Throttling",
+    "LimitExceeded",
+    "TooManyRequests",
+    "KMSInternal",
+    "DependencyTimeout",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "RequestTimeout",
+];
+
+/// A KMS failure as tenants may read it (status, Events): the error code
+/// or hush's own words, never AWS's message, which can name the
+/// controller's role, account or other ARNs.
+pub fn public_reason(reason: &str) -> String {
+    match reason.split_once(": ") {
+        Some((code, _)) => code.to_string(),
+        None => reason.to_string(),
+    }
+}
+
+/// Whether a KMS unwrap failure is worth retrying soon.
+pub fn transient(e: &hush_core::Error) -> bool {
+    match e {
+        hush_core::Error::Key {
+            provider: "kms",
+            reason,
+        } => TRANSIENT.iter().any(|m| reason.contains(m)),
+        _ => false,
+    }
+}
+
+/// Unwraps `kms` entries through at most `capacity` clients (the least
+/// recently used is dropped to make room). The entry must already carry the controller's
 /// settings (see [`crate::unseal::controller_settings`]): a named AWS
 /// profile is refused here as well.
 pub struct KmsKeys {
@@ -43,8 +84,12 @@ impl KmsKeys {
     pub fn client(&self, region: &str, role: &str) -> Arc<KmsUnwrapper> {
         let id = (region.to_string(), role.to_string());
         let mut clients = self.clients.lock().expect("kms lock");
-        if let Some((_, c)) = clients.iter().find(|(i, _)| *i == id) {
-            return c.clone();
+        if let Some(at) = clients.iter().position(|(i, _)| *i == id) {
+            // Most recently used at the back.
+            let hit = clients.remove(at).expect("position is in range");
+            let c = hit.1.clone();
+            clients.push_back(hit);
+            return c;
         }
         if clients.len() >= self.capacity {
             clients.pop_front();
@@ -88,7 +133,10 @@ impl Unwrapper for KmsKeys {
                 _ => return Some(Err(refuse("not a valid KMS key ARN"))),
             };
             let client = self.client(&region, k.role.as_deref().unwrap_or(""));
-            client.unwrap(entry).await
+            match tokio::time::timeout(CALL_TIMEOUT, client.unwrap(entry)).await {
+                Ok(res) => res,
+                Err(_) => Some(Err(refuse("KMS timed out"))),
+            }
         })
     }
 }
@@ -110,6 +158,43 @@ mod tests {
     }
 
     #[test]
+    fn throttling_and_outages_are_transient_the_rest_permanent() {
+        let kms = |r: &str| hush_core::Error::Key {
+            provider: "kms",
+            reason: r.into(),
+        };
+        for r in [
+            "KMS unreachable (could not connect)",
+            "KMS timed out",
+            "ThrottlingException: Rate exceeded",
+            "KMSInternalException: oops",
+        ] {
+            assert!(transient(&kms(r)), "{r}");
+        }
+        for r in [
+            "access denied (AccessDeniedException)",
+            "wrong encryption context, or not this key's ciphertext (InvalidCiphertextException)",
+            "enc is not base64",
+            "key not found (NotFoundException)",
+        ] {
+            assert!(!transient(&kms(r)), "{r}");
+        }
+        let age = hush_core::Error::Key {
+            provider: "age",
+            reason: "KMS timed out".into(),
+        };
+        assert!(!transient(&age), "only KMS failures are classified");
+    }
+
+    #[test]
+    fn aws_messages_stay_out_of_what_tenants_read() {
+        let aws = "UnknownException: User: arn:aws:sts::999988887777:assumed-role/hush/x is not authorized";
+        assert_eq!(public_reason(aws), "UnknownException");
+        let hint = "access denied (AccessDeniedException)";
+        assert_eq!(public_reason(hint), hint);
+    }
+
+    #[test]
     fn the_client_map_is_bounded() {
         let keys = KmsKeys::new(4);
         for i in 0..100 {
@@ -118,6 +203,16 @@ mod tests {
         assert_eq!(keys.len(), 4);
         let a = keys.client("eu-west-99", "");
         assert!(Arc::ptr_eq(&a, &keys.client("eu-west-99", "")));
+    }
+
+    #[test]
+    fn the_least_recently_used_client_goes_first() {
+        let keys = KmsKeys::new(2);
+        let a = keys.client("eu-west-1", "");
+        keys.client("eu-west-2", "");
+        keys.client("eu-west-1", ""); // used again
+        keys.client("eu-west-3", ""); // evicts eu-west-2
+        assert!(Arc::ptr_eq(&a, &keys.client("eu-west-1", "")));
     }
 
     #[tokio::test]

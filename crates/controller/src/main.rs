@@ -177,27 +177,50 @@ async fn run(args: RunArgs) -> Result<()> {
             "--leader-election needs --lease-namespace (POD_NAMESPACE) and --holder-id (POD_NAME)"
         );
     };
-    info!(lease = %args.lease_name, "waiting for leadership");
-    metrics.health.set_standby(true);
-    let leader = leader::acquire(
-        client,
-        ns,
-        &args.lease_name,
-        holder,
-        leader::Timing::default(),
-    )
-    .await?;
-    metrics.health.set_standby(false);
-    info!("leading");
-    let outcome = tokio::select! {
-        _ = controller::run(ctx, config) => Ok(()),
-        reason = leader.lost() => Err(reason),
+    let stop = shutdown_signal();
+    tokio::pin!(stop);
+    loop {
+        info!(lease = %args.lease_name, "waiting for leadership");
+        metrics.health.set_standby(true);
+        metrics.health.set_synced(false);
+        let timing = leader::Timing::default();
+        // As PID 1 the process gets no default SIGTERM handling: a standby
+        // must listen too, or a rollout waits for SIGKILL.
+        let leader = tokio::select! {
+            l = leader::acquire(client.clone(), ns, &args.lease_name, holder, timing) => l?,
+            () = &mut stop => return Ok(()),
+        };
+        metrics.health.set_standby(false);
+        info!("leading");
+        let lost = tokio::select! {
+            _ = controller::run(ctx.clone(), config.clone()) => None,
+            reason = leader.lost() => Some(reason),
+            () = &mut stop => None,
+        };
+        if let Err(e) = leader.release().await {
+            warn!(error = %e, "could not release the Lease");
+        }
+        match lost {
+            // Back to standby, not a restart (no CrashLoopBackOff).
+            Some(reason) => warn!(%reason, "stepped down; waiting for the Lease again"),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = match signal(SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            warn!(error = %e, "cannot listen for SIGTERM");
+            return std::future::pending().await;
+        }
     };
-    if let Err(e) = leader.release().await {
-        warn!(error = %e, "could not release the Lease");
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
     }
-    match outcome {
-        Ok(()) => Ok(()),
-        Err(reason) => bail!("stepped down: {reason}; exiting so a fresh replica takes over"),
-    }
+    info!("shutting down");
 }

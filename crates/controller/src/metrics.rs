@@ -6,7 +6,10 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+// tokio's clock, so tests can advance it.
+use tokio::time::Instant;
 
 /// The failure-class label of `hush_reconcile_failures_total`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -35,14 +38,21 @@ pub struct Metrics {
 
 /// Readiness: a standby replica (waiting for the Lease) is ready; a leader
 /// is ready once its EncryptedSecret cache has synced and while both
-/// watches (EncryptedSecrets, owned Secrets) are healthy.
+/// watches (EncryptedSecrets, owned Secrets) are healthy: no error in the
+/// last [`WATCH_ERROR_WINDOW`], or a result since the last error.
 #[derive(Debug, Default)]
 pub struct Health {
     standby: AtomicBool,
     synced: AtomicBool,
-    objects_failing: AtomicBool,
-    secrets_failing: AtomicBool,
+    objects_failed: Mutex<Option<Instant>>,
+    secrets_failed: Mutex<Option<Instant>>,
 }
+
+/// How long a watch error keeps the replica unready when nothing follows
+/// it: a re-established watch on a quiet cluster delivers no event. Longer
+/// than the watch backoff's 30 s cap, so a watch that keeps failing stays
+/// unready.
+pub const WATCH_ERROR_WINDOW: Duration = Duration::from_secs(60);
 
 /// One of the controller's watches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,21 +75,28 @@ impl Health {
     }
 
     /// Records the last result of a watch: an error makes the replica
-    /// unready until the watch delivers again.
+    /// unready until the watch delivers again or the window passes.
     pub fn watch_result(&self, watch: Watch, ok: bool) {
-        let flag = match watch {
-            Watch::Objects => &self.objects_failing,
-            Watch::Secrets => &self.secrets_failing,
+        let failed = match watch {
+            Watch::Objects => &self.objects_failed,
+            Watch::Secrets => &self.secrets_failed,
         };
-        flag.store(!ok, Ordering::Relaxed);
+        *failed.lock().expect("health lock") = (!ok).then(Instant::now);
+    }
+
+    fn failing(failed: &Mutex<Option<Instant>>) -> bool {
+        failed
+            .lock()
+            .expect("health lock")
+            .is_some_and(|at| at.elapsed() < WATCH_ERROR_WINDOW)
     }
 
     /// Whether `/readyz` answers 200.
     pub fn ready(&self) -> bool {
         self.standby.load(Ordering::Relaxed)
             || (self.synced.load(Ordering::Relaxed)
-                && !self.objects_failing.load(Ordering::Relaxed)
-                && !self.secrets_failing.load(Ordering::Relaxed))
+                && !Self::failing(&self.objects_failed)
+                && !Self::failing(&self.secrets_failed))
     }
 }
 
@@ -187,6 +204,24 @@ mod tests {
         let mut out = String::new();
         s.read_to_string(&mut out).await.unwrap();
         out
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_watch_error_expires_when_nothing_follows() {
+        let health = Health::default();
+        health.set_synced(true);
+        health.watch_result(Watch::Objects, false);
+        assert!(!health.ready());
+        tokio::time::advance(WATCH_ERROR_WINDOW / 2).await;
+        assert!(!health.ready(), "still within the window");
+        health.watch_result(Watch::Objects, false);
+        tokio::time::advance(WATCH_ERROR_WINDOW / 2).await;
+        assert!(!health.ready(), "a new error restarts the window");
+        tokio::time::advance(WATCH_ERROR_WINDOW / 2).await;
+        assert!(
+            health.ready(),
+            "a quiet cluster after a reconnect is ready again"
+        );
     }
 
     #[tokio::test]

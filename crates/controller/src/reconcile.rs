@@ -98,7 +98,15 @@ pub fn refused(
         (Write::Force, Some(403)) if adopting => Failure::OwnerReferencesForbidden(format!(
             "the API server refused to set the ownerReference of Secret {name} (HTTP 403): taking a Secret over needs `delete` on secrets where OwnerReferencesPermissionEnforcement is on (OpenShift); set the chart value rbac.adoptSecrets=true"
         )),
-        (_, Some(code)) => Failure::ApplyFailed(format!(
+        // The Secret changed or went away since it was read (the apply's
+        // preconditions): read it again soon.
+        (Write::Force, Some(409 | 404)) => Failure::ApplyFailed(format!(
+            "the Secret changed while it was being written: {reason} (HTTP {code:?}); retrying"
+        )),
+        (_, Some(code)) if code == 429 || code >= 500 => Failure::ApplyFailed(format!(
+            "the API server could not write the Secret: {reason} (HTTP {code})"
+        )),
+        (_, Some(code)) => Failure::ApplyRejected(format!(
             "the API server refused the Secret: {reason} (HTTP {code})"
         )),
         (_, None) => Failure::ApplyFailed("the Secret could not be written".into()),
@@ -551,6 +559,11 @@ mod tests {
         assert_eq!(r(Some(&owned), Write::Force, Some(403)), "ApplyFailed");
         assert_eq!(r(Some(&owned), Write::Force, Some(422)), "ApplyFailed");
         assert_eq!(r(None, Write::Create, None), "ApplyFailed");
+        // Only 429, 5xx and no reply at all are worth a quick retry.
+        let retry = |code| refused(&o, Some(&owned), Write::Force, code, "X").retryable();
+        assert!(retry(Some(429)) && retry(Some(503)) && retry(None));
+        assert!(!retry(Some(422)) && !retry(Some(403)) && !retry(Some(400)));
+        assert!(retry(Some(409)), "a failed precondition is read again soon");
     }
 
     #[test]

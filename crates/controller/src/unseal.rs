@@ -13,6 +13,7 @@ use kube::ResourceExt;
 use secrecy::SecretSlice;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use zeroize::Zeroizing;
 
 /// Why an object could not be turned into a Secret. The variant is the
@@ -23,8 +24,13 @@ pub enum Failure {
     SecretNotManaged(String),
     /// None of the file's master keys is allowed in this namespace.
     KeyNotAllowed(String),
-    /// No key could unwrap the data key.
+    /// No key could unwrap the data key yet (KMS throttled, unreachable or
+    /// timed out; an age key not mounted yet): retried soon.
     NoDataKey(String),
+    /// Every KMS key tried refused for good (access denied, a bad
+    /// ciphertext or context, no such key), or the object lists more KMS
+    /// keys than are tried: retried only at the resync or on a change.
+    KeyUnavailable(String),
     /// The MAC does not match the values.
     MacMismatch(String),
     /// The file cannot be verified on the API server's copy.
@@ -35,8 +41,12 @@ pub enum Failure {
     DecryptFailed(String),
     /// The object is malformed.
     InvalidSpec(String),
-    /// The API server refused the Secret.
+    /// The Secret could not be written, for a reason that may pass: HTTP
+    /// 429 or 5xx, a network error or a timeout.
     ApplyFailed(String),
+    /// The API server refused the Secret (another 4xx): reason
+    /// `ApplyFailed`, retried only at the resync or on a change.
+    ApplyRejected(String),
     /// Taking a Secret over was refused: changing its ownerReferences
     /// needs `delete` under OwnerReferencesPermissionEnforcement.
     OwnerReferencesForbidden(String),
@@ -49,12 +59,13 @@ impl Failure {
             Failure::SecretNotManaged(_) => "SecretNotManaged",
             Failure::KeyNotAllowed(_) => "KeyNotAllowed",
             Failure::NoDataKey(_) => "NoDataKey",
+            Failure::KeyUnavailable(_) => "KeyUnavailable",
             Failure::MacMismatch(_) => "MacMismatch",
             Failure::MacNotVerifiable(_) => "MacNotVerifiable",
             Failure::ScopeMismatch(_) => "ScopeMismatch",
             Failure::DecryptFailed(_) => "DecryptFailed",
             Failure::InvalidSpec(_) => "InvalidSpec",
-            Failure::ApplyFailed(_) => "ApplyFailed",
+            Failure::ApplyFailed(_) | Failure::ApplyRejected(_) => "ApplyFailed",
             Failure::OwnerReferencesForbidden(_) => "OwnerReferencesForbidden",
         }
     }
@@ -65,12 +76,14 @@ impl Failure {
             Failure::SecretNotManaged(m)
             | Failure::KeyNotAllowed(m)
             | Failure::NoDataKey(m)
+            | Failure::KeyUnavailable(m)
             | Failure::MacMismatch(m)
             | Failure::MacNotVerifiable(m)
             | Failure::ScopeMismatch(m)
             | Failure::DecryptFailed(m)
             | Failure::InvalidSpec(m)
             | Failure::ApplyFailed(m)
+            | Failure::ApplyRejected(m)
             | Failure::OwnerReferencesForbidden(m) => m,
         }
     }
@@ -107,7 +120,17 @@ struct Gate<'a> {
     policy: Option<&'a Policy>,
     namespace: &'a str,
     inner: &'a dyn Unwrapper,
+    /// KMS entries tried so far (at most [`KMS_ENTRIES_TRIED`]).
+    kms_tried: AtomicUsize,
+    /// Whether a KMS key refused for good.
+    refused: AtomicBool,
+    /// Whether a KMS failure may heal by itself.
+    transient: AtomicBool,
 }
+
+/// KMS entries tried per object: each may cost a KMS call, and the
+/// entries are the tenant's to write.
+pub const KMS_ENTRIES_TRIED: usize = 4;
 
 impl Unwrapper for Gate<'_> {
     fn unwrap<'a>(
@@ -124,9 +147,28 @@ impl Unwrapper for Gate<'_> {
                     reason: format!("not allowed in namespace {}", self.namespace),
                 }));
             }
-            self.inner
+            let kms = matches!(entry, KeyEntry::Kms(_));
+            if kms && self.kms_tried.fetch_add(1, Ordering::SeqCst) >= KMS_ENTRIES_TRIED {
+                self.refused.store(true, Ordering::SeqCst);
+                return Some(Err(hush_core::Error::Key {
+                    provider: "kms",
+                    reason: format!(
+                        "not tried: at most {KMS_ENTRIES_TRIED} KMS keys are tried per object"
+                    ),
+                }));
+            }
+            let res = self
+                .inner
                 .unwrap(&controller_settings(entry, self.policy.is_some()))
-                .await
+                .await;
+            if let (true, Some(Err(e))) = (kms, &res) {
+                let flag = match crate::kms::transient(e) {
+                    true => &self.transient,
+                    false => &self.refused,
+                };
+                flag.store(true, Ordering::SeqCst);
+            }
+            res
         })
     }
 }
@@ -186,11 +228,24 @@ pub async fn unseal(
         policy,
         namespace: &namespace,
         inner: keys,
+        kms_tried: AtomicUsize::new(0),
+        refused: AtomicBool::new(false),
+        transient: AtomicBool::new(false),
     };
     let keys: &dyn Unwrapper = &gate;
     let plain = hush_core::decrypt(&enc, &[keys], &DecryptOptions::default())
         .await
-        .map_err(classify)?;
+        .map_err(|e| match classify(e) {
+            // Only KMS refusals are known to be final; an age key may
+            // still be mounted.
+            Failure::NoDataKey(m)
+                if gate.refused.load(Ordering::SeqCst)
+                    && !gate.transient.load(Ordering::SeqCst) =>
+            {
+                Failure::KeyUnavailable(m)
+            }
+            f => f,
+        })?;
     let doc: serde_json::Value = serde_json::from_str(plain.expose())
         .map_err(|_| Failure::InvalidSpec("decrypted object is not JSON".into()))?;
     check_scope(&doc, &namespace, &name)?;

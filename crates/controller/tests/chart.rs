@@ -23,6 +23,22 @@ fn service_monitor_fails_clearly_without_the_prometheus_operator_api() {
 }
 
 #[test]
+fn openshift_leaves_user_and_fs_group_to_the_scc() {
+    let t = template("deployment.yaml");
+    let omit = t
+        .find(r#"{{- $podSecurity = omit $podSecurity "runAsUser" "runAsGroup" "fsGroup" }}"#)
+        .expect("the openshift value drops the fixed ids");
+    let guard = t
+        .find("{{- if .Values.openshift }}")
+        .expect("guarded by the value");
+    let used = t
+        .find("{{- toYaml $podSecurity | nindent 8 }}")
+        .expect("the pod securityContext uses the result");
+    assert!(guard < omit && omit < used);
+    assert!(!t.contains("toYaml .Values.podSecurityContext"));
+}
+
+#[test]
 fn secret_delete_is_granted_only_for_adoption() {
     let t = template("clusterrole.yaml");
     let rule = t

@@ -75,9 +75,23 @@ fn pipe(mut client: TcpStream, upstream: &str, log: Arc<Mutex<Vec<u8>>>) {
 async fn permissive_api(mut handle: tower_test::mock::Handle<Request<Body>, Response<Body>>) {
     while let Some((req, send)) = handle.next_request().await {
         let get = req.method() == http::Method::GET;
+        // The live read of the object before a create: it still exists.
+        let path = req.uri().path().to_string();
+        let object_read = get && path.contains("/encryptedsecrets/");
         let status = req.uri().path().ends_with("/status");
         let body = req.into_body().collect_bytes().await.unwrap();
-        let resp = if get {
+        let resp = if object_read {
+            // The objects are app-N with uid uid-N.
+            let name = path.rsplit('/').next().unwrap_or_default().to_string();
+            let uid = name.replacen("app-", "uid-", 1);
+            Response::builder().status(200).body(Body::from(
+                serde_json::to_vec(&serde_json::json!({
+                "apiVersion": "hush.dev/v1alpha1", "kind": "EncryptedSecret",
+                "metadata": {"name": name, "namespace": "x", "uid": uid},
+                "spec": {"scope": "ENC[x]"}, "sops": {"version": "3.11.0"}}))
+                .unwrap(),
+            ))
+        } else if get {
             Response::builder().status(404).body(Body::from(br#"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}"#.to_vec()))
         } else if status {
             // The whole object comes back from a status patch.

@@ -20,6 +20,8 @@ struct FakeLease {
     spec: Arc<Mutex<Option<Value>>>,
     seen: Arc<Mutex<Vec<Seen>>>,
     fail_patches: Arc<AtomicBool>,
+    /// PATCHes get no reply at all (kube's client has no read timeout).
+    hang_patches: Arc<AtomicBool>,
 }
 
 fn reply(status: u16, body: &Value) -> Response<Body> {
@@ -37,8 +39,13 @@ impl FakeLease {
     }
 
     async fn serve(self, mut handle: Handle<Request<Body>, Response<Body>>) {
+        let mut hung = Vec::new();
         while let Some((req, send)) = handle.next_request().await {
             let method = req.method().to_string();
+            if method == "PATCH" && self.hang_patches.load(Ordering::SeqCst) {
+                hung.push(send);
+                continue;
+            }
             let uri = req.uri().to_string();
             let bytes = req.into_body().collect_bytes().await.unwrap();
             let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
@@ -104,9 +111,12 @@ fn start() -> (kube::Client, FakeLease) {
     (kube::Client::new(svc, "default"), fake)
 }
 
+/// Renewal due 3 s before expiry, seen within a 1 s poll, before the
+/// step-down deadline 1 s before expiry.
 const QUICK: Timing = Timing {
-    duration: 2,
-    grace: 1,
+    duration: 6,
+    grace: 3,
+    poll: 1,
 };
 
 #[tokio::test]
@@ -143,4 +153,65 @@ async fn a_failed_renewal_steps_down() {
     fake.fail_patches.store(true, Ordering::SeqCst);
     let reason = leader.lost().await;
     assert!(reason.contains("renewing the Lease failed"), "{reason}");
+}
+
+/// A renewal that never gets a reply must not keep this replica leading
+/// past the Lease's expiry.
+#[tokio::test]
+async fn a_hung_renewal_steps_down_before_the_lease_expires() {
+    let (client, fake) = start();
+    let leader = leader::acquire(client, "hush-system", "hush-controller", "pod-a", QUICK)
+        .await
+        .unwrap();
+    let lost = tokio::spawn(async move { leader.lost().await });
+    // Renewals keep the lead while they succeed.
+    tokio::time::sleep(std::time::Duration::from_secs(QUICK.duration + 2)).await;
+    assert!(!lost.is_finished(), "stepped down while renewals succeed");
+    fake.hang_patches.store(true, Ordering::SeqCst);
+    let reason = tokio::time::timeout(std::time::Duration::from_secs(3 * QUICK.duration), lost)
+        .await
+        .expect("still leading on a Lease nobody renews")
+        .unwrap();
+    assert!(reason.contains("no renewal"), "{reason}");
+}
+
+/// A standby claims a released Lease within its poll, not at the old
+/// expiry.
+#[tokio::test]
+async fn a_standby_claims_a_released_lease_without_waiting_for_expiry() {
+    let (client, fake) = start();
+    let long = Timing {
+        duration: 60,
+        grace: 3,
+        poll: 1,
+    };
+    let a = leader::acquire(
+        client.clone(),
+        "hush-system",
+        "hush-controller",
+        "pod-a",
+        long,
+    )
+    .await
+    .unwrap();
+    let b = tokio::spawn(leader::acquire(
+        client,
+        "hush-system",
+        "hush-controller",
+        "pod-b",
+        long,
+    ));
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert!(
+        !b.is_finished(),
+        "pod-b must not lead while pod-a holds the Lease"
+    );
+    a.release().await.unwrap();
+    let b = tokio::time::timeout(std::time::Duration::from_secs(long.duration / 3), b)
+        .await
+        .expect("pod-b waited for the released Lease to expire")
+        .unwrap()
+        .unwrap();
+    assert_eq!(fake.holder().as_deref(), Some("pod-b"));
+    drop(b);
 }

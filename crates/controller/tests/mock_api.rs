@@ -106,6 +106,7 @@ async fn expect_no_more(handle: &mut ApiHandle) {
 
 const SECRET: &str = "/api/v1/namespaces/prod/secrets/db";
 const APPLY: &str = "?&force=true&fieldManager=hush-controller";
+const OBJECT: &str = "/apis/hush.dev/v1alpha1/namespaces/prod/encryptedsecrets/db";
 const STATUS: &str = "/apis/hush.dev/v1alpha1/namespaces/prod/encryptedsecrets/db/status";
 const EVENTS: &str = "/apis/events.k8s.io/v1/namespaces/prod/events?";
 const CREATE: &str = "/api/v1/namespaces/prod/secrets?&fieldManager=hush-controller";
@@ -193,6 +194,7 @@ async fn happy_path_applies_secret_then_status_then_event() {
     } = setup("strict:prod/db", "db");
     let server = tokio::spawn(async move {
         expect(&mut handle, "GET", SECRET, |_| not_found()).await;
+        expect(&mut handle, "GET", OBJECT, |_| respond(200, &served)).await;
         let secret = expect(&mut handle, "POST", CREATE, created_by_update).await;
         // The create's Update entry becomes hush's Apply entry, so later
         // applies can drop keys.
@@ -362,7 +364,13 @@ async fn drift_is_repaired_without_touching_status() {
             respond(200, &managed_secret("edited-by-hand"))
         })
         .await;
-        let secret = expect(&mut handle, "PATCH", &format!("{SECRET}{APPLY}"), echo).await;
+        // A real API server bumps the resourceVersion of a changed object.
+        let secret = expect(&mut handle, "PATCH", &format!("{SECRET}{APPLY}"), |b| {
+            let mut b = b.clone();
+            b["metadata"]["resourceVersion"] = "101".into();
+            respond(200, &b)
+        })
+        .await;
         let event = expect(&mut handle, "POST", EVENTS, echo).await;
         expect_no_more(&mut handle).await;
         (secret, event)
@@ -370,7 +378,50 @@ async fn drift_is_repaired_without_touching_status() {
     reconcile(Arc::new(object(&ready_obj)), ctx).await.unwrap();
     let (secret, event) = server.await.unwrap();
     assert_eq!(secret["data"]["password"], b64("hunter2"));
+    assert_eq!(
+        secret["metadata"]["resourceVersion"], "100",
+        "applied on the condition that it is the Secret read (a re-created one gets 409)"
+    );
     assert_eq!(event["reason"], "SecretUpdated");
+}
+
+/// The handover after a create failed once: the next reconcile turns
+/// hush's `Update` entry into its `Apply` entry (other managers' entries
+/// kept), guarded by the resourceVersion, before anything else.
+#[tokio::test]
+async fn a_missed_applier_handover_is_retried() {
+    let Setup {
+        ctx,
+        mut handle,
+        served,
+        ..
+    } = setup("strict:prod/db", "db");
+    let mut ready_obj = served.clone();
+    ready_obj["status"] = ready_status();
+    let mut stored = managed_secret("hunter2");
+    stored["metadata"]["managedFields"] = json!([
+        {"manager": "hush-controller", "operation": "Update", "apiVersion": "v1",
+            "fieldsType": "FieldsV1", "fieldsV1": {"f:data": {}}},
+        {"manager": "kubectl", "operation": "Update", "apiVersion": "v1",
+            "fieldsType": "FieldsV1", "fieldsV1": {"f:metadata": {}}}]);
+    let server = tokio::spawn(async move {
+        let reply = stored.clone();
+        expect(&mut handle, "GET", SECRET, |_| respond(200, &reply)).await;
+        let patch = expect(&mut handle, "PATCH", &format!("{SECRET}?"), |_| {
+            respond(200, &stored)
+        })
+        .await;
+        expect_no_more(&mut handle).await;
+        patch
+    });
+    reconcile(Arc::new(object(&ready_obj)), ctx).await.unwrap();
+    let patch = server.await.unwrap();
+    assert_eq!(patch["metadata"]["resourceVersion"], "100");
+    let fields = &patch["metadata"]["managedFields"];
+    assert_eq!(fields[0]["manager"], "hush-controller");
+    assert_eq!(fields[0]["operation"], "Apply");
+    assert_eq!(fields[1]["manager"], "kubectl");
+    assert_eq!(fields[1]["operation"], "Update", "others' entries kept");
 }
 
 #[tokio::test]
@@ -404,6 +455,7 @@ async fn refused_apply_is_reported_on_the_object() {
     } = setup("strict:prod/db", "db");
     let server = tokio::spawn(async move {
         expect(&mut handle, "GET", SECRET, |_| not_found()).await;
+        expect(&mut handle, "GET", OBJECT, |_| respond(200, &served)).await;
         expect(&mut handle, "POST", CREATE, |_| {
             respond(422, &json!({"kind": "Status", "apiVersion": "v1", "status": "Failure",
                 "message": "Secret \"db\" is invalid: type: field is immutable", "reason": "Invalid", "code": 422}))
@@ -420,9 +472,11 @@ async fn refused_apply_is_reported_on_the_object() {
         expect_no_more(&mut handle).await;
         (status, event)
     });
-    assert!(
-        reconcile(Arc::new(object), ctx).await.is_err(),
-        "retried with backoff"
+    let action = reconcile(Arc::new(object), ctx.clone()).await.unwrap();
+    assert_eq!(
+        action,
+        kube::runtime::controller::Action::requeue(ctx.requeue),
+        "a 422 waits for the resync, not the short backoff"
     );
     let (status, event) = server.await.unwrap();
     assert_eq!(ready(&status), ("False".into(), "ApplyFailed".into()));
@@ -446,6 +500,7 @@ async fn a_secret_created_meanwhile_is_not_taken_over() {
     } = setup("strict:prod/db", "db");
     let server = tokio::spawn(async move {
         expect(&mut handle, "GET", SECRET, |_| not_found()).await;
+        expect(&mut handle, "GET", OBJECT, |_| respond(200, &served)).await;
         // Between the read and the write, someone else created it.
         expect(&mut handle, "POST", CREATE, |_| {
             conflict("AlreadyExists", 409)
@@ -571,6 +626,7 @@ async fn the_pass_after_a_create_writes_nothing() {
     let stale = Arc::new(object);
     let server = tokio::spawn(async move {
         expect(&mut handle, "GET", SECRET, |_| not_found()).await;
+        expect(&mut handle, "GET", OBJECT, |_| respond(200, &served)).await;
         let secret = expect(&mut handle, "POST", CREATE, created).await;
         expect(
             &mut handle,
@@ -664,5 +720,51 @@ async fn no_data_key_is_retried_with_a_short_backoff() {
     let second = reconcile(obj, ctx.clone()).await.unwrap();
     assert_eq!(second, Action::requeue(backoff(1)));
     assert!(backoff(1) > backoff(0) && backoff(30) < ctx.requeue);
+    server.await.unwrap();
+}
+
+/// A hung API call (kube's client has no read timeout) ends the reconcile
+/// with a retryable error instead of holding its slot for ever.
+#[tokio::test(start_paused = true)]
+async fn a_hung_api_call_times_out() {
+    let Setup {
+        ctx,
+        mut handle,
+        object,
+        ..
+    } = setup("strict:prod/db", "db");
+    let server = tokio::spawn(async move {
+        // Take the Secret GET and never answer it.
+        let held = handle.next_request().await;
+        std::future::pending::<()>().await;
+        drop(held);
+    });
+    let err = tokio::time::timeout(Duration::from_secs(600), reconcile(Arc::new(object), ctx))
+        .await
+        .expect("the reconcile never ended")
+        .unwrap_err();
+    assert!(matches!(err, hush_controller::Error::Timeout(_)), "{err}");
+    server.abort();
+}
+
+/// The cache may be behind: before creating a Secret the object is read
+/// live, and one deleted meanwhile (or being deleted) gets no Secret.
+#[tokio::test]
+async fn no_create_for_an_object_deleted_meanwhile() {
+    let Setup {
+        ctx,
+        mut handle,
+        object,
+        served,
+    } = setup("strict:prod/db", "db");
+    let server = tokio::spawn(async move {
+        expect(&mut handle, "GET", SECRET, |_| not_found()).await;
+        let mut deleting = served.clone();
+        deleting["metadata"]["deletionTimestamp"] = "2026-12-01T00:00:00Z".into();
+        expect(&mut handle, "GET", OBJECT, |_| respond(200, &deleting)).await;
+        expect_no_more(&mut handle).await;
+    });
+    let action = reconcile(Arc::new(object), ctx).await.unwrap();
+    assert_eq!(action, kube::runtime::controller::Action::await_change());
     server.await.unwrap();
 }

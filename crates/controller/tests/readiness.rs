@@ -3,10 +3,12 @@
 
 use futures::StreamExt;
 use http::{Request, Response};
-use hush_controller::controller::watch_objects;
+use hush_controller::controller::{watch_objects, watch_secrets};
 use hush_controller::metrics::Metrics;
 use hush_controller::resource::EncryptedSecret;
+use k8s_openapi::api::core::v1::Secret;
 use kube::client::Body;
+use kube::core::PartialObjectMeta;
 use kube::runtime::reflector;
 use std::sync::Arc;
 
@@ -78,4 +80,55 @@ async fn readiness_follows_cache_sync_and_watch_health() {
     assert!(metrics.health.ready());
     drop(events);
     server.abort();
+}
+
+/// The owned-Secret watch must ask the API server for metadata only: an
+/// ordinary list or watch of Secrets returns their data.
+#[tokio::test]
+async fn owned_secret_watch_asks_for_metadata_only() {
+    let (svc, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    let server = tokio::spawn(async move {
+        let mut held = Vec::new();
+        let mut accepts = Vec::new();
+        while let Some((req, send)) = handle.next_request().await {
+            let uri = req.uri().to_string();
+            assert!(uri.starts_with("/api/v1/secrets?"), "{uri}");
+            let accept = req
+                .headers()
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok());
+            accepts.push(accept.unwrap_or("").to_string());
+            if uri.contains("watch=true") {
+                held.push(send);
+                return accepts;
+            }
+            send.send_response(reply(
+                200,
+                r#"{"apiVersion":"meta.k8s.io/v1","kind":"PartialObjectMetadataList","metadata":{"resourceVersion":"1"},"items":[
+                    {"apiVersion":"meta.k8s.io/v1","kind":"PartialObjectMetadata","metadata":{"name":"db","namespace":"prod","resourceVersion":"1"}}]}"#,
+            ));
+        }
+        accepts
+    });
+    let client = kube::Client::new(svc, "default");
+    let metrics = Arc::new(Metrics::default());
+    let mut events = Box::pin(watch_secrets(
+        kube::Api::<PartialObjectMeta<Secret>>::all(client),
+        metrics,
+    ));
+    while !matches!(
+        events.next().await.unwrap(),
+        Ok(kube::runtime::watcher::Event::InitDone)
+    ) {}
+    // Open the watch too, then look at what was asked.
+    let next = tokio::spawn(async move { events.next().await.map(|r| r.is_ok()) });
+    let accepts = server.await.unwrap();
+    next.abort();
+    assert_eq!(accepts.len(), 2, "{accepts:?}");
+    for a in &accepts {
+        assert!(
+            a.contains("as=PartialObjectMetadata") && a.contains("g=meta.k8s.io"),
+            "not metadata-only: {a:?}"
+        );
+    }
 }

@@ -10,7 +10,6 @@ use hush_controller::cache::{CachingUnwrapper, DataKeyCache};
 use hush_controller::controller::{watch_objects, watch_secrets};
 use hush_controller::metrics::Metrics;
 use hush_controller::reconcile::plan;
-use kube::runtime::WatchStreamExt;
 use hush_controller::resource::EncryptedSecret;
 use hush_controller::unseal::unseal;
 use hush_core::keys::{BoxFuture, Unwrapper};
@@ -18,6 +17,7 @@ use hush_core::metadata::{KeyEntry, KmsEntry};
 use hush_core::{DecryptOptions, Format, Plaintext};
 use kube::client::Body;
 use kube::runtime::reflector;
+use kube::runtime::WatchStreamExt;
 use secrecy::SecretSlice;
 use serde_json::{json, Value};
 use std::sync::Arc;
@@ -91,6 +91,16 @@ async fn kms_calls_per_hour_for_a_thousand_objects() {
     }
 }
 
+/// Whether a request asks for `PartialObjectMetadata` (no Secret data).
+fn metadata_only(req: &Request<Body>) -> bool {
+    req.headers()
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.contains("as=PartialObjectMetadataList") || v.contains("as=PartialObjectMetadata;")
+        })
+}
+
 fn list(kind: &str, api_version: &str, items: Vec<Value>) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "apiVersion": api_version, "kind": kind,
@@ -124,10 +134,17 @@ async fn relist_memory_and_pure_path_latency() {
     let secret_body = Arc::new(list("PartialObjectMetadataList", "meta.k8s.io/v1", secrets));
     drop(served_objects);
     let (svc, mut handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
+    // Secret requests without the metadata-only Accept header: a real API
+    // server would answer them with whole Secrets.
+    let full_secret_requests = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let full = full_secret_requests.clone();
     tokio::spawn(async move {
         let mut held = Vec::new();
         while let Some((req, send)) = handle.next_request().await {
             let uri = req.uri().to_string();
+            if uri.starts_with("/api/v1/secrets") && !metadata_only(&req) {
+                full.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
             if uri.contains("watch=true") {
                 held.push(send); // a watch that stays open
                 continue;
@@ -155,6 +172,11 @@ async fn relist_memory_and_pure_path_latency() {
         }
         secret_events += 1;
     }
+    assert_eq!(
+        full_secret_requests.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the owned-Secret watch must ask for metadata only"
+    );
     reader.wait_until_ready().await.unwrap();
     let state = reader.state();
     let after = status_kib("VmRSS:");

@@ -450,3 +450,61 @@ async fn pinned_kms_context_keeps_another_namespaces_file_out() {
     assert_eq!(reason(unseal(&ours, &rec, Some(&p)).await), "NoDataKey");
     assert_eq!(rec.0.lock().unwrap().len(), 1);
 }
+
+/// Counts KMS calls and fails each with `reason`.
+struct RefusingKms(std::sync::atomic::AtomicUsize, &'static str);
+impl hush_core::keys::Unwrapper for RefusingKms {
+    fn unwrap<'a>(
+        &'a self,
+        e: &'a hush_core::metadata::KeyEntry,
+    ) -> hush_core::keys::BoxFuture<'a, Option<hush_core::Result<secrecy::SecretSlice<u8>>>> {
+        Box::pin(async move {
+            let hush_core::metadata::KeyEntry::Kms(_) = e else {
+                return None;
+            };
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Some(Err(hush_core::Error::Key {
+                provider: "kms",
+                reason: self.1.into(),
+            }))
+        })
+    }
+}
+
+/// The sealed object with its age entry replaced by `n` KMS entries.
+fn with_kms_entries(served: &serde_json::Value, n: usize) -> serde_json::Value {
+    let mut v = served.clone();
+    let sops = v["sops"].as_object_mut().unwrap();
+    sops.remove("age");
+    let kms: Vec<_> = (0..n)
+        .map(|i| {
+            serde_json::json!({"arn": format!("arn:aws:kms:eu-west-1:111122223333:key/k{i}"),
+            "created_at": "2026-11-29T00:00:00Z", "enc": "AAAA", "aws_profile": ""})
+        })
+        .collect();
+    sops.insert("kms".into(), kms.into());
+    v
+}
+
+#[tokio::test]
+async fn kms_refusals_are_final_throttling_is_retried_and_entries_are_capped() {
+    use hush_controller::unseal::KMS_ENTRIES_TRIED;
+    use std::sync::atomic::Ordering;
+    let (_, _, served) = sealed_db();
+    let many = object(&with_kms_entries(&served, 50));
+    let denied = RefusingKms(Default::default(), "access denied (AccessDeniedException)");
+    let f = unseal(&many, &denied, None).await.unwrap_err();
+    assert_eq!(f.reason(), "KeyUnavailable", "{f}");
+    assert!(!f.retryable());
+    assert_eq!(
+        denied.0.load(Ordering::SeqCst),
+        KMS_ENTRIES_TRIED,
+        "a tenant's 50 entries cost at most {KMS_ENTRIES_TRIED} KMS calls"
+    );
+
+    let one = object(&with_kms_entries(&served, 1));
+    let throttled = RefusingKms(Default::default(), "ThrottlingException: Rate exceeded");
+    let f = unseal(&one, &throttled, None).await.unwrap_err();
+    assert_eq!(f.reason(), "NoDataKey", "{f}");
+    assert!(f.retryable());
+}
