@@ -33,11 +33,19 @@ fn indentation_indicators_read_back_as_the_same_data() {
             let file = format!("e{i}-{who}.yaml");
             ctx.write(&file, &enc);
             let out = ctx.hush_decrypt(&file, &[]);
-            assert_eq!(yaml(&out), want, "{who}-encrypted {src:?} decrypted to:\n{out}");
+            assert_eq!(
+                yaml(&out),
+                want,
+                "{who}-encrypted {src:?} decrypted to:\n{out}"
+            );
             // sops's YAML emitter mis-indents some of these (`- |4`), so
             // its data is compared as JSON.
             let sops = json(&ctx.sops_decrypt(&file, &["--output-type", "json"]));
-            assert_eq!(sops, serde_json::to_value(&want).unwrap(), "{who} {src:?}: sops");
+            assert_eq!(
+                sops,
+                serde_json::to_value(&want).unwrap(),
+                "{who} {src:?}: sops"
+            );
         }
         // hush's own round trip keeps the bytes.
         let file = format!("e{i}-hush.yaml");

@@ -1210,7 +1210,15 @@ fn hush_round_trip_is_byte_identical_for_formatting_rich_yaml() {
     );
     ctx.write("rich.enc.yaml", &enc);
     let dec = ctx.hush_decrypt("rich.enc.yaml", &[]);
-    assert_eq!(dec, RICH_YAML, "hush decrypt(hush encrypt(x)) != x");
+    // Plain `y` and `yes` are strings to yaml.v3 (so sops stores them as
+    // `str`) but booleans to YAML 1.1 readers (kubectl, PyYAML); the
+    // ciphertext can't tell a plain source from a quoted one, so hush quotes
+    // them on output, as sops does. Every other byte comes back.
+    let want =
+        RICH_YAML
+            .replacen("[x, y, ", "[x, \"y\", ", 1)
+            .replacen("bool: yes", "bool: \"yes\"", 1);
+    assert_eq!(dec, want, "hush decrypt(hush encrypt(x)) != x");
 }
 
 #[test]

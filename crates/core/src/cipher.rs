@@ -350,7 +350,14 @@ mod tests {
         // Text after the last `]` is ignored, as by sops's unanchored regex.
         assert!(EncValue::parse(&format!("{good}junk")).is_ok());
         let body = good.strip_suffix("str]").unwrap();
-        for t in ["str]]", "str,foo:bar]", "str,type:int]", "str,x]", "str]x]", "bytes]"] {
+        for t in [
+            "str]]",
+            "str,foo:bar]",
+            "str,type:int]",
+            "str,x]",
+            "str]x]",
+            "bytes]",
+        ] {
             assert!(EncValue::parse(&format!("{body}{t}")).is_err(), "{t}");
         }
     }

@@ -33,8 +33,8 @@
 pub mod ambiguity;
 mod binary;
 pub mod cipher;
-mod dotenv;
 pub mod documents;
+mod dotenv;
 mod engine;
 pub mod error;
 mod flat;

@@ -715,13 +715,19 @@ impl<'s> Builder<'s, '_> {
                 let mut v = v;
                 if bc.clip_end == src.len() && v.ends_with('\n') {
                     v.pop();
-                } else if keep && bc.keep_end == src.len() && !src.ends_with('\n') && v.ends_with("\n\n") {
+                } else if keep
+                    && bc.keep_end == src.len()
+                    && !src.ends_with('\n')
+                    && v.ends_with("\n\n")
+                {
                     // A last spaces-only line with no line break adds none.
                     v.pop();
                 }
                 // Clip keeps one final line break, as yaml.v3, whatever the
                 // blank lines after (saphyr counts a spaces-only one at EOF).
-                let clip = header.as_ref().is_some_and(|h| !src[h.clone()].contains(['+', '-']));
+                let clip = header
+                    .as_ref()
+                    .is_some_and(|h| !src[h.clone()].contains(['+', '-']));
                 if clip && v.ends_with("\n\n") {
                     v.truncate(v.trim_end_matches('\n').len() + 1);
                 }
