@@ -261,8 +261,10 @@ fn block_content(src: &str, pos: &Positions, first_char: usize) -> BlockContent 
     while at < src.len() {
         let eol = src[at..].find('\n').map_or(src.len(), |n| at + n);
         let line = &src[at..eol];
-        let blank = line.trim_matches([' ', '\r']).is_empty();
         let ind = line.len() - line.trim_start_matches(' ').len();
+        // Spaces beyond the indentation are content, even on a line of
+        // nothing else (`|\n  x\n   \n` is "x\n \n" to yaml.v3 and PyYAML).
+        let blank = line.trim_matches([' ', '\r']).is_empty() && ind <= indent;
         if !blank && ind < indent {
             break;
         }
