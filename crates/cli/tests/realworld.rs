@@ -414,3 +414,24 @@ fn generated_yaml11_words_agree_with_sops_and_read_the_same_in_pyyaml() {
     }
     run_all(cases);
 }
+
+/// sops writes `r: []  # c` as a list holding one encrypted comment
+/// (`- ENC[…,type:comment]`). The list is empty to sops: hush must read it
+/// as `[]` (not null), and a `set` must keep it a list.
+#[test]
+fn a_sops_list_of_only_comments_stays_an_empty_list() {
+    let ctx = Ctx::new();
+    ctx.write("l.yaml", "r: []  # c\nx: 1\nm:\n  n: [] # d\n");
+    let enc = ctx.sops_encrypt("l.yaml", &[]);
+    assert!(enc.contains("type:comment]"), "{enc}");
+    ctx.write("l.enc.yaml", &enc);
+    let want = json(&ctx.sops_decrypt("l.enc.yaml", &["--output-type", "json"]));
+    let got = json(&ctx.hush_decrypt("l.enc.yaml", &["--output-type", "json"]));
+    assert_eq!(got, want);
+    let set = ctx.hush(&["set", "l.enc.yaml", "[\"x\"]", "2"]);
+    assert!(set.ok(), "{set:?}");
+    let after = json(&ctx.sops_decrypt("l.enc.yaml", &["--output-type", "json"]));
+    assert_eq!(after["r"], serde_json::json!([]));
+    assert_eq!(after["m"]["n"], serde_json::json!([]));
+    assert_eq!(after["x"], serde_json::json!(2));
+}

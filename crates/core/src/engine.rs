@@ -866,6 +866,11 @@ fn list_comment(
             before.len() - 1..leaf.span.end,
             Zeroizing::new(format!("#{text}")),
         ));
+        // A list of nothing but comments is `[]` to sops: keep it a list.
+        let key_end = before[..before.len() - 1].trim_end().len();
+        if v.first_of_comment_list && before[..key_end].ends_with(':') {
+            out.push((key_end..key_end, Zeroizing::new(" []".into())));
+        }
     }
     Ok(())
 }

@@ -154,6 +154,10 @@ pub(crate) struct Visit<'a> {
     pub aliased: bool,
     /// The leaf is an item of a list (not a map value).
     pub in_seq: bool,
+    /// The leaf is the first item of a list whose every item is an encrypted
+    /// comment (`- ENC[…,type:comment]`, how sops writes `[]  # c`): the
+    /// list is empty to sops.
+    pub first_of_comment_list: bool,
 }
 
 /// Walks `root` in sops order, calling `f` for every non-null leaf.
@@ -171,6 +175,7 @@ pub(crate) fn walk<'a>(
         stack: Vec::new(),
         aliased: false,
         in_seq: false,
+        comment_list: false,
     };
     w.node(root)
 }
@@ -183,6 +188,17 @@ struct Walker<'a, 'f> {
     stack: Vec<Vec<&'a str>>,
     aliased: bool,
     in_seq: bool,
+    /// Set on entering a list of only encrypted comments, until its first leaf.
+    comment_list: bool,
+}
+
+/// Whether every item of a list is an encrypted comment.
+fn only_enc_comments(items: &[Item]) -> bool {
+    !items.is_empty()
+        && items.iter().all(|i| {
+            matches!(&i.node, Node::Leaf(l)
+                if l.text.starts_with("ENC[") && l.text.trim_end().ends_with(",type:comment]"))
+        })
 }
 
 impl<'a> Walker<'a, '_> {
@@ -190,6 +206,7 @@ impl<'a> Walker<'a, '_> {
         match node {
             Node::Map(items) | Node::Seq(items) => {
                 let was = std::mem::replace(&mut self.in_seq, matches!(node, Node::Seq(_)));
+                self.comment_list = matches!(node, Node::Seq(_)) && only_enc_comments(items);
                 let r = self.items(items);
                 self.in_seq = was;
                 r
@@ -246,6 +263,7 @@ impl<'a> Walker<'a, '_> {
             encrypt,
             aliased: self.aliased,
             in_seq: self.in_seq,
+            first_of_comment_list: std::mem::take(&mut self.comment_list),
         })
     }
 }
