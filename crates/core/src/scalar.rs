@@ -47,12 +47,10 @@ pub(crate) fn resolve_plain(s: &str) -> Resolved {
     Resolved::Str
 }
 
-/// A plain scalar yaml.v3 reads as a uint64 (beyond int64, within uint64):
-/// sops cannot walk such a value and refuses the file.
-pub(crate) fn is_go_uint64(s: &str) -> bool {
-    let plain = s.replace('_', "");
-    let lower = plain.to_ascii_lowercase();
-    let (radix, body) = if let Some(b) = lower.strip_prefix("0x") {
+/// The radix and digits of a lower-cased Go integer literal: `0x`, `0o`,
+/// `0b`, a leading `0` (octal), or decimal.
+fn split_radix(lower: &str) -> (u32, &str) {
+    if let Some(b) = lower.strip_prefix("0x") {
         (16, b)
     } else if let Some(b) = lower.strip_prefix("0o") {
         (8, b)
@@ -61,8 +59,16 @@ pub(crate) fn is_go_uint64(s: &str) -> bool {
     } else if lower.len() > 1 && lower.starts_with('0') {
         (8, &lower[1..])
     } else {
-        (10, &lower[..])
-    };
+        (10, lower)
+    }
+}
+
+/// A plain scalar yaml.v3 reads as a uint64 (beyond int64, within uint64):
+/// sops cannot walk such a value and refuses the file.
+pub(crate) fn is_go_uint64(s: &str) -> bool {
+    let plain = s.replace('_', "");
+    let lower = plain.to_ascii_lowercase();
+    let (radix, body) = split_radix(&lower);
     parse_go_int(s).is_none()
         && !body.is_empty()
         && body.chars().all(|c| c.is_digit(radix))
@@ -78,17 +84,7 @@ pub(crate) fn parse_go_int(s: &str) -> Option<i64> {
         _ => (false, &plain[..]),
     };
     let lower = digits.to_ascii_lowercase();
-    let (radix, body) = if let Some(b) = lower.strip_prefix("0x") {
-        (16, b)
-    } else if let Some(b) = lower.strip_prefix("0o") {
-        (8, b)
-    } else if let Some(b) = lower.strip_prefix("0b") {
-        (2, b)
-    } else if lower.len() > 1 && lower.starts_with('0') {
-        (8, &lower[1..])
-    } else {
-        (10, &lower[..])
-    };
+    let (radix, body) = split_radix(&lower);
     if body.is_empty() || !body.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
