@@ -5,7 +5,8 @@
 //! compatibility; instead it refuses to encrypt two different paths that
 //! share an AAD, and lets callers warn about any key containing `:`.
 
-use crate::engine::{parse, Plaintext};
+use crate::engine::document::Plaintext;
+use crate::engine::parsed::parse;
 use crate::error::{Error, Result};
 use crate::selector::Selector;
 use crate::tree::{aad, walk};
@@ -64,7 +65,7 @@ pub fn ambiguous_paths(plain: &Plaintext, selector: &Selector) -> Result<Vec<Str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Format;
+    use crate::engine::format::Format;
 
     #[test]
     fn keys_with_a_colon_are_reported() {

@@ -4,7 +4,9 @@
 //! the raw bytes. No selector applies and none is written.
 
 use crate::cipher::{Cipher, DataKey, EncValue, ValueType};
-use crate::engine::{Ciphertext, DecryptOptions, Format, Parsed, Plaintext};
+use crate::engine::document::{Ciphertext, DecryptOptions, Plaintext};
+use crate::engine::format::Format;
+use crate::engine::parsed::Parsed;
 use crate::error::{Error, Result};
 use crate::mac::{open_mac, MacHasher};
 use crate::metadata::Metadata;

@@ -5,7 +5,9 @@
 //! sequence (`- {…}`) whatever the values hold: every line break, tab and
 //! Unicode line separator in a string is escaped.
 
-use crate::engine::{parse, Format, Plaintext};
+use crate::engine::document::Plaintext;
+use crate::engine::format::Format;
+use crate::engine::parsed::parse;
 use crate::error::{Error, Result};
 use crate::tree::Node;
 use zeroize::Zeroizing;

@@ -4,8 +4,12 @@
 //! a crash, or a broken round trip. Not part of the stable API.
 
 use crate::cipher::{DataKey, EncValue};
-use crate::engine::{apply, decrypt_with_key, parse, seal_body, sops_block};
-use crate::engine::{Ciphertext, DecryptOptions, EncryptOptions, Format};
+use crate::engine::decrypt::decrypt_with_key;
+use crate::engine::encrypt::{seal_body, sops_block};
+use crate::engine::parsed::parse;
+use crate::engine::splice::apply;
+use crate::engine::document::{Ciphertext, DecryptOptions, EncryptOptions};
+use crate::engine::format::Format;
 use crate::mac::seal_mac;
 use crate::metadata::{AgeEntry, KeyEntry, KeyGroup, Metadata, SOPS_FORMAT_VERSION};
 use std::path::Path;
@@ -123,7 +127,7 @@ fn splice_round_trip(data: &[u8], format: Format) {
 
 /// Every leaf as (AAD, sops type, canonical bytes), in document order:
 /// what sops sees, and hashes into the MAC.
-fn leaves(parsed: &crate::engine::Parsed) -> Vec<(String, Option<&'static str>, Vec<u8>)> {
+fn leaves(parsed: &crate::engine::parsed::Parsed) -> Vec<(String, Option<&'static str>, Vec<u8>)> {
     let mut out = Vec::new();
     let sel = crate::Selector::default();
     for doc in &parsed.docs {

@@ -372,7 +372,7 @@ mod tests {
         let meta = Value::Map(vec![("version".into(), Value::Scalar("3.11.0".into()))]);
         for src in ["[s]\nk = v\n", "[s]\nk = v", ""] {
             let at = src.len();
-            let full = crate::engine::place_yaml_block(src, at, &block(&meta));
+            let full = crate::engine::splice::place_yaml_block(src, at, &block(&meta));
             let full = format!("{}{full}", src);
             let (_, range) = parse(&full).unwrap().sops.unwrap();
             let mut back = full.clone();

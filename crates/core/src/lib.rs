@@ -35,7 +35,7 @@ mod binary;
 pub mod cipher;
 pub mod documents;
 mod dotenv;
-mod engine;
+pub(crate) mod engine;
 pub mod error;
 mod flat;
 #[doc(hidden)]

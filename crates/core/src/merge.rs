@@ -19,7 +19,9 @@
 //! `hush rotate`), the merged file gets a new data key, wrapped for ours'
 //! keys, so that no earlier data key can read it.
 
-use crate::engine::{parse, Ciphertext, DecryptOptions, Format, Plaintext};
+use crate::engine::document::{Ciphertext, DecryptOptions, Plaintext};
+use crate::engine::format::Format;
+use crate::engine::parsed::parse;
 use crate::error::{Error, Result};
 use crate::keys::Unwrapper;
 use crate::metadata::Metadata;

@@ -1,7 +1,10 @@
 //! Setting and removing keys of dotenv and INI text for a merge: a key is
 //! one line (or one value's lines), and the rest of the file keeps its bytes.
 
-use crate::engine::{apply as splice, parse, Format, Plaintext};
+use crate::engine::document::Plaintext;
+use crate::engine::format::Format;
+use crate::engine::parsed::parse;
+use crate::engine::splice::apply as splice;
 use crate::error::{Error, Result};
 use crate::tree::{Item, Node};
 use std::ops::Range;

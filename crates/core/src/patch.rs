@@ -3,7 +3,10 @@
 //! file changes only where the value changed.
 
 use crate::cipher::ValueType;
-use crate::engine::{apply, parse, Format, Parsed, Plaintext};
+use crate::engine::document::Plaintext;
+use crate::engine::format::Format;
+use crate::engine::parsed::{parse, Parsed};
+use crate::engine::splice::apply;
 use crate::error::{Error, Result};
 use crate::path::Step;
 use crate::scalar::{json_string, yaml_render, Resolved, YamlSlot};

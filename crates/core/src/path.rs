@@ -1,7 +1,8 @@
 //! Tree paths in sops's `["a"]["b"][0]` syntax, and extracting a value or
 //! subtree from a decrypted file.
 
-use crate::engine::{Format, Plaintext};
+use crate::engine::document::Plaintext;
+use crate::engine::format::Format;
 use crate::error::{Error, Result};
 use crate::scalar::{json_string, yaml_render, Resolved, YamlSlot};
 use crate::tree::{Node, Value};
@@ -44,7 +45,7 @@ pub fn parse(s: &str) -> Result<Vec<Step>> {
 /// The value at `steps` in the first document: a scalar as its bare text,
 /// a subtree written in `format`.
 pub fn extract(plain: &Plaintext, steps: &[Step], format: Format) -> Result<String> {
-    let (root, anchors) = crate::engine::first_root(plain)?;
+    let (root, anchors) = crate::engine::convert::first_root(plain)?;
     let mut node = &root;
     for step in steps {
         node = resolve(node, &anchors);

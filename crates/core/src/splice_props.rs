@@ -1,7 +1,11 @@
 //! Property tests: over generated YAML, `decrypt(encrypt(x)) == x` byte for
 //! byte, and encryption changes no byte outside the replaced spans.
 
-use crate::engine::{decrypt, encrypt, parse, EncryptOptions, Format, Plaintext};
+use crate::engine::decrypt::decrypt;
+use crate::engine::document::{EncryptOptions, Plaintext};
+use crate::engine::encrypt::encrypt;
+use crate::engine::format::Format;
+use crate::engine::parsed::parse;
 use crate::keys::age::{Identities, Recipient};
 use crate::keys::MasterKey;
 use crate::tree::Node;
@@ -195,7 +199,7 @@ fn masked(text: &str) -> String {
             splices.push((r.clone(), zeroize::Zeroizing::new(String::new())));
         }
     }
-    crate::engine::apply(text, splices)
+    crate::engine::splice::apply(text, splices)
 }
 
 proptest! {

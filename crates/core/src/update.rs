@@ -4,10 +4,13 @@
 //! layout. Also key rotation and recipient changes.
 
 use crate::cipher::{Cipher, DataKey};
-use crate::engine::{
-    apply, decrypt_with_key, encrypt, parse, seal_body, sops_block, wrap_data_key, Ciphertext,
-    DecryptOptions, EncryptOptions, Format, KeyGroups, Parsed, ParsedDoc, Plaintext, Stash,
-};
+use crate::engine::decrypt::decrypt_with_key;
+use crate::engine::document::{Ciphertext, DecryptOptions, EncryptOptions, KeyGroups, Plaintext};
+use crate::engine::encrypt::{encrypt, seal_body, sops_block, wrap_data_key};
+use crate::engine::format::Format;
+use crate::engine::parsed::{parse, Parsed, ParsedDoc};
+use crate::engine::splice::apply;
+use crate::engine::stash::Stash;
 use crate::error::{Error, Result};
 use crate::keys::{MasterKey, Unwrapper};
 use crate::mac::seal_mac;
@@ -39,7 +42,7 @@ pub async fn open(
     unwrappers: &[&dyn Unwrapper],
     opts: &DecryptOptions,
 ) -> Result<Opened> {
-    let (parsed, meta, key) = crate::engine::unlock(enc, unwrappers, opts).await?;
+    let (parsed, meta, key) = crate::engine::decrypt::unlock(enc, unwrappers, opts).await?;
     let mut stash = Stash::default();
     let plain = decrypt_with_key(enc, &parsed, &meta, &key, opts, Some(&mut stash))?;
     // The MAC is always sealed with the file's cipher; values may be absent.
@@ -136,11 +139,11 @@ impl Opened {
                 .get(i)
                 .filter(|_| same_format)
                 .and_then(|d| patched_block(self.original.as_str(), d, &meta))
-                .map(|b| crate::engine::place_yaml_block(src, doc.insert_at, &b))
+                .map(|b| crate::engine::splice::place_yaml_block(src, doc.insert_at, &b))
                 .unwrap_or_else(|| sops_block(src, doc, &value, edited.format));
             splices.push((doc.insert_at..doc.insert_at, Zeroizing::new(block)));
         }
-        crate::engine::read_back(Ciphertext::new(apply(src, splices), edited.format))
+        crate::engine::encrypt::read_back(Ciphertext::new(apply(src, splices), edited.format))
     }
 
     /// The master keys the file is encrypted to, as key objects, by group.
@@ -194,7 +197,7 @@ impl Opened {
         meta.shamir_threshold = threshold.filter(|_| groups.len() > 1);
         let src = self.original.as_str();
         let parsed = parse(src, self.original.format)?;
-        crate::engine::read_back(Ciphertext::new(
+        crate::engine::encrypt::read_back(Ciphertext::new(
             replace_blocks(src, &parsed, &meta, self.original.format),
             self.original.format,
         ))
@@ -271,7 +274,7 @@ fn replace_blocks(src: &str, parsed: &Parsed, meta: &Metadata, format: Format) -
                     Format::Dotenv => crate::dotenv::block(&value),
                     _ => crate::ini::block(&value),
                 };
-                crate::engine::place_yaml_block(&src[..range.start], range.start, &block)
+                crate::engine::splice::place_yaml_block(&src[..range.start], range.start, &block)
             }
         };
         splices.push((range.clone(), Zeroizing::new(text)));
