@@ -3,14 +3,14 @@
 //! the fuzz crate stays a thin wrapper. Each one panics only on a real bug:
 //! a crash, or a broken round trip. Not part of the stable API.
 
-use crate::cipher::{DataKey, EncValue};
+use crate::crypto::cipher::{DataKey, EncValue};
 use crate::engine::decrypt::decrypt_with_key;
 use crate::engine::encrypt::{seal_body, sops_block};
 use crate::engine::parsed::parse;
 use crate::engine::splice::apply;
 use crate::engine::document::{Ciphertext, DecryptOptions, EncryptOptions};
 use crate::engine::format::Format;
-use crate::mac::seal_mac;
+use crate::crypto::mac::seal_mac;
 use crate::metadata::{AgeEntry, KeyEntry, KeyGroup, Metadata, SOPS_FORMAT_VERSION};
 use std::path::Path;
 use zeroize::Zeroizing;
@@ -136,8 +136,8 @@ fn leaves(parsed: &crate::engine::parsed::Parsed) -> Vec<(String, Option<&'stati
             out.push(match v.leaf.resolved {
                 None => (path, None, v.leaf.text.as_bytes().to_vec()),
                 Some(r) => {
-                    let (vtype, text) = crate::scalar::sealed_text(r, &v.leaf.text);
-                    let bytes = crate::scalar::mac_bytes(vtype, &text).unwrap_or_default();
+                    let (vtype, text) = crate::stores::scalar::sealed_text(r, &v.leaf.text);
+                    let bytes = crate::stores::scalar::mac_bytes(vtype, &text).unwrap_or_default();
                     (path, Some(vtype.as_str()), bytes.to_vec())
                 }
             });

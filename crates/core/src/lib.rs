@@ -31,59 +31,35 @@
 #![deny(missing_docs)]
 
 pub mod ambiguity;
-mod binary;
-pub mod cipher;
-pub mod documents;
-mod dotenv;
+pub mod crypto;
+pub mod editing;
 pub(crate) mod engine;
 pub mod error;
-mod flat;
 #[doc(hidden)]
 pub mod fuzzing;
-mod ini;
-mod json;
 pub mod keys;
-pub mod mac;
-pub mod merge;
-mod merge_flat;
 pub mod metadata;
-pub mod patch;
 pub mod path;
 pub mod rules;
-mod scalar;
+mod runtime;
 pub mod scope;
 pub mod selector;
-pub mod shamir;
 #[cfg(test)]
 mod splice_props;
+pub mod stores;
 pub mod time;
 mod tree;
-pub mod update;
-mod yaml;
-mod yaml_fast;
-mod yaml_guard;
 
 pub use ambiguity::ambiguous_paths;
-pub use cipher::{Cipher, DataKey};
+pub use crypto::cipher::{Cipher, DataKey};
+pub use crypto::{cipher, mac, shamir};
+pub use editing::{merge, patch, update};
 pub use engine::{
     audit, convert, decrypt, decrypt_cached, encrypt, metadata, Audit, AuditFinding, AuditKind,
     Ciphertext, DecryptOptions, EncryptOptions, Format, KeyGroups, Plaintext,
 };
 pub use error::{Error, Result};
+pub use runtime::block_on;
 pub use selector::Selector;
+pub use stores::documents;
 pub use tree::Value;
-
-/// Runs a future that never waits on I/O (age-only work) to completion.
-///
-/// For callers without an async runtime; network providers need a real one.
-pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    use std::task::{Context, Poll, Waker};
-    let mut cx = Context::from_waker(Waker::noop());
-    let mut f = std::pin::pin!(f);
-    loop {
-        if let Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::yield_now();
-    }
-}

@@ -429,11 +429,11 @@ fn yaml_scalar(v: &Value, col: usize, unit: usize) -> String {
             out
         }
         Value::Scalar(s) => {
-            let slot = crate::scalar::YamlSlot::Plain {
+            let slot = crate::stores::scalar::YamlSlot::Plain {
                 flow: false,
                 indent: col + unit,
             };
-            let r = crate::scalar::yaml_render(crate::cipher::ValueType::Str, s, slot);
+            let r = crate::stores::scalar::yaml_render(crate::crypto::cipher::ValueType::Str, s, slot);
             // Booleans and numbers in metadata are written bare.
             if matches!(s.as_str(), "true" | "false") || s.parse::<u64>().is_ok() {
                 s.clone()
@@ -461,7 +461,7 @@ pub(crate) fn json_value(v: &Value, level: usize, unit: &str) -> String {
         Value::Null => "null".into(),
         Value::Scalar(s) if s == "true" || s == "false" => s.clone(),
         Value::Scalar(s) if s.parse::<u64>().is_ok() && !s.starts_with('0') => s.clone(),
-        Value::Scalar(s) => crate::scalar::json_string(s),
+        Value::Scalar(s) => crate::stores::scalar::json_string(s),
         Value::Seq(items) if items.is_empty() => "[]".into(),
         Value::Map(m) if m.is_empty() => "{}".into(),
         Value::Seq(items) => {
@@ -478,7 +478,7 @@ pub(crate) fn json_value(v: &Value, level: usize, unit: &str) -> String {
                     format!(
                         "{}{}: {}",
                         pad(level + 1),
-                        crate::scalar::json_string(k),
+                        crate::stores::scalar::json_string(k),
                         json_value(v, level + 1, unit)
                     )
                 })
@@ -493,7 +493,7 @@ mod tests {
     use super::*;
 
     fn meta_yaml(src: &str) -> Metadata {
-        let f = crate::yaml::parse(src).unwrap();
+        let f = crate::stores::yaml::parse(src).unwrap();
         Metadata::from_value(&f.docs[0].sops.as_ref().unwrap().value).unwrap()
     }
 
@@ -527,7 +527,7 @@ mod tests {
         // With 2 spaces the lines must still be deeper than the keys.
         let two = yaml_entry("sops", &meta, 2);
         assert!(two.contains("      enc: |-\n        -----BEGIN"), "{two}");
-        let f = crate::yaml::parse(&format!("a: x\n{two}")).unwrap();
+        let f = crate::stores::yaml::parse(&format!("a: x\n{two}")).unwrap();
         let back = Metadata::from_value(&f.docs[0].sops.as_ref().unwrap().value);
         assert!(back.is_ok());
     }

@@ -73,7 +73,7 @@ impl Config {
 
     /// Parses config text; `path` is used for messages and relative matching.
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
-        let f = crate::yaml::parse(text).map_err(|e| cerr(path, e.to_string()))?;
+        let f = crate::stores::yaml::parse(text).map_err(|e| cerr(path, e.to_string()))?;
         let root = match f.docs.first() {
             Some(d) => crate::tree::to_value(&d.root, &f.anchors),
             None => Value::Map(Vec::new()),

@@ -38,8 +38,8 @@ fn plain_str() -> impl Strategy<Value = String> {
 /// A string every reader reads as a string: hush writes the others quoted
 /// (`no` is `false` to YAML 1.1), so they have no plain spelling of their own.
 fn stays_a_string(s: &String) -> bool {
-    crate::scalar::resolve_plain(s) == crate::scalar::Resolved::Str
-        && !crate::scalar::yaml11_typed(s)
+    crate::stores::scalar::resolve_plain(s) == crate::stores::scalar::Resolved::Str
+        && !crate::stores::scalar::yaml11_typed(s)
 }
 
 fn text_line() -> impl Strategy<Value = String> {
@@ -221,10 +221,10 @@ proptest! {
     #[test]
     fn the_fast_reader_agrees_with_saphyr_on_plain_and_encrypted_files(doc in document()) {
         let (r, _) = keys();
-        crate::yaml::tests::assert_readers_agree(&doc);
+        crate::stores::yaml::tests::assert_readers_agree(&doc);
         let plain = Plaintext::new(doc.clone(), Format::Yaml);
         let enc = crate::block_on(encrypt(&plain, &vec![vec![r.clone()]], &Default::default())).unwrap();
-        crate::yaml::tests::assert_readers_agree(enc.as_str());
+        crate::stores::yaml::tests::assert_readers_agree(enc.as_str());
     }
 
     #[test]
@@ -246,11 +246,11 @@ fn the_fast_reader_answers_for_most_generated_files() {
     let (mut answered, mut encrypted_answered, n) = (0, 0, 200);
     for _ in 0..n {
         let doc = document().new_tree(&mut runner).unwrap().current();
-        answered += usize::from(crate::yaml::tests::assert_readers_agree(&doc));
+        answered += usize::from(crate::stores::yaml::tests::assert_readers_agree(&doc));
         let plain = Plaintext::new(doc, Format::Yaml);
         let enc =
             crate::block_on(encrypt(&plain, &vec![vec![r.clone()]], &Default::default())).unwrap();
-        encrypted_answered += usize::from(crate::yaml::tests::assert_readers_agree(enc.as_str()));
+        encrypted_answered += usize::from(crate::stores::yaml::tests::assert_readers_agree(enc.as_str()));
     }
     // Flow collections, folded and multi-line scalars send some to saphyr.
     assert!(

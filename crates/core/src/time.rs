@@ -37,7 +37,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 /// for a zero offset), which is the AAD sops uses for the MAC.
 pub fn rfc3339_aad(stored: &str) -> Result<String> {
     let bad = || Error::corrupt("lastmodified is not an RFC 3339 time");
-    let full = crate::scalar::parse_time(stored).ok_or_else(bad)?;
+    let full = crate::stores::scalar::parse_time(stored).ok_or_else(bad)?;
     if !stored.contains(['T', 't']) {
         return Err(bad());
     }

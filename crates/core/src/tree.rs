@@ -5,7 +5,7 @@
 //! mapping keys, and a comment stack gates the comment-regex selectors.
 
 use crate::error::Result;
-use crate::scalar::{Resolved, YamlSlot};
+use crate::stores::scalar::{Resolved, YamlSlot};
 use crate::selector::Selector;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -372,11 +372,11 @@ mod tests {
         let src = format!(
             "k: {canary}\nq: \"{canary}\"\nl:\n  - {canary} # {canary}\nb: |\n  {canary}\n"
         );
-        let f = crate::yaml::parse(&src).unwrap();
+        let f = crate::stores::yaml::parse(&src).unwrap();
         for shown in [format!("{f:?}"), format!("{f:#?}")] {
             assert!(!shown.contains(canary), "{shown}");
         }
-        let j = crate::json::parse(&format!("{{\"k\": \"{canary}\"}}")).unwrap();
+        let j = crate::stores::json::parse(&format!("{{\"k\": \"{canary}\"}}")).unwrap();
         assert!(!format!("{:?}", j.root).contains(canary));
     }
 }

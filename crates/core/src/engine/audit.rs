@@ -2,10 +2,10 @@
 
 use super::format::Format;
 use super::parsed::parse;
-use crate::cipher::EncValue;
+use crate::crypto::cipher::EncValue;
 use crate::error::Result;
 use crate::metadata::Metadata;
-use crate::scalar::Resolved;
+use crate::stores::scalar::Resolved;
 use crate::tree::{aad, walk};
 
 /// What [`audit`] found wrong in an encrypted file, without any key.

@@ -31,7 +31,7 @@ pub fn convert(plain: &Plaintext, to: Format) -> Result<Plaintext> {
                 "binary content that is not UTF-8 can only be written as binary".into(),
             )
         })?;
-        let wrapped = format!("{{\"data\": {}}}", crate::scalar::json_string(text));
+        let wrapped = format!("{{\"data\": {}}}", crate::stores::scalar::json_string(text));
         return convert(&Plaintext::new(wrapped, Format::Json), to);
     }
     let parsed = parse(plain.expose(), plain.format)?;
@@ -40,7 +40,7 @@ pub fn convert(plain: &Plaintext, to: Format) -> Result<Plaintext> {
         match to {
             Format::Yaml | Format::Json => {}
             Format::Dotenv | Format::Ini => {
-                out = crate::path::render_flat(&doc.root, &parsed.anchors, to)?;
+                out = crate::stores::emit::render_flat(&doc.root, &parsed.anchors, to)?;
                 break;
             }
             Format::Binary => {
@@ -60,7 +60,7 @@ pub fn convert(plain: &Plaintext, to: Format) -> Result<Plaintext> {
         if i > 0 && to == Format::Yaml {
             out.push_str("---\n");
         }
-        let text = crate::path::render(&doc.root, &parsed.anchors, to);
+        let text = crate::stores::emit::render(&doc.root, &parsed.anchors, to);
         out.push_str(&text);
         if to == Format::Json {
             out.push('\n');

@@ -6,12 +6,12 @@ use super::format::Format;
 use super::parsed::{parse, Parsed};
 use super::splice::{apply, Splice};
 use super::stash::Stash;
-use crate::cipher::{DataKey, EncValue, ValueType};
+use crate::crypto::cipher::{DataKey, EncValue, ValueType};
 use crate::error::{Error, Result};
 use crate::keys::Unwrapper;
-use crate::mac::{open_mac, MacHasher};
+use crate::crypto::mac::{open_mac, MacHasher};
 use crate::metadata::Metadata;
-use crate::scalar::{json_render, mac_bytes, sealed_text, yaml_render, Resolved, YamlSlot};
+use crate::stores::scalar::{json_render, mac_bytes, sealed_text, yaml_render, Resolved, YamlSlot};
 use crate::tree::{aad, walk, Leaf, Slot, Visit};
 use zeroize::Zeroizing;
 
@@ -76,7 +76,7 @@ pub(crate) fn decrypt_with_key(
     mut stash: Option<&mut Stash>,
 ) -> Result<Plaintext> {
     if enc.format == Format::Binary {
-        return crate::binary::open(parsed, meta, key, opts);
+        return crate::stores::binary::open(parsed, meta, key, opts);
     }
     let src = enc.text.as_str();
     let mut mac = MacHasher::new(meta.mac_only_encrypted);
@@ -288,11 +288,11 @@ fn plain_splices(leaf: &Leaf, vtype: ValueType, text: &str, at_eof: bool) -> Vec
         Slot::Comment => vec![(leaf.span.clone(), Zeroizing::new(text.to_string()))],
         Slot::Dotenv => vec![(
             leaf.span.clone(),
-            Zeroizing::new(crate::dotenv::render(text)),
+            Zeroizing::new(crate::stores::dotenv::render(text)),
         )],
         Slot::Ini { bare } => vec![(
             leaf.span.clone(),
-            Zeroizing::new(crate::ini::render(text, bare)),
+            Zeroizing::new(crate::stores::ini::render(text, bare)),
         )],
     }
 }

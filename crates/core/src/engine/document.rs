@@ -4,7 +4,7 @@
 
 use super::format::Format;
 use super::parsed::parse;
-use crate::cipher::Cipher;
+use crate::crypto::cipher::Cipher;
 use crate::error::{Error, Result};
 use crate::keys::MasterKey;
 use crate::selector::Selector;

@@ -8,11 +8,11 @@ use super::parsed::{parse, Parsed, ParsedDoc};
 use super::splice::{apply, place_yaml_block, Splice};
 use super::stash::Stash;
 use crate::ambiguity::AadGuard;
-use crate::cipher::{DataKey, EncValue, ValueType};
+use crate::crypto::cipher::{DataKey, EncValue, ValueType};
 use crate::error::{Error, Result};
-use crate::mac::{seal_mac, MacHasher};
+use crate::crypto::mac::{seal_mac, MacHasher};
 use crate::metadata::{KeyGroup, Metadata, SOPS_FORMAT_VERSION};
-use crate::scalar::{mac_bytes, sealed_text, YamlSlot};
+use crate::stores::scalar::{mac_bytes, sealed_text, YamlSlot};
 use crate::selector::Selector;
 use crate::tree::{aad, walk, Leaf, Node, Slot, Value, Visit};
 use zeroize::Zeroizing;
@@ -29,14 +29,14 @@ pub async fn encrypt(
     }
     if plain.format == Format::Binary {
         let key = DataKey::generate()?;
-        let (data, mac) = crate::binary::seal_data(plain.expose_bytes(), &key, opts.cipher)?;
+        let (data, mac) = crate::stores::binary::seal_data(plain.expose_bytes(), &key, opts.cipher)?;
         let opts = EncryptOptions {
             selector: Selector::default(),
             mac_only_encrypted: false,
             ..opts.clone()
         };
         let meta = new_metadata(&key, groups, &opts, &mac).await?;
-        return Ok(crate::binary::envelope(&data, &meta));
+        return Ok(crate::stores::binary::envelope(&data, &meta));
     }
     let src = plain.expose();
     let parsed = parse(src, plain.format)?;
@@ -143,7 +143,7 @@ pub(crate) async fn wrap_data_key(
 ) -> Result<Vec<KeyGroup>> {
     let shares = if groups.len() > 1 {
         let t = threshold.map_or(groups.len(), |t| t as usize);
-        crate::shamir::split(key.expose(), groups.len(), t)?
+        crate::crypto::shamir::split(key.expose(), groups.len(), t)?
     } else {
         vec![Zeroizing::new(key.expose().to_vec())]
     };
@@ -278,8 +278,8 @@ pub(crate) fn sops_block(src: &str, doc: &ParsedDoc, meta: &Value, format: Forma
             let entry = crate::metadata::yaml_entry("sops", meta, doc.indent.len());
             place_yaml_block(src, doc.insert_at, &at_root_column(src, &doc.root, &entry))
         }
-        Format::Dotenv => place_yaml_block(src, doc.insert_at, &crate::dotenv::block(meta)),
-        Format::Ini => place_yaml_block(src, doc.insert_at, &crate::ini::block(meta)),
+        Format::Dotenv => place_yaml_block(src, doc.insert_at, &crate::stores::dotenv::block(meta)),
+        Format::Ini => place_yaml_block(src, doc.insert_at, &crate::stores::ini::block(meta)),
         Format::Json | Format::Binary => {
             let has_members = matches!(&doc.root, Node::Map(m) if !m.is_empty());
             let sep = if has_members { "," } else { "" };

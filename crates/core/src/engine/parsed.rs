@@ -31,7 +31,7 @@ pub(crate) struct ParsedDoc {
 pub(crate) fn parse(text: &str, format: Format) -> Result<Parsed> {
     Ok(match format {
         Format::Yaml => {
-            let f = crate::yaml::parse(text)?;
+            let f = crate::stores::yaml::parse(text)?;
             let docs: Vec<ParsedDoc> = f
                 .docs
                 .into_iter()
@@ -62,11 +62,11 @@ pub(crate) fn parse(text: &str, format: Format) -> Result<Parsed> {
             open_end: None,
         }),
         Format::Dotenv => {
-            let f = crate::dotenv::parse(text)?;
+            let f = crate::stores::dotenv::parse(text)?;
             flat_doc(f.root, f.sops, text)
         }
         Format::Ini => {
-            let f = crate::ini::parse(text)?;
+            let f = crate::stores::ini::parse(text)?;
             flat_doc(f.root, f.sops, text)
         }
     })
@@ -88,7 +88,7 @@ fn open_end(text: &str, docs: &[ParsedDoc]) -> Option<(usize, String)> {
 }
 
 fn parse_json(text: &str) -> Result<Parsed> {
-    let f = crate::json::parse(text)?;
+    let f = crate::stores::json::parse(text)?;
     let doc = ParsedDoc {
         root: f.root,
         sops: f.sops,

@@ -1,6 +1,6 @@
 //! The cipher stash: unchanged values keep their IV on re-encryption.
 
-use crate::cipher::ValueType;
+use crate::crypto::cipher::ValueType;
 use std::collections::HashMap;
 
 /// IVs of the values a file held, keyed by a digest of (path, type, plaintext),

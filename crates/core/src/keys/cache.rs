@@ -6,7 +6,7 @@
 //! instead of calling the key service again. At most `max_in_flight`
 //! unwraps run at once, whatever the number of workers.
 
-use crate::cipher::DataKey;
+use crate::crypto::cipher::DataKey;
 use crate::error::Result;
 use crate::keys::{unwrap_data_key, Unwrapper};
 use crate::metadata::Metadata;
@@ -82,7 +82,7 @@ fn digest(meta: &Metadata) -> [u8; 32] {
         ..meta.clone()
     };
     let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
-    for (k, v) in crate::flat::flatten(&keys_only.to_value()) {
+    for (k, v) in crate::stores::flat::flatten(&keys_only.to_value()) {
         for part in [k, v] {
             ctx.update(&(part.len() as u64).to_le_bytes());
             ctx.update(part.as_bytes());

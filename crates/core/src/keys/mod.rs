@@ -11,7 +11,7 @@ pub mod cache;
 pub mod kms;
 pub mod pgp;
 
-use crate::cipher::DataKey;
+use crate::crypto::cipher::DataKey;
 use crate::error::Error;
 use crate::error::Result;
 use crate::metadata::{KeyEntry, KeyGroup, Metadata};
@@ -95,7 +95,7 @@ pub async fn unwrap_data_key(
     }
     if groups.len() > 1 {
         let parts: Vec<&[u8]> = shares.iter().map(|s| s.expose_secret()).collect();
-        DataKey::from_slice(&crate::shamir::combine(&parts)?)
+        DataKey::from_slice(&crate::crypto::shamir::combine(&parts)?)
     } else {
         DataKey::from_slice(shares[0].expose_secret())
     }

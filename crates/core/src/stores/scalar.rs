@@ -1,7 +1,7 @@
 //! Scalar typing as sops sees it (yaml.v3 resolution, Go number and time
 //! formats), and writing plaintext scalars back as valid YAML or JSON.
 
-use crate::cipher::ValueType;
+use crate::crypto::cipher::ValueType;
 use std::borrow::Cow;
 
 /// The sops type of a plain (unquoted, untagged) YAML scalar.

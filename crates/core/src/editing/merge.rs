@@ -26,9 +26,9 @@ use crate::error::{Error, Result};
 use crate::keys::Unwrapper;
 use crate::metadata::Metadata;
 use crate::path::Step;
-use crate::scalar::Resolved;
+use crate::stores::scalar::Resolved;
 use crate::tree::{Item, Node};
-use crate::update::{open, Opened};
+use crate::editing::update::{open, Opened};
 use std::collections::{BTreeSet, HashMap};
 use zeroize::Zeroizing;
 
@@ -317,8 +317,8 @@ fn same(
 /// A value as typed JSON, as `patch::set` takes it.
 fn typed_json(n: &Node, anchors: &HashMap<usize, Node>) -> String {
     match n {
-        Node::Leaf(_) => crate::path::scalar_json(n),
-        _ => crate::path::render(n, anchors, Format::Json),
+        Node::Leaf(_) => crate::stores::emit::scalar_json(n),
+        _ => crate::stores::emit::render(n, anchors, Format::Json),
     }
 }
 
@@ -328,12 +328,12 @@ fn apply(plain: &Plaintext, e: &Edit) -> Result<Plaintext> {
         Format::Yaml | Format::Json => {
             let steps: Vec<Step> = e.path.iter().cloned().map(Step::Key).collect();
             match &e.value {
-                Some(v) => crate::patch::set(plain, e.doc, &steps, v),
-                None => crate::patch::unset(plain, e.doc, &steps),
+                Some(v) => crate::editing::patch::set(plain, e.doc, &steps, v),
+                None => crate::editing::patch::unset(plain, e.doc, &steps),
             }
         }
         Format::Dotenv | Format::Ini => {
-            crate::merge_flat::apply(plain, &e.path, e.value.as_ref().map(|v| v.as_str()))
+            crate::editing::merge_flat::apply(plain, &e.path, e.value.as_ref().map(|v| v.as_str()))
         }
         Format::Binary => Err(Error::Unsupported("binary files merge as a whole".into())),
     }

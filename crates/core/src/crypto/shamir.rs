@@ -5,7 +5,7 @@
 //! `x ‖ y`; vsss-rs puts x first), so this is the ~60 lines sops has, with
 //! the same constant-time multiply.
 
-use crate::cipher::fill_random;
+use crate::crypto::cipher::fill_random;
 use crate::error::{Error, Result};
 use zeroize::Zeroizing;
 

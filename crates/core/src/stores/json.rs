@@ -2,7 +2,7 @@
 //! span of every value, so the engine can splice JSON as it splices YAML.
 
 use crate::error::{Error, Result};
-use crate::scalar::Resolved;
+use crate::stores::scalar::Resolved;
 use crate::tree::{to_value, Item, Leaf, Node, Slot, Value};
 use std::collections::HashMap;
 use std::ops::Range;

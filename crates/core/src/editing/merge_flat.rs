@@ -21,7 +21,7 @@ pub(crate) fn apply(plain: &Plaintext, path: &[String], value: Option<&str>) -> 
     };
     let edit = match (plain.format, path) {
         (Format::Dotenv, [k]) => key_edit(src, root, k, value, None, |v| {
-            format!("{k}={}\n", crate::dotenv::render(v))
+            format!("{k}={}\n", crate::stores::dotenv::render(v))
         }),
         (Format::Ini, [section]) if value.is_none() => {
             find(root, section).map(|item| (lines_of(src, item.at, end_of(item)), String::new()))
@@ -38,7 +38,7 @@ pub(crate) fn apply(plain: &Plaintext, path: &[String], value: Option<&str>) -> 
                     .find(|i| i.key.is_some())
                     .map_or_else(|| line_end(src, item.at), |i| line_end(src, end_of(i)));
                 key_edit(src, items, k, value, Some(after), |v| {
-                    format!("{k} = {}\n", crate::ini::render(v, true))
+                    format!("{k} = {}\n", crate::stores::ini::render(v, true))
                 })
             }
             None => value.map(|v| {
@@ -53,7 +53,7 @@ pub(crate) fn apply(plain: &Plaintext, path: &[String], value: Option<&str>) -> 
                     at..at,
                     format!(
                         "{sep}{lead}[{section}]\n{k} = {}\n",
-                        crate::ini::render(v, true)
+                        crate::stores::ini::render(v, true)
                     ),
                 )
             }),
@@ -90,8 +90,8 @@ fn key_edit(
                 return None;
             };
             let text = match l.slot {
-                crate::tree::Slot::Ini { bare } => crate::ini::render(v, bare),
-                _ => crate::dotenv::render(v),
+                crate::tree::Slot::Ini { bare } => crate::stores::ini::render(v, bare),
+                _ => crate::stores::dotenv::render(v),
             };
             Some((l.span.clone(), text))
         }

@@ -2,14 +2,14 @@
 //! by splicing: the rest of the file keeps its bytes, so the re-encrypted
 //! file changes only where the value changed.
 
-use crate::cipher::ValueType;
+use crate::crypto::cipher::ValueType;
 use crate::engine::document::Plaintext;
 use crate::engine::format::Format;
 use crate::engine::parsed::{parse, Parsed};
 use crate::engine::splice::apply;
 use crate::error::{Error, Result};
 use crate::path::Step;
-use crate::scalar::{json_string, yaml_render, Resolved, YamlSlot};
+use crate::stores::scalar::{json_string, yaml_render, Resolved, YamlSlot};
 use crate::tree::{Item, Node, Slot};
 use std::ops::Range;
 use zeroize::Zeroizing;
@@ -88,7 +88,7 @@ fn parse_json_value(json: &str) -> Result<NewValue> {
     let invalid =
         || bad("the value is not a single JSON value (strings need JSON quotes: '\"text\"')");
     let wrapped = Zeroizing::new(format!("{{\"v\": {json}}}"));
-    let f = crate::json::parse(&wrapped).map_err(|_| invalid())?;
+    let f = crate::stores::json::parse(&wrapped).map_err(|_| invalid())?;
     let Node::Map(items) = f.root else {
         unreachable!("an object")
     };

@@ -15,9 +15,9 @@
 //! checked before it is parsed, the tree after.
 
 use crate::error::{Error, Result};
-use crate::scalar::YamlSlot;
+use crate::stores::scalar::YamlSlot;
 use crate::tree::{Node, Slot, Value};
-use crate::yaml::YamlFile;
+use crate::stores::yaml::YamlFile;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -419,7 +419,7 @@ fn refuse(src: &str, at: usize, why: &str) -> Error {
 #[cfg(test)]
 mod tests {
     fn refused(src: &str) -> Option<String> {
-        crate::yaml::parse(src).err().map(|e| e.to_string())
+        crate::stores::yaml::parse(src).err().map(|e| e.to_string())
     }
 
     #[test]

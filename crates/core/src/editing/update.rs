@@ -3,7 +3,7 @@
 //! (`lastmodified` and `mac` included), and the `sops:` block keeps its own
 //! layout. Also key rotation and recipient changes.
 
-use crate::cipher::{Cipher, DataKey};
+use crate::crypto::cipher::{Cipher, DataKey};
 use crate::engine::decrypt::decrypt_with_key;
 use crate::engine::document::{Ciphertext, DecryptOptions, EncryptOptions, KeyGroups, Plaintext};
 use crate::engine::encrypt::{encrypt, seal_body, sops_block, wrap_data_key};
@@ -13,9 +13,9 @@ use crate::engine::splice::apply;
 use crate::engine::stash::Stash;
 use crate::error::{Error, Result};
 use crate::keys::{MasterKey, Unwrapper};
-use crate::mac::seal_mac;
+use crate::crypto::mac::seal_mac;
 use crate::metadata::{KeyEntry, Metadata};
-use crate::scalar::{json_string, yaml_render};
+use crate::stores::scalar::{json_string, yaml_render};
 use crate::tree::{Slot, Value};
 use std::sync::Arc;
 use zeroize::Zeroizing;
@@ -46,7 +46,7 @@ pub async fn open(
     let mut stash = Stash::default();
     let plain = decrypt_with_key(enc, &parsed, &meta, &key, opts, Some(&mut stash))?;
     // The MAC is always sealed with the file's cipher; values may be absent.
-    let cipher = crate::cipher::EncValue::parse(&meta.mac).map_or(Cipher::Aes256Gcm, |v| v.cipher);
+    let cipher = crate::crypto::cipher::EncValue::parse(&meta.mac).map_or(Cipher::Aes256Gcm, |v| v.cipher);
     Ok(Opened {
         original: enc.clone(),
         plain,
@@ -107,11 +107,11 @@ impl Opened {
     fn seal(&self, edited: &Plaintext, selector: &crate::Selector) -> Result<Ciphertext> {
         if edited.format == Format::Binary {
             let (data, mac) =
-                crate::binary::seal_data(edited.expose_bytes(), &self.key, self.cipher)?;
+                crate::stores::binary::seal_data(edited.expose_bytes(), &self.key, self.cipher)?;
             let mut meta = self.meta.clone();
             meta.lastmodified = crate::time::now_rfc3339();
             meta.mac = seal_mac(&self.key, self.cipher, &mac, &meta.lastmodified)?;
-            return Ok(crate::binary::envelope(&data, &meta));
+            return Ok(crate::stores::binary::envelope(&data, &meta));
         }
         let src = edited.expose();
         let parsed = parse(src, edited.format)?;
@@ -238,7 +238,7 @@ fn patched_block(src: &str, doc: &ParsedDoc, meta: &Metadata) -> Option<String> 
             _ => continue,
         };
         let text = match leaf.slot {
-            Slot::Yaml(slot) => yaml_render(crate::cipher::ValueType::Str, new, slot),
+            Slot::Yaml(slot) => yaml_render(crate::crypto::cipher::ValueType::Str, new, slot),
             _ => json_string(new),
         };
         let at = leaf.span.start - range.start..leaf.span.end - range.start;
@@ -271,8 +271,8 @@ fn replace_blocks(src: &str, parsed: &Parsed, meta: &Metadata, format: Format) -
             // The range holds the blank line or line break the block brought.
             Format::Dotenv | Format::Ini => {
                 let block = match format {
-                    Format::Dotenv => crate::dotenv::block(&value),
-                    _ => crate::ini::block(&value),
+                    Format::Dotenv => crate::stores::dotenv::block(&value),
+                    _ => crate::stores::ini::block(&value),
                 };
                 crate::engine::splice::place_yaml_block(&src[..range.start], range.start, &block)
             }

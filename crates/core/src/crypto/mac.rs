@@ -1,7 +1,7 @@
 //! The sops MAC: SHA-512 over the plaintext leaves in document order,
 //! upper-case hex, sealed with `lastmodified` as AAD.
 
-use crate::cipher::{Cipher, DataKey, EncValue, ValueType};
+use crate::crypto::cipher::{Cipher, DataKey, EncValue, ValueType};
 use crate::error::{Error, Result};
 use ring::digest::{Context, SHA512};
 
