@@ -82,34 +82,3 @@ pub(crate) fn open(
     }
     Plaintext::from_bytes(bytes.to_vec(), Format::Binary)
 }
-
-#[cfg(test)]
-mod tests {
-    use crate::keys::age::{Identities, Recipient};
-    use crate::{Format, Plaintext};
-    use std::sync::Arc;
-
-    #[test]
-    fn arbitrary_bytes_round_trip_and_the_envelope_has_no_selector() {
-        use secrecy::ExposeSecret;
-        let id = age::x25519::Identity::generate();
-        let r: Recipient = id.to_public().to_string().parse().unwrap();
-        let mut ids = Identities::default();
-        ids.add_text(id.to_string().expose_secret().as_bytes(), "t")
-            .unwrap();
-        let groups = vec![vec![Arc::new(r) as Arc<dyn crate::keys::MasterKey>]];
-        for content in [&b"\x00\xff\xfe not utf-8\n"[..], b"", b"plain text"] {
-            let p = Plaintext::from_bytes(content.to_vec(), Format::Binary).unwrap();
-            let e = crate::block_on(crate::encrypt(&p, &groups, &Default::default())).unwrap();
-            assert!(
-                e.as_str().starts_with("{\n\t\"data\": \""),
-                "{}",
-                e.as_str()
-            );
-            assert!(e.as_str().ends_with("\t}\n}\n"));
-            assert!(!e.as_str().contains("unencrypted_suffix"));
-            let back = crate::block_on(crate::decrypt(&e, &[&ids], &Default::default())).unwrap();
-            assert_eq!(back.expose_bytes(), content);
-        }
-    }
-}

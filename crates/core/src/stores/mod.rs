@@ -18,4 +18,5 @@ pub(crate) mod json;
 pub(crate) mod scalar;
 pub(crate) mod yaml;
 pub(crate) mod yaml_fast;
+pub(crate) mod yaml_file;
 pub(crate) mod yaml_guard;

@@ -8,45 +8,12 @@
 
 use crate::error::{Error, Result};
 use crate::stores::scalar::{resolve_plain, Resolved, YamlSlot};
-use crate::tree::{to_value, Item, Leaf, Node, Slot, Value};
+pub(crate) use crate::stores::yaml_file::{Doc, SopsBlock, YamlFile};
+use crate::tree::{to_value, Item, Leaf, Node, Slot};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::collections::HashMap;
 use std::ops::Range;
 use zeroize::Zeroizing;
-
-/// A parsed YAML stream.
-#[derive(Debug)]
-pub(crate) struct YamlFile {
-    pub docs: Vec<Doc>,
-    pub anchors: HashMap<usize, Node>,
-}
-
-/// One document of the stream.
-#[derive(Debug)]
-pub(crate) struct Doc {
-    /// The root map, without its `sops` entry.
-    pub root: Node,
-    /// The `sops:` entry, if present.
-    pub sops: Option<SopsBlock>,
-    /// Where a `sops:` block is inserted: the end of this document's text.
-    pub end: usize,
-    /// The indentation step the document uses.
-    pub indent: usize,
-    /// The root is a flow mapping (`{a: 1}`): the `sops` entry goes inside
-    /// its braces, at `end`.
-    pub flow: bool,
-}
-
-/// A document's `sops:` entry.
-#[derive(Debug)]
-pub(crate) struct SopsBlock {
-    pub value: Value,
-    /// The bytes to delete to remove it.
-    pub range: Range<usize>,
-    /// Top-level scalar fields (`lastmodified`, `mac`, …) and their leaves,
-    /// so an edit can update them in place.
-    pub fields: Vec<(String, Leaf)>,
-}
 
 /// How an encrypted plain scalar inside a flow collection starts.
 pub(crate) const FLOW_PLAIN_MARK: &str = "\"\\x45NC[";

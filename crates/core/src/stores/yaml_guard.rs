@@ -17,7 +17,7 @@
 use crate::error::{Error, Result};
 use crate::stores::scalar::YamlSlot;
 use crate::tree::{Node, Slot, Value};
-use crate::stores::yaml::YamlFile;
+use crate::stores::yaml_file::YamlFile;
 use std::collections::HashMap;
 use std::ops::Range;
 
