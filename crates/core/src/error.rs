@@ -75,6 +75,9 @@ pub enum Error {
     /// the MAC does not cover. The message names the keys, never values.
     #[error("{0}")]
     MergeRefused(String),
+    /// The system's random number generator or the cipher failed.
+    #[error("cryptographic failure: {0}")]
+    Crypto(String),
     /// A selector regex does not compile.
     #[error("invalid regex `{regex}`: {reason}")]
     Regex {
@@ -88,7 +91,40 @@ pub enum Error {
 /// The result type of hush-core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// sops exit codes (`cmd/sops/codes/codes.go`).
+/// The exit codes, the same numbers sops uses (`cmd/sops/codes/codes.go`),
+/// so scripts written for sops read hush's failures the same way.
+///
+/// | code | constant | when |
+/// |-----:|----------|------|
+/// | 1 | [`ERROR_GENERIC`] | any other failure; sops also exits 1 when a file has no metadata, no master key is given, or a key cannot wrap the data key |
+/// | 2 | [`COULD_NOT_READ_INPUT_FILE`] | the input cannot be read or parsed ([`Error::Syntax`](super::Error::Syntax), [`Error::Unsupported`](super::Error::Unsupported)) |
+/// | 3 | [`COULD_NOT_WRITE_OUTPUT_FILE`] | the output cannot be written |
+/// | 4 | [`ERROR_DUMPING_TREE`] | the tree cannot be written in the output format |
+/// | 5 | [`ERROR_READING_CONFIG`] | `.sops.yaml` or a selector regex is invalid |
+/// | 6 | [`INVALID_KMS_ENCRYPTION_CONTEXT_FORMAT`] | `--encryption-context` is not `k:v,…` |
+/// | 7 | [`INVALID_SET_FORMAT`] | `set` got a malformed path or value |
+/// | 8 | [`ERROR_CONFLICTING_PARAMETERS`] | flags that exclude each other |
+/// | 21 | [`ERROR_ENCRYPTING_MAC`] | the MAC cannot be encrypted |
+/// | 23 | [`ERROR_ENCRYPTING_TREE`] | a value cannot be encrypted |
+/// | 24 | [`ERROR_DECRYPTING_MAC`] | the MAC cannot be decrypted |
+/// | 25 | [`ERROR_DECRYPTING_TREE`] | a value cannot be decrypted or is malformed |
+/// | 49 | [`CANNOT_CHANGE_KEYS_OF_NONEXISTENT_FILE`] | `updatekeys`/`rotate` on a missing file |
+/// | 51 | [`MAC_MISMATCH`] | the MAC does not match; sops also uses it for a missing MAC |
+/// | 52 | [`MAC_NOT_FOUND`] | the metadata has no MAC |
+/// | 61 | [`CONFIG_FILE_NOT_FOUND`] | no `.sops.yaml` where one is needed |
+/// | 85 | [`KEYBOARD_INTERRUPT`] | interrupted |
+/// | 91 | [`ERROR_INVALID_TREE_PATH`] | a `["a"][0]` path is malformed or missing |
+/// | 92 | [`NEED_AT_LEAST_ONE_DOCUMENT`] | the input has no document |
+/// | 100 | [`NO_FILE_SPECIFIED`] | a command that needs a file got none |
+/// | 111 | [`NO_ENCRYPTION_KEY_FOUND`] | no key to encrypt with |
+/// | 112 | [`DUPLICATE_DECRYPTION_KEY_TYPE`] | `--decryption-order` names a type twice |
+/// | 128 | [`COULD_NOT_RETRIEVE_KEY`] | no key could unwrap the data key |
+/// | 200 | [`FILE_HAS_NOT_BEEN_MODIFIED`] | `edit` left the file unchanged (sops's non-zero no-op) |
+/// | 201 | [`NO_EDITOR_FOUND`] | the editor is missing or failed |
+/// | 202 | [`FAILED_TO_COMPARE_VERSIONS`] | the version check failed |
+/// | 203 | [`FILE_ALREADY_ENCRYPTED`] | the file already has a top-level `sops` key |
+///
+/// [`Error::exit_code`](super::Error::exit_code) maps each error to its code.
 pub mod exit {
     /// Generic error.
     pub const ERROR_GENERIC: u8 = 1;
@@ -96,30 +132,52 @@ pub mod exit {
     pub const COULD_NOT_READ_INPUT_FILE: u8 = 2;
     /// Could not write the output file.
     pub const COULD_NOT_WRITE_OUTPUT_FILE: u8 = 3;
+    /// Could not write the tree in the output format.
+    pub const ERROR_DUMPING_TREE: u8 = 4;
     /// Error reading the config file.
     pub const ERROR_READING_CONFIG: u8 = 5;
+    /// A KMS encryption context is not `k:v,…`.
+    pub const INVALID_KMS_ENCRYPTION_CONTEXT_FORMAT: u8 = 6;
+    /// A malformed `set` argument.
+    pub const INVALID_SET_FORMAT: u8 = 7;
     /// Conflicting parameters.
     pub const ERROR_CONFLICTING_PARAMETERS: u8 = 8;
+    /// Error encrypting the MAC.
+    pub const ERROR_ENCRYPTING_MAC: u8 = 21;
     /// Error encrypting the tree.
     pub const ERROR_ENCRYPTING_TREE: u8 = 23;
+    /// Error decrypting the MAC.
+    pub const ERROR_DECRYPTING_MAC: u8 = 24;
     /// Error decrypting the tree.
     pub const ERROR_DECRYPTING_TREE: u8 = 25;
-    /// Could not read the input as the given format.
-    pub const ERROR_DUMPING_TREE: u8 = 4;
+    /// Keys of a file that does not exist cannot change.
+    pub const CANNOT_CHANGE_KEYS_OF_NONEXISTENT_FILE: u8 = 49;
     /// MAC mismatch.
     pub const MAC_MISMATCH: u8 = 51;
     /// MAC not found.
     pub const MAC_NOT_FOUND: u8 = 52;
     /// Config file not found.
     pub const CONFIG_FILE_NOT_FOUND: u8 = 61;
+    /// Interrupted from the keyboard.
+    pub const KEYBOARD_INTERRUPT: u8 = 85;
     /// Invalid tree path.
     pub const ERROR_INVALID_TREE_PATH: u8 = 91;
+    /// The input has no document.
+    pub const NEED_AT_LEAST_ONE_DOCUMENT: u8 = 92;
     /// No file given.
     pub const NO_FILE_SPECIFIED: u8 = 100;
     /// No encryption key.
     pub const NO_ENCRYPTION_KEY_FOUND: u8 = 111;
+    /// A key type appears twice in the decryption order.
+    pub const DUPLICATE_DECRYPTION_KEY_TYPE: u8 = 112;
     /// Could not retrieve the data key.
     pub const COULD_NOT_RETRIEVE_KEY: u8 = 128;
+    /// `edit` changed nothing.
+    pub const FILE_HAS_NOT_BEEN_MODIFIED: u8 = 200;
+    /// No editor, or the editor failed.
+    pub const NO_EDITOR_FOUND: u8 = 201;
+    /// Comparing versions failed.
+    pub const FAILED_TO_COMPARE_VERSIONS: u8 = 202;
     /// File already encrypted.
     pub const FILE_ALREADY_ENCRYPTED: u8 = 203;
 }
@@ -147,7 +205,7 @@ impl Error {
             Error::Key { .. } => COULD_NOT_RETRIEVE_KEY,
             Error::Config { .. } | Error::Regex { .. } => ERROR_READING_CONFIG,
             Error::TreePath(_) => ERROR_INVALID_TREE_PATH,
-            Error::MergeRefused(_) => ERROR_GENERIC,
+            Error::MergeRefused(_) | Error::Crypto(_) => ERROR_GENERIC,
         }
     }
 

@@ -66,7 +66,7 @@ pub(crate) fn fill_random(buf: &mut [u8]) -> Result<()> {
     use ring::rand::SecureRandom;
     ring::rand::SystemRandom::new()
         .fill(buf)
-        .map_err(|_| Error::Unsupported("system random number generator failed".into()))
+        .map_err(|_| Error::Crypto("system random number generator failed".into()))
 }
 
 /// Which AEAD a value is sealed with.

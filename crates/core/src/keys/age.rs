@@ -25,6 +25,20 @@ pub struct Recipient {
     inner: Box<dyn age::Recipient + Send + Sync>,
 }
 
+/// Why an SSH public key is not a recipient, in words (the age error has
+/// no `Display`).
+fn ssh_reason(e: &age::ssh::ParseRecipientKeyError) -> String {
+    use age::ssh::ParseRecipientKeyError as E;
+    match e {
+        E::Ignore => "this SSH key type is not an age recipient".into(),
+        E::Invalid(why) => (*why).to_string(),
+        E::RsaModulusTooLarge => "the RSA modulus is larger than age supports".into(),
+        E::RsaModulusTooSmall => "the RSA key is weaker than 2048 bits".into(),
+        E::Unsupported(kind) => format!("unsupported SSH key type {kind}"),
+        _ => "not a valid SSH public key".into(),
+    }
+}
+
 impl FromStr for Recipient {
     type Err = Error;
 
@@ -33,7 +47,7 @@ impl FromStr for Recipient {
         let inner: Box<dyn age::Recipient + Send + Sync> = if text.starts_with("ssh-") {
             Box::new(
                 age::ssh::Recipient::from_str(&text)
-                    .map_err(|e| err(format!("invalid SSH recipient `{text}`: {e:?}")))?,
+                    .map_err(|e| err(format!("invalid SSH recipient `{text}`: {}", ssh_reason(&e))))?,
             )
         } else if let Ok(r) = age::x25519::Recipient::from_str(&text) {
             Box::new(r)
@@ -303,6 +317,15 @@ impl Identities {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_ssh_recipient_is_explained_in_words_not_debug_output() {
+        for key in ["ssh-ed25519 not-base64", "ssh-dss AAAAB3NzaC1kc3MAAAABAA=="] {
+            let e = key.parse::<Recipient>().err().expect("refused").to_string();
+            assert!(e.contains("invalid SSH recipient"), "{e}");
+            assert!(!e.contains("Invalid(") && !e.contains("Unsupported("), "{e}");
+        }
+    }
 
     #[test]
     fn wrap_then_unwrap_round_trips() {
