@@ -4,13 +4,13 @@
 //! a crash, or a broken round trip. Not part of the stable API.
 
 use crate::crypto::cipher::{DataKey, EncValue};
+use crate::crypto::mac::seal_mac;
 use crate::engine::decrypt::decrypt_with_key;
+use crate::engine::document::{Ciphertext, DecryptOptions, EncryptOptions};
 use crate::engine::encrypt::{seal_body, sops_block};
+use crate::engine::format::Format;
 use crate::engine::parsed::parse;
 use crate::engine::splice::apply;
-use crate::engine::document::{Ciphertext, DecryptOptions, EncryptOptions};
-use crate::engine::format::Format;
-use crate::crypto::mac::seal_mac;
 use crate::metadata::{AgeEntry, KeyEntry, KeyGroup, Metadata, SOPS_FORMAT_VERSION};
 use std::path::Path;
 use zeroize::Zeroizing;

@@ -433,7 +433,8 @@ fn yaml_scalar(v: &Value, col: usize, unit: usize) -> String {
                 flow: false,
                 indent: col + unit,
             };
-            let r = crate::stores::scalar::yaml_render(crate::crypto::cipher::ValueType::Str, s, slot);
+            let r =
+                crate::stores::scalar::yaml_render(crate::crypto::cipher::ValueType::Str, s, slot);
             // Booleans and numbers in metadata are written bare.
             if matches!(s.as_str(), "true" | "false") || s.parse::<u64>().is_ok() {
                 s.clone()

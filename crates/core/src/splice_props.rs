@@ -250,7 +250,9 @@ fn the_fast_reader_answers_for_most_generated_files() {
         let plain = Plaintext::new(doc, Format::Yaml);
         let enc =
             crate::block_on(encrypt(&plain, &vec![vec![r.clone()]], &Default::default())).unwrap();
-        encrypted_answered += usize::from(crate::stores::yaml::tests::assert_readers_agree(enc.as_str()));
+        encrypted_answered += usize::from(crate::stores::yaml::tests::assert_readers_agree(
+            enc.as_str(),
+        ));
     }
     // Flow collections, folded and multi-line scalars send some to saphyr.
     assert!(

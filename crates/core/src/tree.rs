@@ -5,8 +5,8 @@
 //! mapping keys, and a comment stack gates the comment-regex selectors.
 
 use crate::error::Result;
-use crate::stores::scalar::{Resolved, YamlSlot};
 use crate::selector::Selector;
+use crate::stores::scalar::{Resolved, YamlSlot};
 use std::collections::HashMap;
 use std::ops::Range;
 use zeroize::Zeroizing;

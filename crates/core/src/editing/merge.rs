@@ -19,6 +19,7 @@
 //! `hush rotate`), the merged file gets a new data key, wrapped for ours'
 //! keys, so that no earlier data key can read it.
 
+use crate::editing::update::{open, Opened};
 use crate::engine::document::{Ciphertext, DecryptOptions, Plaintext};
 use crate::engine::format::Format;
 use crate::engine::parsed::parse;
@@ -28,7 +29,6 @@ use crate::metadata::Metadata;
 use crate::path::Step;
 use crate::stores::scalar::Resolved;
 use crate::tree::{Item, Node};
-use crate::editing::update::{open, Opened};
 use std::collections::{BTreeSet, HashMap};
 use zeroize::Zeroizing;
 

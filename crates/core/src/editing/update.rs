@@ -4,6 +4,7 @@
 //! layout. Also key rotation and recipient changes.
 
 use crate::crypto::cipher::{Cipher, DataKey};
+use crate::crypto::mac::seal_mac;
 use crate::engine::decrypt::decrypt_with_key;
 use crate::engine::document::{Ciphertext, DecryptOptions, EncryptOptions, KeyGroups, Plaintext};
 use crate::engine::encrypt::{encrypt, seal_body, sops_block, wrap_data_key};
@@ -13,7 +14,6 @@ use crate::engine::splice::apply;
 use crate::engine::stash::Stash;
 use crate::error::{Error, Result};
 use crate::keys::{MasterKey, Unwrapper};
-use crate::crypto::mac::seal_mac;
 use crate::metadata::{KeyEntry, Metadata};
 use crate::stores::scalar::{json_string, yaml_render};
 use crate::tree::{Slot, Value};
@@ -46,7 +46,8 @@ pub async fn open(
     let mut stash = Stash::default();
     let plain = decrypt_with_key(enc, &parsed, &meta, &key, opts, Some(&mut stash))?;
     // The MAC is always sealed with the file's cipher; values may be absent.
-    let cipher = crate::crypto::cipher::EncValue::parse(&meta.mac).map_or(Cipher::Aes256Gcm, |v| v.cipher);
+    let cipher =
+        crate::crypto::cipher::EncValue::parse(&meta.mac).map_or(Cipher::Aes256Gcm, |v| v.cipher);
     Ok(Opened {
         original: enc.clone(),
         plain,

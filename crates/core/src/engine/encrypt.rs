@@ -9,11 +9,11 @@ use super::splice::{apply, place_yaml_block, Splice};
 use super::stash::Stash;
 use crate::ambiguity::AadGuard;
 use crate::crypto::cipher::{DataKey, EncValue, ValueType};
-use crate::error::{Error, Result};
 use crate::crypto::mac::{seal_mac, MacHasher};
+use crate::error::{Error, Result};
 use crate::metadata::{KeyGroup, Metadata, SOPS_FORMAT_VERSION};
-use crate::stores::scalar::{mac_bytes, sealed_text, YamlSlot};
 use crate::selector::Selector;
+use crate::stores::scalar::{mac_bytes, sealed_text, YamlSlot};
 use crate::tree::{aad, walk, Leaf, Node, Slot, Value, Visit};
 use zeroize::Zeroizing;
 
@@ -29,7 +29,8 @@ pub async fn encrypt(
     }
     if plain.format == Format::Binary {
         let key = DataKey::generate()?;
-        let (data, mac) = crate::stores::binary::seal_data(plain.expose_bytes(), &key, opts.cipher)?;
+        let (data, mac) =
+            crate::stores::binary::seal_data(plain.expose_bytes(), &key, opts.cipher)?;
         let opts = EncryptOptions {
             selector: Selector::default(),
             mac_only_encrypted: false,
@@ -257,7 +258,6 @@ fn enc_splices(leaf: &Leaf, ev: String) -> Vec<Splice> {
         }
     }
 }
-
 
 pub(crate) fn sops_block(src: &str, doc: &ParsedDoc, meta: &Value, format: Format) -> String {
     match format {

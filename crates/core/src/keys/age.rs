@@ -45,10 +45,12 @@ impl FromStr for Recipient {
     fn from_str(s: &str) -> Result<Self> {
         let text = s.trim().to_string();
         let inner: Box<dyn age::Recipient + Send + Sync> = if text.starts_with("ssh-") {
-            Box::new(
-                age::ssh::Recipient::from_str(&text)
-                    .map_err(|e| err(format!("invalid SSH recipient `{text}`: {}", ssh_reason(&e))))?,
-            )
+            Box::new(age::ssh::Recipient::from_str(&text).map_err(|e| {
+                err(format!(
+                    "invalid SSH recipient `{text}`: {}",
+                    ssh_reason(&e)
+                ))
+            })?)
         } else if let Ok(r) = age::x25519::Recipient::from_str(&text) {
             Box::new(r)
         } else if let Ok(r) = age::plugin::Recipient::from_str(&text) {
@@ -323,7 +325,10 @@ mod tests {
         for key in ["ssh-ed25519 not-base64", "ssh-dss AAAAB3NzaC1kc3MAAAABAA=="] {
             let e = key.parse::<Recipient>().err().expect("refused").to_string();
             assert!(e.contains("invalid SSH recipient"), "{e}");
-            assert!(!e.contains("Invalid(") && !e.contains("Unsupported("), "{e}");
+            assert!(
+                !e.contains("Invalid(") && !e.contains("Unsupported("),
+                "{e}"
+            );
         }
     }
 

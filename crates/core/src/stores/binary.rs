@@ -4,11 +4,11 @@
 //! the raw bytes. No selector applies and none is written.
 
 use crate::crypto::cipher::{Cipher, DataKey, EncValue, ValueType};
+use crate::crypto::mac::{open_mac, MacHasher};
 use crate::engine::document::{Ciphertext, DecryptOptions, Plaintext};
 use crate::engine::format::Format;
 use crate::engine::parsed::Parsed;
 use crate::error::{Error, Result};
-use crate::crypto::mac::{open_mac, MacHasher};
 use crate::metadata::Metadata;
 use crate::selector::SELECTOR_KEYS;
 use crate::tree::{Node, Value};
@@ -39,7 +39,7 @@ pub(crate) fn envelope(data: &str, meta: &Metadata) -> Ciphertext {
     }
     let text = format!(
         "{{\n\t\"{DATA}\": {},\n\t\"sops\": {}\n}}\n",
-        crate::stores::scalar::json_string(data),
+        super::scalar::json_string(data),
         crate::metadata::json_value(&v, 1, "\t")
     );
     Ciphertext::new(text, Format::Binary)

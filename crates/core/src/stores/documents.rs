@@ -25,14 +25,14 @@ pub fn json_lines(plain: &Plaintext) -> Result<Vec<Zeroizing<String>>> {
     let mut out = Vec::with_capacity(parsed.docs.len());
     for doc in &parsed.docs {
         let empty = match &doc.root {
-            Node::Leaf(l) => l.resolved == Some(crate::stores::scalar::Resolved::Null),
+            Node::Leaf(l) => l.resolved == Some(super::scalar::Resolved::Null),
             Node::Map(items) => items.iter().all(|i| i.key.is_none()),
             _ => false,
         };
         if empty {
             continue;
         }
-        let pretty = Zeroizing::new(crate::stores::emit::render(
+        let pretty = Zeroizing::new(super::emit::render(
             &doc.root,
             &parsed.anchors,
             Format::Json,

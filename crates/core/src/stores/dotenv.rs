@@ -5,8 +5,8 @@
 //!
 //! Every value is a string. Its AAD is `KEY:`; comments use `:`.
 
+use super::scalar::Resolved;
 use crate::error::{Error, Result};
-use crate::stores::scalar::Resolved;
 use crate::tree::{Item, Leaf, Node, Slot, Value};
 use std::ops::Range;
 use zeroize::Zeroizing;
@@ -80,7 +80,7 @@ pub(crate) fn parse(src: &str) -> Result<DotenvFile> {
             if !src.ends_with('\n') && r.start > 0 {
                 r.start -= 1;
             }
-            Some((crate::stores::flat::unflatten(&meta)?, r))
+            Some((super::flat::unflatten(&meta)?, r))
         }
         None => None,
     };
@@ -126,7 +126,7 @@ pub(crate) fn render(text: &str) -> String {
 /// The metadata lines, `sops_KEY=value`, sorted by key, ending in a line break.
 pub(crate) fn block(meta: &Value) -> String {
     let mut out = String::new();
-    for (k, v) in crate::stores::flat::flatten(meta) {
+    for (k, v) in super::flat::flatten(meta) {
         out.push_str(PREFIX);
         out.push_str(&k);
         out.push('=');

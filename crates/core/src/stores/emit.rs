@@ -1,9 +1,9 @@
 //! Re-emitting a parsed tree in a format: JSON, YAML, or the flat
 //! dotenv/INI forms (for `--extract`, `--output-type` and merges).
 
+use super::scalar::{json_string, yaml_render, Resolved, YamlSlot};
 use crate::engine::format::Format;
 use crate::error::{Error, Result};
-use crate::stores::scalar::{json_string, yaml_render, Resolved, YamlSlot};
 use crate::tree::Node;
 use std::collections::HashMap;
 
@@ -53,7 +53,7 @@ pub(crate) fn render_flat(
             }
             (Format::Ini, None, Node::Leaf(l)) => out.push_str(&format!("; {}\n", l.text.as_str())),
             (Format::Dotenv, Some(k), Node::Leaf(l)) => {
-                out.push_str(&format!("{k}={}\n", crate::stores::dotenv::render(&flat_text(l))))
+                out.push_str(&format!("{k}={}\n", super::dotenv::render(&flat_text(l))))
             }
             (Format::Ini, Some(k), Node::Map(entries)) => {
                 if !out.is_empty() {
@@ -65,7 +65,7 @@ pub(crate) fn render_flat(
                         (None, Node::Leaf(l)) => out.push_str(&format!("; {}\n", l.text.as_str())),
                         (Some(k), Node::Leaf(l)) => out.push_str(&format!(
                             "{k} = {}\n",
-                            crate::stores::ini::render(&flat_text(l), true)
+                            super::ini::render(&flat_text(l), true)
                         )),
                         (Some(k), _) => {
                             return Err(Error::Unsupported(format!(
@@ -101,11 +101,11 @@ pub(crate) fn scalar_json(n: &Node) -> String {
         Node::Leaf(l) => match l.resolved {
             Some(Resolved::Null) => "null".into(),
             Some(Resolved::Bool) => l.text.to_ascii_lowercase(),
-            Some(Resolved::Int) => crate::stores::scalar::parse_go_int(&l.text)
+            Some(Resolved::Int) => super::scalar::parse_go_int(&l.text)
                 .map_or_else(|| json_string(&l.text), |v| v.to_string()),
-            Some(Resolved::Float) if crate::stores::json::valid_number(&l.text) => l.text.to_string(),
-            Some(Resolved::Float) => match crate::stores::scalar::parse_yaml_float(&l.text) {
-                Some(f) if f.is_finite() => crate::stores::scalar::go_format_float(f),
+            Some(Resolved::Float) if super::json::valid_number(&l.text) => l.text.to_string(),
+            Some(Resolved::Float) => match super::scalar::parse_yaml_float(&l.text) {
+                Some(f) if f.is_finite() => super::scalar::go_format_float(f),
                 _ => json_string(&l.text),
             },
             _ => json_string(&l.text),

@@ -9,8 +9,8 @@
 //! section of the key or header that follows it. The metadata is a
 //! flattened `[sops]` section.
 
+use super::scalar::Resolved;
 use crate::error::{Error, Result};
-use crate::stores::scalar::Resolved;
 use crate::tree::{Item, Leaf, Node, Slot, Value};
 use std::ops::Range;
 use zeroize::Zeroizing;
@@ -40,7 +40,7 @@ fn syntax(line: usize, why: &str) -> Error {
 }
 
 pub(crate) fn parse(src: &str) -> Result<IniFile> {
-    let lines: Vec<(usize, usize, usize)> = crate::stores::dotenv::lines(src).collect();
+    let lines: Vec<(usize, usize, usize)> = super::dotenv::lines(src).collect();
     let mut sections = vec![Section {
         name: DEFAULT.into(),
         at: 0,
@@ -125,7 +125,7 @@ pub(crate) fn parse(src: &str) -> Result<IniFile> {
         .items
         .append(&mut pending);
     let sops = match meta_range {
-        Some(r) => Some((crate::stores::flat::unflatten(&meta)?, widen(src, r))),
+        Some(r) => Some((super::flat::unflatten(&meta)?, widen(src, r))),
         None => None,
     };
     let root = sections
@@ -295,7 +295,7 @@ fn quote(v: &str) -> String {
 /// The `[sops]` section: flattened keys, sorted and aligned as go-ini
 /// aligns them, after a blank line; it ends in a line break.
 pub(crate) fn block(meta: &Value) -> String {
-    let flat = crate::stores::flat::flatten(meta);
+    let flat = super::flat::flatten(meta);
     let width = flat.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     let mut out = String::from("\n[sops]\n");
     for (k, v) in flat {

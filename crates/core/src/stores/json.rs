@@ -1,8 +1,8 @@
 //! The JSON reader: a small recursive-descent parser that keeps the byte
 //! span of every value, so the engine can splice JSON as it splices YAML.
 
+use super::scalar::Resolved;
 use crate::error::{Error, Result};
-use crate::stores::scalar::Resolved;
 use crate::tree::{to_value, Item, Leaf, Node, Slot, Value};
 use std::collections::HashMap;
 use std::ops::Range;

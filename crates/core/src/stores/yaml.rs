@@ -6,9 +6,9 @@
 //! reports start *and* end marks for every event (see docs/yaml-parser.md).
 //! Its marks count characters, so they are mapped to bytes here.
 
+use super::scalar::{resolve_plain, Resolved, YamlSlot};
+pub(crate) use super::yaml_file::{Doc, SopsBlock, YamlFile};
 use crate::error::{Error, Result};
-use crate::stores::scalar::{resolve_plain, Resolved, YamlSlot};
-pub(crate) use crate::stores::yaml_file::{Doc, SopsBlock, YamlFile};
 use crate::tree::{to_value, Item, Leaf, Node, Slot};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use std::collections::HashMap;
@@ -31,17 +31,17 @@ struct Comment {
 }
 
 /// Parses `src` into documents; refuses what go-yaml could read otherwise
-/// (see [`crate::stores::yaml_guard`]).
+/// (see [`super::yaml_guard`]).
 pub(crate) fn parse(src: &str) -> Result<YamlFile> {
-    crate::stores::yaml_guard::check_text(src)?;
+    super::yaml_guard::check_text(src)?;
     let file = parse_unguarded(src)?;
-    crate::stores::yaml_guard::check_file(src, &file)?;
+    super::yaml_guard::check_file(src, &file)?;
     Ok(file)
 }
 
 fn parse_unguarded(src: &str) -> Result<YamlFile> {
     let markers = doc_markers(src);
-    if let Some(events) = crate::stores::yaml_fast::scan(src) {
+    if let Some(events) = super::yaml_fast::scan(src) {
         if let Some(file) = build(
             src,
             &Positions::new(src, false),
@@ -59,7 +59,7 @@ fn parse_unguarded(src: &str) -> Result<YamlFile> {
 /// Where the builder's events come from: the fast block scanner when it
 /// handles the file, else saphyr-parser.
 pub(crate) enum Events<'s> {
-    Fast(crate::stores::yaml_fast::FastEvents<'s>),
+    Fast(super::yaml_fast::FastEvents<'s>),
     Saphyr(Box<Parser<'s, saphyr_parser::StrInput<'s>>>),
 }
 
@@ -345,7 +345,7 @@ impl<'s> Builder<'s, '_> {
         let (ev, span) = match &mut self.parser {
             Events::Fast(it) => match it.next() {
                 Some(Ok(e)) => e,
-                Some(Err(crate::stores::yaml_fast::GaveUp)) => {
+                Some(Err(super::yaml_fast::GaveUp)) => {
                     self.gave_up = true;
                     return Err(Error::Unsupported("left to the full YAML parser".into()));
                 }
@@ -501,7 +501,7 @@ impl<'s> Builder<'s, '_> {
         match e.ev {
             Event::Scalar(v, style, anchor, tag) => {
                 let v = v.into_owned();
-                if style == ScalarStyle::Plain && tag.is_none() && crate::stores::scalar::is_go_uint64(&v) {
+                if style == ScalarStyle::Plain && tag.is_none() && super::scalar::is_go_uint64(&v) {
                     return Err(Error::Unsupported(format!(
                         "line {}: an integer beyond int64, which sops cannot store",
                         self.pos.line(span.start) + 1
@@ -896,7 +896,7 @@ pub(crate) fn parse_both(src: &str) -> (Option<Result<YamlFile>>, Result<YamlFil
     let pos = Positions::new(src, true);
     let markers = doc_markers(src);
     let fast =
-        crate::stores::yaml_fast::scan(src).and_then(|evs| build(src, &pos, &markers, Events::Fast(evs)));
+        super::yaml_fast::scan(src).and_then(|evs| build(src, &pos, &markers, Events::Fast(evs)));
     let slow = build(
         src,
         &pos,

@@ -1,6 +1,6 @@
 //! What the YAML readers produce: a parsed stream's documents, each with
-//! its root and its `sops:` block. Both readers ([`crate::stores::yaml`],
-//! [`crate::stores::yaml_fast`]) and the go-yaml guard share these types.
+//! its root and its `sops:` block. Both readers ([`super::yaml`],
+//! [`super::yaml_fast`]) and the go-yaml guard share these types.
 
 use crate::tree::{Leaf, Node, Value};
 use std::collections::HashMap;

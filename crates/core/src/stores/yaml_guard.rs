@@ -14,10 +14,10 @@
 //! wording where there is one). Both readers call this module: the text is
 //! checked before it is parsed, the tree after.
 
+use super::scalar::YamlSlot;
+use super::yaml_file::YamlFile;
 use crate::error::{Error, Result};
-use crate::stores::scalar::YamlSlot;
 use crate::tree::{Node, Slot, Value};
-use crate::stores::yaml_file::YamlFile;
 use std::collections::HashMap;
 use std::ops::Range;
 
