@@ -1,3 +1,4 @@
+
 //! The one error type of hush-core, and its sops-compatible exit codes.
 
 use std::fmt;
@@ -91,41 +92,42 @@ pub enum Error {
 /// The result type of hush-core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// The exit codes, the same numbers sops uses (`cmd/sops/codes/codes.go`),
-/// so scripts written for sops read hush's failures the same way.
-///
-/// | code | constant | when |
-/// |-----:|----------|------|
-/// | 1 | [`ERROR_GENERIC`] | any other failure; sops also exits 1 when a file has no metadata, no master key is given, or a key cannot wrap the data key |
-/// | 2 | [`COULD_NOT_READ_INPUT_FILE`] | the input cannot be read or parsed ([`Error::Syntax`](super::Error::Syntax), [`Error::Unsupported`](super::Error::Unsupported)) |
-/// | 3 | [`COULD_NOT_WRITE_OUTPUT_FILE`] | the output cannot be written |
-/// | 4 | [`ERROR_DUMPING_TREE`] | the tree cannot be written in the output format |
-/// | 5 | [`ERROR_READING_CONFIG`] | `.sops.yaml` or a selector regex is invalid |
-/// | 6 | [`INVALID_KMS_ENCRYPTION_CONTEXT_FORMAT`] | `--encryption-context` is not `k:v,…` |
-/// | 7 | [`INVALID_SET_FORMAT`] | `set` got a malformed path or value |
-/// | 8 | [`ERROR_CONFLICTING_PARAMETERS`] | flags that exclude each other |
-/// | 21 | [`ERROR_ENCRYPTING_MAC`] | the MAC cannot be encrypted |
-/// | 23 | [`ERROR_ENCRYPTING_TREE`] | a value cannot be encrypted |
-/// | 24 | [`ERROR_DECRYPTING_MAC`] | the MAC cannot be decrypted |
-/// | 25 | [`ERROR_DECRYPTING_TREE`] | a value cannot be decrypted or is malformed |
-/// | 49 | [`CANNOT_CHANGE_KEYS_OF_NONEXISTENT_FILE`] | `updatekeys`/`rotate` on a missing file |
-/// | 51 | [`MAC_MISMATCH`] | the MAC does not match; sops also uses it for a missing MAC |
-/// | 52 | [`MAC_NOT_FOUND`] | the metadata has no MAC |
-/// | 61 | [`CONFIG_FILE_NOT_FOUND`] | no `.sops.yaml` where one is needed |
-/// | 85 | [`KEYBOARD_INTERRUPT`] | interrupted |
-/// | 91 | [`ERROR_INVALID_TREE_PATH`] | a `["a"][0]` path is malformed or missing |
-/// | 92 | [`NEED_AT_LEAST_ONE_DOCUMENT`] | the input has no document |
-/// | 100 | [`NO_FILE_SPECIFIED`] | a command that needs a file got none |
-/// | 111 | [`NO_ENCRYPTION_KEY_FOUND`] | no key to encrypt with |
-/// | 112 | [`DUPLICATE_DECRYPTION_KEY_TYPE`] | `--decryption-order` names a type twice |
-/// | 128 | [`COULD_NOT_RETRIEVE_KEY`] | no key could unwrap the data key |
-/// | 200 | [`FILE_HAS_NOT_BEEN_MODIFIED`] | `edit` left the file unchanged (sops's non-zero no-op) |
-/// | 201 | [`NO_EDITOR_FOUND`] | the editor is missing or failed |
-/// | 202 | [`FAILED_TO_COMPARE_VERSIONS`] | the version check failed |
-/// | 203 | [`FILE_ALREADY_ENCRYPTED`] | the file already has a top-level `sops` key |
-///
-/// [`Error::exit_code`](super::Error::exit_code) maps each error to its code.
 pub mod exit {
+    //! The exit codes, the same numbers sops uses (`cmd/sops/codes/codes.go`),
+    //! so scripts written for sops read hush's failures the same way.
+    //!
+    //! | code | constant | when |
+    //! |-----:|----------|------|
+    //! | 1 | [`ERROR_GENERIC`] | any other failure; sops also exits 1 when a file has no metadata, no master key is given, or a key cannot wrap the data key |
+    //! | 2 | [`COULD_NOT_READ_INPUT_FILE`] | the input cannot be read or parsed ([`Error::Syntax`](super::Error::Syntax), [`Error::Unsupported`](super::Error::Unsupported)) |
+    //! | 3 | [`COULD_NOT_WRITE_OUTPUT_FILE`] | the output cannot be written |
+    //! | 4 | [`ERROR_DUMPING_TREE`] | the tree cannot be written in the output format |
+    //! | 5 | [`ERROR_READING_CONFIG`] | `.sops.yaml` or a selector regex is invalid |
+    //! | 6 | [`INVALID_KMS_ENCRYPTION_CONTEXT_FORMAT`] | `--encryption-context` is not `k:v,…` |
+    //! | 7 | [`INVALID_SET_FORMAT`] | `set` got a malformed path or value |
+    //! | 8 | [`ERROR_CONFLICTING_PARAMETERS`] | flags that exclude each other |
+    //! | 21 | [`ERROR_ENCRYPTING_MAC`] | the MAC cannot be encrypted |
+    //! | 23 | [`ERROR_ENCRYPTING_TREE`] | a value cannot be encrypted |
+    //! | 24 | [`ERROR_DECRYPTING_MAC`] | the MAC cannot be decrypted |
+    //! | 25 | [`ERROR_DECRYPTING_TREE`] | a value cannot be decrypted or is malformed |
+    //! | 49 | [`CANNOT_CHANGE_KEYS_OF_NONEXISTENT_FILE`] | `updatekeys`/`rotate` on a missing file |
+    //! | 51 | [`MAC_MISMATCH`] | the MAC does not match; sops also uses it for a missing MAC |
+    //! | 52 | [`MAC_NOT_FOUND`] | the metadata has no MAC |
+    //! | 61 | [`CONFIG_FILE_NOT_FOUND`] | no `.sops.yaml` where one is needed |
+    //! | 85 | [`KEYBOARD_INTERRUPT`] | interrupted |
+    //! | 91 | [`ERROR_INVALID_TREE_PATH`] | a `["a"][0]` path is malformed or missing |
+    //! | 92 | [`NEED_AT_LEAST_ONE_DOCUMENT`] | the input has no document |
+    //! | 100 | [`NO_FILE_SPECIFIED`] | a command that needs a file got none |
+    //! | 111 | [`NO_ENCRYPTION_KEY_FOUND`] | no key to encrypt with |
+    //! | 112 | [`DUPLICATE_DECRYPTION_KEY_TYPE`] | `--decryption-order` names a type twice |
+    //! | 128 | [`COULD_NOT_RETRIEVE_KEY`] | no key could unwrap the data key |
+    //! | 200 | [`FILE_HAS_NOT_BEEN_MODIFIED`] | `edit` left the file unchanged (sops's non-zero no-op) |
+    //! | 201 | [`NO_EDITOR_FOUND`] | the editor is missing or failed |
+    //! | 202 | [`FAILED_TO_COMPARE_VERSIONS`] | the version check failed |
+    //! | 203 | [`FILE_ALREADY_ENCRYPTED`] | the file already has a top-level `sops` key |
+    //!
+    //! [`Error::exit_code`](super::Error::exit_code) maps each error to its code.
+
     /// Generic error.
     pub const ERROR_GENERIC: u8 = 1;
     /// Could not read the input file.

@@ -1,7 +1,7 @@
 //! Changing encrypted files without re-encrypting what did not change:
 //! the edit core ([`update`]: unchanged values keep their ciphertext and
 //! IV), `set`/`unset` by path ([`patch`]), and the three-way merge driver
-//! ([`merge`], with [`merge_flat`] for dotenv and INI text).
+//! ([`merge`], with `merge_flat` for dotenv and INI text).
 
 pub mod merge;
 pub(crate) mod merge_flat;

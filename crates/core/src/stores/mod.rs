@@ -1,12 +1,12 @@
 //! The stores: reading and writing each file format as sops does.
 //!
-//! Each store parses text into the shared [`crate::tree`] with the byte
+//! Each store parses text into the shared `tree` with the byte
 //! span of every scalar, so the engine can splice ciphertext in place:
-//! YAML ([`yaml`], with [`yaml_fast`] for plain block files and
-//! [`yaml_guard`] refusing what go-yaml reads differently), JSON, dotenv,
+//! YAML (`yaml`, with `yaml_fast` for plain block files and
+//! `yaml_guard` refusing what go-yaml reads differently), JSON, dotenv,
 //! INI, binary (a JSON envelope), the flattened metadata form of the flat
-//! stores ([`flat`]), scalar typing and rendering ([`scalar`]), re-emitting
-//! a tree in a format ([`emit`]) and one-line JSON documents ([`documents`]).
+//! stores (`flat`), scalar typing and rendering (`scalar`), re-emitting
+//! a tree in a format (`emit`) and one-line JSON documents ([`documents`]).
 
 pub(crate) mod binary;
 pub mod documents;
