@@ -49,6 +49,7 @@ mod merge_flat;
 pub mod metadata;
 pub mod patch;
 pub mod path;
+pub mod plan;
 pub mod rules;
 mod scalar;
 pub mod scope;
