@@ -13,7 +13,6 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use zeroize::Zeroizing;
 
 type Result<T> = std::result::Result<T, Failure>;
