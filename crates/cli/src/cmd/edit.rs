@@ -109,8 +109,6 @@ fn new_file_keys(a: &EditArgs) -> Result<Target> {
         keys: a.keys.names(),
         ..Default::default()
     };
-    // The flags' keys are checked before the config is read.
-    over.keys.group().map_err(bare)?;
     let config = crate::keys::load_config(a.config.as_deref())?;
     let plan = Plan::resolve(config.as_ref(), &a.file, &over).map_err(bare)?;
     if plan.groups.is_empty() {
