@@ -3,9 +3,10 @@
 //! and (with keys) the MAC.
 
 use crate::yaml::{Node, Pos};
-use hush_core::metadata::{KeyEntry, Metadata};
+use hush_core::keys::diff::{KeyDiff, KeyId};
+use hush_core::metadata::Metadata;
 use hush_core::rules::{Config, CreationRule};
-use hush_core::{AuditKind, Format, Selector, Value};
+use hush_core::{AuditKind, Format, Selector};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -79,117 +80,21 @@ fn selected<'n>(node: &'n Node<'_>, sel: &Selector, path: &mut Vec<&'n str>) -> 
     }
 }
 
-/// Backend names in `.sops.yaml` and in metadata differ for two backends.
-fn backend(kind: &str) -> &str {
-    match kind {
-        "azure_keyvault" => "azure_kv",
-        "hc_vault_transit_uri" => "hc_vault",
-        k => k,
-    }
-}
-
-/// A comparable name for one master key. Backends whose rule and metadata
-/// spellings differ (Azure, Vault) compare by kind only, so they never
-/// cause a false alarm.
-fn key_id(kind: &str, v: &Value) -> String {
-    let kind = backend(kind);
-    let field = |names: &[&str]| match v {
-        Value::Scalar(s) => Some(s.clone()),
-        _ => names
-            .iter()
-            .find_map(|n| v.get(n).and_then(Value::as_str).map(str::to_string)),
-    };
-    let id = match kind {
-        "kms" => field(&["arn"]),
-        "pgp" => field(&["fp"]).map(|f| pgp_id(&f)),
-        "gcp_kms" => field(&["resource_id"]),
-        _ => None,
-    };
-    match id {
-        Some(id) => format!("{kind} {}", id.trim()),
-        None => kind.to_string(),
-    }
-}
-
-/// A PGP fingerprint as compared: gpg and sops accept it with spaces, in
-/// either case and with a `0x` prefix, so `.sops.yaml` and the metadata may
-/// spell the same key differently.
-fn pgp_id(fp: &str) -> String {
-    let fp: String = fp.chars().filter(|c| !c.is_whitespace()).collect();
-    let fp = fp
-        .strip_prefix("0x")
-        .or_else(|| fp.strip_prefix("0X"))
-        .unwrap_or(&fp);
-    format!("pgp {}", fp.to_ascii_uppercase())
-}
-
-fn meta_groups(meta: &Metadata) -> Vec<Vec<String>> {
-    let mut groups: Vec<Vec<String>> = meta
-        .groups
-        .iter()
-        .map(|g| {
-            let mut keys: Vec<String> = g
-                .keys
-                .iter()
-                .map(|k| match k {
-                    KeyEntry::Age(a) => format!("age {}", a.recipient.trim()),
-                    KeyEntry::Kms(k) => format!("kms {}", k.arn.trim()),
-                    KeyEntry::Pgp(p) => pgp_id(&p.fp),
-                    KeyEntry::Other { kind, value } => key_id(kind, value),
-                })
-                .collect();
-            keys.sort();
-            keys
-        })
-        .filter(|g| !g.is_empty())
-        .collect();
-    groups.sort();
-    groups
-}
-
-fn rule_groups(rule: &CreationRule) -> Vec<Vec<String>> {
-    let mut groups: Vec<Vec<String>> = rule
-        .key_groups
-        .iter()
-        .map(|g| {
-            let mut keys: Vec<String> = g
-                .age
-                .iter()
-                .map(|a| format!("age {}", a.trim()))
-                .chain(g.kms.iter().map(|k| format!("kms {}", k.arn.trim())))
-                .chain(g.pgp.iter().map(|f| pgp_id(f)))
-                .chain(g.other.iter().map(|(k, v)| key_id(k, v)))
-                .collect();
-            keys.sort();
-            keys
-        })
-        .filter(|g| !g.is_empty())
-        .collect();
-    groups.sort();
-    groups
-}
-
 /// When the file's recipients differ from the rule's: a message naming the
 /// keys to add and to remove.
 pub(crate) fn stale_recipients(meta: &Metadata, rule: &CreationRule) -> Option<String> {
-    let want = rule_groups(rule);
-    if want.is_empty() {
+    let diff = KeyDiff::new(meta, rule);
+    let (have, want) = diff.group_counts();
+    if want == 0 || diff.same_keys() {
         return None;
     }
-    let have = meta_groups(meta);
-    if have == want {
-        return None;
-    }
-    let flat = |g: &[Vec<String>]| g.iter().flatten().cloned().collect::<Vec<_>>();
-    let (have_all, want_all) = (flat(&have), flat(&want));
-    let added: Vec<_> = want_all.iter().filter(|k| !have_all.contains(k)).collect();
-    let removed: Vec<_> = have_all.iter().filter(|k| !want_all.contains(k)).collect();
-    let list = |v: &[&String]| {
+    let list = |v: &[&KeyId]| {
         v.iter()
-            .map(|s| format!("`{}`", short(s)))
+            .map(|k| format!("`{}`", short(&k.to_string())))
             .collect::<Vec<_>>()
             .join(", ")
     };
+    let (added, removed) = (diff.added(), diff.removed());
     let mut parts = Vec::new();
     if !added.is_empty() {
         parts.push(format!("not encrypted for {}", list(&added)));
@@ -199,9 +104,7 @@ pub(crate) fn stale_recipients(meta: &Metadata, rule: &CreationRule) -> Option<S
     }
     if parts.is_empty() {
         parts.push(format!(
-            "key groups differ ({} in the file, {} in the rule)",
-            have.len(),
-            want.len()
+            "key groups differ ({have} in the file, {want} in the rule)"
         ));
     }
     Some(format!(
@@ -282,7 +185,7 @@ pub(crate) fn covering_rule<'c>(cfg: &'c Config, abs: &Path) -> Option<&'c Creat
 #[cfg(test)]
 mod tests {
     use super::*;
-    use hush_core::metadata::{AgeEntry, KeyGroup};
+    use hush_core::metadata::{AgeEntry, KeyEntry, KeyGroup};
     use hush_core::rules::RuleGroup;
 
     fn meta(recipients: &[&str]) -> Metadata {

@@ -2,12 +2,9 @@
 //! on a small pool with a progress bar, reporting each failure by file name
 //! and carrying on. Shared by encrypt, decrypt, rotate and updatekeys.
 
-use crate::cli::{fail, runtime, Failure};
+use crate::failure::{fail, Failure, Result};
 use hush_core::error::exit;
-use hush_core::keys::kms::KmsUnwrapper;
 use std::path::{Component, Path, PathBuf};
-
-type Result<T> = std::result::Result<T, Failure>;
 
 /// One file to process.
 pub(crate) struct Target {
@@ -23,12 +20,6 @@ impl Target {
     pub fn under(&self, dir: &Path) -> PathBuf {
         dir.join(&self.rel)
     }
-}
-
-/// What each worker owns: its runtime and its KMS clients (tied to it).
-pub(crate) struct Worker {
-    pub rt: tokio::runtime::Runtime,
-    pub kms: KmsUnwrapper,
 }
 
 /// The named files plus every file under `dirs` (honouring .gitignore,
@@ -108,13 +99,14 @@ pub(crate) fn is_encrypted_file(p: &Path) -> bool {
         == Some(true)
 }
 
-/// Runs `job` on every file on a pool of worker threads (one runtime each),
+/// Runs `job` on every file on a pool of worker threads (sharing the one
+/// runtime and key ring),
 /// with a progress bar on a terminal. Errors are printed per file and the
 /// rest carry on; if any failed, the first error's code is returned with a
 /// count.
 pub(crate) fn for_each_file<F>(files: &[Target], job: F) -> Result<()>
 where
-    F: Fn(&Worker, &Target) -> Result<()> + Sync,
+    F: Fn(&Target) -> Result<()> + Sync,
 {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Mutex;
@@ -133,15 +125,8 @@ where
     std::thread::scope(|s| {
         for _ in 0..workers(files.len()) {
             s.spawn(|| {
-                let worker = match runtime() {
-                    Ok(rt) => Worker {
-                        rt,
-                        kms: KmsUnwrapper::default(),
-                    },
-                    Err(e) => return report(e),
-                };
                 while let Some(file) = files.get(next.fetch_add(1, Ordering::SeqCst)) {
-                    if let Err(e) = job(&worker, file) {
+                    if let Err(e) = job(file) {
                         report(e);
                     }
                     bar.inc(1);

@@ -12,27 +12,24 @@ macro_rules! eprintln {
     }};
 }
 
+mod args;
 mod batch;
 mod change;
-mod check;
-mod cli;
-mod edit;
-mod exec;
-mod git;
+mod cmd;
+mod failure;
 mod godotenv;
+mod inout;
 mod io;
-mod keygen;
-mod krm;
-mod merge;
-mod seal;
+mod keys;
+mod runtime;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let result = if invoked_as_ksops() {
-        krm::ksops()
+        cmd::krm::ksops()
     } else {
-        cli::run()
+        cmd::run()
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -147,3 +147,49 @@ fn in_place_encryption_keeps_the_file_mode() {
     assert!(ctx.read("in.yaml").contains("ENC[AES256_GCM,"));
     assert_eq!(ctx.hush_decrypt("in.yaml", &[]), INPUT);
 }
+
+/// Runs `rotate`/`updatekeys` over 20 files with a SOPS_AGE_KEY_CMD that
+/// appends a line to a counter file; returns how many times it ran.
+fn key_cmd_runs(args: &[&str]) -> usize {
+    let ctx = Ctx::new();
+    ctx.write(
+        ".sops.yaml",
+        &format!("creation_rules:\n  - age: {}\n", ctx.recipient),
+    );
+    for i in 0..20 {
+        ctx.write("in.yaml", INPUT);
+        ctx.write(
+            &format!("dir/f{i:02}.yaml"),
+            &ctx.hush_encrypt("in.yaml", &[]),
+        );
+    }
+    let counter = ctx.path("runs.txt");
+    let script = ctx.write(
+        "key-cmd.sh",
+        &format!(
+            "#!/bin/sh\necho run >> '{}'\ncat '{}'\n",
+            counter.display(),
+            ctx.key_file.display()
+        ),
+    );
+    let cmd = format!("sh {}", script.display());
+    let out = ctx.run_with(&hush_bin(), args, None, &[("SOPS_AGE_KEY_CMD", &cmd)], None);
+    expect_ok("hush with SOPS_AGE_KEY_CMD over 20 files", &out);
+    std::fs::read_to_string(counter)
+        .unwrap_or_default()
+        .lines()
+        .count()
+}
+
+#[test]
+fn rotate_over_20_files_runs_the_key_command_once() {
+    assert_eq!(key_cmd_runs(&["rotate", "-i", "-r", "dir"]), 1);
+}
+
+#[test]
+fn updatekeys_over_20_files_runs_the_key_command_once() {
+    assert_eq!(
+        key_cmd_runs(&["updatekeys", "-y", "--rotate", "-r", "dir"]),
+        1
+    );
+}

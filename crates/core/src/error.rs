@@ -61,6 +61,9 @@ pub enum Error {
         /// What went wrong, naming the key but never the secret.
         reason: String,
     },
+    /// A master key as written (flag or `.sops.yaml`) that hush cannot use.
+    #[error("{0}")]
+    KeySpec(String),
     /// A `.sops.yaml` file is invalid.
     #[error("config {path}: {reason}")]
     Config {
@@ -207,7 +210,7 @@ impl Error {
             Error::Key { .. } => COULD_NOT_RETRIEVE_KEY,
             Error::Config { .. } | Error::Regex { .. } => ERROR_READING_CONFIG,
             Error::TreePath(_) => ERROR_INVALID_TREE_PATH,
-            Error::MergeRefused(_) | Error::Crypto(_) => ERROR_GENERIC,
+            Error::MergeRefused(_) | Error::Crypto(_) | Error::KeySpec(_) => ERROR_GENERIC,
         }
     }
 

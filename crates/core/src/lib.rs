@@ -40,6 +40,7 @@ pub mod fuzzing;
 pub mod keys;
 pub mod metadata;
 pub mod path;
+pub mod plan;
 pub mod rules;
 mod runtime;
 pub mod scope;

@@ -8,8 +8,10 @@
 
 pub mod age;
 pub mod cache;
+pub mod diff;
 pub mod kms;
 pub mod pgp;
+pub mod ring;
 
 use crate::crypto::cipher::DataKey;
 use crate::error::Error;

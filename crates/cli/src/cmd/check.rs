@@ -1,69 +1,10 @@
 //! `hush check`: flags for hush-check, and its exit codes (0 clean,
 //! 1 findings, 2 usage or internal error).
 
-use crate::cli::Failure;
-use clap::{Args, ValueEnum};
+use crate::args::{CheckArgs, Color, OutputFormat};
+use crate::failure::Failure;
 use hush_check::{output, Options, Rule};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
-
-/// Output formats.
-#[derive(Clone, Copy, ValueEnum)]
-enum OutputFormat {
-    /// `path:line:col: rule-id: message`, one per line
-    Text,
-    /// One JSON object with every finding
-    Json,
-    /// SARIF 2.1.0, for GitHub code scanning and GitLab
-    Sarif,
-}
-
-/// When to colour text output.
-#[derive(Clone, Copy, ValueEnum)]
-enum Color {
-    /// On a terminal, unless NO_COLOR is set
-    Auto,
-    Always,
-    Never,
-}
-
-#[derive(Args)]
-pub struct CheckArgs {
-    /// Files or directories to check (default: the current directory,
-    /// walked honouring .gitignore). Files are checked as given, as
-    /// pre-commit passes them.
-    paths: Vec<PathBuf>,
-    /// Output format
-    #[arg(long, value_enum, default_value = "text")]
-    format: OutputFormat,
-    /// Turn on rules that are off by default (e.g. likely-secret); comma-separated or repeated
-    #[arg(long, value_delimiter = ',')]
-    enable: Vec<String>,
-    /// Turn off rules; comma-separated or repeated
-    #[arg(long, value_delimiter = ',')]
-    disable: Vec<String>,
-    /// Also decrypt with the keys sops would use and verify each MAC
-    #[arg(long)]
-    verify: bool,
-    /// The .hush-check.yaml to use (default: searched from the current directory upwards)
-    #[arg(long)]
-    config: Option<PathBuf>,
-    /// When to colour text output
-    #[arg(long, value_enum, default_value = "auto")]
-    color: Color,
-    /// Skip larger files that can hold no Secret (YAML, JSON, env files and files a creation rule covers are always checked)
-    #[arg(long, default_value_t = hush_check::DEFAULT_MAX_FILESIZE)]
-    max_filesize: u64,
-    /// Worker threads (0: one per CPU)
-    #[arg(long, default_value_t = 0)]
-    threads: usize,
-    /// Do not print notes (files checked leniently or skipped)
-    #[arg(short, long)]
-    quiet: bool,
-    /// Print the rules and exit
-    #[arg(long)]
-    list_rules: bool,
-}
 
 fn usage(message: String) -> Failure {
     Failure { message, code: 2 }
@@ -86,7 +27,7 @@ fn list_rules() -> Result<(), Failure> {
     Ok(())
 }
 
-pub fn run(a: CheckArgs) -> Result<(), Failure> {
+pub(crate) fn run(a: CheckArgs) -> Result<(), Failure> {
     if a.list_rules {
         return list_rules();
     }

@@ -1,39 +1,22 @@
 //! `hush keygen`: make an age X25519 identity and append it to a key file
 //! in the format `age-keygen` writes.
 
-use crate::cli::Failure;
-use crate::exec::failure;
+use crate::args::KeygenArgs;
+use crate::failure::{fail, Failure};
 use age::secrecy::ExposeSecret;
-use clap::Args;
 use hush_core::error::exit;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use zeroize::Zeroizing;
-
-/// `hush keygen`.
-#[derive(Args)]
-#[command(
-    after_help = "PGP keys are made with gpg, which hush and sops both run: \
-`gpg --quick-gen-key 'Name <mail>' future-default default 2y`, then \
-`gpg --fingerprint mail` for the 40-hex-digit fingerprint to pass to --pgp \
-or list under `pgp:` in .sops.yaml. Short key IDs are refused. \
-To move from PGP to age: `hush rotate -i --add-age age1… FILE`."
-)]
-pub struct KeygenArgs {
-    /// The key file to append to [default: the sops age key file,
-    /// $XDG_CONFIG_HOME/sops/age/keys.txt]
-    #[arg(short = 'o', long)]
-    pub output: Option<PathBuf>,
-}
 
 /// Generates an identity, appends it to the key file (mode 0600, parent
 /// directories 0700), prints the recipient on stdout and the file on stderr.
-pub fn keygen(a: KeygenArgs) -> Result<(), Failure> {
+pub(crate) fn keygen(a: KeygenArgs) -> Result<(), Failure> {
     let path = match a.output {
         Some(p) => p,
         None => hush_core::keys::age::default_key_file().ok_or_else(|| {
-            failure(
+            fail(
                 exit::ERROR_GENERIC,
                 "no default key file: neither XDG_CONFIG_HOME nor HOME is set; use -o",
             )
@@ -47,7 +30,7 @@ pub fn keygen(a: KeygenArgs) -> Result<(), Failure> {
         identity.to_string().expose_secret()
     ));
     append(&path, &entry).map_err(|e| {
-        failure(
+        fail(
             exit::COULD_NOT_WRITE_OUTPUT_FILE,
             format!("{}: {e}", path.display()),
         )

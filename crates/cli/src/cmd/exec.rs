@@ -4,63 +4,19 @@
 //! Like sops, the command is one shell string run by `/bin/sh -c`; words
 //! after it are appended shell-quoted. The exit status is the command's.
 
-use crate::cli::Failure;
+use crate::args::{ExecEnvArgs, ExecFileArgs, Source};
+use crate::failure::{fail, read_code, Result};
 use crate::io::{watchdog, watched_dir_path, write_private, WatchedDir};
-use clap::{Args, ValueEnum};
+use crate::runtime::runtime;
 use hush_core::error::exit;
-use hush_core::keys::age::Identities;
-use hush_core::keys::kms::KmsUnwrapper;
-use hush_core::{Ciphertext, DecryptOptions, Error, Format, Plaintext};
+use hush_core::keys::ring::KeyRing;
+use hush_core::{Ciphertext, DecryptOptions, Format, Plaintext};
 use std::collections::HashMap;
 use std::io::Write;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, ExitStatus};
 use zeroize::Zeroizing;
-
-type Result<T> = std::result::Result<T, Failure>;
-
-/// A failure with sops's generic exit code unless told otherwise.
-pub(crate) fn failure(code: u8, message: impl Into<String>) -> Failure {
-    Failure {
-        message: message.into(),
-        code,
-    }
-}
-
-/// A file format named on the command line.
-#[derive(Clone, Copy, ValueEnum)]
-pub enum Kind {
-    Yaml,
-    Json,
-    Dotenv,
-    Ini,
-    Binary,
-}
-
-impl From<Kind> for Format {
-    fn from(k: Kind) -> Self {
-        match k {
-            Kind::Yaml => Format::Yaml,
-            Kind::Json => Format::Json,
-            Kind::Dotenv => Format::Dotenv,
-            Kind::Ini => Format::Ini,
-            Kind::Binary => Format::Binary,
-        }
-    }
-}
-
-/// How to read and decrypt the input file.
-#[derive(Args)]
-pub struct Source {
-    /// The encrypted file
-    pub file: PathBuf,
-    /// Input format (default: from the file extension)
-    #[arg(long, value_enum)]
-    pub input_type: Option<Kind>,
-    #[command(flatten)]
-    pub order: crate::cli::DecryptionOrder,
-}
 
 impl Source {
     fn format(&self) -> Format {
@@ -70,70 +26,32 @@ impl Source {
     }
 
     /// Reads and decrypts the file with the keys sops would use.
-    pub(crate) fn decrypt(&self) -> Result<Plaintext> {
-        self.decrypt_keeping().map(|(plain, _)| plain)
+    pub(crate) fn decrypt(&self, ring: &KeyRing) -> Result<Plaintext> {
+        self.decrypt_keeping(ring).map(|(plain, _)| plain)
     }
 
     /// Like [`Source::decrypt`], also returning the encrypted text.
-    pub(crate) fn decrypt_keeping(&self) -> Result<(Plaintext, String)> {
+    pub(crate) fn decrypt_keeping(&self, ring: &KeyRing) -> Result<(Plaintext, String)> {
         let name = self.file.display().to_string();
         let text = std::fs::read_to_string(&self.file)
-            .map_err(|e| failure(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {e}")))?;
+            .map_err(|e| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {e}")))?;
         let opts = DecryptOptions {
             ignore_mac: false,
             decryption_order: self.order.decryption_order.clone(),
         };
-        let plain = decrypt_text(text.clone(), self.format(), &opts).map_err(|e| {
-            // Like `hush decrypt` and sops: unreadable input on decrypt is exit 1.
-            let code = match e {
-                Error::Syntax { .. } => exit::ERROR_GENERIC,
-                _ => e.exit_code(),
-            };
-            failure(code, format!("{name}: {e}"))
-        })?;
+        let enc = Ciphertext::new(text.clone(), self.format());
+        // Like `hush decrypt` and sops: unreadable input on decrypt is exit 1.
+        let plain = runtime()?
+            .block_on(ring.decrypt(&enc, &opts))
+            .map_err(|e| fail(read_code(&e), format!("{name}: {e}")))?;
         Ok((plain, text))
     }
 }
 
-/// Decrypts text with the identities from the environment and AWS KMS.
-pub(crate) fn decrypt_text(
-    text: String,
-    format: Format,
-    opts: &DecryptOptions,
-) -> hush_core::Result<Plaintext> {
-    let ids = Identities::from_env()?;
-    let kms = KmsUnwrapper::default();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Unsupported(format!("cannot start the async runtime: {e}")))?;
-    rt.block_on(hush_core::decrypt(
-        &Ciphertext::new(text, format),
-        &[&ids, &kms, &hush_core::keys::pgp::PgpUnwrapper],
-        opts,
-    ))
-}
-
-/// `hush exec-env`.
-#[derive(Args)]
-pub struct ExecEnvArgs {
-    #[command(flatten)]
-    pub source: Source,
-    /// The command (a /bin/sh string) and extra arguments, appended quoted
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
-    pub command: Vec<String>,
-    /// Give the command only the decrypted values, not hush's environment
-    #[arg(long)]
-    pub pristine: bool,
-    /// Replace hush by the command instead of running it as a child
-    #[arg(long)]
-    pub same_process: bool,
-}
-
 /// Runs a command with the first document's top-level values in its environment.
-pub fn exec_env(a: ExecEnvArgs) -> Result<()> {
-    let (plain, enc) = a.source.decrypt_keeping()?;
-    let vars = env_vars(&plain, &enc).map_err(|m| failure(exit::ERROR_GENERIC, m))?;
+pub(crate) fn exec_env(a: ExecEnvArgs, ring: &KeyRing) -> Result<()> {
+    let (plain, enc) = a.source.decrypt_keeping(ring)?;
+    let vars = env_vars(&plain, &enc).map_err(|m| fail(exit::ERROR_GENERIC, m))?;
     drop(plain);
     let mut cmd = shell(&command_line(&a.command));
     if a.pristine {
@@ -142,7 +60,7 @@ pub fn exec_env(a: ExecEnvArgs) -> Result<()> {
     cmd.envs(vars.iter().map(|(k, v)| (k, v.as_str())));
     if a.same_process {
         let e = cmd.exec();
-        return Err(failure(
+        return Err(fail(
             exit::ERROR_GENERIC,
             format!("cannot run /bin/sh: {e}"),
         ));
@@ -152,40 +70,14 @@ pub fn exec_env(a: ExecEnvArgs) -> Result<()> {
     exit_like(status)
 }
 
-/// `hush exec-file`.
-#[derive(Args)]
-pub struct ExecFileArgs {
-    #[command(flatten)]
-    pub source: Source,
-    /// The command (a /bin/sh string; `{}` becomes the path) and extra arguments
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
-    pub command: Vec<String>,
-    /// Use a regular 0600 file instead of a FIFO
-    #[arg(long)]
-    pub no_fifo: bool,
-    /// The file's name inside the private temporary directory
-    #[arg(long, default_value = "tmp-file", value_parser = plain_name)]
-    pub filename: String,
-    /// Format handed to the command (default: the input format)
-    #[arg(long, value_enum)]
-    pub output_type: Option<Kind>,
-}
-
-fn plain_name(s: &str) -> std::result::Result<String, String> {
-    if s.is_empty() || s == "." || s == ".." || s.contains(['/', '\0']) {
-        return Err("a plain file name is needed (no `/`)".into());
-    }
-    Ok(s.to_string())
-}
-
 /// Runs a command with `{}` replaced by the path of the decrypted file,
 /// which lives in a 0700 temporary directory removed afterwards, on
 /// SIGTERM, and by a watchdog when hush is killed.
-pub fn exec_file(a: ExecFileArgs) -> Result<()> {
-    let mut plain = a.source.decrypt()?;
+pub(crate) fn exec_file(a: ExecFileArgs, ring: &KeyRing) -> Result<()> {
+    let mut plain = a.source.decrypt(ring)?;
     if let Some(k) = a.output_type.filter(|k| Format::from(*k) != plain.format) {
         plain = hush_core::convert(&plain, k.into())
-            .map_err(|e| failure(e.exit_code(), format!("{}: {e}", a.source.file.display())))?;
+            .map_err(|e| fail(e.exit_code(), format!("{}: {e}", a.source.file.display())))?;
     }
     shield_terminal_signals();
     // The watchdog learns the name before the directory exists: after a
@@ -193,7 +85,7 @@ pub fn exec_file(a: ExecFileArgs) -> Result<()> {
     let dir_path = watched_dir_path("hush-exec-");
     watchdog(&dir_path);
     let dir = WatchedDir::create(&dir_path).map_err(|e| {
-        failure(
+        fail(
             exit::ERROR_GENERIC,
             format!("cannot create a temporary directory: {e}"),
         )
@@ -202,7 +94,7 @@ pub fn exec_file(a: ExecFileArgs) -> Result<()> {
     let path = dir.path().join(&a.filename);
     if a.no_fifo {
         write_private(&path, plain.expose_bytes())
-            .map_err(|e| failure(exit::ERROR_GENERIC, format!("{}: {e}", path.display())))?;
+            .map_err(|e| fail(exit::ERROR_GENERIC, format!("{}: {e}", path.display())))?;
         drop(plain);
     } else {
         serve_fifo(&path, plain)?;
@@ -212,7 +104,7 @@ pub fn exec_file(a: ExecFileArgs) -> Result<()> {
     let removed = std::fs::remove_dir_all(dir.path());
     drop(dir);
     removed.map_err(|e| {
-        failure(
+        fail(
             exit::ERROR_GENERIC,
             format!("cannot remove the temporary directory: {e}"),
         )
@@ -230,9 +122,9 @@ fn serve_fifo(path: &Path, plain: Plaintext) -> Result<()> {
         .status();
     match made {
         Ok(s) if s.success() => {}
-        Ok(s) => return Err(failure(exit::ERROR_GENERIC, format!("mkfifo failed: {s}"))),
+        Ok(s) => return Err(fail(exit::ERROR_GENERIC, format!("mkfifo failed: {s}"))),
         Err(e) => {
-            return Err(failure(
+            return Err(fail(
                 exit::ERROR_GENERIC,
                 format!("cannot run mkfifo ({e}); try --no-fifo"),
             ))
@@ -253,10 +145,7 @@ fn serve_fifo(path: &Path, plain: Plaintext) -> Result<()> {
 /// command still receives them.
 fn shield_terminal_signals() {
     use tokio::signal::unix::{signal, SignalKind};
-    let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
-        .build()
-    else {
+    let Ok(rt) = runtime() else {
         return;
     };
     let _guard = rt.enter();
@@ -277,7 +166,7 @@ fn shield_terminal_signals() {
 fn remove_on_sigterm(dir: &Path) -> Result<()> {
     use signal_hook::consts::SIGTERM;
     let mut signals = signal_hook::iterator::Signals::new([SIGTERM]).map_err(|e| {
-        failure(
+        fail(
             exit::ERROR_GENERIC,
             format!("cannot install signal handlers: {e}"),
         )
@@ -320,7 +209,7 @@ fn shell_quote(w: &str) -> String {
 
 fn run(cmd: &mut Command) -> Result<ExitStatus> {
     cmd.status()
-        .map_err(|e| failure(exit::ERROR_GENERIC, format!("cannot run /bin/sh: {e}")))
+        .map_err(|e| fail(exit::ERROR_GENERIC, format!("cannot run /bin/sh: {e}")))
 }
 
 /// Ends hush with the command's status: its exit code, or 128 + the signal.

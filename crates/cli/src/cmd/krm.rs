@@ -9,22 +9,19 @@
 //! whole run with one line naming the file; nothing is written to stdout
 //! until every file has decrypted.
 
-use crate::cli::{fail, runtime, Failure};
+use crate::args::{KrmArgs, Ksops, Restrictor};
+use crate::failure::{fail, read_code, Failure, Result};
 use crate::io::write_stdout;
-use clap::{Args, Parser, ValueEnum};
+use crate::runtime::runtime;
+use clap::Parser;
 use hush_core::error::exit;
-use hush_core::keys::age::Identities;
-use hush_core::keys::cache::DataKeyCache;
-use hush_core::keys::kms::KmsUnwrapper;
-use hush_core::keys::pgp::PgpUnwrapper;
-use hush_core::{Ciphertext, DecryptOptions, Error, Format, Plaintext};
+use hush_core::keys::ring::KeyRing;
+use hush_core::{Ciphertext, DecryptOptions, Format, Plaintext};
 use serde::Deserialize;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use zeroize::Zeroizing;
-
-type Result<T> = std::result::Result<T, Failure>;
 
 /// The generator kinds: KSOPS's (any apiVersion is taken for it, as KSOPS
 /// does), and hush's own name for it.
@@ -33,54 +30,10 @@ const KINDS: [(&str, &str); 2] = [
     ("hush.dev/v1", "SecretGenerator"),
 ];
 
-/// How many data-key unwraps run at once at most.
-const UNWRAPS_IN_FLIGHT: usize = 8;
-
-#[derive(Args)]
-pub struct KrmArgs {
-    /// A generator manifest: run as a legacy kustomize exec plugin and print
-    /// only the generated resources (default: a ResourceList on stdin)
-    manifest: Option<PathBuf>,
-    /// Which files may be read: only below the working directory (as
-    /// kustomize's default), or any
-    #[arg(
-        long,
-        value_enum,
-        env = "HUSH_LOAD_RESTRICTOR",
-        default_value = "LoadRestrictionsRootOnly"
-    )]
-    load_restrictor: Restrictor,
-    /// Print the number of files, data-key unwraps and the time taken to stderr
-    #[arg(long, env = "HUSH_KRM_STATS")]
-    stats: bool,
-    #[command(flatten)]
-    order: crate::cli::DecryptionOrder,
-}
-
-/// kustomize's `--load-restrictor` values.
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Restrictor {
-    #[value(name = "LoadRestrictionsRootOnly", alias = "root-only")]
-    RootOnly,
-    #[value(name = "LoadRestrictionsNone", alias = "none")]
-    None,
-}
-
-/// hush installed (or linked) under the name `ksops`.
-#[derive(Parser)]
-#[command(
-    name = "ksops",
-    version,
-    about = "hush as a KSOPS-compatible KRM function"
-)]
-struct Ksops {
-    #[command(flatten)]
-    args: KrmArgs,
-}
-
 /// Entry point when argv[0] is `ksops`.
 pub fn ksops() -> Result<()> {
-    run(Ksops::try_parse().unwrap_or_else(|e| e.exit()).args)
+    let args = Ksops::try_parse().unwrap_or_else(|e| e.exit()).args;
+    run(args, &KeyRing::default())
 }
 
 /// A KSOPS generator manifest.
@@ -134,7 +87,7 @@ struct Job {
     uses: Use,
 }
 
-pub fn run(a: KrmArgs) -> Result<()> {
+pub(crate) fn run(a: KrmArgs, ring: &KeyRing) -> Result<()> {
     let started = std::time::Instant::now();
     let (list, config) = match &a.manifest {
         Some(p) => (None, read_manifest(p)?),
@@ -146,7 +99,7 @@ pub fn run(a: KrmArgs) -> Result<()> {
         .map_err(|e| fail(exit::ERROR_GENERIC, format!("the working directory: {e}")))?;
     let jobs = jobs(&generator, &root, a.load_restrictor)?;
     let order = a.order.decryption_order.clone();
-    let (plains, unwraps) = decrypt_all(&jobs, &order)?;
+    let (plains, unwraps) = decrypt_all(ring, &jobs, &order)?;
     let generated = build(&generator, &jobs, &plains)?;
     drop(plains);
     let out = match list {
@@ -328,9 +281,10 @@ fn restrict(root: &Path, file: &str, r: Restrictor) -> Result<PathBuf> {
 
 /// Decrypts every file on a few threads, sharing one data-key cache. The
 /// first failure (in file order) fails the run.
-fn decrypt_all(jobs: &[Job], order: &[String]) -> Result<(Vec<Plaintext>, usize)> {
-    let ids = Identities::from_env().map_err(|e| fail(e.exit_code(), format!("age: {e}")))?;
-    let cache = DataKeyCache::new(UNWRAPS_IN_FLIGHT);
+fn decrypt_all(ring: &KeyRing, jobs: &[Job], order: &[String]) -> Result<(Vec<Plaintext>, usize)> {
+    ring.identities()
+        .map_err(|e| fail(e.exit_code(), format!("age: {e}")))?;
+    let rt = runtime()?;
     let opts = DecryptOptions {
         ignore_mac: false,
         decryption_order: order.to_vec(),
@@ -346,19 +300,10 @@ fn decrypt_all(jobs: &[Job], order: &[String]) -> Result<(Vec<Plaintext>, usize)
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
-                let rt = match runtime() {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        stop.store(true, Ordering::SeqCst);
-                        *slots[0].lock().unwrap() = Some(Err(e));
-                        return;
-                    }
-                };
-                let kms = KmsUnwrapper::default();
                 while !stop.load(Ordering::SeqCst) {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some(job) = jobs.get(i) else { break };
-                    let r = rt.block_on(decrypt_one(job, &ids, &kms, &cache, &opts));
+                    let r = rt.block_on(decrypt_one(job, ring, &opts));
                     if r.is_err() {
                         stop.store(true, Ordering::SeqCst);
                     }
@@ -380,16 +325,10 @@ fn decrypt_all(jobs: &[Job], order: &[String]) -> Result<(Vec<Plaintext>, usize)
             "stopped before every file was decrypted",
         ));
     }
-    Ok((plains, cache.unwraps()))
+    Ok((plains, ring.cache().unwraps()))
 }
 
-async fn decrypt_one(
-    job: &Job,
-    ids: &Identities,
-    kms: &KmsUnwrapper,
-    cache: &DataKeyCache,
-    opts: &DecryptOptions,
-) -> Result<Plaintext> {
+async fn decrypt_one(job: &Job, ring: &KeyRing, opts: &DecryptOptions) -> Result<Plaintext> {
     let name = &job.entry;
     let text = std::fs::read_to_string(&job.path).map_err(|e| {
         let code = match e.kind() {
@@ -399,16 +338,12 @@ async fn decrypt_one(
         fail(code, format!("{name}: {e}"))
     })?;
     let enc = Ciphertext::new(text, Format::from_path(name));
-    let unwrappers: [&dyn hush_core::keys::Unwrapper; 3] = [ids, kms, &PgpUnwrapper];
-    hush_core::decrypt_cached(&enc, &unwrappers, opts, cache)
-        .await
-        .map_err(|e| {
-            let code = match e {
-                Error::Syntax { .. } => exit::ERROR_GENERIC,
-                _ => e.exit_code(),
-            };
-            fail(code, format!("{name}: {}", one_line(&e.to_string())))
-        })
+    ring.decrypt_cached(&enc, opts).await.map_err(|e| {
+        fail(
+            read_code(&e),
+            format!("{name}: {}", one_line(&e.to_string())),
+        )
+    })
 }
 
 /// A multi-line error (the keys tried, one per line) on one line.

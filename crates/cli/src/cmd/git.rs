@@ -1,36 +1,26 @@
 //! Git integration and file status: `hush diff` (a `textconv` driver that
 //! shows decrypted values to key holders) and `hush filestatus`.
 
-use crate::cli::Failure;
-use crate::exec::{decrypt_text, failure, Kind};
+use crate::args::{DiffArgs, FilestatusArgs};
+use crate::failure::{fail, Failure};
 use crate::io::write_stdout;
-use clap::Args;
+use crate::runtime::runtime;
 use hush_core::error::exit;
+use hush_core::keys::ring::KeyRing;
 use hush_core::metadata::Metadata;
 use hush_core::{Ciphertext, DecryptOptions, Error, Format};
-use std::path::PathBuf;
 use zeroize::Zeroizing;
-
-/// `hush filestatus`.
-#[derive(Args)]
-pub struct FilestatusArgs {
-    /// The file to check
-    pub file: PathBuf,
-    /// Input format (default: from the file extension)
-    #[arg(long, value_enum)]
-    pub input_type: Option<Kind>,
-}
 
 /// Prints `{"encrypted":true}` when the file has sops metadata with a
 /// version and a MAC, `{"encrypted":false}` when it has none, as sops does.
-pub fn filestatus(a: FilestatusArgs) -> Result<(), Failure> {
+pub(crate) fn filestatus(a: FilestatusArgs) -> Result<(), Failure> {
     let name = a.file.display().to_string();
     let format = a
         .input_type
         .map(Format::from)
         .unwrap_or_else(|| Format::from_path(&name));
     let cannot = |e: String| {
-        failure(
+        fail(
             exit::ERROR_GENERIC,
             format!("cannot check file status: {e}"),
         )
@@ -45,17 +35,10 @@ pub fn filestatus(a: FilestatusArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `hush diff` / `hush textconv`.
-#[derive(Args)]
-pub struct DiffArgs {
-    /// The file git hands to the textconv driver
-    pub file: PathBuf,
-}
-
 /// Prints the file decrypted when a key is at hand; otherwise the file as
 /// it is, under a comment naming the keys that can decrypt it. Never fails,
 /// so a missing key never breaks `git diff`.
-pub fn diff(a: DiffArgs) -> Result<(), Failure> {
+pub(crate) fn diff(a: DiffArgs, ring: &KeyRing) -> Result<(), Failure> {
     let name = a.file.display().to_string();
     let text = match std::fs::read_to_string(&a.file) {
         Ok(t) => t,
@@ -65,7 +48,7 @@ pub fn diff(a: DiffArgs) -> Result<(), Failure> {
             return Ok(());
         }
     };
-    let shown = textconv(text, Format::from_path(&name));
+    let shown = textconv(ring, text, Format::from_path(&name));
     if let Err(e) = write_stdout(shown.as_bytes()) {
         eprintln!("hush: stdout: {e}");
     }
@@ -73,13 +56,18 @@ pub fn diff(a: DiffArgs) -> Result<(), Failure> {
 }
 
 /// The text to show for an encrypted (or plain) file; zeroed when dropped.
-fn textconv(text: String, format: Format) -> Zeroizing<String> {
+fn textconv(ring: &KeyRing, text: String, format: Format) -> Zeroizing<String> {
     let meta = match hush_core::metadata(&Ciphertext::new(text.clone(), format)) {
         Ok(m) => m,
         // Not a sops file (or not parsable): show it as it is.
         Err(_) => return Zeroizing::new(text),
     };
-    match decrypt_text(text.clone(), format, &DecryptOptions::default()) {
+    // Without a runtime nothing can be decrypted: show the file as it is.
+    let Ok(rt) = runtime() else {
+        return Zeroizing::new(text);
+    };
+    let enc = Ciphertext::new(text.clone(), format);
+    match rt.block_on(ring.decrypt(&enc, &DecryptOptions::default())) {
         Ok(plain) => Zeroizing::new(String::from_utf8_lossy(plain.expose_bytes()).into_owned()),
         Err(e) => Zeroizing::new(format!("{}{text}", header(&meta, &e))),
     }

@@ -1,9 +1,11 @@
 //! `hush seal`: a plaintext `kind: Secret` manifest in, an `EncryptedSecret`
 //! out, in canonical key order and bound to its scope.
 
-use crate::cli::{core, fail, load_config, rule_keys, runtime, Failure, KeyFlags};
+use crate::args::{ScopeKind, SealArgs};
+use crate::failure::{core, fail, Failure};
 use crate::io::{read_input, write_atomic, write_stdout};
-use clap::{Args, ValueEnum};
+use crate::keys::{load_config, rule_keys};
+use crate::runtime::runtime;
 use hush_core::error::exit;
 use hush_core::scope::{Scope, ENCRYPTED_REGEX};
 use hush_core::{EncryptOptions, Format, Plaintext, Selector};
@@ -11,43 +13,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::PathBuf;
 use zeroize::Zeroizing;
 
 type Result<T> = std::result::Result<T, Failure>;
-
-#[derive(Args)]
-pub struct SealArgs {
-    /// The Secret manifest (YAML or JSON); stdin when absent or `-`
-    file: Option<PathBuf>,
-    /// Where the EncryptedSecret may be decrypted
-    #[arg(long, value_enum, default_value = "strict")]
-    scope: ScopeKind,
-    /// The namespace, when the manifest has none
-    #[arg(short = 'n', long)]
-    namespace: Option<String>,
-    #[command(flatten)]
-    keys: KeyFlags,
-    /// Write the EncryptedSecret here instead of stdout
-    #[arg(short = 'o', long)]
-    output: Option<PathBuf>,
-    /// Replace the Secret manifest with the EncryptedSecret
-    #[arg(short = 'i', long, conflicts_with = "output")]
-    in_place: bool,
-    /// The .sops.yaml to use instead of searching upwards from the working directory
-    #[arg(long, env = "SOPS_CONFIG")]
-    config: Option<PathBuf>,
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum ScopeKind {
-    /// Only this namespace and name
-    Strict,
-    /// Any name in this namespace
-    Namespace,
-    /// Anywhere in the cluster
-    Cluster,
-}
 
 /// The parts of a Secret manifest that matter; values stay secret.
 #[derive(Deserialize)]

@@ -7,40 +7,18 @@
 //! error exits non-zero and leaves `%A` as ours: git then reports a
 //! conflict on an encrypted file, and no plaintext reaches the work tree.
 
-use crate::cli::{fail, runtime, Failure};
-use crate::exec::Kind;
+use crate::args::{InitGitArgs, MergeArgs};
+use crate::failure::{fail, Result};
 use crate::io::write_atomic;
-use clap::Args;
+use crate::runtime::runtime;
 use hush_core::error::exit;
-use hush_core::keys::age::Identities;
-use hush_core::keys::kms::KmsUnwrapper;
-use hush_core::keys::pgp::PgpUnwrapper;
+use hush_core::keys::ring::KeyRing;
 use hush_core::merge::Outcome;
 use hush_core::{Ciphertext, DecryptOptions, Format};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-type Result<T> = std::result::Result<T, Failure>;
-
-/// `hush merge`.
-#[derive(Args)]
-pub struct MergeArgs {
-    /// The common ancestor (git's %O; empty when there is none)
-    base: PathBuf,
-    /// Ours (git's %A): the merged file is written here
-    ours: PathBuf,
-    /// Theirs (git's %B)
-    theirs: PathBuf,
-    /// The file's path in the repository (git's %P), for its format and messages
-    path: Option<String>,
-    /// The format (default: from the path's extension)
-    #[arg(long, value_enum)]
-    input_type: Option<Kind>,
-    #[command(flatten)]
-    order: crate::cli::DecryptionOrder,
-}
-
-pub fn merge(a: MergeArgs) -> Result<()> {
+pub(crate) fn merge(a: MergeArgs, ring: &KeyRing) -> Result<()> {
     let name = a
         .path
         .clone()
@@ -62,9 +40,9 @@ pub fn merge(a: MergeArgs) -> Result<()> {
     let base = (!base.trim().is_empty()).then(|| Ciphertext::new(base, format));
     let ours = Ciphertext::new(read(&a.ours)?, format);
     let theirs = Ciphertext::new(read(&a.theirs)?, format);
-    let ids = Identities::from_env()
+    let unwrappers = ring
+        .unwrappers()
         .map_err(|e| fail(e.exit_code(), format!("{name}: cannot merge: {e}; {left}")))?;
-    let kms = KmsUnwrapper::default();
     let opts = DecryptOptions {
         ignore_mac: false,
         decryption_order: a.order.decryption_order.clone(),
@@ -74,7 +52,7 @@ pub fn merge(a: MergeArgs) -> Result<()> {
             base.as_ref(),
             &ours,
             &theirs,
-            &[&ids as &dyn hush_core::keys::Unwrapper, &kms, &PgpUnwrapper],
+            &unwrappers,
             &opts,
         ))
         .map_err(|e| fail(e.exit_code(), format!("{name}: cannot merge: {e}; {left}")))?;
@@ -101,20 +79,9 @@ pub fn merge(a: MergeArgs) -> Result<()> {
     }
 }
 
-/// `hush init-git`.
-#[derive(Args)]
-pub struct InitGitArgs {
-    /// Patterns of encrypted files to add to .gitattributes
-    #[arg(default_values = ["*.enc.yaml", "*.enc.yml", "*.enc.json", "*.enc.env", "*.enc.ini"])]
-    patterns: Vec<String>,
-    /// How git should run hush (a name on PATH, or a full path)
-    #[arg(long, default_value = "hush")]
-    command: String,
-}
-
 /// Sets the `hush` merge and diff drivers in the clone's `.git/config` and
 /// adds `PATTERN diff=hush merge=hush` lines to `.gitattributes`.
-pub fn init_git(a: InitGitArgs) -> Result<()> {
+pub(crate) fn init_git(a: InitGitArgs) -> Result<()> {
     let hush = &a.command;
     let settings = [
         (

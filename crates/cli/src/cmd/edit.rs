@@ -5,21 +5,22 @@
 //! The plaintext lives only in a 0700 temp dir, removed on every exit path,
 //! on signals, and by a watchdog after `kill -9`.
 
-use crate::cli::{core, core_read, fail, rule_keys, runtime, Failure};
+use crate::args::EditArgs;
+use crate::failure::{bare, core, core_read, fail, Failure, Result};
 use crate::io::{
     watchdog, watched_dir_path, write_atomic, write_no_follow, write_private, WatchedDir,
 };
-use clap::Args;
+use crate::runtime::runtime;
 use hush_core::error::exit;
-use hush_core::keys::age::{shell_words, Identities};
-use hush_core::keys::kms::KmsUnwrapper;
-use hush_core::update::{open, Opened};
+use hush_core::keys::age::shell_words;
+use hush_core::keys::ring::KeyRing;
+use hush_core::plan::{Overrides, Plan};
+use hush_core::update::Opened;
 use hush_core::{Ciphertext, DecryptOptions, EncryptOptions, Format, KeyGroups, Plaintext};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-
-type Result<T> = std::result::Result<T, Failure>;
+use tokio::runtime::Runtime;
 
 /// sops's exit code when the editor fails or the edit is abandoned.
 const EDITOR_FAILED: u8 = 201;
@@ -27,33 +28,13 @@ const EDITOR_FAILED: u8 = 201;
 /// Set while the editor runs: Ctrl-C then belongs to the editor.
 static EDITOR_RUNNING: AtomicBool = AtomicBool::new(false);
 
-#[derive(Args)]
-pub struct EditArgs {
-    /// The encrypted file; a missing one is created from the matching .sops.yaml rule
-    file: PathBuf,
-    /// Continue an edit saved in FILE.hush-rescue
-    #[arg(long)]
-    rescue: bool,
-    /// Keys for a new file
-    #[command(flatten)]
-    keys: crate::cli::KeyFlags,
-    /// Do not verify the MAC of the existing file
-    #[arg(long)]
-    ignore_mac: bool,
-    /// The .sops.yaml to use instead of searching upwards
-    #[arg(long, env = "SOPS_CONFIG")]
-    config: Option<PathBuf>,
-    #[command(flatten)]
-    order: crate::cli::DecryptionOrder,
-}
-
 /// Where the edit is going: the open file, or the keys of a new one.
 enum Target {
     Existing(Box<Opened>),
     New(KeyGroups, EncryptOptions),
 }
 
-pub fn edit(a: EditArgs) -> Result<()> {
+pub(crate) fn edit(a: EditArgs, ring: &KeyRing) -> Result<()> {
     let rt = runtime()?;
     let name = a.file.display().to_string();
     let format = Format::from_path(&name);
@@ -64,20 +45,15 @@ pub fn edit(a: EditArgs) -> Result<()> {
     let target = if a.file.exists() {
         let text = std::fs::read_to_string(&a.file)
             .map_err(|e| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {e}")))?;
-        let (ids, kms) = unwrappers(&name)?;
         let opened = rt
-            .block_on(open(
-                &Ciphertext::new(text, format),
-                &[&ids, &kms, &hush_core::keys::pgp::PgpUnwrapper],
-                &opts,
-            ))
+            .block_on(ring.open(&Ciphertext::new(text, format), &opts))
             .map_err(core_read(&name))?;
         Target::Existing(Box::new(opened))
     } else {
         new_file_keys(&a)?
     };
     let initial = match (&target, a.rescue) {
-        (_, true) => read_rescue(&rt, &a.file, &opts)?,
+        (_, true) => read_rescue(rt, ring, &a.file, &opts)?,
         (Target::Existing(o), false) => {
             let plain = o.plaintext();
             if std::str::from_utf8(plain.expose_bytes()).is_err() {
@@ -110,14 +86,14 @@ pub fn edit(a: EditArgs) -> Result<()> {
             format!("cannot write the temp file: {e}"),
         )
     })?;
-    let text = edit_loop(&rt, &a, &target, &path, format, &initial)?;
+    let text = edit_loop(rt, &a, &target, &path, format, &initial)?;
     let mut text = text;
     let edited = Plaintext::new(std::mem::take(&mut *text), format);
     let unchanged = matches!(&target, Target::Existing(o) if o.is_unchanged(&edited));
     if unchanged {
         eprintln!("hush: {name}: file has not changed; nothing written");
     } else {
-        let enc = seal(&rt, &target, &edited).map_err(core(&name))?;
+        let enc = seal(rt, &target, &edited).map_err(core(&name))?;
         write_atomic(&a.file, enc.as_str().as_bytes())
             .map_err(|e| fail(exit::COULD_NOT_WRITE_OUTPUT_FILE, format!("{name}: {e}")))?;
     }
@@ -127,24 +103,15 @@ pub fn edit(a: EditArgs) -> Result<()> {
     Ok(())
 }
 
-fn unwrappers(name: &str) -> Result<(Identities, KmsUnwrapper)> {
-    Ok((
-        Identities::from_env().map_err(core(name))?,
-        KmsUnwrapper::default(),
-    ))
-}
-
 /// Keys and options for a file that does not exist yet.
 fn new_file_keys(a: &EditArgs) -> Result<Target> {
-    let keys = a.keys.group()?.unwrap_or_default();
-    let config = crate::cli::load_config(a.config.as_deref())?;
-    let rule = config.as_ref().and_then(|c| c.rule_for(&a.file)).cloned();
-    let groups = match (&rule, keys.is_empty()) {
-        (_, false) => vec![keys],
-        (Some(r), true) => rule_keys(r)?,
-        (None, true) => Vec::new(),
+    let over = Overrides {
+        keys: a.keys.names(),
+        ..Default::default()
     };
-    if groups.is_empty() {
+    let config = crate::keys::load_config(a.config.as_deref())?;
+    let plan = Plan::resolve(config.as_ref(), &a.file, &over).map_err(bare)?;
+    if plan.groups.is_empty() {
         return Err(fail(
             exit::ERROR_GENERIC,
             format!(
@@ -153,23 +120,10 @@ fn new_file_keys(a: &EditArgs) -> Result<Target> {
             ),
         ));
     }
-    let opts = EncryptOptions {
-        selector: rule
-            .as_ref()
-            .and_then(|r| r.selector.clone())
-            .unwrap_or_default(),
-        mac_only_encrypted: rule.as_ref().is_some_and(|r| r.mac_only_encrypted),
-        shamir_threshold: rule.as_ref().and_then(|r| r.shamir_threshold),
-        ..Default::default()
-    };
-    Ok(Target::New(groups, opts))
+    Ok(Target::New(plan.groups, plan.options))
 }
 
-fn seal(
-    rt: &tokio::runtime::Runtime,
-    target: &Target,
-    plain: &Plaintext,
-) -> hush_core::Result<Ciphertext> {
+fn seal(rt: &Runtime, target: &Target, plain: &Plaintext) -> hush_core::Result<Ciphertext> {
     match target {
         Target::Existing(o) => o.reseal(plain),
         Target::New(groups, opts) => rt.block_on(hush_core::encrypt(plain, groups, opts)),
@@ -178,7 +132,7 @@ fn seal(
 
 /// Runs the editor until the text is valid, or saves it and gives up.
 fn edit_loop(
-    rt: &tokio::runtime::Runtime,
+    rt: &Runtime,
     a: &EditArgs,
     target: &Target,
     path: &Path,
@@ -255,13 +209,7 @@ fn rescue_path(file: &Path) -> PathBuf {
 
 /// Saves the user's text encrypted (as `{"data": …}` JSON, to the same
 /// keys) beside the target, and says how to continue.
-fn give_up(
-    rt: &tokio::runtime::Runtime,
-    a: &EditArgs,
-    target: &Target,
-    text: &str,
-    why: &str,
-) -> Failure {
+fn give_up(rt: &Runtime, a: &EditArgs, target: &Target, text: &str, why: &str) -> Failure {
     let name = a.file.display();
     let rescue = rescue_path(&a.file);
     // `{"data": "<text>"}`; only the Plaintext copy outlives this function.
@@ -311,7 +259,7 @@ fn give_up(
     }
 }
 
-fn read_rescue(rt: &tokio::runtime::Runtime, file: &Path, opts: &DecryptOptions) -> Result<String> {
+fn read_rescue(rt: &Runtime, ring: &KeyRing, file: &Path, opts: &DecryptOptions) -> Result<String> {
     let path = rescue_path(file);
     let name = path.display().to_string();
     if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
@@ -322,13 +270,8 @@ fn read_rescue(rt: &tokio::runtime::Runtime, file: &Path, opts: &DecryptOptions)
     }
     let text = std::fs::read_to_string(&path)
         .map_err(|e| fail(exit::NO_FILE_SPECIFIED, format!("{name}: {e}")))?;
-    let (ids, kms) = unwrappers(&name)?;
     let plain = rt
-        .block_on(hush_core::decrypt(
-            &Ciphertext::new(text, Format::Json),
-            &[&ids, &kms, &hush_core::keys::pgp::PgpUnwrapper],
-            opts,
-        ))
+        .block_on(ring.decrypt(&Ciphertext::new(text, Format::Json), opts))
         .map_err(core(&name))?;
     let steps = hush_core::path::parse(r#"["data"]"#).map_err(core(&name))?;
     hush_core::path::extract(&plain, &steps, Format::Json).map_err(core(&name))

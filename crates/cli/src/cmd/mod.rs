@@ -1,0 +1,51 @@
+//! One module per command; `run` parses the command line and dispatches.
+
+pub(crate) mod check;
+pub(crate) mod decrypt;
+pub(crate) mod edit;
+pub(crate) mod encrypt;
+pub(crate) mod exec;
+pub(crate) mod git;
+pub(crate) mod keygen;
+pub(crate) mod krm;
+pub(crate) mod merge;
+pub(crate) mod rotate;
+pub(crate) mod seal;
+pub(crate) mod set;
+pub(crate) mod updatekeys;
+
+use crate::args::{Cli, Cmd};
+use crate::failure::Result;
+use clap::Parser;
+use hush_core::keys::ring::KeyRing;
+
+/// Parses the command line and runs the command.
+pub fn run() -> Result<()> {
+    // Usage errors exit 2, like clap and sops; --help and --version exit 0.
+    let cli = Cli::try_parse().unwrap_or_else(|e| e.exit());
+    // The one key ring of the process; it reads nothing until a file needs it.
+    let identity_files = match &cli.cmd {
+        Cmd::Decrypt(a) => a.identity.clone(),
+        _ => Vec::new(),
+    };
+    let ring = KeyRing::new(identity_files);
+    match cli.cmd {
+        Cmd::Encrypt(a) => encrypt::run(a),
+        Cmd::Decrypt(a) => decrypt::run(a, &ring),
+        Cmd::ExecEnv(a) => exec::exec_env(a, &ring),
+        Cmd::ExecFile(a) => exec::exec_file(a, &ring),
+        Cmd::Keygen(a) => keygen::keygen(a),
+        Cmd::Filestatus(a) => git::filestatus(a),
+        Cmd::Diff(a) => git::diff(a, &ring),
+        Cmd::Check(a) => check::run(a),
+        Cmd::Edit(a) => edit::edit(a, &ring),
+        Cmd::Set(a) => set::set(a, &ring),
+        Cmd::Unset(a) => set::unset(a, &ring),
+        Cmd::Rotate(a) => rotate::rotate(a, &ring),
+        Cmd::Updatekeys(a) => updatekeys::update_keys(a, &ring),
+        Cmd::Seal(a) => seal::run(a),
+        Cmd::Krm(a) => krm::run(a, &ring),
+        Cmd::Merge(a) => merge::merge(a, &ring),
+        Cmd::InitGit(a) => merge::init_git(a),
+    }
+}

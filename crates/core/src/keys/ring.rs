@@ -1,0 +1,106 @@
+//! The key ring: every key source a run decrypts with, set up once per
+//! process and shared by every file and worker.
+//!
+//! Loading is lazy: the age identities (which may run `SOPS_AGE_KEY_CMD`,
+//! a password-manager prompt) are read when the first file needs them and
+//! then kept; KMS clients are built per region on first use and reused; the
+//! data-key cache makes files that share a wrapped key cost one unwrap.
+
+use super::age::Identities;
+use super::cache::DataKeyCache;
+use super::kms::KmsUnwrapper;
+use super::pgp::PgpUnwrapper;
+use super::Unwrapper;
+use crate::error::Result;
+use crate::update::Opened;
+use crate::{Ciphertext, DecryptOptions, Plaintext};
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+
+/// How many data-key unwraps (KMS calls) run at once at most.
+const UNWRAPS_IN_FLIGHT: usize = 8;
+
+/// The identities and key clients of one run.
+pub struct KeyRing {
+    /// Identity files named on the command line, added to sops's sources.
+    identity_files: Vec<PathBuf>,
+    age: OnceLock<Identities>,
+    /// Held while the identities load, so they load once across workers.
+    loading: Mutex<()>,
+    kms: KmsUnwrapper,
+    pgp: PgpUnwrapper,
+    cache: DataKeyCache,
+}
+
+impl std::fmt::Debug for KeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "KeyRing({} identity files)", self.identity_files.len())
+    }
+}
+
+impl Default for KeyRing {
+    fn default() -> Self {
+        KeyRing::new(Vec::new())
+    }
+}
+
+impl KeyRing {
+    /// A ring over sops's key sources plus `identity_files`; nothing is
+    /// read until a file needs it.
+    pub fn new(identity_files: Vec<PathBuf>) -> Self {
+        KeyRing {
+            identity_files,
+            age: OnceLock::new(),
+            loading: Mutex::new(()),
+            kms: KmsUnwrapper::default(),
+            pgp: PgpUnwrapper,
+            cache: DataKeyCache::new(UNWRAPS_IN_FLIGHT),
+        }
+    }
+
+    /// The age identities, loaded on first call (a failure is not kept,
+    /// so the next call tries again).
+    pub fn identities(&self) -> Result<&Identities> {
+        if let Some(ids) = self.age.get() {
+            return Ok(ids);
+        }
+        let _loading = self.loading.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(ids) = self.age.get() {
+            return Ok(ids);
+        }
+        let mut ids = Identities::from_env()?;
+        for p in &self.identity_files {
+            ids.add_file(p)?;
+        }
+        Ok(self.age.get_or_init(|| ids))
+    }
+
+    /// Every unwrapper, in the order sops tries providers.
+    pub fn unwrappers(&self) -> Result<[&dyn Unwrapper; 3]> {
+        Ok([self.identities()?, &self.kms, &self.pgp])
+    }
+
+    /// The data-key cache shared by the files of this run.
+    pub fn cache(&self) -> &DataKeyCache {
+        &self.cache
+    }
+
+    /// Decrypts one file.
+    pub async fn decrypt(&self, enc: &Ciphertext, opts: &DecryptOptions) -> Result<Plaintext> {
+        crate::decrypt(enc, &self.unwrappers()?, opts).await
+    }
+
+    /// Decrypts one file of many: one unwrap per distinct data key.
+    pub async fn decrypt_cached(
+        &self,
+        enc: &Ciphertext,
+        opts: &DecryptOptions,
+    ) -> Result<Plaintext> {
+        crate::decrypt_cached(enc, &self.unwrappers()?, opts, &self.cache).await
+    }
+
+    /// Opens one file for a change (set, edit, rotate, updatekeys).
+    pub async fn open(&self, enc: &Ciphertext, opts: &DecryptOptions) -> Result<Opened> {
+        crate::update::open(enc, &self.unwrappers()?, opts).await
+    }
+}
