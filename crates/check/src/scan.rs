@@ -540,7 +540,7 @@ impl Checker {
         };
         let Some(meta) = audit.metadata else { return };
         if self.rules.has(Rule::EncryptedSecretOrder) {
-            if let Ok(Some(msg)) = hush_core::scope::cluster_problem(text, fmt, &meta) {
+            if let Ok(Some(msg)) = hush_core::encrypted_secret::cluster_problem(text, fmt, &meta) {
                 found.push(pos_finding(
                     Rule::EncryptedSecretOrder,
                     shown,

@@ -35,6 +35,7 @@ mod binary;
 pub mod cipher;
 pub mod documents;
 mod dotenv;
+pub mod encrypted_secret;
 mod engine;
 pub mod error;
 mod flat;
@@ -51,7 +52,8 @@ pub mod patch;
 pub mod path;
 pub mod rules;
 mod scalar;
-pub mod scope;
+/// The scope rules, under their former name.
+pub use encrypted_secret as scope;
 pub mod selector;
 pub mod shamir;
 #[cfg(test)]

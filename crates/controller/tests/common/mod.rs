@@ -5,7 +5,7 @@
 use hush_controller::resource::EncryptedSecret;
 use hush_core::keys::age::{Identities, Recipient};
 use hush_core::keys::MasterKey;
-use hush_core::{EncryptOptions, Format, Plaintext, Selector};
+use hush_core::{EncryptOptions, Format, Plaintext};
 use std::sync::Arc;
 
 /// An age identity (as the controller loads it) and its recipient.
@@ -28,7 +28,8 @@ pub fn age_secret() -> (String, String) {
     )
 }
 
-/// The plaintext of an EncryptedSecret, as `hush seal` writes it.
+/// The plaintext of an EncryptedSecret, as `hush seal` writes it (built by
+/// the contract), with the label `team: a`.
 pub fn plaintext(
     ns: &str,
     name: &str,
@@ -36,31 +37,29 @@ pub fn plaintext(
     data: &[(&str, &str)],
     string_data: &[(&str, &str)],
 ) -> String {
-    let mut s = format!(
-        "apiVersion: hush.dev/v1alpha1\nkind: EncryptedSecret\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n"
-    );
-    let list = |s: &mut String, field: &str, items: &[(&str, &str)]| {
-        if !items.is_empty() {
-            s.push_str(&format!("  {field}:\n"));
-            for (k, v) in items {
-                s.push_str(&format!("    {k}: {}\n", serde_json::to_string(v).unwrap()));
-            }
-        }
+    use hush_core::encrypted_secret::{document, SecretParts};
+    let secrets = |items: &[(&str, &str)]| {
+        items
+            .iter()
+            .map(|(k, v)| (k.to_string(), secrecy::SecretString::from(v.to_string())))
+            .collect()
     };
-    list(&mut s, "data", data);
-    s.push_str(&format!("  scope: \"{scope}\"\n"));
-    list(&mut s, "stringData", string_data);
-    s.push_str("  template:\n    type: Opaque\n    metadata:\n      labels:\n        team: a\n");
-    s
+    let parts = SecretParts {
+        name: name.into(),
+        namespace: Some(ns.into()),
+        labels: [("team".to_string(), "a".to_string())].into(),
+        data: secrets(data),
+        string_data: secrets(string_data),
+        ..SecretParts::default()
+    };
+    document(&parts, &scope.parse().unwrap())
+        .unwrap()
+        .to_string()
 }
 
 /// Encryption options of a sealed EncryptedSecret.
 pub fn seal_options() -> EncryptOptions {
-    EncryptOptions {
-        selector: Selector::from_key("encrypted_regex", hush_core::scope::ENCRYPTED_REGEX).unwrap(),
-        mac_only_encrypted: true,
-        ..EncryptOptions::default()
-    }
+    hush_core::encrypted_secret::encrypt_options()
 }
 
 /// Seals `plain` (YAML) for `recipient`.
