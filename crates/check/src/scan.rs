@@ -616,7 +616,11 @@ impl Checker {
                             .into(),
                     ));
                 }
-                Err(CoreError::NoDataKey(_)) | Err(CoreError::Key { .. }) => {
+                Err(
+                    CoreError::NoDataKey(_)
+                    | CoreError::Key { .. }
+                    | CoreError::KeyTransient { .. },
+                ) => {
                     local.note(shown, "not verified: no available key opens this file");
                 }
                 Err(CoreError::Unsupported(why)) => {

@@ -5,7 +5,7 @@
 mod common;
 use common::*;
 use http::{Request, Response};
-use hush_controller::cache::{CachingUnwrapper, DataKeyCache};
+use hush_controller::cache::{CachingUnwrapper, ExpiringKeyCache};
 use hush_controller::controller::{reconcile, Context};
 use hush_controller::metrics::Metrics;
 use hush_core::keys::kms::{KmsKey, KmsUnwrapper};
@@ -176,7 +176,7 @@ async fn a_thousand_objects_sharing_a_data_key_cost_one_kms_call() {
     let metrics = Arc::new(Metrics::default());
     let keys = CachingUnwrapper::new(
         vec![Box::new(KmsUnwrapper::default())],
-        Arc::new(DataKeyCache::new(16, Duration::from_secs(600))),
+        Arc::new(ExpiringKeyCache::new(16, Duration::from_secs(600))),
         metrics.clone(),
     );
     let ctx = Arc::new(Context::new(

@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 use http::{Request, Response};
-use hush_controller::cache::{CachingUnwrapper, DataKeyCache};
+use hush_controller::cache::{CachingUnwrapper, ExpiringKeyCache};
 use hush_controller::controller::{reconcile, Context};
 use hush_controller::metrics::Metrics;
 use hush_controller::resource::EncryptedSecret;
@@ -39,7 +39,7 @@ fn setup(scope: &str, name_on_server: &str) -> Setup {
     let metrics = Arc::new(Metrics::default());
     let keys = CachingUnwrapper::new(
         vec![Box::new(ids)],
-        Arc::new(DataKeyCache::new(8, Duration::from_secs(60))),
+        Arc::new(ExpiringKeyCache::new(8, Duration::from_secs(60))),
         metrics.clone(),
     );
     let ctx = Arc::new(Context::new(

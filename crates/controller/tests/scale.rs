@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use futures::StreamExt;
 use http::{Request, Response};
-use hush_controller::cache::{CachingUnwrapper, DataKeyCache};
+use hush_controller::cache::{CachingUnwrapper, ExpiringKeyCache};
 use hush_controller::controller::{watch_objects, watch_secrets};
 use hush_controller::metrics::Metrics;
 use hush_controller::reconcile::plan;
@@ -74,7 +74,7 @@ async fn kms_calls_per_hour_for_a_thousand_objects() {
         let metrics = Arc::new(Metrics::default());
         let keys = CachingUnwrapper::new(
             vec![Box::new(FakeKms)],
-            Arc::new(DataKeyCache::new(1024, Duration::from_secs(ttl))),
+            Arc::new(ExpiringKeyCache::new(1024, Duration::from_secs(ttl))),
             metrics.clone(),
         );
         let hours = 24;
@@ -216,7 +216,7 @@ async fn relist_memory_and_pure_path_latency() {
 
     let keys = CachingUnwrapper::new(
         vec![Box::new(ids)],
-        Arc::new(DataKeyCache::new(1024, Duration::from_secs(3600))),
+        Arc::new(ExpiringKeyCache::new(1024, Duration::from_secs(3600))),
         metrics.clone(),
     );
     let mut took = Vec::with_capacity(state.len());
