@@ -85,8 +85,8 @@ fn decode(bytes: &[u8], textual: bool) -> Text<'_> {
             .ok()
     };
     let wide = match bytes {
-        [0xFF, 0xFE, ..] if bytes.len() % 2 == 0 => utf16(false),
-        [0xFE, 0xFF, ..] if bytes.len() % 2 == 0 => utf16(true),
+        [0xFF, 0xFE, ..] if bytes.len().is_multiple_of(2) => utf16(false),
+        [0xFE, 0xFF, ..] if bytes.len().is_multiple_of(2) => utf16(true),
         _ => None,
     };
     if let Some(t) = wide.filter(|t| !t.contains('\0')) {

@@ -268,7 +268,7 @@ fn update_one(
         .metadata()
         .groups
         .iter()
-        .map(|g| g.keys.iter().map(|k| describe_entry(k)).collect())
+        .map(|g| g.keys.iter().map(describe_entry).collect())
         .collect();
     let want: Vec<Vec<String>> = wanted
         .iter()

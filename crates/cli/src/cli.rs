@@ -656,6 +656,7 @@ fn decrypt_keys(a: &DecryptArgs) -> Result<Keys> {
 }
 
 /// Decrypts one file's text, then applies `--extract` or `--output-type`.
+#[allow(clippy::too_many_arguments)]
 fn decrypt_text(
     rt: &tokio::runtime::Runtime,
     keys: &Keys,

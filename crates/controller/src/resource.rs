@@ -21,6 +21,8 @@ pub const ADOPT: &str = "hush.dev/adopt";
 /// encrypted binding; the `sops:` block sits at the top level, where every
 /// sops version puts it. Its schema keeps unknown fields, so files written
 /// by any sops version pass strict field validation.
+// One `printcolumn` per column: not a duplicated attribute.
+#[allow(clippy::duplicated_attributes)]
 #[derive(CustomResource, Deserialize, Serialize, Clone, Debug, JsonSchema, PartialEq)]
 #[kube(
     group = "hush.dev",
