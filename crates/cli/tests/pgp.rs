@@ -59,6 +59,28 @@ fn both_refuse(ctx: &Ctx, file: &str, ring: &Keyring, age_key: Option<&Path>) ->
     h.stderr
 }
 
+/// `plain.yaml` encrypted for `pgp` (fingerprints, comma-separated) by
+/// hush and by sops, with `ring`: `(by_hush, by_sops)`.
+fn encrypt_both_pgp(ctx: &Ctx, ring: &Keyring, pgp: &str) -> (String, String) {
+    let by = |what: &str, bin: &Path, cmd: &str| {
+        ok(
+            what,
+            run(
+                ctx,
+                bin,
+                &[cmd, "--pgp", pgp, "plain.yaml"],
+                ring,
+                None,
+                &[],
+            ),
+        )
+    };
+    (
+        by("hush encrypt --pgp", &hush_bin(), "encrypt"),
+        by("sops -e --pgp", &sops_bin(), "-e"),
+    )
+}
+
 /// The `pgp` entries of a file's metadata, by group.
 fn pgp_fps(text: &str) -> Vec<String> {
     let (_, meta) = split_sops(yaml(text));
@@ -111,28 +133,7 @@ fn pgp_only_both_directions_with_the_sops_layout() {
     let ring = Keyring::new();
     let fp = ring.generate("only@example.com", &[]);
     ctx.write("plain.yaml", PLAIN);
-    let by_hush = ok(
-        "hush encrypt --pgp",
-        run(
-            &ctx,
-            &hush_bin(),
-            &["encrypt", "--pgp", &fp, "plain.yaml"],
-            &ring,
-            None,
-            &[],
-        ),
-    );
-    let by_sops = ok(
-        "sops -e --pgp",
-        run(
-            &ctx,
-            &sops_bin(),
-            &["-e", "--pgp", &fp, "plain.yaml"],
-            &ring,
-            None,
-            &[],
-        ),
-    );
+    let (by_hush, by_sops) = encrypt_both_pgp(&ctx, &ring, &fp);
     ctx.write("h.enc.yaml", &by_hush);
     ctx.write("s.enc.yaml", &by_sops);
     both_decrypt(&ctx, "h.enc.yaml", &ring, None);
@@ -272,28 +273,7 @@ fn rotate_rm_pgp_and_add_pgp_both_directions() {
     ctx.write("plain.yaml", PLAIN);
     let both = format!("{a},{b}");
     // hush removes bob from a sops file; sops removes bob from a hush file.
-    let by_sops = ok(
-        "sops -e",
-        run(
-            &ctx,
-            &sops_bin(),
-            &["-e", "--pgp", &both, "plain.yaml"],
-            &alice,
-            None,
-            &[],
-        ),
-    );
-    let by_hush = ok(
-        "hush encrypt",
-        run(
-            &ctx,
-            &hush_bin(),
-            &["encrypt", "--pgp", &both, "plain.yaml"],
-            &alice,
-            None,
-            &[],
-        ),
-    );
+    let (by_hush, by_sops) = encrypt_both_pgp(&ctx, &alice, &both);
     ctx.write("s.enc.yaml", &by_sops);
     ctx.write("h.enc.yaml", &by_hush);
     both_decrypt(&ctx, "s.enc.yaml", &bob, None);

@@ -19,7 +19,7 @@ use std::time::Duration;
 const OBJECTS: usize = 1000;
 
 /// A mock API server that finds no Secret and accepts every write.
-async fn permissive_api(mut handle: tower_test::mock::Handle<Request<Body>, Response<Body>>) {
+async fn permissive_api(mut handle: ApiHandle) {
     while let Some((req, send)) = handle.next_request().await {
         let get = req.method() == http::Method::GET;
         // The live read of the object before a create: it still exists.
@@ -31,30 +31,29 @@ async fn permissive_api(mut handle: tower_test::mock::Handle<Request<Body>, Resp
             // The objects are app-N with uid uid-N.
             let name = path.rsplit('/').next().unwrap_or_default().to_string();
             let uid = name.replacen("app-", "uid-", 1);
-            Response::builder().status(200).body(Body::from(
-                serde_json::to_vec(&serde_json::json!({
+            respond(
+                200,
+                &serde_json::json!({
                 "apiVersion": "hush.dev/v1alpha1", "kind": "EncryptedSecret",
                 "metadata": {"name": name, "namespace": "x", "uid": uid},
-                "spec": {"scope": "ENC[x]"}, "sops": {"version": "3.11.0"}}))
-                .unwrap(),
-            ))
+                "spec": {"scope": "ENC[x]"}, "sops": {"version": "3.11.0"}}),
+            )
         } else if get {
-            Response::builder().status(404).body(Body::from(br#"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}"#.to_vec()))
+            not_found()
         } else if status {
             // The whole object comes back from a status patch.
             let mut obj: serde_json::Value = serde_json::from_slice(&body).unwrap();
             obj["metadata"] = serde_json::json!({"name": "x"});
             obj["spec"] = serde_json::json!({"scope": "ENC[x]"});
             obj["sops"] = serde_json::json!({"version": "3.11.0"});
-            Response::builder()
-                .status(200)
-                .body(Body::from(serde_json::to_vec(&obj).unwrap()))
+            respond(200, &obj)
         } else {
             Response::builder()
                 .status(200)
                 .body(Body::from(body.to_vec()))
+                .unwrap()
         };
-        send.send_response(resp.unwrap());
+        send.send_response(resp);
     }
 }
 

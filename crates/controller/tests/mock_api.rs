@@ -12,9 +12,7 @@ use kube::client::Body;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
-use tower_test::mock::{self, Handle};
-
-type ApiHandle = Handle<Request<Body>, Response<Body>>;
+use tower_test::mock;
 
 struct Setup {
     ctx: Arc<Context>,
@@ -55,20 +53,6 @@ fn setup(scope: &str, name_on_server: &str) -> Setup {
         handle,
         served,
     }
-}
-
-fn respond(status: u16, body: &Value) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .body(Body::from(serde_json::to_vec(body).unwrap()))
-        .unwrap()
-}
-
-fn not_found() -> Response<Body> {
-    respond(
-        404,
-        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "reason": "NotFound", "code": 404}),
-    )
 }
 
 /// Takes the next request, checks method and path+query, replies, and

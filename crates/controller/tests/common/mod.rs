@@ -40,3 +40,23 @@ pub fn served(sealed_yaml: &str, uid: &str, generation: i64) -> serde_json::Valu
 pub fn object(served: &serde_json::Value) -> EncryptedSecret {
     serde_json::from_value(served.clone()).unwrap()
 }
+
+/// The mock API server's side of a `tower_test` pair.
+pub type ApiHandle =
+    tower_test::mock::Handle<http::Request<kube::client::Body>, http::Response<kube::client::Body>>;
+
+/// A mock API server's reply: `status` with `body` as JSON.
+pub fn respond(status: u16, body: &serde_json::Value) -> http::Response<kube::client::Body> {
+    http::Response::builder()
+        .status(status)
+        .body(kube::client::Body::from(serde_json::to_vec(body).unwrap()))
+        .unwrap()
+}
+
+/// The API server's 404 `Status`.
+pub fn not_found() -> http::Response<kube::client::Body> {
+    respond(
+        404,
+        &serde_json::json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "reason": "NotFound", "code": 404}),
+    )
+}
