@@ -85,8 +85,8 @@ fn decode(bytes: &[u8], textual: bool) -> Text<'_> {
             .ok()
     };
     let wide = match bytes {
-        [0xFF, 0xFE, ..] if bytes.len() % 2 == 0 => utf16(false),
-        [0xFE, 0xFF, ..] if bytes.len() % 2 == 0 => utf16(true),
+        [0xFF, 0xFE, ..] if bytes.len().is_multiple_of(2) => utf16(false),
+        [0xFE, 0xFF, ..] if bytes.len().is_multiple_of(2) => utf16(true),
         _ => None,
     };
     if let Some(t) = wide.filter(|t| !t.contains('\0')) {
@@ -540,7 +540,7 @@ impl Checker {
         };
         let Some(meta) = audit.metadata else { return };
         if self.rules.has(Rule::EncryptedSecretOrder) {
-            if let Ok(Some(msg)) = hush_core::scope::cluster_problem(text, fmt, &meta) {
+            if let Ok(Some(msg)) = hush_core::encrypted_secret::cluster_problem(text, fmt, &meta) {
                 found.push(pos_finding(
                     Rule::EncryptedSecretOrder,
                     shown,
@@ -616,7 +616,11 @@ impl Checker {
                             .into(),
                     ));
                 }
-                Err(CoreError::NoDataKey(_)) | Err(CoreError::Key { .. }) => {
+                Err(
+                    CoreError::NoDataKey(_)
+                    | CoreError::Key { .. }
+                    | CoreError::KeyTransient { .. },
+                ) => {
                     local.note(shown, "not verified: no available key opens this file");
                 }
                 Err(CoreError::Unsupported(why)) => {

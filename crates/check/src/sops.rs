@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 /// The `sops` key of the first document, when the file is encrypted.
-pub(crate) fn sops_key<'d, 'a>(docs: &'d [Node<'a>]) -> Option<Pos> {
+pub(crate) fn sops_key(docs: &[Node<'_>]) -> Option<Pos> {
     let (k, v) = docs.first()?.entry("sops")?;
     matches!(v, Node::Map(..)).then_some(k.pos)
 }

@@ -147,7 +147,7 @@ fn killing_hush_at_random_points_never_tears_the_target() {
     let seed = std::env::var("HUSH_CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0x5eed_8u64);
+        .unwrap_or(0x0005_eed8_u64);
     let mut rng = Rng(seed | 1);
     let mut tally = [[0usize; 2]; 3];
     let mut stray = Vec::new();

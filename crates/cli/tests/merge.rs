@@ -53,6 +53,18 @@ fn branch_set(c: &Ctx, branch: &str, file: &str, path: &str, json: &str) {
     git_ok(c, &["commit", "-q", "-am", branch]);
 }
 
+/// `BASE` committed on main, then branch `a` setting `ours` (path, JSON)
+/// and branch `b` setting `theirs`, with `a` checked out. Returns the file
+/// as `a` has it.
+fn diverged(c: &Ctx, ours: (&str, &str), theirs: (&str, &str)) -> String {
+    repo(c, "secret.enc.yaml", BASE);
+    branch_set(c, "a", "secret.enc.yaml", ours.0, ours.1);
+    let ours = c.read("secret.enc.yaml");
+    branch_set(c, "b", "secret.enc.yaml", theirs.0, theirs.1);
+    git_ok(c, &["checkout", "-q", "a"]);
+    ours
+}
+
 fn line_of<'a>(text: &'a str, key: &str) -> &'a str {
     text.lines()
         .find(|l| l.trim_start().starts_with(key))
@@ -124,23 +136,11 @@ fn everything(c: &Ctx) -> String {
 #[test]
 fn the_same_value_changed_twice_conflicts_without_plaintext_anywhere() {
     let c = Ctx::new();
-    repo(&c, "secret.enc.yaml", BASE);
-    branch_set(
+    let ours = diverged(
         &c,
-        "a",
-        "secret.enc.yaml",
-        r#"["stringData"]["password"]"#,
-        r#""ours-pw-3""#,
+        (r#"["stringData"]["password"]"#, r#""ours-pw-3""#),
+        (r#"["stringData"]["password"]"#, r#""theirs-pw-3""#),
     );
-    let ours = c.read("secret.enc.yaml");
-    branch_set(
-        &c,
-        "b",
-        "secret.enc.yaml",
-        r#"["stringData"]["password"]"#,
-        r#""theirs-pw-3""#,
-    );
-    git_ok(&c, &["checkout", "-q", "a"]);
     let out = git(&c, &["merge", "-q", "--no-edit", "b"]);
     assert!(!out.ok(), "a conflict");
     let said = format!("{}{}", out.stdout, out.stderr);
@@ -160,23 +160,11 @@ fn the_same_value_changed_twice_conflicts_without_plaintext_anywhere() {
 #[test]
 fn without_a_key_the_merge_fails_clearly_and_leaves_ours() {
     let c = Ctx::new();
-    repo(&c, "secret.enc.yaml", BASE);
-    branch_set(
+    let ours = diverged(
         &c,
-        "a",
-        "secret.enc.yaml",
-        r#"["stringData"]["password"]"#,
-        r#""ours-pw-4""#,
+        (r#"["stringData"]["password"]"#, r#""ours-pw-4""#),
+        (r#"["stringData"]["user"]"#, r#""root""#),
     );
-    let ours = c.read("secret.enc.yaml");
-    branch_set(
-        &c,
-        "b",
-        "secret.enc.yaml",
-        r#"["stringData"]["user"]"#,
-        r#""root""#,
-    );
-    git_ok(&c, &["checkout", "-q", "a"]);
     let (other, _) = c.other_key("other.txt");
     let out = c.run_with(
         Path::new("git"),

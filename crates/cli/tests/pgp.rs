@@ -11,123 +11,10 @@
 mod common;
 
 use common::*;
+use hush_test_support::gpg::Keyring;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 const PLAIN: &str = "a: secret\nb:\n    c: 1\nlist:\n    - x\n";
-
-/// A private GNUPGHOME.
-struct Keyring {
-    home: tempfile::TempDir,
-}
-
-impl Keyring {
-    fn new() -> Keyring {
-        use std::os::unix::fs::PermissionsExt;
-        let home = tempfile::Builder::new()
-            .prefix("hg")
-            .tempdir_in("/tmp")
-            .unwrap();
-        std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
-        Keyring { home }
-    }
-
-    fn path(&self) -> &Path {
-        self.home.path()
-    }
-
-    fn gpg(&self, args: &[&str], stdin: &[u8]) -> String {
-        use std::io::Write;
-        let mut child = Command::new("gpg")
-            .env("GNUPGHOME", self.path())
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot run gpg ({e}); run ./scripts/test, which installs gnupg")
-            });
-        child.stdin.take().unwrap().write_all(stdin).unwrap();
-        let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "gpg {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// A new ed25519/cv25519 key; returns its fingerprint.
-    fn generate(&self, email: &str, extra: &[&str]) -> String {
-        let uid = format!("Test <{email}>");
-        let mut args = vec!["--batch", "--pinentry-mode", "loopback"];
-        args.extend_from_slice(extra);
-        if !extra.contains(&"--passphrase") {
-            args.extend(["--passphrase", ""]);
-        }
-        let expiry = if extra.contains(&"--faked-system-time") {
-            "1d"
-        } else {
-            "never"
-        };
-        args.extend(["--quick-gen-key", &uid, "future-default", "default", expiry]);
-        self.gpg(&args, b"");
-        self.fingerprint(email)
-    }
-
-    fn fingerprint(&self, email: &str) -> String {
-        let out = self.gpg(&["--batch", "--with-colons", "--list-keys", email], b"");
-        out.lines()
-            .find_map(|l| l.strip_prefix("fpr:"))
-            .and_then(|l| l.split(':').find(|f| f.len() == 40))
-            .unwrap_or_else(|| panic!("no fingerprint for {email}:\n{out}"))
-            .to_string()
-    }
-
-    /// Imports `fp`'s public key from `from`.
-    fn import_public(&self, from: &Keyring, fp: &str) {
-        let armor = from.gpg(&["--batch", "--armor", "--export", fp], b"");
-        self.gpg(&["--batch", "--import"], armor.as_bytes());
-    }
-
-    /// Imports the revocation certificate gpg made at generation.
-    fn revoke(&self, fp: &str) {
-        let rev = std::fs::read_to_string(self.path().join(format!("openpgp-revocs.d/{fp}.rev")))
-            .unwrap();
-        let rev = rev.replace(":-----BEGIN", "-----BEGIN");
-        self.gpg(&["--batch", "--import"], rev.as_bytes());
-    }
-
-    /// Makes every passphrase prompt fail, as with no usable pinentry.
-    fn lock(&self) {
-        self.kill_agent();
-        std::fs::write(
-            self.path().join("gpg-agent.conf"),
-            "pinentry-program /bin/false\n",
-        )
-        .unwrap();
-    }
-
-    fn kill_agent(&self) {
-        let _ = Command::new("gpgconf")
-            .env("GNUPGHOME", self.path())
-            .args(["--kill", "all"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-    }
-
-    fn env(&self) -> (&'static str, &str) {
-        ("GNUPGHOME", self.path().to_str().unwrap())
-    }
-}
-
-impl Drop for Keyring {
-    fn drop(&mut self) {
-        self.kill_agent();
-    }
-}
 
 /// Runs hush or sops with this keyring and, optionally, an age key file.
 fn run(
@@ -170,6 +57,28 @@ fn both_refuse(ctx: &Ctx, file: &str, ring: &Keyring, age_key: Option<&Path>) ->
         s.stderr
     );
     h.stderr
+}
+
+/// `plain.yaml` encrypted for `pgp` (fingerprints, comma-separated) by
+/// hush and by sops, with `ring`: `(by_hush, by_sops)`.
+fn encrypt_both_pgp(ctx: &Ctx, ring: &Keyring, pgp: &str) -> (String, String) {
+    let by = |what: &str, bin: &Path, cmd: &str| {
+        ok(
+            what,
+            run(
+                ctx,
+                bin,
+                &[cmd, "--pgp", pgp, "plain.yaml"],
+                ring,
+                None,
+                &[],
+            ),
+        )
+    };
+    (
+        by("hush encrypt --pgp", &hush_bin(), "encrypt"),
+        by("sops -e --pgp", &sops_bin(), "-e"),
+    )
 }
 
 /// The `pgp` entries of a file's metadata, by group.
@@ -224,28 +133,7 @@ fn pgp_only_both_directions_with_the_sops_layout() {
     let ring = Keyring::new();
     let fp = ring.generate("only@example.com", &[]);
     ctx.write("plain.yaml", PLAIN);
-    let by_hush = ok(
-        "hush encrypt --pgp",
-        run(
-            &ctx,
-            &hush_bin(),
-            &["encrypt", "--pgp", &fp, "plain.yaml"],
-            &ring,
-            None,
-            &[],
-        ),
-    );
-    let by_sops = ok(
-        "sops -e --pgp",
-        run(
-            &ctx,
-            &sops_bin(),
-            &["-e", "--pgp", &fp, "plain.yaml"],
-            &ring,
-            None,
-            &[],
-        ),
-    );
+    let (by_hush, by_sops) = encrypt_both_pgp(&ctx, &ring, &fp);
     ctx.write("h.enc.yaml", &by_hush);
     ctx.write("s.enc.yaml", &by_sops);
     both_decrypt(&ctx, "h.enc.yaml", &ring, None);
@@ -385,28 +273,7 @@ fn rotate_rm_pgp_and_add_pgp_both_directions() {
     ctx.write("plain.yaml", PLAIN);
     let both = format!("{a},{b}");
     // hush removes bob from a sops file; sops removes bob from a hush file.
-    let by_sops = ok(
-        "sops -e",
-        run(
-            &ctx,
-            &sops_bin(),
-            &["-e", "--pgp", &both, "plain.yaml"],
-            &alice,
-            None,
-            &[],
-        ),
-    );
-    let by_hush = ok(
-        "hush encrypt",
-        run(
-            &ctx,
-            &hush_bin(),
-            &["encrypt", "--pgp", &both, "plain.yaml"],
-            &alice,
-            None,
-            &[],
-        ),
-    );
+    let (by_hush, by_sops) = encrypt_both_pgp(&ctx, &alice, &both);
     ctx.write("s.enc.yaml", &by_sops);
     ctx.write("h.enc.yaml", &by_hush);
     both_decrypt(&ctx, "s.enc.yaml", &bob, None);

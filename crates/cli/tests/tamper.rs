@@ -537,8 +537,8 @@ fn expected_acceptance(m: &Mutation) -> Option<&'static str> {
     if w == "move bytes between adjacent plaintext values" {
         return Some("the MAC does not delimit values, and these values are not encrypted");
     }
-    if m.file == "regex" && w == "add a plaintext _unencrypted value"
-        || m.file == "regex" && w == "add a plaintext value"
+    if m.file == "regex"
+        && (w == "add a plaintext _unencrypted value" || w == "add a plaintext value")
     {
         return Some("mac_only_encrypted: values outside the selector are not covered by the MAC");
     }

@@ -83,11 +83,34 @@ impl Unwrapper for AgeKeys {
                 None => Box::pin(async move {
                     Some(Err(hush_core::Error::Key {
                         provider: "age",
-                        reason: "the controller holds no identity for this recipient".into(),
+                        reason: "the controller holds no identity for this recipient; add it to \
+                                 the age key file (SOPS_AGE_KEY_FILE) or SOPS_AGE_KEY"
+                            .into(),
                     }))
                 }),
             },
             _ => Box::pin(async { None }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hush_core::metadata::AgeEntry;
+
+    #[tokio::test]
+    async fn a_missing_identity_names_the_controllers_settings() {
+        let keys = AgeKeys::default();
+        let entry = KeyEntry::Age(AgeEntry {
+            recipient: "age1unknown".into(),
+            enc: String::new(),
+        });
+        let err = keys.unwrap(&entry).await.unwrap().unwrap_err().to_string();
+        assert!(err.contains("SOPS_AGE_KEY_FILE"), "{err}");
+        assert!(
+            !err.contains("--"),
+            "the controller has no such flag: {err}"
+        );
     }
 }

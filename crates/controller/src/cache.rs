@@ -22,8 +22,9 @@ type Digest = [u8; 32];
 /// [`PERMANENT_FAILURE_TTL`] or [`TRANSIENT_FAILURE_TTL`], so a tenant's
 /// bogus entry costs one KMS call per few minutes, not one per reconcile;
 /// they never evict good keys. Evicted keys are zeroized when their last
-/// user drops them.
-pub struct DataKeyCache {
+/// user drops them. Unlike hush-core's `keys::cache::DataKeyCache`, which
+/// shares unwraps within one run, it lives as long as the controller.
+pub struct ExpiringKeyCache {
     state: Mutex<State>,
     ttl: Duration,
     capacity: usize,
@@ -52,13 +53,10 @@ pub struct Failed {
 
 impl Failed {
     fn new(e: &hush_core::Error) -> Self {
-        let (provider, reason) = match e {
-            hush_core::Error::Key {
-                provider: "kms",
-                reason,
-            } => ("kms", crate::kms::public_reason(reason)),
-            hush_core::Error::Key { provider, reason } => (*provider, reason.clone()),
-            other => ("key", other.to_string()),
+        let (provider, reason) = match e.key_failure() {
+            Some(("kms", reason)) => ("kms", crate::kms::public_reason(reason)),
+            Some((provider, reason)) => (provider, reason.to_string()),
+            None => ("key", e.to_string()),
         };
         Failed {
             provider,
@@ -67,10 +65,12 @@ impl Failed {
         }
     }
 
+    /// The failure again, of the variant it had (transient or not).
     fn error(&self) -> hush_core::Error {
-        hush_core::Error::Key {
-            provider: self.provider,
-            reason: self.reason.clone(),
+        let (provider, reason) = (self.provider, self.reason.clone());
+        match self.transient {
+            true => hush_core::Error::KeyTransient { provider, reason },
+            false => hush_core::Error::Key { provider, reason },
         }
     }
 
@@ -101,10 +101,10 @@ enum Lookup {
     Miss(Cell),
 }
 
-impl DataKeyCache {
+impl ExpiringKeyCache {
     /// A cache of at most `capacity` keys, each kept for `ttl`.
     pub fn new(capacity: usize, ttl: Duration) -> Self {
-        DataKeyCache {
+        ExpiringKeyCache {
             state: Mutex::default(),
             ttl,
             capacity: capacity.max(1),
@@ -143,32 +143,33 @@ impl DataKeyCache {
         if st.pending.get(&id).is_some_and(|c| Arc::ptr_eq(c, cell)) {
             st.pending.remove(&id);
         }
-        let key = match outcome {
-            Ok(key) => key,
-            Err(None) => return,
+        let now = Instant::now();
+        match outcome {
+            Ok(key) => insert_bounded(&mut st.ready, self.capacity, id, (key.clone(), now)),
             Err(Some(f)) => {
-                if !st.failed.contains_key(&id) && st.failed.len() >= self.capacity {
-                    let first = st
-                        .failed
-                        .iter()
-                        .min_by_key(|(_, (_, until))| *until)
-                        .map(|(k, _)| *k);
-                    first.map(|k| st.failed.remove(&k));
-                }
-                st.failed.insert(id, (f.clone(), Instant::now() + f.ttl()));
-                return;
+                let until = now + f.ttl();
+                insert_bounded(&mut st.failed, self.capacity, id, (f.clone(), until));
             }
-        };
-        if !st.ready.contains_key(&id) && st.ready.len() >= self.capacity {
-            let oldest = st
-                .ready
-                .iter()
-                .min_by_key(|(_, (_, b))| *b)
-                .map(|(k, _)| *k);
-            oldest.map(|k| st.ready.remove(&k));
+            Err(None) => {}
         }
-        st.ready.insert(id, (key.clone(), Instant::now()));
     }
+}
+
+/// Inserts into a map of at most `capacity` entries, first evicting the
+/// entry with the smallest instant (the oldest key, the failure that
+/// expires first) when a new one has no room.
+fn insert_bounded<T>(
+    map: &mut HashMap<Digest, (T, Instant)>,
+    capacity: usize,
+    id: Digest,
+    value: (T, Instant),
+) {
+    if !map.contains_key(&id) && map.len() >= capacity {
+        if let Some(first) = map.iter().min_by_key(|(_, (_, at))| *at).map(|(k, _)| *k) {
+            map.remove(&first);
+        }
+    }
+    map.insert(id, value);
 }
 
 /// The cache key: a digest of everything that identifies the wrapped key.
@@ -208,7 +209,7 @@ fn digest(entry: &KeyEntry) -> Digest {
 /// Unwraps through the cache, falling back to the real providers.
 pub struct CachingUnwrapper {
     providers: Vec<Box<dyn Unwrapper>>,
-    cache: Arc<DataKeyCache>,
+    cache: Arc<ExpiringKeyCache>,
     metrics: Arc<Metrics>,
 }
 
@@ -216,7 +217,7 @@ impl CachingUnwrapper {
     /// Wraps `providers` (age identities, KMS) with `cache`.
     pub fn new(
         providers: Vec<Box<dyn Unwrapper>>,
-        cache: Arc<DataKeyCache>,
+        cache: Arc<ExpiringKeyCache>,
         metrics: Arc<Metrics>,
     ) -> Self {
         CachingUnwrapper {
@@ -326,7 +327,7 @@ mod tests {
         let metrics = Arc::new(Metrics::default());
         let u = CachingUnwrapper::new(
             vec![Box::new(Counting(calls.clone()))],
-            Arc::new(DataKeyCache::new(capacity, ttl)),
+            Arc::new(ExpiringKeyCache::new(capacity, ttl)),
             metrics.clone(),
         );
         (u, calls, metrics)
@@ -406,7 +407,7 @@ mod tests {
     #[tokio::test]
     async fn failed_unwraps_never_evict_good_keys() {
         let metrics = Arc::new(Metrics::default());
-        let cache = Arc::new(DataKeyCache::new(2, Duration::from_secs(60)));
+        let cache = Arc::new(ExpiringKeyCache::new(2, Duration::from_secs(60)));
         let u = CachingUnwrapper::new(vec![Box::new(Picky)], cache.clone(), metrics.clone());
         for enc in ["good1", "good2"] {
             u.unwrap(&entry(enc)).await.unwrap().unwrap();
@@ -422,8 +423,9 @@ mod tests {
         assert!(cache.state.lock().unwrap().pending.is_empty());
     }
 
-    /// Counts unwraps and fails each with `reason` (a KMS failure).
-    struct Failing(Arc<AtomicUsize>, &'static str);
+    /// Counts unwraps and fails each with `reason` (a KMS failure,
+    /// transient when the flag says so).
+    struct Failing(Arc<AtomicUsize>, &'static str, bool);
     impl Unwrapper for Failing {
         fn unwrap<'a>(
             &'a self,
@@ -432,19 +434,20 @@ mod tests {
             Box::pin(async move {
                 self.0.fetch_add(1, Ordering::SeqCst);
                 tokio::task::yield_now().await;
-                Some(Err(hush_core::Error::Key {
-                    provider: "kms",
-                    reason: self.1.into(),
+                let (provider, reason) = ("kms", self.1.into());
+                Some(Err(match self.2 {
+                    true => hush_core::Error::KeyTransient { provider, reason },
+                    false => hush_core::Error::Key { provider, reason },
                 }))
             })
         }
     }
 
-    fn failing(reason: &'static str) -> (Arc<CachingUnwrapper>, Arc<AtomicUsize>) {
+    fn failing(reason: &'static str, transient: bool) -> (Arc<CachingUnwrapper>, Arc<AtomicUsize>) {
         let calls = Arc::new(AtomicUsize::new(0));
         let u = CachingUnwrapper::new(
-            vec![Box::new(Failing(calls.clone(), reason))],
-            Arc::new(DataKeyCache::new(16, Duration::from_secs(3600))),
+            vec![Box::new(Failing(calls.clone(), reason, transient))],
+            Arc::new(ExpiringKeyCache::new(16, Duration::from_secs(3600))),
             Arc::new(Metrics::default()),
         );
         (Arc::new(u), calls)
@@ -452,7 +455,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_failed_unwrap_is_shared_by_its_waiters_and_remembered() {
-        let (u, calls) = failing("access denied (AccessDeniedException)");
+        let (u, calls) = failing("access denied (AccessDeniedException)", false);
         let e = entry("bogus");
         let tasks: Vec<_> = (0..20)
             .map(|_| {
@@ -482,7 +485,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_transient_failure_is_remembered_only_briefly() {
-        let (u, calls) = failing("ThrottlingException: Rate exceeded");
+        let (u, calls) = failing("ThrottlingException: Rate exceeded", true);
         let e = entry("k");
         assert!(u.unwrap(&e).await.unwrap().is_err());
         assert!(u.unwrap(&e).await.unwrap().is_err());

@@ -15,22 +15,6 @@ type Id = (String, String);
 /// How long one KMS call may take (the SDK sets no overall timeout).
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// Marks of a KMS failure that may heal by itself: throttling, a 5xx, a
-/// network error or a timeout. Anything else (access denied, a bad
-/// ciphertext or context, a missing or disabled key) is permanent.
-const TRANSIENT: [&str; 10] = [
-    "KMS unreachable",
-    "KMS timed out",
-    "Throttling",
-    "LimitExceeded",
-    "TooManyRequests",
-    "KMSInternal",
-    "DependencyTimeout",
-    "InternalFailure",
-    "ServiceUnavailable",
-    "RequestTimeout",
-];
-
 /// A KMS failure as tenants may read it (status, Events): the error code
 /// or hush's own words, never AWS's message, which can name the
 /// controller's role, account or other ARNs.
@@ -41,15 +25,14 @@ pub fn public_reason(reason: &str) -> String {
     }
 }
 
-/// Whether a KMS unwrap failure is worth retrying soon.
+/// Whether a KMS unwrap failure is worth retrying soon: hush-core marks
+/// throttling, a 5xx, a network error or a timeout as
+/// [`hush_core::Error::KeyTransient`]; anything else (access denied, a bad
+/// ciphertext or context, a missing or disabled key) is permanent.
 pub fn transient(e: &hush_core::Error) -> bool {
-    match e {
-        hush_core::Error::Key {
-            provider: "kms",
-            reason,
-        } => TRANSIENT.iter().any(|m| reason.contains(m)),
-        _ => false,
-    }
+    e.is_transient()
+        && e.key_failure()
+            .is_some_and(|(provider, _)| provider == "kms")
 }
 
 /// Unwraps `kms` entries through at most `capacity` clients (the least
@@ -159,27 +142,18 @@ mod tests {
 
     #[test]
     fn throttling_and_outages_are_transient_the_rest_permanent() {
-        let kms = |r: &str| hush_core::Error::Key {
+        let reason = "ThrottlingException: Rate exceeded".to_string();
+        let transient_kms = hush_core::Error::KeyTransient {
             provider: "kms",
-            reason: r.into(),
+            reason: reason.clone(),
         };
-        for r in [
-            "KMS unreachable (could not connect)",
-            "KMS timed out",
-            "ThrottlingException: Rate exceeded",
-            "KMSInternalException: oops",
-        ] {
-            assert!(transient(&kms(r)), "{r}");
-        }
-        for r in [
-            "access denied (AccessDeniedException)",
-            "wrong encryption context, or not this key's ciphertext (InvalidCiphertextException)",
-            "enc is not base64",
-            "key not found (NotFoundException)",
-        ] {
-            assert!(!transient(&kms(r)), "{r}");
-        }
-        let age = hush_core::Error::Key {
+        assert!(transient(&transient_kms));
+        let permanent = hush_core::Error::Key {
+            provider: "kms",
+            reason,
+        };
+        assert!(!transient(&permanent), "the variant decides, not the text");
+        let age = hush_core::Error::KeyTransient {
             provider: "age",
             reason: "KMS timed out".into(),
         };

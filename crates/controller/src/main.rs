@@ -3,7 +3,7 @@
 use anyhow::{bail, Context as _, Result};
 use clap::{Parser, Subcommand};
 use hush_controller::age_keys::AgeKeys;
-use hush_controller::cache::{CachingUnwrapper, DataKeyCache};
+use hush_controller::cache::{CachingUnwrapper, ExpiringKeyCache};
 use hush_controller::controller::{self, Context};
 use hush_controller::kms::KmsKeys;
 use hush_controller::leader;
@@ -145,7 +145,7 @@ async fn run(args: RunArgs) -> Result<()> {
     let providers: Vec<Box<dyn Unwrapper>> =
         vec![Box::new(ids), Box::new(KmsKeys::new(KMS_CLIENTS))];
     let metrics = Arc::new(Metrics::default());
-    let cache = Arc::new(DataKeyCache::new(args.cache_size, args.cache_ttl));
+    let cache = Arc::new(ExpiringKeyCache::new(args.cache_size, args.cache_ttl));
     let keys = CachingUnwrapper::new(providers, cache, metrics.clone());
     let listener = tokio::net::TcpListener::bind(args.metrics_addr)
         .await

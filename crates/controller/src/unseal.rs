@@ -5,9 +5,9 @@
 use crate::policy::Policy;
 use crate::resource::EncryptedSecret;
 use base64::Engine as _;
+use hush_core::encrypted_secret::{self as contract, MetadataFault, Scope};
 use hush_core::keys::{BoxFuture, Unwrapper};
 use hush_core::metadata::KeyEntry;
-use hush_core::scope::Scope;
 use hush_core::{Ciphertext, DecryptOptions, Format};
 use kube::ResourceExt;
 use secrecy::SecretSlice;
@@ -198,18 +198,21 @@ pub async fn unseal(
     let meta = hush_core::metadata(&enc).map_err(classify)?;
     // The selector decides which values are decrypted and hashed; the file's
     // own (unauthenticated) choice must not widen what passes as plaintext.
-    if meta.selector.to_key() != ("encrypted_regex", hush_core::scope::ENCRYPTED_REGEX) {
-        return Err(Failure::MacNotVerifiable(format!(
-            "the sops metadata must select `encrypted_regex: {}`; seal it with `hush seal`",
-            hush_core::scope::ENCRYPTED_REGEX
-        )));
-    }
-    if !meta.mac_only_encrypted {
-        return Err(Failure::MacNotVerifiable(
-            "the sops metadata lacks `mac_only_encrypted: true`, so the MAC cannot be checked on the \
-             API server's copy; seal it with `hush seal`"
-                .into(),
-        ));
+    match contract::metadata_fault(&meta) {
+        Some(MetadataFault::Selector) => {
+            return Err(Failure::MacNotVerifiable(format!(
+                "the sops metadata must select `encrypted_regex: {}`; seal it with `hush seal`",
+                contract::ENCRYPTED_REGEX
+            )))
+        }
+        Some(MetadataFault::MacNotOnlyEncrypted) => {
+            return Err(Failure::MacNotVerifiable(
+                "the sops metadata lacks `mac_only_encrypted: true`, so the MAC cannot be checked on the \
+                 API server's copy; seal it with `hush seal`"
+                    .into(),
+            ))
+        }
+        None => {}
     }
     check_types(obj)?;
     if let Some(p) = policy {
@@ -282,19 +285,14 @@ fn verifiable_copy(obj: &EncryptedSecret) -> Result<Ciphertext, Failure> {
 fn check_types(obj: &EncryptedSecret) -> Result<(), Failure> {
     let spec = &obj.spec.spec;
     for (field, map) in [("data", &spec.data), ("stringData", &spec.string_data)] {
-        if let Some(key) = map.keys().find(|k| !declared_str(&map[*k])) {
+        if let Some(key) = map.keys().find(|k| !contract::declared_str(&map[*k])) {
             return Err(not_its_type(&format!("spec.{field}.{key}")));
         }
     }
-    if !declared_str(&spec.scope) {
+    if !contract::declared_str(&spec.scope) {
         return Err(not_its_type("spec.scope"));
     }
     Ok(())
-}
-
-/// Whether an `ENC[…]` value declares the type `str`.
-fn declared_str(value: &str) -> bool {
-    value.starts_with("ENC[") && value.ends_with(",type:str]")
 }
 
 /// The one message for every value that is not a string as declared,
@@ -342,17 +340,10 @@ fn check_scope(doc: &serde_json::Value, namespace: &str, name: &str) -> Result<(
     let scope: Scope = text
         .parse()
         .map_err(|e| Failure::InvalidSpec(format!("spec.scope: {e}")))?;
-    if scope.permits(namespace, name) {
-        return Ok(());
+    match scope.refusal(namespace, name) {
+        Some(m) => Err(Failure::ScopeMismatch(m)),
+        None => Ok(()),
     }
-    Err(Failure::ScopeMismatch(format!(
-        "sealed with `{}` scope for another {}; re-seal it for {namespace}/{name}",
-        scope.kind(),
-        match scope {
-            Scope::Strict { .. } => "namespace or name",
-            _ => "namespace",
-        }
-    )))
 }
 
 fn payload(doc: &serde_json::Value) -> Result<Payload, Failure> {
@@ -384,11 +375,7 @@ fn payload(doc: &serde_json::Value) -> Result<Payload, Failure> {
 
 /// Secret keys: `[-._a-zA-Z0-9]+`, as the API server requires.
 fn valid_key(key: &str) -> Result<(), Failure> {
-    let ok = !key.is_empty()
-        && key.len() <= 253
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b));
-    ok.then_some(())
+    contract::valid_secret_key(key)
+        .then_some(())
         .ok_or_else(|| Failure::InvalidSpec(format!("`{key}` is not a valid Secret key")))
 }

@@ -5,74 +5,21 @@
 mod common;
 use common::*;
 use http::{Request, Response};
-use hush_controller::cache::{CachingUnwrapper, DataKeyCache};
+use hush_controller::cache::{CachingUnwrapper, ExpiringKeyCache};
 use hush_controller::controller::{reconcile, Context};
 use hush_controller::metrics::Metrics;
 use hush_core::keys::kms::{KmsKey, KmsUnwrapper};
 use hush_core::keys::MasterKey;
 use hush_core::{DecryptOptions, Format, Plaintext};
+use hush_test_support::kms::{create_key, Relay};
 use kube::client::Body;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 const OBJECTS: usize = 1000;
 
-fn moto() -> String {
-    std::env::var("HUSH_TEST_MOTO")
-        .expect("HUSH_TEST_MOTO is not set: run ./scripts/test, which starts moto")
-}
-
-fn create_key() -> String {
-    let out = std::process::Command::new("python3")
-        .args(["-c", "import boto3,sys; c=boto3.client('kms', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='test', aws_secret_access_key='test'); print(c.create_key()['KeyMetadata']['Arn'])", &moto()])
-        .output()
-        .expect("python3 with boto3 (installed with moto)");
-    assert!(
-        out.status.success(),
-        "create_key: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
-}
-
-/// A TCP relay to moto that keeps every byte clients send.
-fn relay() -> (String, Arc<Mutex<Vec<u8>>>) {
-    let upstream = moto().trim_start_matches("http://").to_string();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let sent = Arc::new(Mutex::new(Vec::new()));
-    let log = sent.clone();
-    std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            let (upstream, log) = (upstream.clone(), log.clone());
-            std::thread::spawn(move || pipe(client, &upstream, log));
-        }
-    });
-    (url, sent)
-}
-
-fn pipe(mut client: TcpStream, upstream: &str, log: Arc<Mutex<Vec<u8>>>) {
-    let Ok(mut server) = TcpStream::connect(upstream) else {
-        return;
-    };
-    let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
-    std::thread::spawn(move || {
-        let _ = std::io::copy(&mut s2, &mut c2);
-        let _ = c2.shutdown(std::net::Shutdown::Both);
-    });
-    let mut buf = [0u8; 16384];
-    while let Ok(n) = client.read(&mut buf) {
-        if n == 0 || server.write_all(&buf[..n]).is_err() {
-            break;
-        }
-        log.lock().unwrap().extend_from_slice(&buf[..n]);
-    }
-}
-
 /// A mock API server that finds no Secret and accepts every write.
-async fn permissive_api(mut handle: tower_test::mock::Handle<Request<Body>, Response<Body>>) {
+async fn permissive_api(mut handle: ApiHandle) {
     while let Some((req, send)) = handle.next_request().await {
         let get = req.method() == http::Method::GET;
         // The live read of the object before a create: it still exists.
@@ -84,37 +31,37 @@ async fn permissive_api(mut handle: tower_test::mock::Handle<Request<Body>, Resp
             // The objects are app-N with uid uid-N.
             let name = path.rsplit('/').next().unwrap_or_default().to_string();
             let uid = name.replacen("app-", "uid-", 1);
-            Response::builder().status(200).body(Body::from(
-                serde_json::to_vec(&serde_json::json!({
+            respond(
+                200,
+                &serde_json::json!({
                 "apiVersion": "hush.dev/v1alpha1", "kind": "EncryptedSecret",
                 "metadata": {"name": name, "namespace": "x", "uid": uid},
-                "spec": {"scope": "ENC[x]"}, "sops": {"version": "3.11.0"}}))
-                .unwrap(),
-            ))
+                "spec": {"scope": "ENC[x]"}, "sops": {"version": "3.11.0"}}),
+            )
         } else if get {
-            Response::builder().status(404).body(Body::from(br#"{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"NotFound","code":404}"#.to_vec()))
+            not_found()
         } else if status {
             // The whole object comes back from a status patch.
             let mut obj: serde_json::Value = serde_json::from_slice(&body).unwrap();
             obj["metadata"] = serde_json::json!({"name": "x"});
             obj["spec"] = serde_json::json!({"scope": "ENC[x]"});
             obj["sops"] = serde_json::json!({"version": "3.11.0"});
-            Response::builder()
-                .status(200)
-                .body(Body::from(serde_json::to_vec(&obj).unwrap()))
+            respond(200, &obj)
         } else {
             Response::builder()
                 .status(200)
                 .body(Body::from(body.to_vec()))
+                .unwrap()
         };
-        send.send_response(resp.unwrap());
+        send.send_response(resp);
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_objects_sharing_a_data_key_cost_one_kms_call() {
     let arn = create_key();
-    let (url, sent) = relay();
+    let relay = Relay::start();
+    let url = relay.url.clone();
     for (k, v) in [
         ("AWS_ENDPOINT_URL", url.as_str()),
         ("AWS_ACCESS_KEY_ID", "test"),
@@ -169,14 +116,14 @@ async fn a_thousand_objects_sharing_a_data_key_cost_one_kms_call() {
         1,
         "all objects carry the same wrapped data key"
     );
-    let decrypts_before = count(&sent, "TrentService.Decrypt");
+    let decrypts_before = relay.count("TrentService.Decrypt");
 
     let (svc, handle) = tower_test::mock::pair::<Request<Body>, Response<Body>>();
     tokio::spawn(permissive_api(handle));
     let metrics = Arc::new(Metrics::default());
     let keys = CachingUnwrapper::new(
         vec![Box::new(KmsUnwrapper::default())],
-        Arc::new(DataKeyCache::new(16, Duration::from_secs(600))),
+        Arc::new(ExpiringKeyCache::new(16, Duration::from_secs(600))),
         metrics.clone(),
     );
     let ctx = Arc::new(Context::new(
@@ -202,7 +149,7 @@ async fn a_thousand_objects_sharing_a_data_key_cost_one_kms_call() {
         0
     );
     assert_eq!(
-        count(&sent, "TrentService.Decrypt") - decrypts_before,
+        relay.count("TrentService.Decrypt") - decrypts_before,
         1,
         "one Decrypt on the wire"
     );
@@ -212,10 +159,4 @@ async fn a_thousand_objects_sharing_a_data_key_cost_one_kms_call() {
     assert_eq!(metrics.reconciles.get(), OBJECTS as u64);
     let text = hush_controller::metrics::render(&metrics.registry());
     assert!(text.contains("hush_kms_calls_total 1"), "{text}");
-}
-
-fn count(sent: &Mutex<Vec<u8>>, needle: &str) -> usize {
-    String::from_utf8_lossy(&sent.lock().unwrap())
-        .matches(needle)
-        .count()
 }

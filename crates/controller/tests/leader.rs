@@ -2,6 +2,8 @@
 //! Lease and records every request: each holder's own field manager, a
 //! release on shutdown, and stepping down when a renewal fails.
 
+mod common;
+use common::respond;
 use http::{Request, Response};
 use hush_controller::leader::{self, Timing};
 use kube::client::Body;
@@ -22,13 +24,6 @@ struct FakeLease {
     fail_patches: Arc<AtomicBool>,
     /// PATCHes get no reply at all (kube's client has no read timeout).
     hang_patches: Arc<AtomicBool>,
-}
-
-fn reply(status: u16, body: &Value) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .body(Body::from(serde_json::to_vec(body).unwrap()))
-        .unwrap()
 }
 
 impl FakeLease {
@@ -55,16 +50,16 @@ impl FakeLease {
                 .push((method.clone(), uri.clone(), body.clone()));
             let exists = self.spec.lock().unwrap().is_some();
             let resp = match method.as_str() {
-                "GET" if exists => reply(200, &self.lease()),
-                "GET" => reply(
+                "GET" if exists => respond(200, &self.lease()),
+                "GET" => respond(
                     404,
                     &json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "NotFound", "code": 404}),
                 ),
                 "POST" => {
                     *self.spec.lock().unwrap() = Some(json!({}));
-                    reply(201, &self.lease())
+                    respond(201, &self.lease())
                 }
-                "PATCH" if self.fail_patches.load(Ordering::SeqCst) => reply(
+                "PATCH" if self.fail_patches.load(Ordering::SeqCst) => respond(
                     500,
                     &json!({"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "InternalError", "code": 500}),
                 ),
@@ -79,9 +74,9 @@ impl FakeLease {
                         }
                     }
                     drop(spec);
-                    reply(200, &self.lease())
+                    respond(200, &self.lease())
                 }
-                _ => reply(405, &json!({})),
+                _ => respond(405, &json!({})),
             };
             send.send_response(resp);
         }

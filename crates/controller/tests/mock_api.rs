@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 use http::{Request, Response};
-use hush_controller::cache::{CachingUnwrapper, DataKeyCache};
+use hush_controller::cache::{CachingUnwrapper, ExpiringKeyCache};
 use hush_controller::controller::{reconcile, Context};
 use hush_controller::metrics::Metrics;
 use hush_controller::resource::EncryptedSecret;
@@ -12,9 +12,7 @@ use kube::client::Body;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
-use tower_test::mock::{self, Handle};
-
-type ApiHandle = Handle<Request<Body>, Response<Body>>;
+use tower_test::mock;
 
 struct Setup {
     ctx: Arc<Context>,
@@ -39,7 +37,7 @@ fn setup(scope: &str, name_on_server: &str) -> Setup {
     let metrics = Arc::new(Metrics::default());
     let keys = CachingUnwrapper::new(
         vec![Box::new(ids)],
-        Arc::new(DataKeyCache::new(8, Duration::from_secs(60))),
+        Arc::new(ExpiringKeyCache::new(8, Duration::from_secs(60))),
         metrics.clone(),
     );
     let ctx = Arc::new(Context::new(
@@ -55,20 +53,6 @@ fn setup(scope: &str, name_on_server: &str) -> Setup {
         handle,
         served,
     }
-}
-
-fn respond(status: u16, body: &Value) -> Response<Body> {
-    Response::builder()
-        .status(status)
-        .body(Body::from(serde_json::to_vec(body).unwrap()))
-        .unwrap()
-}
-
-fn not_found() -> Response<Body> {
-    respond(
-        404,
-        &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "reason": "NotFound", "code": 404}),
-    )
 }
 
 /// Takes the next request, checks method and path+query, replies, and

@@ -6,7 +6,7 @@ mod common;
 use common::*;
 use futures::StreamExt;
 use http::{Request, Response};
-use hush_controller::cache::{CachingUnwrapper, DataKeyCache};
+use hush_controller::cache::{CachingUnwrapper, ExpiringKeyCache};
 use hush_controller::controller::{watch_objects, watch_secrets};
 use hush_controller::metrics::Metrics;
 use hush_controller::reconcile::plan;
@@ -64,7 +64,7 @@ fn kms_entry(i: usize) -> KeyEntry {
 /// worst case: `hush seal` makes a new data key per file), resynced every
 /// hour for a simulated day.
 #[tokio::test(start_paused = true)]
-#[ignore]
+#[ignore = "a measurement, not a check: run with --ignored --nocapture"]
 async fn kms_calls_per_hour_for_a_thousand_objects() {
     let requeue = Duration::from_secs(3600);
     for (label, ttl) in [
@@ -74,7 +74,7 @@ async fn kms_calls_per_hour_for_a_thousand_objects() {
         let metrics = Arc::new(Metrics::default());
         let keys = CachingUnwrapper::new(
             vec![Box::new(FakeKms)],
-            Arc::new(DataKeyCache::new(1024, Duration::from_secs(ttl))),
+            Arc::new(ExpiringKeyCache::new(1024, Duration::from_secs(ttl))),
             metrics.clone(),
         );
         let hours = 24;
@@ -86,7 +86,7 @@ async fn kms_calls_per_hour_for_a_thousand_objects() {
         }
         println!(
             "{label}, resync 1h: {:.0} KMS calls/hour for 1,000 objects (over {hours} h)",
-            metrics.kms_calls.get() as f64 / hours as f64
+            metrics.kms_calls.get() as f64 / f64::from(hours)
         );
     }
 }
@@ -113,7 +113,7 @@ fn list(kind: &str, api_version: &str, items: Vec<Value>) -> Vec<u8> {
 /// and 50,000 Secrets served by a mock, and the latency of the pure
 /// reconcile path (unseal with a warm key cache, then plan).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
+#[ignore = "a measurement, not a check: run with --ignored --nocapture"]
 async fn relist_memory_and_pure_path_latency() {
     let (ids, recipient) = age_key();
     let base = status_kib("VmRSS:");
@@ -216,11 +216,11 @@ async fn relist_memory_and_pure_path_latency() {
 
     let keys = CachingUnwrapper::new(
         vec![Box::new(ids)],
-        Arc::new(DataKeyCache::new(1024, Duration::from_secs(3600))),
+        Arc::new(ExpiringKeyCache::new(1024, Duration::from_secs(3600))),
         metrics.clone(),
     );
     let mut took = Vec::with_capacity(state.len());
-    for obj in state.iter() {
+    for obj in &state {
         let t = Instant::now();
         let out = unseal(obj, &keys, None).await;
         let p = plan(obj, None, out.as_ref(), "2026-12-01T00:00:00Z");

@@ -451,8 +451,8 @@ async fn pinned_kms_context_keeps_another_namespaces_file_out() {
     assert_eq!(rec.0.lock().unwrap().len(), 1);
 }
 
-/// Counts KMS calls and fails each with `reason`.
-struct RefusingKms(std::sync::atomic::AtomicUsize, &'static str);
+/// Counts KMS calls and fails each with `reason`, transient or not.
+struct RefusingKms(std::sync::atomic::AtomicUsize, &'static str, bool);
 impl hush_core::keys::Unwrapper for RefusingKms {
     fn unwrap<'a>(
         &'a self,
@@ -463,9 +463,10 @@ impl hush_core::keys::Unwrapper for RefusingKms {
                 return None;
             };
             self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Some(Err(hush_core::Error::Key {
-                provider: "kms",
-                reason: self.1.into(),
+            let (provider, reason) = ("kms", self.1.into());
+            Some(Err(match self.2 {
+                true => hush_core::Error::KeyTransient { provider, reason },
+                false => hush_core::Error::Key { provider, reason },
             }))
         })
     }
@@ -492,7 +493,11 @@ async fn kms_refusals_are_final_throttling_is_retried_and_entries_are_capped() {
     use std::sync::atomic::Ordering;
     let (_, _, served) = sealed_db();
     let many = object(&with_kms_entries(&served, 50));
-    let denied = RefusingKms(Default::default(), "access denied (AccessDeniedException)");
+    let denied = RefusingKms(
+        Default::default(),
+        "access denied (AccessDeniedException)",
+        false,
+    );
     let f = unseal(&many, &denied, None).await.unwrap_err();
     assert_eq!(f.reason(), "KeyUnavailable", "{f}");
     assert!(!f.retryable());
@@ -503,7 +508,11 @@ async fn kms_refusals_are_final_throttling_is_retried_and_entries_are_capped() {
     );
 
     let one = object(&with_kms_entries(&served, 1));
-    let throttled = RefusingKms(Default::default(), "ThrottlingException: Rate exceeded");
+    let throttled = RefusingKms(
+        Default::default(),
+        "ThrottlingException: Rate exceeded",
+        true,
+    );
     let f = unseal(&one, &throttled, None).await.unwrap_err();
     assert_eq!(f.reason(), "NoDataKey", "{f}");
     assert!(f.retryable());

@@ -64,6 +64,16 @@ pub enum Error {
     /// A master key as written (flag or `.sops.yaml`) that hush cannot use.
     #[error("{0}")]
     KeySpec(String),
+    /// A key provider failed for a reason that may pass by itself (a
+    /// throttled, unreachable or failing service, a timeout): worth
+    /// retrying soon. Reads like [`Error::Key`].
+    #[error("{provider}: {reason}")]
+    KeyTransient {
+        /// `kms`, …
+        provider: &'static str,
+        /// What went wrong, naming the key but never the secret.
+        reason: String,
+    },
     /// A `.sops.yaml` file is invalid.
     #[error("config {path}: {reason}")]
     Config {
@@ -207,11 +217,27 @@ impl Error {
             Error::MacMismatch => MAC_MISMATCH,
             // sops reports a missing MAC as a mismatch (51), not 52.
             Error::MacNotFound => MAC_MISMATCH,
-            Error::Key { .. } => COULD_NOT_RETRIEVE_KEY,
+            Error::Key { .. } | Error::KeyTransient { .. } => COULD_NOT_RETRIEVE_KEY,
             Error::Config { .. } | Error::Regex { .. } => ERROR_READING_CONFIG,
             Error::TreePath(_) => ERROR_INVALID_TREE_PATH,
             Error::MergeRefused(_) | Error::Crypto(_) | Error::KeySpec(_) => ERROR_GENERIC,
         }
+    }
+
+    /// The provider and reason of a key provider's failure
+    /// ([`Error::Key`] or [`Error::KeyTransient`]).
+    pub fn key_failure(&self) -> Option<(&'static str, &str)> {
+        match self {
+            Error::Key { provider, reason } | Error::KeyTransient { provider, reason } => {
+                Some((provider, reason))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the failure may pass by itself ([`Error::KeyTransient`]).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Error::KeyTransient { .. })
     }
 
     pub(crate) fn corrupt(what: impl fmt::Display) -> Self {

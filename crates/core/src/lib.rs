@@ -33,6 +33,7 @@
 pub mod ambiguity;
 pub mod crypto;
 pub mod editing;
+pub mod encrypted_secret;
 pub(crate) mod engine;
 pub mod error;
 #[doc(hidden)]
@@ -43,7 +44,8 @@ pub mod path;
 pub mod plan;
 pub mod rules;
 mod runtime;
-pub mod scope;
+/// The scope rules, under their former name.
+pub use encrypted_secret as scope;
 pub mod selector;
 #[cfg(test)]
 mod splice_props;

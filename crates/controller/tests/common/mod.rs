@@ -1,79 +1,19 @@
-//! Shared test helpers: sealing objects with real age keys and making the
-//! JSON the API server would return for them.
+//! Shared test helpers: the JSON the API server would return for a sealed
+//! object; keys and sealing come from hush-test-support.
 #![allow(dead_code)]
 
 use hush_controller::resource::EncryptedSecret;
-use hush_core::keys::age::{Identities, Recipient};
-use hush_core::keys::MasterKey;
-use hush_core::{EncryptOptions, Format, Plaintext, Selector};
-use std::sync::Arc;
+use hush_core::EncryptOptions;
 
-/// An age identity (as the controller loads it) and its recipient.
-pub fn age_key() -> (Identities, String) {
-    use age::secrecy::ExposeSecret;
-    let id = age::x25519::Identity::generate();
-    let mut ids = Identities::default();
-    ids.add_text(id.to_string().expose_secret().as_bytes(), "test")
-        .unwrap();
-    (ids, id.to_public().to_string())
-}
-
-/// A fresh age secret key line and its recipient.
-pub fn age_secret() -> (String, String) {
-    use age::secrecy::ExposeSecret;
-    let id = age::x25519::Identity::generate();
-    (
-        id.to_string().expose_secret().to_string(),
-        id.to_public().to_string(),
-    )
-}
-
-/// The plaintext of an EncryptedSecret, as `hush seal` writes it.
-pub fn plaintext(
-    ns: &str,
-    name: &str,
-    scope: &str,
-    data: &[(&str, &str)],
-    string_data: &[(&str, &str)],
-) -> String {
-    let mut s = format!(
-        "apiVersion: hush.dev/v1alpha1\nkind: EncryptedSecret\nmetadata:\n  name: {name}\n  namespace: {ns}\nspec:\n"
-    );
-    let list = |s: &mut String, field: &str, items: &[(&str, &str)]| {
-        if !items.is_empty() {
-            s.push_str(&format!("  {field}:\n"));
-            for (k, v) in items {
-                s.push_str(&format!("    {k}: {}\n", serde_json::to_string(v).unwrap()));
-            }
-        }
-    };
-    list(&mut s, "data", data);
-    s.push_str(&format!("  scope: \"{scope}\"\n"));
-    list(&mut s, "stringData", string_data);
-    s.push_str("  template:\n    type: Opaque\n    metadata:\n      labels:\n        team: a\n");
-    s
-}
+// Each test file uses some of these.
+#[allow(unused_imports)]
+pub use hush_test_support::fixtures::{
+    age_identities as age_key, age_secret, encrypted_secret as plaintext, seal,
+};
 
 /// Encryption options of a sealed EncryptedSecret.
 pub fn seal_options() -> EncryptOptions {
-    EncryptOptions {
-        selector: Selector::from_key("encrypted_regex", hush_core::scope::ENCRYPTED_REGEX).unwrap(),
-        mac_only_encrypted: true,
-        ..EncryptOptions::default()
-    }
-}
-
-/// Seals `plain` (YAML) for `recipient`.
-pub fn seal(plain: &str, recipient: &str) -> String {
-    let r: Recipient = recipient.parse().unwrap();
-    let groups = vec![vec![Arc::new(r) as Arc<dyn MasterKey>]];
-    let enc = hush_core::block_on(hush_core::encrypt(
-        &Plaintext::new(plain.into(), Format::Yaml),
-        &groups,
-        &seal_options(),
-    ))
-    .unwrap();
-    enc.as_str().to_string()
+    hush_core::encrypted_secret::encrypt_options()
 }
 
 /// The object as the API server returns it: JSON, keys sorted, with the
@@ -99,4 +39,24 @@ pub fn served(sealed_yaml: &str, uid: &str, generation: i64) -> serde_json::Valu
 /// The typed object from served JSON.
 pub fn object(served: &serde_json::Value) -> EncryptedSecret {
     serde_json::from_value(served.clone()).unwrap()
+}
+
+/// The mock API server's side of a `tower_test` pair.
+pub type ApiHandle =
+    tower_test::mock::Handle<http::Request<kube::client::Body>, http::Response<kube::client::Body>>;
+
+/// A mock API server's reply: `status` with `body` as JSON.
+pub fn respond(status: u16, body: &serde_json::Value) -> http::Response<kube::client::Body> {
+    http::Response::builder()
+        .status(status)
+        .body(kube::client::Body::from(serde_json::to_vec(body).unwrap()))
+        .unwrap()
+}
+
+/// The API server's 404 `Status`.
+pub fn not_found() -> http::Response<kube::client::Body> {
+    respond(
+        404,
+        &serde_json::json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "reason": "NotFound", "code": 404}),
+    )
 }

@@ -127,6 +127,49 @@ async fn client(
     Ok(aws_sdk_kms::Client::from_conf(builder.build()))
 }
 
+/// Marks of the error codes of KMS failures that may pass by themselves:
+/// throttling, a service-side failure or timeout.
+const TRANSIENT_CODES: [&str; 8] = [
+    "Throttling",
+    "LimitExceeded",
+    "TooManyRequests",
+    "KMSInternal",
+    "DependencyTimeout",
+    "InternalFailure",
+    "ServiceUnavailable",
+    "RequestTimeout",
+];
+
+/// A failed KMS call as an error: [`Error::KeyTransient`] when it may pass
+/// by itself (unreachable, timed out, throttled, a service-side failure),
+/// else [`Error::Key`]; `what` (an ARN) prefixes the reason when given.
+fn call_error<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
+    what: Option<&str>,
+    e: &SdkError<E, R>,
+) -> Error {
+    let transient = match e {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => true,
+        SdkError::ConstructionFailure(_) => false,
+        _ => e
+            .code()
+            .is_some_and(|c| TRANSIENT_CODES.iter().any(|t| c.contains(t))),
+    };
+    let reason = match what {
+        Some(what) => format!("{what}: {}", explain(e)),
+        None => explain(e),
+    };
+    match transient {
+        true => Error::KeyTransient {
+            provider: "kms",
+            reason,
+        },
+        false => Error::Key {
+            provider: "kms",
+            reason,
+        },
+    }
+}
+
 /// Why a KMS call failed, in words a user can act on.
 fn explain<E: ProvideErrorMetadata + std::error::Error + 'static, R: std::fmt::Debug>(
     e: &SdkError<E, R>,
@@ -187,7 +230,7 @@ impl MasterKey for KmsKey {
                 .set_encryption_context(context_map(&self.context))
                 .send()
                 .await
-                .map_err(|e| err(&self.arn, explain(&e)))?;
+                .map_err(|e| call_error(Some(&self.arn), &e))?;
             let blob = out
                 .ciphertext_blob()
                 .ok_or_else(|| err(&self.arn, "KMS returned no ciphertext"))?;
@@ -259,7 +302,7 @@ impl KmsUnwrapper {
             .set_encryption_context(context_map(&k.context))
             .send()
             .await
-            .map_err(|e| fail(explain(&e)))?;
+            .map_err(|e| call_error(None, &e))?;
         let plain = out
             .plaintext()
             .ok_or_else(|| fail("KMS returned no plaintext".into()))?;
@@ -270,6 +313,40 @@ impl KmsUnwrapper {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn throttling_and_outages_are_transient_the_rest_permanent() {
+        use aws_sdk_kms::error::ErrorMetadata;
+        use aws_sdk_kms::operation::decrypt::DecryptError;
+        let service = |code: &str| {
+            let meta = ErrorMetadata::builder().code(code).message("m").build();
+            SdkError::<DecryptError, ()>::service_error(DecryptError::generic(meta), ())
+        };
+        for code in [
+            "ThrottlingException",
+            "KMSInternalException",
+            "LimitExceededException",
+            "DependencyTimeoutException",
+        ] {
+            let e = call_error(None, &service(code));
+            assert!(e.is_transient(), "{code}");
+            assert_eq!(e.key_failure().unwrap().0, "kms");
+        }
+        for code in [
+            "AccessDeniedException",
+            "InvalidCiphertextException",
+            "NotFoundException",
+        ] {
+            assert!(!call_error(None, &service(code)).is_transient(), "{code}");
+        }
+        let slow = SdkError::<DecryptError, ()>::timeout_error("slow");
+        let e = call_error(Some("arn:aws:kms:eu-west-1:1:key/k"), &slow);
+        assert!(e.is_transient());
+        assert_eq!(
+            e.to_string(),
+            "kms: arn:aws:kms:eu-west-1:1:key/k: KMS timed out"
+        );
+    }
 
     #[test]
     fn arns_with_roles_and_contexts_parse_like_sops() {

@@ -150,8 +150,8 @@ async fn unwrap_group(
 }
 
 fn reason(e: &Error) -> String {
-    match e {
-        Error::Key { reason, .. } => reason.clone(),
-        other => other.to_string(),
+    match e.key_failure() {
+        Some((_, reason)) => reason.to_string(),
+        None => e.to_string(),
     }
 }

@@ -130,7 +130,7 @@ pub(crate) fn parse(src: &str) -> Result<IniFile> {
     };
     let root = sections
         .into_iter()
-        .filter(|s| !s.is_sops && !(s.name == DEFAULT && s.at == 0 && s.items.is_empty()))
+        .filter(|s| !(s.is_sops || s.name == DEFAULT && s.at == 0 && s.items.is_empty()))
         .map(|s| Item {
             key: Some(s.name),
             at: s.at,

@@ -7,6 +7,9 @@ use crate::tree::{to_value, Item, Leaf, Node, Slot, Value};
 use std::collections::HashMap;
 use std::ops::Range;
 
+/// An object's items plus (key start, value end) per member.
+type Members = (Vec<Item>, Vec<(usize, usize)>);
+
 /// A parsed JSON document.
 pub(crate) struct JsonFile {
     /// The root object, without its `sops` member.
@@ -51,7 +54,7 @@ pub(crate) fn parse(src: &str) -> Result<JsonFile> {
             sops = Some((to_value(&item.node, &HashMap::new()), range));
         } else {
             kept.push(item);
-            kept_spans.push(span.clone());
+            kept_spans.push(*span);
         }
     }
     let insert_at = kept_spans.last().map_or(open + 1, |s| s.1);
@@ -114,7 +117,7 @@ impl P<'_> {
     }
 
     /// Items plus (key start, value end) per member.
-    fn object(&mut self) -> Result<(Vec<Item>, Vec<(usize, usize)>)> {
+    fn object(&mut self) -> Result<Members> {
         self.expect(b'{')?;
         let (mut items, mut spans) = (Vec::new(), Vec::new());
         self.ws();
