@@ -78,6 +78,12 @@ pub enum Error {
     /// the MAC does not cover. The message names the keys, never values.
     #[error("{0}")]
     MergeRefused(String),
+    /// `exec-env`: a top-level list or map, named by its key only.
+    #[error("cannot use complex value in environment; offending key {0}")]
+    ComplexEnvValue(String),
+    /// `exec-env`: a top-level key holding `=`.
+    #[error("cannot use keys with '=' in environment: {0}")]
+    EnvKeyWithEquals(String),
     /// A selector regex does not compile.
     #[error("invalid regex `{regex}`: {reason}")]
     Regex {
@@ -151,6 +157,7 @@ impl Error {
             Error::Config { .. } | Error::Regex { .. } => ERROR_READING_CONFIG,
             Error::TreePath(_) => ERROR_INVALID_TREE_PATH,
             Error::MergeRefused(_) | Error::KeySpec(_) => ERROR_GENERIC,
+            Error::ComplexEnvValue(_) | Error::EnvKeyWithEquals(_) => ERROR_GENERIC,
         }
     }
 

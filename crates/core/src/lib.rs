@@ -37,6 +37,7 @@ pub mod documents;
 mod dotenv;
 mod engine;
 pub mod error;
+pub mod exec;
 mod flat;
 #[doc(hidden)]
 pub mod fuzzing;
