@@ -75,6 +75,58 @@ fn exec_env_json_numbers_match_sops() {
     assert!(h.contains("a=1.0\n"), "{h}");
 }
 
+/// Every store and value type, encrypted by sops and by hush, with values
+/// kept in plaintext (`_u`) too: hush's environment is sops's, or both fail
+/// with the same message.
+#[test]
+fn exec_env_values_of_every_store_and_type_match_sops() {
+    let ctx = Ctx::new();
+    let yaml = "i: 7\nhex: 0x1F\nf: 1.50\ne: 1e3\nbig: 1.0e21\nsmall: 0.0000001\ninf: .inf\nb: True\n\
+        q: '7'\nd: 2024-01-02\nt: 2001-12-14t21:59:43.10-05:00\nt0: 2001-12-14T21:59:43+00:00\nn: ~\n";
+    let plain_too = |text: &str| -> String {
+        let kept: String = text
+            .lines()
+            .map(|l| l.replacen(':', "_u:", 1) + "\n")
+            .collect();
+        format!("{text}{kept}")
+    };
+    let json =
+        r#"{"a": 1, "a_u": 1, "f": 1.50, "f_u": 1e3, "t": true, "n_u": null, "s": "2024-01-02"}"#;
+    let cases = [
+        ("v.yaml", plain_too(yaml)),
+        ("v.json", format!("{json}\n")),
+        ("v.env", "# c\nA=1e3\nB=a\\nb\nC_u=true\n".to_string()),
+        ("v.ini", "top = 1\n[sec]\nk = 1.5\n".to_string()),
+        ("w.ini", "[sec]\nk = 1.5\n".to_string()),
+        ("v.bin", "hello\nworld 1.5\n".to_string()),
+    ];
+    for (name, text) in cases {
+        ctx.write(name, &text);
+        let extra = ["--unencrypted-suffix", "_u"];
+        let extra: &[&str] = if name.ends_with(".bin") { &[] } else { &extra };
+        for (who, enc) in [
+            ("sops", ctx.sops_encrypt(name, extra)),
+            ("hush", ctx.hush_encrypt(name, extra)),
+        ] {
+            let file = format!("{who}.{name}");
+            ctx.write(&file, &enc);
+            let h = ctx.hush(&["exec-env", "--pristine", &file, "env"]);
+            let s = ctx.sops(&["exec-env", "--pristine", &file, "env"]);
+            assert_eq!(
+                (h.code, env_lines(&h.stdout)),
+                (s.code, env_lines(&s.stdout)),
+                "{file}"
+            );
+            let h_err = h.stderr.trim().trim_start_matches("hush: ");
+            assert!(
+                s.stderr.trim().ends_with(h_err),
+                "{file}: {h_err} / {}",
+                s.stderr
+            );
+        }
+    }
+}
+
 #[test]
 fn exec_env_adds_to_the_parent_environment_unless_pristine() {
     let ctx = Ctx::new();

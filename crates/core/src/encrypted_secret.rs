@@ -429,7 +429,7 @@ fn plain_map(o: &mut String, field: &str, map: &BTreeMap<String, String>) {
 /// A double-quoted scalar (JSON string syntax), so every value is a string
 /// whatever it looks like.
 fn quote(v: &str) -> Zeroizing<String> {
-    Zeroizing::new(crate::scalar::json_string(v))
+    Zeroizing::new(crate::stores::scalar::json_string(v))
 }
 
 /// A mapping key: plain when that reads back as the same string.
@@ -442,7 +442,7 @@ fn key(k: &str) -> String {
     if plain {
         k.to_string()
     } else {
-        crate::scalar::json_string(k)
+        crate::stores::scalar::json_string(k)
     }
 }
 

@@ -92,6 +92,12 @@ pub enum Error {
     /// The system's random number generator or the cipher failed.
     #[error("cryptographic failure: {0}")]
     Crypto(String),
+    /// `exec-env`: a top-level list or map, named by its key only.
+    #[error("cannot use complex value in environment; offending key {0}")]
+    ComplexEnvValue(String),
+    /// `exec-env`: a top-level key holding `=`.
+    #[error("cannot use keys with '=' in environment: {0}")]
+    EnvKeyWithEquals(String),
     /// A selector regex does not compile.
     #[error("invalid regex `{regex}`: {reason}")]
     Regex {
@@ -221,6 +227,7 @@ impl Error {
             Error::Config { .. } | Error::Regex { .. } => ERROR_READING_CONFIG,
             Error::TreePath(_) => ERROR_INVALID_TREE_PATH,
             Error::MergeRefused(_) | Error::Crypto(_) | Error::KeySpec(_) => ERROR_GENERIC,
+            Error::ComplexEnvValue(_) | Error::EnvKeyWithEquals(_) => ERROR_GENERIC,
         }
     }
 

@@ -36,6 +36,7 @@ pub mod editing;
 pub mod encrypted_secret;
 pub(crate) mod engine;
 pub mod error;
+pub mod exec;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod keys;
