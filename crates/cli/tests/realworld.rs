@@ -435,3 +435,41 @@ fn a_sops_list_of_only_comments_stays_an_empty_list() {
     assert_eq!(after["m"]["n"], serde_json::json!([]));
     assert_eq!(after["x"], serde_json::json!(2));
 }
+
+/// sops writes `r: {}  # c` as `r: {`, the encrypted comment, then `}` at
+/// column 0; yaml.v3 reads an empty map there, and so must hush, through
+/// decrypt and set. hush's own encryption puts the comment inside the map
+/// too, where sops looks for it (else sops warns and leaves it encrypted).
+#[test]
+fn a_sops_map_of_only_comments_stays_an_empty_map() {
+    let ctx = Ctx::new();
+    let plain = "r: {}  # c\nx: 1\nm:\n  n: {} # d\n  l:\n    - t: {} # e\n      u: 1\n";
+    ctx.write("m.yaml", plain);
+    let enc = ctx.sops_encrypt("m.yaml", &[]);
+    assert!(enc.contains("r: {\n    #ENC["), "{enc}");
+    ctx.write("m.enc.yaml", &enc);
+    let want = json(&ctx.sops_decrypt("m.enc.yaml", &["--output-type", "json"]));
+    let got = json(&ctx.hush_decrypt("m.enc.yaml", &["--output-type", "json"]));
+    assert_eq!(got, want);
+    let set = ctx.hush(&["set", "m.enc.yaml", "[\"x\"]", "2"]);
+    assert!(set.ok(), "{set:?}");
+    let after = json(&ctx.sops_decrypt("m.enc.yaml", &["--output-type", "json"]));
+    assert_eq!(after["r"], serde_json::json!({}));
+    assert_eq!(after["m"]["l"][0]["t"], serde_json::json!({}));
+    assert_eq!(after["x"], serde_json::json!(2));
+    let text = ctx.hush_decrypt("m.enc.yaml", &[]);
+    assert!(
+        text.contains("    # c\n}") && text.contains("# e\n}"),
+        "{text}"
+    );
+
+    let mine = ctx.hush(&["encrypt", "--age", &ctx.recipient, "m.yaml"]);
+    assert!(mine.ok(), "{mine:?}");
+    ctx.write("h.enc.yaml", &mine.stdout);
+    let s = ctx.sops(&["decrypt", "h.enc.yaml"]);
+    assert!(s.ok() && !s.stderr.contains("unencrypted comment"), "{s:?}");
+    assert!(
+        s.stdout.contains("# c") && s.stdout.contains("# e"),
+        "{s:?}"
+    );
+}

@@ -84,9 +84,57 @@ fn parse_unguarded(src: &str) -> Result<YamlFile> {
             return file;
         }
     }
-    let pos = Positions::new(src, true);
-    let saphyr = Events::Saphyr(Box::new(Parser::new_from_str(src)));
+    let mut pos = Positions::new(src, true);
+    let (text, moved) = sops_empty_flow_maps(src);
+    pos.moved = moved;
+    let saphyr = Events::Saphyr(Box::new(Parser::new_from_str(&text)));
     build(src, &pos, &markers, saphyr).expect("saphyr never gives up")
+}
+
+/// sops writes an empty map with a comment (`r: {}  # c`) as `r: {`, the
+/// comment lines, then `}` at column 0, which yaml.v3 reads as `{}` and
+/// saphyr refuses (the `}` is less indented than its key). For saphyr's eyes
+/// only, the byte after `{` becomes `}` and that lone `}` a space: the same
+/// length, so every other span still points into the source; the map's end
+/// is moved back to the real `}` (the pairs returned), so the comments fall
+/// inside the map, as for sops. A `}` at column 0 cannot be inside a block
+/// scalar, whose lines are indented.
+fn sops_empty_flow_maps(src: &str) -> (std::borrow::Cow<'_, str>, Vec<(usize, usize)>) {
+    let mut fixed: Option<Vec<u8>> = None;
+    let mut moved = Vec::new();
+    for close in memchr::memmem::find_iter(src.as_bytes(), "\n}") {
+        let close = close + 1;
+        let eol = src[close..].find('\n').map_or(src.len(), |n| close + n);
+        if !src[close + 1..eol].trim().is_empty() {
+            continue;
+        }
+        // Back over comment lines to the line ending in `{`.
+        let mut line_end = close - 1;
+        let open = loop {
+            let start = src[..line_end].rfind('\n').map_or(0, |n| n + 1);
+            let line = src[start..line_end].trim_end();
+            if line.ends_with(": {") || line.ends_with("- {") || line.ends_with(":{") {
+                break Some(start + line.len() - 1);
+            }
+            if !line.trim_start().starts_with('#') || start == 0 {
+                break None;
+            }
+            line_end = start - 1;
+        };
+        if let Some(open) = open {
+            // The byte after `{` is a space, `\r` or the line break.
+            let b = fixed.get_or_insert_with(|| src.as_bytes().to_vec());
+            b[open + 1] = b'}';
+            b[close] = b' ';
+            moved.push((open + 1, close));
+        }
+    }
+    let text = match fixed {
+        // Only ASCII bytes were swapped for ASCII bytes.
+        Some(b) => std::borrow::Cow::Owned(String::from_utf8(b).expect("still UTF-8")),
+        None => std::borrow::Cow::Borrowed(src),
+    };
+    (text, moved)
 }
 
 /// Where the builder's events come from: the fast block scanner when it
@@ -168,6 +216,9 @@ pub(crate) struct Positions {
     offsets: Option<Vec<usize>>,
     len: usize,
     line_starts: Vec<usize>,
+    /// Spans saphyr sees at one byte that are really at another (see
+    /// `sops_empty_flow_maps`).
+    moved: Vec<(usize, usize)>,
 }
 
 impl Positions {
@@ -183,6 +234,7 @@ impl Positions {
             offsets,
             len: src.len(),
             line_starts,
+            moved: Vec::new(),
         }
     }
 
@@ -194,7 +246,11 @@ impl Positions {
     }
 
     fn bytes(&self, span: Span) -> Range<usize> {
-        self.byte(span.start.index())..self.byte(span.end.index())
+        let start = self.byte(span.start.index());
+        match self.moved.iter().find(|m| m.0 == start) {
+            Some(&(_, real)) => real..real + 1,
+            None => start..self.byte(span.end.index()),
+        }
     }
 
     fn line(&self, byte: usize) -> usize {
@@ -586,7 +642,16 @@ impl<'s> Builder<'s, '_> {
                 if flow {
                     self.flow_close = end;
                 }
-                self.flush(&mut items, end, (!flow).then_some(col), &mut last_scalar);
+                let mut until = end;
+                if flow && items.is_empty() {
+                    // sops keeps the comment after `{}`/`[]` inside it.
+                    let eol = self.src[end..]
+                        .find('\n')
+                        .map_or(self.src.len(), |n| end + n);
+                    self.scan_comments(eol);
+                    until = eol;
+                }
+                self.flush(&mut items, until, (!flow).then_some(col), &mut last_scalar);
                 self.next()?;
                 break;
             }
