@@ -366,6 +366,9 @@ pub async fn encrypt(
     if parsed.docs.iter().any(|d| d.sops.is_some()) {
         return Err(Error::AlreadyEncrypted);
     }
+    if src.is_empty() && plain.format == Format::Yaml {
+        return Err(Error::EmptyFile);
+    }
     if parsed.docs.is_empty() {
         return Err(Error::Unsupported(
             "the file has no document to encrypt (it is empty or only comments)".into(),
@@ -688,8 +691,21 @@ pub(crate) async fn unlock(
     Ok((parsed, meta, key))
 }
 
+/// Whether a YAML text has a top-level `sops:` key, by its lines.
+fn has_sops_key(text: &str) -> bool {
+    text.starts_with("sops:") || text.contains("\nsops:")
+}
+
 fn read_metadata(enc: &Ciphertext) -> Result<(Parsed, Metadata)> {
-    let parsed = parse(enc.as_str(), enc.format)?;
+    let parsed = parse(enc.as_str(), enc.format).map_err(|e| match e {
+        // sops reads the metadata first, then fails walking the tree.
+        Error::TreeWalk { reason, .. } if has_sops_key(enc.as_str()) => Error::TreeWalk {
+            reason,
+            decrypting: true,
+        },
+        Error::TreeWalk { .. } => Error::NotEncrypted,
+        e => e,
+    })?;
     let first = parsed
         .docs
         .first()

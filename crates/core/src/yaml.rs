@@ -591,10 +591,13 @@ impl<'s> Builder<'s, '_> {
             Event::Scalar(v, style, anchor, tag) => {
                 let v = v.into_owned();
                 if style == ScalarStyle::Plain && tag.is_none() && crate::scalar::is_go_uint64(&v) {
-                    return Err(Error::Unsupported(format!(
-                        "line {}: an integer beyond int64, which sops cannot store",
-                        self.pos.line(span.start) + 1
-                    )));
+                    return Err(Error::TreeWalk {
+                        reason: format!(
+                            "line {}: an integer beyond int64, which sops cannot store",
+                            self.pos.line(span.start) + 1
+                        ),
+                        decrypting: false,
+                    });
                 }
                 let str_tag = tag
                     .as_ref()
@@ -696,10 +699,13 @@ impl<'s> Builder<'s, '_> {
             Event::Scalar(ref v, ScalarStyle::Plain, _, None)
                 if resolve_plain(v) != Resolved::Str =>
             {
-                Err(Error::Unsupported(format!(
-                    "line {}: non-string key; sops only supports string keys",
-                    self.pos.line(e.span.start) + 1
-                )))
+                Err(Error::TreeWalk {
+                    reason: format!(
+                        "line {}: non-string key; sops only supports string keys",
+                        self.pos.line(e.span.start) + 1
+                    ),
+                    decrypting: false,
+                })
             }
             Event::Scalar(v, ..) => Ok(v.into_owned()),
             _ => Err(Error::Unsupported(format!(
