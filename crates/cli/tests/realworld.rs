@@ -516,3 +516,54 @@ fn unreadable_trees_exit_as_sops_does() {
         );
     }
 }
+
+/// sops stores floats in `%f`-like text (`1.0e+10` as `10000000000`, `5.0`
+/// as `5`); hush writes them back as yaml.v3 writes a float64, with a point,
+/// so PyYAML (YAML 1.1, what kubectl sees) reads a float of the same value.
+/// A file hush encrypted itself keeps its spelling.
+#[test]
+fn floats_from_sops_files_read_back_as_floats() {
+    let ctx = Ctx::new();
+    let plain = "a: 5.0\nb: 1.0e+10\nc: 1e-7\nd: -0.0\ne: 1234567.5\nf: 100000.0\n";
+    ctx.write("f.yaml", plain);
+    let enc = ctx.sops_encrypt("f.yaml", &[]);
+    ctx.write("f.enc.yaml", &enc);
+    let out = ctx.hush_decrypt("f.enc.yaml", &[]);
+    let script = "import sys, yaml\n\
+        d = yaml.safe_load(sys.stdin.read())\n\
+        print(all(isinstance(v, float) for v in d.values()))\n\
+        print(repr(sorted(d.items())))";
+    let read = |text: &str| {
+        let mut child = Command::new("python3")
+            .args(["-c", script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+    };
+    let (got, want) = (
+        read(&out),
+        read("a: 5.0\nb: 1.0e+10\nc: 1.0e-7\nd: -0.0\ne: 1234567.5\nf: 100000.0\n"),
+    );
+    assert!(got.starts_with("True\n"), "{out}\n{got}");
+    assert_eq!(got, want, "{out}");
+    // The same data as sops's own decryption, read by yaml.v3 (the float
+    // 5.0 aside, which sops writes as the int 5).
+    let s = json(&ctx.sops_decrypt("f.enc.yaml", &["--output-type", "json"]));
+    let h = json(&ctx.hush_decrypt("f.enc.yaml", &["--output-type", "json"]));
+    for k in ["b", "c", "e", "f"] {
+        assert_eq!(h[k].as_f64(), s[k].as_f64(), "{k}");
+    }
+    // hush's own file: the spelling is kept.
+    let mine = ctx.hush(&["encrypt", "--age", &ctx.recipient, "f.yaml"]);
+    ctx.write("h.enc.yaml", &mine.stdout);
+    assert_eq!(ctx.hush_decrypt("h.enc.yaml", &[]), plain);
+}
