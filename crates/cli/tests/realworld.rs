@@ -567,3 +567,30 @@ fn floats_from_sops_files_read_back_as_floats() {
     ctx.write("h.enc.yaml", &mine.stdout);
     assert_eq!(ctx.hush_decrypt("h.enc.yaml", &[]), plain);
 }
+
+/// A local tag (`!custom x`, CloudFormation's `!Ref`) is read as yaml.v3
+/// reads it: the string it spells, the tag ignored on collections. sops
+/// encrypts such files; hush did refuse them.
+#[test]
+fn local_tags_read_as_the_strings_sops_reads() {
+    let ctx = Ctx::new();
+    let plain =
+        "a: !custom x\nb: !Ref 12\nc: !custom\n  d: !x \"q\"\ne: !e [1, !f 2]\nf: !g 1.5 # c\n";
+    ctx.write("t.yaml", plain);
+    let enc = ctx.sops_encrypt("t.yaml", &[]);
+    ctx.write("s.enc.yaml", &enc);
+    let want = json(&ctx.sops_decrypt("s.enc.yaml", &["--output-type", "json"]));
+    assert_eq!(want["b"], serde_json::json!("12"));
+    let got = json(&ctx.hush_decrypt("s.enc.yaml", &["--output-type", "json"]));
+    assert_eq!(got, want);
+    let mine = ctx.hush(&["encrypt", "--age", &ctx.recipient, "t.yaml"]);
+    assert!(mine.ok(), "{mine:?}");
+    ctx.write("h.enc.yaml", &mine.stdout);
+    let theirs = json(&ctx.sops_decrypt("h.enc.yaml", &["--output-type", "json"]));
+    assert_eq!(theirs, want);
+    let back = ctx.hush_decrypt("h.enc.yaml", &[]);
+    assert!(
+        back.contains("a: !custom x\n") && back.contains("c: !custom\n"),
+        "{back}"
+    );
+}

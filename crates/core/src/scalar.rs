@@ -383,7 +383,11 @@ fn go_float(f: f64) -> String {
     let exp: i32 = exp.parse().expect("{:e} exponent is an int");
     let mut out = if exp < -4 || exp >= 6 {
         let sign = if exp < 0 { '-' } else { '+' };
-        let mant = if mant.contains('.') { mant.to_string() } else { format!("{mant}.0") };
+        let mant = if mant.contains('.') {
+            mant.to_string()
+        } else {
+            format!("{mant}.0")
+        };
         format!("{mant}e{sign}{:02}", exp.abs())
     } else {
         f.to_string()
@@ -611,7 +615,11 @@ mod tests {
             ("1234567", "1.234567e+06"),
             ("Infinity", ".inf"),
         ] {
-            assert_eq!(yaml_render(ValueType::Float, stored, plain_slot()), want, "{stored}");
+            assert_eq!(
+                yaml_render(ValueType::Float, stored, plain_slot()),
+                want,
+                "{stored}"
+            );
         }
         // A spelling that reads as a float already is kept.
         for kept in ["1.0e+10", "0.00001", "1e-7", "5.0", ".5", "1_000.5"] {

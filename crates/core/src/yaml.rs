@@ -599,9 +599,11 @@ impl<'s> Builder<'s, '_> {
                         decrypting: false,
                     });
                 }
-                let str_tag = tag
-                    .as_ref()
-                    .is_some_and(|t| t.suffix == "str" || t.suffix.ends_with(":str"));
+                // yaml.v3 reads a scalar under a local tag (`!custom x`) as
+                // the string it spells, as under `!!str`.
+                let str_tag = tag.as_ref().is_some_and(|t| {
+                    t.suffix == "str" || t.suffix.ends_with(":str") || t.handle == "!"
+                });
                 let leaf = self.scalar(v, style, tag.is_some() || anchor > 0, str_tag, span, ctx);
                 let node = Node::Leaf(leaf);
                 if anchor > 0 {
@@ -615,9 +617,10 @@ impl<'s> Builder<'s, '_> {
             }
             ref ev @ (Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _)) => {
                 let is_map = matches!(ev, Event::MappingStart(..));
-                let flow =
-                    ctx.flow || matches!(self.src.as_bytes().get(span.start), Some(b'{' | b'['));
-                let col = self.pos.col(self.src, span.start);
+                // Past an anchor or tag (`!e [1, 2]`) to the collection itself.
+                let first = skip_properties(self.src, span.start..self.src.len());
+                let flow = ctx.flow || matches!(self.src.as_bytes().get(first), Some(b'{' | b'['));
+                let col = self.pos.col(self.src, first);
                 if !flow && col > 0 && self.min_indent.is_none() && is_map {
                     self.min_indent = Some(col);
                 }
