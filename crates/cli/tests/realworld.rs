@@ -594,3 +594,36 @@ fn local_tags_read_as_the_strings_sops_reads() {
         "{back}"
     );
 }
+
+/// An alias to a scalar that gets encrypted is expanded where it stands, as
+/// sops expands it (sops and hush read back the same data); every other
+/// byte stays, and an alias to a value that stays plaintext stays an alias.
+#[test]
+fn aliases_to_encrypted_scalars_are_expanded_as_sops_does() {
+    let ctx = Ctx::new();
+    let plain = "a: &x secret\nb: *x\nl: [*x, 2]\nm:\n  - *x\nk_unencrypted: &k plain\n\
+                 n_unencrypted: *k\no: *k\nq: &q\n  r: 1\n";
+    ctx.write("a.yaml", plain);
+    let enc = ctx.sops_encrypt("a.yaml", &[]);
+    ctx.write("s.enc.yaml", &enc);
+    let want = json(&ctx.sops_decrypt("s.enc.yaml", &["--output-type", "json"]));
+    let mine = ctx.hush(&["encrypt", "--age", &ctx.recipient, "a.yaml"]);
+    assert!(mine.ok(), "{mine:?}");
+    assert!(
+        mine.stdout.contains("n_unencrypted: *k\n"),
+        "{}",
+        mine.stdout
+    );
+    ctx.write("h.enc.yaml", &mine.stdout);
+    let theirs = json(&ctx.sops_decrypt("h.enc.yaml", &["--output-type", "json"]));
+    assert_eq!(theirs, want);
+    let back = ctx.hush_decrypt("h.enc.yaml", &[]);
+    assert_eq!(
+        back,
+        plain
+            .replace("b: *x", "b: \"secret\"")
+            .replace("[*x, 2]", "[\"secret\", 2]")
+            .replace("- *x", "- \"secret\"")
+            .replace("o: *k", "o: \"plain\"")
+    );
+}

@@ -532,11 +532,18 @@ fn encrypt_leaf(
     if !v.encrypt || text.is_empty() {
         return Ok(());
     }
-    if v.aliased {
-        return Err(Error::Unsupported(format!(
-            "an alias at `{path}` points to a value that would be encrypted; sops expands aliases and could not decrypt it"
-        )));
-    }
+    // sops expands an alias to an encrypted scalar: so does hush, at the
+    // `*name` token, quoted (it may sit in a flow collection). An alias to
+    // a collection is refused.
+    let alias = match (&v.alias_span, v.aliased) {
+        (Some(at), true) => Some(at.clone()),
+        (None, true) => {
+            return Err(Error::Unsupported(format!(
+                "an alias at `{path}` points to a collection with values that would be encrypted; sops expands aliases and could not decrypt it"
+            )))
+        }
+        _ => None,
+    };
     let ev = EncValue::seal(
         opts.cipher,
         key,
@@ -546,7 +553,10 @@ fn encrypt_leaf(
         iv(vtype, &text).as_deref(),
     )?
     .to_string();
-    out.extend(enc_splices(leaf, ev));
+    match alias {
+        Some(at) => out.push((at, Zeroizing::new(format!("\"{ev}\"")))),
+        None => out.extend(enc_splices(leaf, ev)),
+    }
     Ok(())
 }
 

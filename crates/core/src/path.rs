@@ -66,7 +66,7 @@ pub fn extract(plain: &Plaintext, steps: &[Step], format: Format) -> Result<Stri
 
 fn resolve<'a>(n: &'a Node, anchors: &'a HashMap<usize, Node>) -> &'a Node {
     match n {
-        Node::Alias(id) => anchors.get(id).map(|t| resolve(t, anchors)).unwrap_or(n),
+        Node::Alias(id, _) => anchors.get(id).map(|t| resolve(t, anchors)).unwrap_or(n),
         _ => n,
     }
 }

@@ -613,7 +613,7 @@ impl<'s> Builder<'s, '_> {
             }
             Event::Alias(id) => {
                 self.max_pos = self.max_pos.max(span.end);
-                Ok(Node::Alias(id))
+                Ok(Node::Alias(id, span))
             }
             ref ev @ (Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _)) => {
                 let is_map = matches!(ev, Event::MappingStart(..));
@@ -677,7 +677,7 @@ impl<'s> Builder<'s, '_> {
                 block_indent: key_col + 2,
             };
             let node = self.node(ctx)?;
-            if let Node::Leaf(_) | Node::Alias(_) = node {
+            if let Node::Leaf(_) | Node::Alias(..) = node {
                 last_scalar = Some((items.len(), self.pos.line(self.max_pos.saturating_sub(1))));
             } else {
                 last_scalar = None;
@@ -1096,7 +1096,7 @@ pub(crate) mod tests {
             match n {
                 Node::Leaf(l) => out.push(src[l.span.clone()].to_string()),
                 Node::Map(i) | Node::Seq(i) => i.iter().for_each(|i| rec(&i.node, src, out)),
-                Node::Alias(_) => {}
+                Node::Alias(..) => {}
             }
         }
         for d in &f.docs {

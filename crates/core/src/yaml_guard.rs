@@ -125,7 +125,7 @@ impl ScalarSpans {
                 }
             }
             Node::Leaf(l) => self.leaf(src, &l.span, l.slot),
-            Node::Alias(_) => {}
+            Node::Alias(..) => {}
         }
     }
 
