@@ -627,3 +627,34 @@ fn aliases_to_encrypted_scalars_are_expanded_as_sops_does() {
             .replace("o: *k", "o: \"plain\"")
     );
 }
+
+/// A `|+` block ending a file with no final line break, its last line only
+/// spaces: the value keeps its line break ("x\n" to yaml.v3 and PyYAML)
+/// through hush's own round trip, and sops reads the same from hush's file.
+#[test]
+fn a_kept_block_at_eof_keeps_its_last_line_break() {
+    let ctx = Ctx::new();
+    for (n, input) in [
+        "a: |+\n  x\n  ",
+        "a: |+\n  x\n\n  ",
+        "b: 1\na: >+\n  x\n  y\n  ",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let name = format!("k{n}.yaml");
+        ctx.write(&name, input);
+        let mine = ctx.hush(&["encrypt", "--age", &ctx.recipient, &name]);
+        assert!(mine.ok(), "{mine:?}");
+        ctx.write("h.enc.yaml", &mine.stdout);
+        let want = pyyaml(input).unwrap();
+        let back = ctx.hush_decrypt("h.enc.yaml", &[]);
+        assert_eq!(
+            pyyaml(&back).unwrap(),
+            want,
+            "{input:?} came back as {back:?}"
+        );
+        let s = ctx.sops_decrypt("h.enc.yaml", &[]);
+        assert_eq!(pyyaml(&s).unwrap(), want, "{input:?}: sops read {s:?}");
+    }
+}

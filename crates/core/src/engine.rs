@@ -927,9 +927,15 @@ fn plain_splices(leaf: &Leaf, vtype: ValueType, text: &str, at_eof: bool) -> Vec
                         Some(clip) if at_eof => clip,
                         _ => head,
                     };
+                    // Nothing follows the span at the end of the file: a
+                    // value's last line break is written with it.
+                    let body = match at_eof && text.ends_with('\n') {
+                        true => format!("{body}\n"),
+                        false => body.to_string(),
+                    };
                     vec![
                         (h.clone(), Zeroizing::new(head.to_string())),
-                        (leaf.span.clone(), Zeroizing::new(body.to_string())),
+                        (leaf.span.clone(), Zeroizing::new(body)),
                     ]
                 }
                 (Some(h), _) => {
