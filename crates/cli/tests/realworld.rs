@@ -658,3 +658,19 @@ fn a_kept_block_at_eof_keeps_its_last_line_break() {
         assert_eq!(pyyaml(&s).unwrap(), want, "{input:?}: sops read {s:?}");
     }
 }
+
+/// JSON `-0` is the float negative zero to sops (every JSON number is a
+/// float there); tagged int, sops read it back as 0.
+#[test]
+fn json_minus_zero_reads_back_as_sops_reads_it() {
+    let ctx = Ctx::new();
+    ctx.write("z.json", "{\"a\": -0, \"b\": 1, \"c\": -0.0}\n");
+    let theirs = ctx.sops_encrypt("z.json", &[]);
+    ctx.write("s.enc.json", &theirs);
+    let want = ctx.sops_decrypt("s.enc.json", &[]);
+    assert!(want.contains("\"a\": -0,"), "{want}");
+    let mine = ctx.hush(&["encrypt", "--age", &ctx.recipient, "z.json"]);
+    assert!(mine.ok(), "{mine:?}");
+    ctx.write("h.enc.json", &mine.stdout);
+    assert_eq!(ctx.sops_decrypt("h.enc.json", &[]), want);
+}
