@@ -674,3 +674,28 @@ fn json_minus_zero_reads_back_as_sops_reads_it() {
     ctx.write("h.enc.json", &mine.stdout);
     assert_eq!(ctx.sops_decrypt("h.enc.json", &[]), want);
 }
+
+/// A CRLF file: the last line of a block scalar keeps its `\r` through
+/// hush's round trip, and sops reads hush's file as PyYAML reads the source.
+#[test]
+fn crlf_block_scalars_keep_their_last_carriage_return() {
+    let ctx = Ctx::new();
+    for (n, input) in [
+        "a: |\r\n  x\r\n  y\r\nb: 1\r\n",
+        "a: |\r\n  x\r\n  y\r\n",
+        "a: |+\r\n  x\r\n\r\nb: 1\r\n",
+        "l:\r\n  - |-\r\n    x\r\n  - 2\r\n",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let name = format!("c{n}.yaml");
+        ctx.write(&name, input);
+        let mine = ctx.hush(&["encrypt", "--age", &ctx.recipient, &name]);
+        assert!(mine.ok(), "{mine:?}");
+        ctx.write("h.enc.yaml", &mine.stdout);
+        assert_eq!(ctx.hush_decrypt("h.enc.yaml", &[]), *input);
+        let s = ctx.sops_decrypt("h.enc.yaml", &[]);
+        assert_eq!(pyyaml(&s), pyyaml(input), "{input:?}: sops read {s:?}");
+    }
+}

@@ -324,10 +324,12 @@ fn block_content(src: &str, pos: &Positions, first_char: usize) -> BlockContent 
         if !blank && ind < indent {
             break;
         }
+        // A CRLF line's `\r` stays outside, with its `\n`.
+        let end = if line.ends_with('\r') { eol - 1 } else { eol };
         if !blank {
-            clip_end = eol;
+            clip_end = end;
         }
-        keep_end = eol;
+        keep_end = end;
         at = eol + 1;
     }
     BlockContent {
