@@ -699,3 +699,42 @@ fn crlf_block_scalars_keep_their_last_carriage_return() {
         assert_eq!(pyyaml(&s), pyyaml(input), "{input:?}: sops read {s:?}");
     }
 }
+
+/// `!!int "12"` is the int 12 to yaml.v3: sops encrypts it as one (the tag
+/// goes with the encryption), and so does hush. A typed tag whose value is
+/// not of that type is refused, as sops refuses it or converts it.
+#[test]
+fn typed_tags_on_values_of_their_type_are_read_as_sops_reads_them() {
+    let ctx = Ctx::new();
+    let agree = [
+        "a: !!int \"12\"\n",
+        "a: !!int 12\n",
+        "a: !!int '0x1F'\n",
+        "a: !!float \"1.5\"\nb: [!!int \"3\", x]\n",
+        "a: !!bool \"true\"\n",
+    ];
+    for (n, input) in agree.iter().enumerate() {
+        let name = format!("t{n}.yaml");
+        ctx.write(&name, input);
+        let theirs = ctx.sops_encrypt(&name, &[]);
+        ctx.write("s.enc.yaml", &theirs);
+        let want = json(&ctx.sops_decrypt("s.enc.yaml", &["--output-type", "json"]));
+        let got = json(&ctx.hush_decrypt("s.enc.yaml", &["--output-type", "json"]));
+        assert_eq!(got, want, "{input:?}");
+        let mine = ctx.hush(&["encrypt", "--age", &ctx.recipient, &name]);
+        assert!(mine.ok(), "{input:?}: {mine:?}");
+        ctx.write("h.enc.yaml", &mine.stdout);
+        let read = json(&ctx.sops_decrypt("h.enc.yaml", &["--output-type", "json"]));
+        assert_eq!(read, want, "{input:?}");
+    }
+    for input in [
+        "a: !!int \"x\"\n",
+        "a: !!bool \"yes\"\n",
+        "!!int \"1\": a\n",
+    ] {
+        ctx.write("r.yaml", input);
+        let s = ctx.sops(&["encrypt", "--age", &ctx.recipient, "r.yaml"]);
+        let h = ctx.hush(&["encrypt", "--age", &ctx.recipient, "r.yaml"]);
+        assert!(!s.ok() && h.code == s.code, "{input:?}: {h:?} / sops {s:?}");
+    }
+}

@@ -91,6 +91,17 @@ fn parse_unguarded(src: &str) -> Result<YamlFile> {
     build(src, &pos, &markers, saphyr).expect("saphyr never gives up")
 }
 
+/// The type a `!!int`, `!!float` or `!!bool` tag asks for.
+fn typed_tag(t: &std::borrow::Cow<'_, saphyr_parser::Tag>) -> Option<Resolved> {
+    let core = t.handle == "!!" || t.handle == "tag:yaml.org,2002:";
+    match t.suffix.as_str() {
+        "int" if core => Some(Resolved::Int),
+        "float" if core => Some(Resolved::Float),
+        "bool" if core => Some(Resolved::Bool),
+        _ => None,
+    }
+}
+
 /// sops writes an empty map with a comment (`r: {}  # c`) as `r: {`, the
 /// comment lines, then `}` at column 0, which yaml.v3 reads as `{}` and
 /// saphyr refuses (the `}` is less indented than its key). For saphyr's eyes
@@ -606,7 +617,25 @@ impl<'s> Builder<'s, '_> {
                 let str_tag = tag.as_ref().is_some_and(|t| {
                     t.suffix == "str" || t.suffix.ends_with(":str") || t.handle == "!"
                 });
-                let leaf = self.scalar(v, style, tag.is_some() || anchor > 0, str_tag, span, ctx);
+                let typed = tag.as_ref().and_then(typed_tag);
+                if let Some(want) = typed {
+                    let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                    if anchor > 0 || block || resolve_plain(&v) != want {
+                        return Err(Error::Unsupported(format!(
+                            "line {}: the tag `!!{}` on a value go-yaml converts where hush does not",
+                            self.pos.line(span.start) + 1,
+                            tag.as_ref().map_or("", |t| t.suffix.as_str())
+                        )));
+                    }
+                }
+                let tag_at = span.start;
+                let mut leaf =
+                    self.scalar(v, style, tag.is_some() || anchor > 0, str_tag, span, ctx);
+                if let Some(want) = typed {
+                    // `!!int "12"` is the int 12: encrypted, the tag goes too.
+                    leaf.resolved = Some(want);
+                    leaf.span.start = tag_at;
+                }
                 let node = Node::Leaf(leaf);
                 if anchor > 0 {
                     self.anchors.insert(anchor, node.clone());
@@ -701,6 +730,13 @@ impl<'s> Builder<'s, '_> {
         let e = self.next()?;
         self.max_pos = self.max_pos.max(e.span.end);
         match e.ev {
+            Event::Scalar(_, _, _, Some(ref t)) if typed_tag(t).is_some() => Err(Error::TreeWalk {
+                reason: format!(
+                    "line {}: non-string key; sops only supports string keys",
+                    self.pos.line(e.span.start) + 1
+                ),
+                decrypting: false,
+            }),
             Event::Scalar(ref v, ScalarStyle::Plain, _, None)
                 if resolve_plain(v) != Resolved::Str =>
             {

@@ -269,6 +269,10 @@ fn indicators_end(line: &str) -> usize {
 /// `!!binary`, `!!timestamp`; a local tag is read alike (`is_local_tag`).
 const TAGS_READ_ALIKE: &[&str] = &[
     "!!str",
+    // Checked against the value they tag when the tree is built.
+    "!!int",
+    "!!float",
+    "!!bool",
     "!!map",
     "!!seq",
     "!<tag:yaml.org,2002:str>",
@@ -536,7 +540,8 @@ mod tests {
     #[test]
     fn tags_are_refused_unless_go_yaml_reads_them_as_hush_does() {
         for src in [
-            "a: !!int \"1\"\n",
+            "a: !!int \"x\"\n",
+            "a: !!float \"12\"\n",
             "a: !!binary aGVsbG8=\n",
             "a: [x, !!bool yes]\n",
             "a: ! 1\n",
@@ -557,6 +562,8 @@ mod tests {
             // A local tag's scalar is the string it spells, to go-yaml too.
             "a: !custom 1\n",
             "l:\n- !Ref x\n",
+            // The value it tags, as the type the tag names.
+            "a: !!int \"12\"\nb: [!!bool 'true', !!float \"1.5\"]\n",
         ] {
             assert_eq!(refused(src), None, "{src:?}");
         }
