@@ -436,18 +436,34 @@ pub(crate) fn seal_body(
     let mut mac = MacHasher::new(opts.mac_only_encrypted);
     let mut splices = Vec::new();
     let mut aads = AadGuard::default();
+    // Scalars encrypted in place (anchors come before their aliases).
+    let mut sealed = std::collections::HashSet::new();
     for doc in &parsed.docs {
         walk(&doc.root, &parsed.anchors, &opts.selector, &mut |v| {
             if v.encrypt && !v.leaf.is_comment() && !v.leaf.text.is_empty() {
                 aads.check(v.path, &aad(v.path))?;
+                if !v.aliased {
+                    sealed.insert(v.leaf.span.start);
+                }
             }
             if !v.encrypt {
                 splices.extend(strip_at_open_end(v.leaf, &parsed.open_end));
+                if sealed.contains(&v.leaf.span.start) {
+                    splices.extend(expand_plain_alias(&v));
+                }
             }
             encrypt_leaf(&v, key, opts, stash.as_deref_mut(), &mut mac, &mut splices)
         })?;
     }
     Ok((splices, mac.finish()))
+}
+
+/// An alias left in plaintext to a scalar that gets encrypted: sops expands
+/// it to the value, so hush writes the value there (double-quoted).
+fn expand_plain_alias(v: &Visit) -> Option<Splice> {
+    let (at, resolved) = (v.alias_span.clone()?, v.leaf.resolved?);
+    let (vtype, text) = sealed_text(resolved, &v.leaf.text);
+    Some((at, Zeroizing::new(yaml_render(vtype, &text, YamlSlot::Double))))
 }
 
 /// A plaintext block scalar that ends a file with no final line break reads
