@@ -740,3 +740,49 @@ fn typed_tags_on_values_of_their_type_are_read_as_sops_reads_them() {
         assert!(!s.ok() && h.code == s.code, "{input:?}: {h:?} / sops {s:?}");
     }
 }
+
+/// Comment groups at the end of a nested block, before and after blank
+/// lines (as Helm values files comment out options): hush encrypts each
+/// with the path sops gives it, so sops decrypts every one (it warns about,
+/// and leaves encrypted, a comment it cannot open).
+#[test]
+fn comments_after_a_nested_block_are_placed_where_sops_reads_them() {
+    let ctx = Ctx::new();
+    let mut cases = Vec::new();
+    let indented = |text: &str, n: usize| -> String {
+        let pad = " ".repeat(n);
+        text.lines()
+            .map(|l| match l.is_empty() {
+                true => "\n".to_string(),
+                false => format!("{pad}{l}\n"),
+            })
+            .collect()
+    };
+    for (foot, gap) in [
+        ("", "\n"),
+        ("# foot\n", "\n"),
+        ("# foot\n", ""),
+        ("  # deep\n", "\n"),
+    ] {
+        let body = format!("{foot}{gap}# g1\n\n# g2\n");
+        for after in ["c: 2\n", "", "---\nc: 1\n"] {
+            cases.push(format!("a:\n  b: []\n{}{after}", indented(&body, 2)));
+            let after = if after.starts_with('c') {
+                "  c: 2\n"
+            } else {
+                after
+            };
+            cases.push(format!("x:\n  a:\n    b: 1\n{}{after}", indented(&body, 4)));
+        }
+    }
+    for (n, input) in cases.iter().enumerate() {
+        let name = format!("c{n}.yaml");
+        ctx.write(&name, input);
+        let mine = ctx.hush(&["encrypt", "--age", &ctx.recipient, &name]);
+        assert!(mine.ok(), "{input:?}: {mine:?}");
+        ctx.write("h.enc.yaml", &mine.stdout);
+        let s = ctx.sops(&["decrypt", "h.enc.yaml"]);
+        assert!(s.ok() && !s.stdout.contains("#ENC["), "{input:?}: {s:?}");
+        assert_eq!(ctx.hush_decrypt("h.enc.yaml", &[]), *input);
+    }
+}

@@ -463,7 +463,10 @@ pub(crate) fn seal_body(
 fn expand_plain_alias(v: &Visit) -> Option<Splice> {
     let (at, resolved) = (v.alias_span.clone()?, v.leaf.resolved?);
     let (vtype, text) = sealed_text(resolved, &v.leaf.text);
-    Some((at, Zeroizing::new(yaml_render(vtype, &text, YamlSlot::Double))))
+    Some((
+        at,
+        Zeroizing::new(yaml_render(vtype, &text, YamlSlot::Double)),
+    ))
 }
 
 /// A plaintext block scalar that ends a file with no final line break reads

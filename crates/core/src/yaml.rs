@@ -91,6 +91,15 @@ fn parse_unguarded(src: &str) -> Result<YamlFile> {
     build(src, &pos, &markers, saphyr).expect("saphyr never gives up")
 }
 
+/// Whether the text between two comments holds an empty line.
+fn has_blank_line(gap: &str) -> bool {
+    gap.split('\n')
+        .skip(1)
+        .collect::<Vec<_>>()
+        .split_last()
+        .is_some_and(|(_, mid)| mid.iter().any(|l| l.trim().is_empty()))
+}
+
 /// The type a `!!int`, `!!float` or `!!bool` tag asks for.
 fn typed_tag(t: &std::borrow::Cow<'_, saphyr_parser::Tag>) -> Option<Resolved> {
     let core = t.handle == "!!" || t.handle == "tag:yaml.org,2002:";
@@ -176,6 +185,7 @@ pub(crate) fn build<'s>(
         gave_up: false,
         root_flow: false,
         flow_close: 0,
+        pushed_out: usize::MAX,
     };
     let r = build_docs(&mut b, markers);
     (!b.gave_up).then_some(r)
@@ -431,6 +441,8 @@ struct Builder<'s, 'p> {
     root_flow: bool,
     /// Where the last flow collection closed (`}` or `]`).
     flow_close: usize,
+    /// The first comment a block collection's foot left to those outside.
+    pushed_out: usize,
 }
 
 /// Context a child node inherits.
@@ -688,7 +700,11 @@ impl<'s> Builder<'s, '_> {
                     self.scan_comments(eol);
                     until = eol;
                 }
-                self.flush(&mut items, until, (!flow).then_some(col), &mut last_scalar);
+                if flow {
+                    self.flush(&mut items, until, None, &mut last_scalar);
+                } else {
+                    self.flush_foot(&mut items, until, col, &mut last_scalar);
+                }
                 self.next()?;
                 break;
             }
@@ -766,6 +782,44 @@ impl<'s> Builder<'s, '_> {
         last: &mut Option<(usize, usize)>,
     ) {
         self.flush_where(items, until, |c| min_col.is_none_or(|m| c.col >= m), last)
+    }
+
+    /// A block collection's own comments at its end (indented at least to
+    /// `col`), placed as go-yaml places them (checked against sops 3.11): a
+    /// comment group right after the last entry, at the keys' column, is its
+    /// foot, and groups after a blank line then belong further out; else
+    /// every group is the collection's.
+    fn flush_foot(
+        &mut self,
+        items: &mut Vec<Item>,
+        until: usize,
+        col: usize,
+        last: &mut Option<(usize, usize)>,
+    ) {
+        let mut prev = self.max_pos.min(until);
+        let mut cut = until;
+        for (n, c) in self.comments[self.ci..].iter().enumerate() {
+            if c.hash >= until || c.col < col {
+                break;
+            }
+            // Comments an inner collection's foot left go out further still.
+            if n == 0 && c.hash == self.pushed_out {
+                cut = c.hash;
+                break;
+            }
+            let blank = has_blank_line(&self.src[prev.min(c.hash)..c.hash]);
+            // A group after a blank line, or deeper than the keys, is no foot.
+            if n == 0 && (blank || c.col > col) {
+                break;
+            }
+            if blank {
+                cut = c.hash;
+                self.pushed_out = cut;
+                break;
+            }
+            prev = c.eol;
+        }
+        self.flush(items, cut, Some(col), last)
     }
 
     fn flush_where(
