@@ -786,3 +786,29 @@ fn comments_after_a_nested_block_are_placed_where_sops_reads_them() {
         assert_eq!(ctx.hush_decrypt("h.enc.yaml", &[]), *input);
     }
 }
+
+/// `[2001:db8::]` (istio's test data): yaml.v3 reads the string "2001:db8::",
+/// YAML 1.2 readers and PyYAML a one-pair map. hush read the map, left it
+/// plaintext, and sops could not decrypt hush's file; it is refused now,
+/// while `[x:y]` and `[x: 1]`, which all readers agree on, are not.
+#[test]
+fn a_flow_item_ending_in_a_colon_is_refused_as_readers_disagree() {
+    let ctx = Ctx::new();
+    for input in ["a: [1.2.3.4, 2001:db8::]\n", "c: [x:]\n", "g: [x:, y]\n"] {
+        ctx.write("f.yaml", input);
+        let h = ctx.hush(&["encrypt", "--age", &ctx.recipient, "f.yaml"]);
+        assert!(!h.ok() && h.stderr.contains("quote it"), "{input:?}: {h:?}");
+    }
+    for input in ["d: [x:y]\n", "e: [x: 1]\n"] {
+        ctx.write("f.yaml", input);
+        let h = ctx.hush(&["encrypt", "--age", &ctx.recipient, "f.yaml"]);
+        assert!(h.ok(), "{input:?}: {h:?}");
+        ctx.write("h.enc.yaml", &h.stdout);
+        let theirs = ctx.sops_encrypt("f.yaml", &[]);
+        ctx.write("s.enc.yaml", &theirs);
+        assert_eq!(
+            json(&ctx.sops_decrypt("h.enc.yaml", &["--output-type", "json"])),
+            json(&ctx.sops_decrypt("s.enc.yaml", &["--output-type", "json"]))
+        );
+    }
+}

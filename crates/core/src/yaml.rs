@@ -724,6 +724,9 @@ impl<'s> Builder<'s, '_> {
                 block_indent: key_col + 2,
             };
             let node = self.node(ctx)?;
+            if flow && !is_map {
+                self.check_flow_pair(&node)?;
+            }
             if let Node::Leaf(_) | Node::Alias(..) = node {
                 last_scalar = Some((items.len(), self.pos.line(self.max_pos.saturating_sub(1))));
             } else {
@@ -770,6 +773,27 @@ impl<'s> Builder<'s, '_> {
                 self.pos.line(e.span.start) + 1
             ))),
         }
+    }
+
+    /// `[x:]`: a plain scalar ending in `:` right before `,`, `]` or `}` is
+    /// the string "x:" to go-yaml, a one-pair map to YAML 1.2 (and PyYAML).
+    fn check_flow_pair(&self, node: &Node) -> Result<()> {
+        let Node::Map(m) = node else { return Ok(()) };
+        let b = self.src.as_bytes();
+        for i in m {
+            let Some(k) = &i.key else { continue };
+            let end = i.at + k.len();
+            if self.src[i.at..].starts_with(k.as_str())
+                && b.get(end) == Some(&b':')
+                && matches!(b.get(end + 1), Some(b',' | b']' | b'}'))
+            {
+                return Err(Error::Unsupported(format!(
+                    "line {}: `{k}:` inside `[]` is a string to go-yaml and a map to YAML 1.2 readers; quote it",
+                    self.pos.line(i.at) + 1
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Moves comments before `until` into `items`; with `min_col`, only
