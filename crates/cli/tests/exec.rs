@@ -214,6 +214,9 @@ fn exec_file_fifo_gives_the_same_content_as_sops() {
         assert_eq!(h, ctx.hush_decrypt(file, &[]), "{file}");
         assert_eq!(s, ctx.sops_decrypt(file, &[]), "{file}");
         if file.starts_with("s.") {
+            // sops writes the float 1e3 as the int 1000; hush as 1000.0.
+            assert!(h.contains("big: 1000.0\n"), "{h}");
+            let h = h.replace("big: 1000.0\n", "big: 1000\n");
             assert_same_yaml(file, &yaml(&h), &yaml(&s));
         }
     }

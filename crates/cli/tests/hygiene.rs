@@ -31,7 +31,7 @@ fn no_failing_command_prints_a_plaintext_value() {
     ctx.write("bad.json", &format!("{{\"a\": \"{CANARY}\", }}"));
     ctx.write(
         "alias.yaml",
-        &format!("a_unencrypted: &x {CANARY}\nb: *x\n"),
+        &format!("a_unencrypted: &x {{k: {CANARY}}}\nb: *x\n"),
     );
     ctx.write("tab.yaml", &format!("a:\n\t- {CANARY}\n"));
     // A value whose type no longer matches its plaintext.
@@ -91,7 +91,7 @@ fn no_failing_command_prints_a_plaintext_value() {
             with(&["encrypt", "--age", &ctx.recipient, "bad.json"], &[], &k),
         ),
         (
-            "encrypt an alias to an encrypted value",
+            "encrypt an alias to a map that would be encrypted",
             with(&["encrypt", "--age", &ctx.recipient, "alias.yaml"], &[], &k),
         ),
         (

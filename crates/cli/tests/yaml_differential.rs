@@ -183,8 +183,33 @@ fn mutations(text: &str, secret: &str) -> Vec<Mutation> {
         "anchor and alias",
         replace(text, "app: web", "app: &a web\n    copy: *a"),
     );
+    let (k, v) = secret.split_once(": ").unwrap();
+    for (name, alias) in [
+        ("an encrypted alias", "\n  copy: *s"),
+        ("an alias in an encrypted flow list", "\n  copies: [*s, x]"),
+        (
+            "an alias in an encrypted block list",
+            "\n  copies:\n    - *s",
+        ),
+    ] {
+        add(
+            &format!("a secret with {name} to it"),
+            replace(text, secret, &format!("{k}: &s {v}{alias}")),
+        );
+    }
+    add(
+        "a plaintext alias to a secret",
+        format!(
+            "{}ref: *s\n",
+            replace(text, secret, &format!("{k}: &s {v}"))
+        ),
+    );
+    add(
+        "an encrypted alias to a map of secrets",
+        replace(text, secret, &format!("{k}: &m {{in: {v}}}\n  copy: *m")),
+    );
     for tag in [
-        "!custom",
+        "!Custom-1",
         "!!str",
         "!!int",
         "!!float",
@@ -254,13 +279,25 @@ fn mutations(text: &str, secret: &str) -> Vec<Mutation> {
     out
 }
 
-/// Parses every document of a YAML stream, `None` if it does not parse.
+/// Parses every document of a YAML stream, `None` if it does not parse. A
+/// local tag is dropped, as yaml.v3 (and sops's output) drop it.
 fn docs(text: &str) -> Option<Vec<Value>> {
     use serde::Deserialize;
     serde_yaml_ng::Deserializer::from_str(text)
-        .map(Value::deserialize)
+        .map(|d| Value::deserialize(d).map(untag))
         .collect::<Result<Vec<_>, _>>()
         .ok()
+}
+
+fn untag(v: Value) -> Value {
+    match v {
+        Value::Tagged(t) => untag(t.value),
+        Value::Mapping(m) => {
+            Value::Mapping(m.into_iter().map(|(k, v)| (untag(k), untag(v))).collect())
+        }
+        Value::Sequence(s) => Value::Sequence(s.into_iter().map(untag).collect()),
+        v => v,
+    }
 }
 
 #[derive(Default)]

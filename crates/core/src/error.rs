@@ -21,6 +21,18 @@ pub enum Error {
     /// The document is valid but sops cannot represent it.
     #[error("unsupported document: {0}")]
     Unsupported(String),
+    /// A YAML file of zero bytes: sops needs at least one document.
+    #[error("the file is completely empty; it must contain at least one document")]
+    EmptyFile,
+    /// The tree holds what sops cannot walk (a non-string key, an integer
+    /// beyond int64): sops fails while encrypting (or decrypting) the tree.
+    #[error("unsupported document: {reason}")]
+    TreeWalk {
+        /// Names the line and what is there, never a value.
+        reason: String,
+        /// Met while decrypting (sops exit 25) rather than encrypting (23).
+        decrypting: bool,
+    },
     /// An `ENC[…]` value or the `sops:` block is malformed.
     #[error("corrupt encrypted file: {0}")]
     Corrupt(String),
@@ -183,7 +195,7 @@ pub mod exit {
     pub const KEYBOARD_INTERRUPT: u8 = 85;
     /// Invalid tree path.
     pub const ERROR_INVALID_TREE_PATH: u8 = 91;
-    /// The input has no document.
+    /// The file holds no document at all.
     pub const NEED_AT_LEAST_ONE_DOCUMENT: u8 = 92;
     /// No file given.
     pub const NO_FILE_SPECIFIED: u8 = 100;
@@ -210,6 +222,13 @@ impl Error {
         match self {
             Error::Syntax { .. } => COULD_NOT_READ_INPUT_FILE,
             Error::Unsupported(_) => COULD_NOT_READ_INPUT_FILE,
+            Error::EmptyFile => NEED_AT_LEAST_ONE_DOCUMENT,
+            Error::TreeWalk {
+                decrypting: false, ..
+            } => ERROR_ENCRYPTING_TREE,
+            Error::TreeWalk {
+                decrypting: true, ..
+            } => ERROR_DECRYPTING_TREE,
             Error::Corrupt(_) => ERROR_DECRYPTING_TREE,
             // sops: "sops metadata not found", exit 1.
             Error::NotEncrypted => ERROR_GENERIC,

@@ -119,7 +119,7 @@ fn sealed_types(enc: &Ciphertext) -> Result<HashMap<String, ValueType>> {
 
 fn resolve<'a>(n: &'a Node, anchors: &'a HashMap<usize, Node>) -> &'a Node {
     match n {
-        Node::Alias(id) => anchors.get(id).map_or(n, |t| resolve(t, anchors)),
+        Node::Alias(id, _) => anchors.get(id).map_or(n, |t| resolve(t, anchors)),
         _ => n,
     }
 }

@@ -190,7 +190,7 @@ fn masked(text: &str) -> String {
                 }
             }
             Node::Map(items) | Node::Seq(items) => items.iter().for_each(|i| leaves(&i.node, out)),
-            Node::Alias(_) => {}
+            Node::Alias(..) => {}
         }
     }
     for d in &parsed.docs {

@@ -87,7 +87,7 @@ pub(crate) fn dump(node: &Node) -> String {
             format!("{kind}[{}]", inner.join(", "))
         }
         Node::Leaf(l) => dump_leaf(l),
-        Node::Alias(id) => format!("Alias({id})"),
+        Node::Alias(id, _) => format!("Alias({id})"),
     }
 }
 
@@ -132,8 +132,9 @@ pub(crate) enum Node {
     /// Items in order; comments are items too.
     Seq(Vec<Item>),
     Leaf(Leaf),
-    /// An alias to the node anchored with this id.
-    Alias(usize),
+    /// An alias to the node anchored with this id, and where the `*name`
+    /// token is (a scalar's alias is expanded there when encrypted).
+    Alias(usize, std::ops::Range<usize>),
 }
 
 /// One entry of a map or list.
@@ -158,6 +159,8 @@ pub(crate) struct Visit<'a> {
     /// comment (`- ENC[…,type:comment]`, how sops writes `[]  # c`): the
     /// list is empty to sops.
     pub first_of_comment_list: bool,
+    /// Reached through an alias that names this scalar: the `*name` token.
+    pub alias_span: Option<std::ops::Range<usize>>,
 }
 
 /// Walks `root` in sops order, calling `f` for every non-null leaf.
@@ -176,6 +179,7 @@ pub(crate) fn walk<'a>(
         aliased: false,
         in_seq: false,
         comment_list: false,
+        alias_span: None,
     };
     w.node(root)
 }
@@ -190,6 +194,8 @@ struct Walker<'a, 'f> {
     in_seq: bool,
     /// Set on entering a list of only encrypted comments, until its first leaf.
     comment_list: bool,
+    /// Set on entering an alias to a scalar, until that scalar is visited.
+    alias_span: Option<std::ops::Range<usize>>,
 }
 
 /// Whether every item of a list is an encrypted comment.
@@ -212,8 +218,11 @@ impl<'a> Walker<'a, '_> {
                 r
             }
             Node::Leaf(leaf) => self.leaf(leaf),
-            Node::Alias(id) => match self.anchors.get(id) {
+            Node::Alias(id, at) => match self.anchors.get(id) {
                 Some(target) => {
+                    if let Node::Leaf(_) = target {
+                        self.alias_span = Some(at.clone());
+                    }
                     let was = std::mem::replace(&mut self.aliased, true);
                     let r = self.node(target);
                     self.aliased = was;
@@ -251,6 +260,7 @@ impl<'a> Walker<'a, '_> {
     }
 
     fn leaf(&mut self, leaf: &'a Leaf) -> Result<()> {
+        let alias_span = self.alias_span.take();
         if leaf.resolved == Some(Resolved::Null) {
             return Ok(());
         }
@@ -264,6 +274,7 @@ impl<'a> Walker<'a, '_> {
             aliased: self.aliased,
             in_seq: self.in_seq,
             first_of_comment_list: std::mem::take(&mut self.comment_list),
+            alias_span,
         })
     }
 }
@@ -353,7 +364,7 @@ pub(crate) fn to_value(node: &Node, anchors: &HashMap<usize, Node>) -> Value {
         ),
         Node::Leaf(l) if l.resolved == Some(Resolved::Null) => Value::Null,
         Node::Leaf(l) => Value::Scalar(l.text.to_string()),
-        Node::Alias(id) => anchors
+        Node::Alias(id, _) => anchors
             .get(id)
             .map(|n| to_value(n, anchors))
             .unwrap_or(Value::Null),

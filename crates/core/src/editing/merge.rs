@@ -257,7 +257,7 @@ fn child<'a>(items: &'a [Item], key: &str) -> Option<&'a Node> {
 
 fn resolve<'a>(n: &'a Node, anchors: &'a HashMap<usize, Node>) -> &'a Node {
     match n {
-        Node::Alias(id) => anchors.get(id).map_or(n, |t| resolve(t, anchors)),
+        Node::Alias(id, _) => anchors.get(id).map_or(n, |t| resolve(t, anchors)),
         _ => n,
     }
 }

@@ -118,7 +118,7 @@ fn end_of(item: &Item) -> usize {
     match &item.node {
         Node::Leaf(l) => l.span.end.max(item.at),
         Node::Map(items) | Node::Seq(items) => items.iter().map(end_of).max().unwrap_or(item.at),
-        Node::Alias(_) => item.at,
+        Node::Alias(..) => item.at,
     }
 }
 

@@ -200,7 +200,7 @@ fn replace(
             let start = l.header.as_ref().map_or(l.span.start, |h| h.start);
             Ok((start..l.span.end, Zeroizing::new(render(v, slot))))
         }
-        Node::Alias(_) => Err(bad("cannot set a value through an alias")),
+        Node::Alias(..) => Err(bad("cannot set a value through an alias")),
         collection => {
             let start = value_start(src, fmt, item)?;
             let end = line_end(
@@ -250,7 +250,7 @@ fn last_byte(n: &Node) -> Option<usize> {
         Node::Map(items) | Node::Seq(items) => {
             items.iter().filter_map(|i| last_byte(&i.node)).max()
         }
-        Node::Alias(_) => None,
+        Node::Alias(..) => None,
     }
 }
 

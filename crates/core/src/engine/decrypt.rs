@@ -56,8 +56,21 @@ pub(crate) async fn unlock(
     Ok((parsed, meta, key))
 }
 
+/// Whether a YAML text has a top-level `sops:` key, by its lines.
+fn has_sops_key(text: &str) -> bool {
+    text.starts_with("sops:") || text.contains("\nsops:")
+}
+
 pub(crate) fn read_metadata(enc: &Ciphertext) -> Result<(Parsed, Metadata)> {
-    let parsed = parse(enc.as_str(), enc.format)?;
+    let parsed = parse(enc.as_str(), enc.format).map_err(|e| match e {
+        // sops reads the metadata first, then fails walking the tree.
+        Error::TreeWalk { reason, .. } if has_sops_key(enc.as_str()) => Error::TreeWalk {
+            reason,
+            decrypting: true,
+        },
+        Error::TreeWalk { .. } => Error::NotEncrypted,
+        e => e,
+    })?;
     let first = parsed
         .docs
         .first()
@@ -269,9 +282,15 @@ fn plain_splices(leaf: &Leaf, vtype: ValueType, text: &str, at_eof: bool) -> Vec
                         Some(clip) if at_eof => clip,
                         _ => head,
                     };
+                    // Nothing follows the span at the end of the file: a
+                    // value's last line break is written with it.
+                    let body = match at_eof && text.ends_with('\n') {
+                        true => format!("{body}\n"),
+                        false => body.to_string(),
+                    };
                     vec![
                         (h.clone(), Zeroizing::new(head.to_string())),
-                        (leaf.span.clone(), Zeroizing::new(body.to_string())),
+                        (leaf.span.clone(), Zeroizing::new(body)),
                     ]
                 }
                 (Some(h), _) => {

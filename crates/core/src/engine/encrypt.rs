@@ -13,7 +13,7 @@ use crate::crypto::mac::{seal_mac, MacHasher};
 use crate::error::{Error, Result};
 use crate::metadata::{KeyGroup, Metadata, SOPS_FORMAT_VERSION};
 use crate::selector::Selector;
-use crate::stores::scalar::{mac_bytes, sealed_text, YamlSlot};
+use crate::stores::scalar::{mac_bytes, sealed_text, yaml_render, YamlSlot};
 use crate::tree::{aad, walk, Leaf, Node, Slot, Value, Visit};
 use zeroize::Zeroizing;
 
@@ -43,6 +43,9 @@ pub async fn encrypt(
     let parsed = parse(src, plain.format)?;
     if parsed.docs.iter().any(|d| d.sops.is_some()) {
         return Err(Error::AlreadyEncrypted);
+    }
+    if src.is_empty() && plain.format == Format::Yaml {
+        return Err(Error::EmptyFile);
     }
     if parsed.docs.is_empty() {
         return Err(Error::Unsupported(
@@ -111,18 +114,37 @@ pub(crate) fn seal_body(
     let mut mac = MacHasher::new(opts.mac_only_encrypted);
     let mut splices = Vec::new();
     let mut aads = AadGuard::default();
+    // Scalars encrypted in place (anchors come before their aliases).
+    let mut sealed = std::collections::HashSet::new();
     for doc in &parsed.docs {
         walk(&doc.root, &parsed.anchors, &opts.selector, &mut |v| {
             if v.encrypt && !v.leaf.is_comment() && !v.leaf.text.is_empty() {
                 aads.check(v.path, &aad(v.path))?;
+                if !v.aliased {
+                    sealed.insert(v.leaf.span.start);
+                }
             }
             if !v.encrypt {
                 splices.extend(strip_at_open_end(v.leaf, &parsed.open_end));
+                if sealed.contains(&v.leaf.span.start) {
+                    splices.extend(expand_plain_alias(&v));
+                }
             }
             encrypt_leaf(&v, key, opts, stash.as_deref_mut(), &mut mac, &mut splices)
         })?;
     }
     Ok((splices, mac.finish()))
+}
+
+/// An alias left in plaintext to a scalar that gets encrypted: sops expands
+/// it to the value, so hush writes the value there (double-quoted).
+fn expand_plain_alias(v: &Visit) -> Option<Splice> {
+    let (at, resolved) = (v.alias_span.clone()?, v.leaf.resolved?);
+    let (vtype, text) = sealed_text(resolved, &v.leaf.text);
+    Some((
+        at,
+        Zeroizing::new(yaml_render(vtype, &text, YamlSlot::Double)),
+    ))
 }
 
 /// A plaintext block scalar that ends a file with no final line break reads
@@ -207,11 +229,18 @@ fn encrypt_leaf(
     if !v.encrypt || text.is_empty() {
         return Ok(());
     }
-    if v.aliased {
-        return Err(Error::Unsupported(format!(
-            "an alias at `{path}` points to a value that would be encrypted; sops expands aliases and could not decrypt it"
-        )));
-    }
+    // sops expands an alias to an encrypted scalar: so does hush, at the
+    // `*name` token, quoted (it may sit in a flow collection). An alias to
+    // a collection is refused.
+    let alias = match (&v.alias_span, v.aliased) {
+        (Some(at), true) => Some(at.clone()),
+        (None, true) => {
+            return Err(Error::Unsupported(format!(
+                "an alias at `{path}` points to a collection with values that would be encrypted; sops expands aliases and could not decrypt it"
+            )))
+        }
+        _ => None,
+    };
     let ev = EncValue::seal(
         opts.cipher,
         key,
@@ -221,7 +250,10 @@ fn encrypt_leaf(
         iv(vtype, &text).as_deref(),
     )?
     .to_string();
-    out.extend(enc_splices(leaf, ev));
+    match alias {
+        Some(at) => out.push((at, Zeroizing::new(format!("\"{ev}\"")))),
+        None => out.extend(enc_splices(leaf, ev)),
+    }
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 pub(crate) fn resolve<'a>(n: &'a Node, anchors: &'a HashMap<usize, Node>) -> &'a Node {
     match n {
-        Node::Alias(id) => anchors.get(id).map(|t| resolve(t, anchors)).unwrap_or(n),
+        Node::Alias(id, _) => anchors.get(id).map(|t| resolve(t, anchors)).unwrap_or(n),
         _ => n,
     }
 }
@@ -103,7 +103,14 @@ pub(crate) fn scalar_json(n: &Node) -> String {
             Some(Resolved::Bool) => l.text.to_ascii_lowercase(),
             Some(Resolved::Int) => super::scalar::parse_go_int(&l.text)
                 .map_or_else(|| json_string(&l.text), |v| v.to_string()),
-            Some(Resolved::Float) if super::json::valid_number(&l.text) => l.text.to_string(),
+            // A whole float is written as Go's encoding/json writes it
+            // (`1000.0` and `1e3` as `1000`), as sops writes it.
+            Some(Resolved::Float) if super::json::valid_number(&l.text) => {
+                match l.text.parse::<f64>() {
+                    Ok(f) if f.fract() == 0.0 && f.abs() < 1e21 => format!("{f}"),
+                    _ => l.text.to_string(),
+                }
+            }
             Some(Resolved::Float) => match super::scalar::parse_yaml_float(&l.text) {
                 Some(f) if f.is_finite() => super::scalar::go_format_float(f),
                 _ => json_string(&l.text),

@@ -222,7 +222,8 @@ impl P<'_> {
                 if !valid_number(text) {
                     return Err(self.err("invalid number"));
                 }
-                let r = if text.parse::<i64>().is_ok() {
+                // `-0` is the float negative zero to sops (an int would be 0).
+                let r = if text.parse::<i64>().is_ok() && text != "-0" {
                     Resolved::Int
                 } else if text.parse::<f64>().is_ok_and(f64::is_finite) {
                     Resolved::Float

@@ -352,7 +352,8 @@ pub(crate) fn yaml_render(vtype: ValueType, text: &str, slot: YamlSlot) -> Strin
             "+Inf" | "Inf" | "inf" | "+inf" => ".inf".into(),
             "-Inf" | "-inf" => "-.inf".into(),
             "NaN" | "nan" => ".nan".into(),
-            _ => text.into(),
+            _ if resolve_plain(text) == Resolved::Float => text.into(),
+            _ => text.parse().map_or_else(|_| text.into(), go_float),
         },
         // sops stores `True`/`False`; YAML files conventionally say `true`.
         ValueType::Bool if !matches!(text, "true" | "false" | "TRUE" | "FALSE") => {
@@ -364,6 +365,37 @@ pub(crate) fn yaml_render(vtype: ValueType, text: &str, slot: YamlSlot) -> Strin
         }
         _ => text.into(),
     }
+}
+
+/// A float as yaml.v3 writes a float64 (`strconv.FormatFloat(f, 'g', -1,
+/// 64)`: exponent form below 1e-4 and from 1e21… from 1e6 up), with a `.0`
+/// added to a mantissa without a point, so that both yaml.v3 and YAML 1.1
+/// readers (PyYAML, kubectl's) read a float: sops stores `1.0e+10` as
+/// `10000000000`, and `5.0` as `5`, which read as ints.
+fn go_float(f: f64) -> String {
+    if f.is_nan() {
+        return ".nan".into();
+    } else if f.is_infinite() {
+        return if f < 0.0 { "-.inf" } else { ".inf" }.into();
+    }
+    let sci = format!("{f:e}");
+    let (mant, exp) = sci.split_once('e').expect("{:e} has an exponent");
+    let exp: i32 = exp.parse().expect("{:e} exponent is an int");
+    let mut out = if exp < -4 || exp >= 6 {
+        let sign = if exp < 0 { '-' } else { '+' };
+        let mant = if mant.contains('.') {
+            mant.to_string()
+        } else {
+            format!("{mant}.0")
+        };
+        format!("{mant}e{sign}{:02}", exp.abs())
+    } else {
+        f.to_string()
+    };
+    if !out.contains(['.', 'e']) {
+        out.push_str(".0");
+    }
+    out
 }
 
 fn yaml_string(s: &str, slot: YamlSlot) -> String {
@@ -569,6 +601,38 @@ pub(crate) fn json_string(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn floats_sops_stores_as_ints_come_back_as_floats() {
+        // sops's text for the float on the left, what yaml.v3 writes, with
+        // the point a YAML 1.1 reader needs.
+        for (stored, want) in [
+            ("10000000000", "1.0e+10"),
+            ("5", "5.0"),
+            ("-0", "-0.0"),
+            ("100000", "100000.0"),
+            ("1000000", "1.0e+06"),
+            ("1234567", "1.234567e+06"),
+            ("Infinity", ".inf"),
+        ] {
+            assert_eq!(
+                yaml_render(ValueType::Float, stored, plain_slot()),
+                want,
+                "{stored}"
+            );
+        }
+        // A spelling that reads as a float already is kept.
+        for kept in ["1.0e+10", "0.00001", "1e-7", "5.0", ".5", "1_000.5"] {
+            assert_eq!(yaml_render(ValueType::Float, kept, plain_slot()), kept);
+        }
+    }
+
+    fn plain_slot() -> YamlSlot {
+        YamlSlot::Plain {
+            flow: false,
+            indent: 2,
+        }
+    }
 
     #[test]
     fn plain_scalars_resolve_like_yaml_v3() {

@@ -51,9 +51,77 @@ fn parse_unguarded(src: &str) -> Result<YamlFile> {
             return file;
         }
     }
-    let pos = Positions::new(src, true);
-    let saphyr = Events::Saphyr(Box::new(Parser::new_from_str(src)));
+    let mut pos = Positions::new(src, true);
+    let (text, moved) = sops_empty_flow_maps(src);
+    pos.moved = moved;
+    let saphyr = Events::Saphyr(Box::new(Parser::new_from_str(&text)));
     build(src, &pos, &markers, saphyr).expect("saphyr never gives up")
+}
+
+/// Whether the text between two comments holds an empty line.
+fn has_blank_line(gap: &str) -> bool {
+    gap.split('\n')
+        .skip(1)
+        .collect::<Vec<_>>()
+        .split_last()
+        .is_some_and(|(_, mid)| mid.iter().any(|l| l.trim().is_empty()))
+}
+
+/// The type a `!!int`, `!!float` or `!!bool` tag asks for.
+fn typed_tag(t: &std::borrow::Cow<'_, saphyr_parser::Tag>) -> Option<Resolved> {
+    let core = t.handle == "!!" || t.handle == "tag:yaml.org,2002:";
+    match t.suffix.as_str() {
+        "int" if core => Some(Resolved::Int),
+        "float" if core => Some(Resolved::Float),
+        "bool" if core => Some(Resolved::Bool),
+        _ => None,
+    }
+}
+
+/// sops writes an empty map with a comment (`r: {}  # c`) as `r: {`, the
+/// comment lines, then `}` at column 0, which yaml.v3 reads as `{}` and
+/// saphyr refuses (the `}` is less indented than its key). For saphyr's eyes
+/// only, the byte after `{` becomes `}` and that lone `}` a space: the same
+/// length, so every other span still points into the source; the map's end
+/// is moved back to the real `}` (the pairs returned), so the comments fall
+/// inside the map, as for sops. A `}` at column 0 cannot be inside a block
+/// scalar, whose lines are indented.
+fn sops_empty_flow_maps(src: &str) -> (std::borrow::Cow<'_, str>, Vec<(usize, usize)>) {
+    let mut fixed: Option<Vec<u8>> = None;
+    let mut moved = Vec::new();
+    for close in memchr::memmem::find_iter(src.as_bytes(), "\n}") {
+        let close = close + 1;
+        let eol = src[close..].find('\n').map_or(src.len(), |n| close + n);
+        if !src[close + 1..eol].trim().is_empty() {
+            continue;
+        }
+        // Back over comment lines to the line ending in `{`.
+        let mut line_end = close - 1;
+        let open = loop {
+            let start = src[..line_end].rfind('\n').map_or(0, |n| n + 1);
+            let line = src[start..line_end].trim_end();
+            if line.ends_with(": {") || line.ends_with("- {") || line.ends_with(":{") {
+                break Some(start + line.len() - 1);
+            }
+            if !line.trim_start().starts_with('#') || start == 0 {
+                break None;
+            }
+            line_end = start - 1;
+        };
+        if let Some(open) = open {
+            // The byte after `{` is a space, `\r` or the line break.
+            let b = fixed.get_or_insert_with(|| src.as_bytes().to_vec());
+            b[open + 1] = b'}';
+            b[close] = b' ';
+            moved.push((open + 1, close));
+        }
+    }
+    let text = match fixed {
+        // Only ASCII bytes were swapped for ASCII bytes.
+        Some(b) => std::borrow::Cow::Owned(String::from_utf8(b).expect("still UTF-8")),
+        None => std::borrow::Cow::Borrowed(src),
+    };
+    (text, moved)
 }
 
 /// Where the builder's events come from: the fast block scanner when it
@@ -84,6 +152,7 @@ pub(crate) fn build<'s>(
         gave_up: false,
         root_flow: false,
         flow_close: 0,
+        pushed_out: usize::MAX,
     };
     let r = build_docs(&mut b, markers);
     (!b.gave_up).then_some(r)
@@ -135,6 +204,9 @@ pub(crate) struct Positions {
     offsets: Option<Vec<usize>>,
     len: usize,
     line_starts: Vec<usize>,
+    /// Spans saphyr sees at one byte that are really at another (see
+    /// `sops_empty_flow_maps`).
+    moved: Vec<(usize, usize)>,
 }
 
 impl Positions {
@@ -150,6 +222,7 @@ impl Positions {
             offsets,
             len: src.len(),
             line_starts,
+            moved: Vec::new(),
         }
     }
 
@@ -161,7 +234,11 @@ impl Positions {
     }
 
     fn bytes(&self, span: Span) -> Range<usize> {
-        self.byte(span.start.index())..self.byte(span.end.index())
+        let start = self.byte(span.start.index());
+        match self.moved.iter().find(|m| m.0 == start) {
+            Some(&(_, real)) => real..real + 1,
+            None => start..self.byte(span.end.index()),
+        }
     }
 
     fn line(&self, byte: usize) -> usize {
@@ -235,10 +312,12 @@ fn block_content(src: &str, pos: &Positions, first_char: usize) -> BlockContent 
         if !blank && ind < indent {
             break;
         }
+        // A CRLF line's `\r` stays outside, with its `\n`.
+        let end = if line.ends_with('\r') { eol - 1 } else { eol };
         if !blank {
-            clip_end = eol;
+            clip_end = end;
         }
-        keep_end = eol;
+        keep_end = end;
         at = eol + 1;
     }
     BlockContent {
@@ -329,6 +408,8 @@ struct Builder<'s, 'p> {
     root_flow: bool,
     /// Where the last flow collection closed (`}` or `]`).
     flow_close: usize,
+    /// The first comment a block collection's foot left to those outside.
+    pushed_out: usize,
 }
 
 /// Context a child node inherits.
@@ -502,15 +583,38 @@ impl<'s> Builder<'s, '_> {
             Event::Scalar(v, style, anchor, tag) => {
                 let v = v.into_owned();
                 if style == ScalarStyle::Plain && tag.is_none() && super::scalar::is_go_uint64(&v) {
-                    return Err(Error::Unsupported(format!(
-                        "line {}: an integer beyond int64, which sops cannot store",
-                        self.pos.line(span.start) + 1
-                    )));
+                    return Err(Error::TreeWalk {
+                        reason: format!(
+                            "line {}: an integer beyond int64, which sops cannot store",
+                            self.pos.line(span.start) + 1
+                        ),
+                        decrypting: false,
+                    });
                 }
-                let str_tag = tag
-                    .as_ref()
-                    .is_some_and(|t| t.suffix == "str" || t.suffix.ends_with(":str"));
-                let leaf = self.scalar(v, style, tag.is_some() || anchor > 0, str_tag, span, ctx);
+                // yaml.v3 reads a scalar under a local tag (`!custom x`) as
+                // the string it spells, as under `!!str`.
+                let str_tag = tag.as_ref().is_some_and(|t| {
+                    t.suffix == "str" || t.suffix.ends_with(":str") || t.handle == "!"
+                });
+                let typed = tag.as_ref().and_then(typed_tag);
+                if let Some(want) = typed {
+                    let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                    if anchor > 0 || block || resolve_plain(&v) != want {
+                        return Err(Error::Unsupported(format!(
+                            "line {}: the tag `!!{}` on a value go-yaml converts where hush does not",
+                            self.pos.line(span.start) + 1,
+                            tag.as_ref().map_or("", |t| t.suffix.as_str())
+                        )));
+                    }
+                }
+                let tag_at = span.start;
+                let mut leaf =
+                    self.scalar(v, style, tag.is_some() || anchor > 0, str_tag, span, ctx);
+                if let Some(want) = typed {
+                    // `!!int "12"` is the int 12: encrypted, the tag goes too.
+                    leaf.resolved = Some(want);
+                    leaf.span.start = tag_at;
+                }
                 let node = Node::Leaf(leaf);
                 if anchor > 0 {
                     self.anchors.insert(anchor, node.clone());
@@ -519,13 +623,14 @@ impl<'s> Builder<'s, '_> {
             }
             Event::Alias(id) => {
                 self.max_pos = self.max_pos.max(span.end);
-                Ok(Node::Alias(id))
+                Ok(Node::Alias(id, span))
             }
             ref ev @ (Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _)) => {
                 let is_map = matches!(ev, Event::MappingStart(..));
-                let flow =
-                    ctx.flow || matches!(self.src.as_bytes().get(span.start), Some(b'{' | b'['));
-                let col = self.pos.col(self.src, span.start);
+                // Past an anchor or tag (`!e [1, 2]`) to the collection itself.
+                let first = skip_properties(self.src, span.start..self.src.len());
+                let flow = ctx.flow || matches!(self.src.as_bytes().get(first), Some(b'{' | b'['));
+                let col = self.pos.col(self.src, first);
                 if !flow && col > 0 && self.min_indent.is_none() && is_map {
                     self.min_indent = Some(col);
                 }
@@ -553,7 +658,20 @@ impl<'s> Builder<'s, '_> {
                 if flow {
                     self.flow_close = end;
                 }
-                self.flush(&mut items, end, (!flow).then_some(col), &mut last_scalar);
+                let mut until = end;
+                if flow && items.is_empty() {
+                    // sops keeps the comment after `{}`/`[]` inside it.
+                    let eol = self.src[end..]
+                        .find('\n')
+                        .map_or(self.src.len(), |n| end + n);
+                    self.scan_comments(eol);
+                    until = eol;
+                }
+                if flow {
+                    self.flush(&mut items, until, None, &mut last_scalar);
+                } else {
+                    self.flush_foot(&mut items, until, col, &mut last_scalar);
+                }
                 self.next()?;
                 break;
             }
@@ -573,7 +691,10 @@ impl<'s> Builder<'s, '_> {
                 block_indent: key_col + 2,
             };
             let node = self.node(ctx)?;
-            if let Node::Leaf(_) | Node::Alias(_) = node {
+            if flow && !is_map {
+                self.check_flow_pair(&node)?;
+            }
+            if let Node::Leaf(_) | Node::Alias(..) = node {
                 last_scalar = Some((items.len(), self.pos.line(self.max_pos.saturating_sub(1))));
             } else {
                 last_scalar = None;
@@ -595,13 +716,23 @@ impl<'s> Builder<'s, '_> {
         let e = self.next()?;
         self.max_pos = self.max_pos.max(e.span.end);
         match e.ev {
+            Event::Scalar(_, _, _, Some(ref t)) if typed_tag(t).is_some() => Err(Error::TreeWalk {
+                reason: format!(
+                    "line {}: non-string key; sops only supports string keys",
+                    self.pos.line(e.span.start) + 1
+                ),
+                decrypting: false,
+            }),
             Event::Scalar(ref v, ScalarStyle::Plain, _, None)
                 if resolve_plain(v) != Resolved::Str =>
             {
-                Err(Error::Unsupported(format!(
-                    "line {}: non-string key; sops only supports string keys",
-                    self.pos.line(e.span.start) + 1
-                )))
+                Err(Error::TreeWalk {
+                    reason: format!(
+                        "line {}: non-string key; sops only supports string keys",
+                        self.pos.line(e.span.start) + 1
+                    ),
+                    decrypting: false,
+                })
             }
             Event::Scalar(v, ..) => Ok(v.into_owned()),
             _ => Err(Error::Unsupported(format!(
@@ -609,6 +740,27 @@ impl<'s> Builder<'s, '_> {
                 self.pos.line(e.span.start) + 1
             ))),
         }
+    }
+
+    /// `[x:]`: a plain scalar ending in `:` right before `,`, `]` or `}` is
+    /// the string "x:" to go-yaml, a one-pair map to YAML 1.2 (and PyYAML).
+    fn check_flow_pair(&self, node: &Node) -> Result<()> {
+        let Node::Map(m) = node else { return Ok(()) };
+        let b = self.src.as_bytes();
+        for i in m {
+            let Some(k) = &i.key else { continue };
+            let end = i.at + k.len();
+            if self.src[i.at..].starts_with(k.as_str())
+                && b.get(end) == Some(&b':')
+                && matches!(b.get(end + 1), Some(b',' | b']' | b'}'))
+            {
+                return Err(Error::Unsupported(format!(
+                    "line {}: `{k}:` inside `[]` is a string to go-yaml and a map to YAML 1.2 readers; quote it",
+                    self.pos.line(i.at) + 1
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Moves comments before `until` into `items`; with `min_col`, only
@@ -621,6 +773,44 @@ impl<'s> Builder<'s, '_> {
         last: &mut Option<(usize, usize)>,
     ) {
         self.flush_where(items, until, |c| min_col.is_none_or(|m| c.col >= m), last)
+    }
+
+    /// A block collection's own comments at its end (indented at least to
+    /// `col`), placed as go-yaml places them (checked against sops 3.11): a
+    /// comment group right after the last entry, at the keys' column, is its
+    /// foot, and groups after a blank line then belong further out; else
+    /// every group is the collection's.
+    fn flush_foot(
+        &mut self,
+        items: &mut Vec<Item>,
+        until: usize,
+        col: usize,
+        last: &mut Option<(usize, usize)>,
+    ) {
+        let mut prev = self.max_pos.min(until);
+        let mut cut = until;
+        for (n, c) in self.comments[self.ci..].iter().enumerate() {
+            if c.hash >= until || c.col < col {
+                break;
+            }
+            // Comments an inner collection's foot left go out further still.
+            if n == 0 && c.hash == self.pushed_out {
+                cut = c.hash;
+                break;
+            }
+            let blank = has_blank_line(&self.src[prev.min(c.hash)..c.hash]);
+            // A group after a blank line, or deeper than the keys, is no foot.
+            if n == 0 && (blank || c.col > col) {
+                break;
+            }
+            if blank {
+                cut = c.hash;
+                self.pushed_out = cut;
+                break;
+            }
+            prev = c.eol;
+        }
+        self.flush(items, cut, Some(col), last)
     }
 
     fn flush_where(
@@ -989,7 +1179,7 @@ pub(crate) mod tests {
             match n {
                 Node::Leaf(l) => out.push(src[l.span.clone()].to_string()),
                 Node::Map(i) | Node::Seq(i) => i.iter().for_each(|i| rec(&i.node, src, out)),
-                Node::Alias(_) => {}
+                Node::Alias(..) => {}
             }
         }
         for d in &f.docs {

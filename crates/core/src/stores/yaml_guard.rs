@@ -125,7 +125,7 @@ impl ScalarSpans {
                 }
             }
             Node::Leaf(l) => self.leaf(src, &l.span, l.slot),
-            Node::Alias(_) => {}
+            Node::Alias(..) => {}
         }
     }
 
@@ -266,9 +266,13 @@ fn indicators_end(line: &str) -> usize {
 
 /// Tags hush reads as go-yaml does: `!!str` (what hush resolves a tagged
 /// scalar by) and the collection tags. go-yaml converts `!!int "1"`,
-/// `!!binary`, `!!timestamp` and reads a custom tag's scalar as a string.
+/// `!!binary`, `!!timestamp`; a local tag is read alike (`is_local_tag`).
 const TAGS_READ_ALIKE: &[&str] = &[
     "!!str",
+    // Checked against the value they tag when the tree is built.
+    "!!int",
+    "!!float",
+    "!!bool",
     "!!map",
     "!!seq",
     "!<tag:yaml.org,2002:str>",
@@ -296,7 +300,7 @@ fn check_tags(src: &str, spans: &ScalarSpans) -> Result<()> {
         };
         if b[at] == b'#' {
             i = end.max(src[at..].find('\n').map_or(src.len(), |e| at + e));
-        } else if !TAGS_READ_ALIKE.contains(&&src[at..end]) {
+        } else if !TAGS_READ_ALIKE.contains(&&src[at..end]) && !is_local_tag(&src[at..end]) {
             return Err(Error::Unsupported(format!(
                 "line {}: the tag `{}`: go-yaml converts tagged values where hush does not; only `!!str` is supported",
                 line_of(src, at),
@@ -305,6 +309,17 @@ fn check_tags(src: &str, spans: &ScalarSpans) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A local tag (`!custom`): go-yaml reads a scalar under it as the string
+/// it spells (sops drops the tag), and ignores it on a collection.
+fn is_local_tag(tag: &str) -> bool {
+    tag.strip_prefix('!').is_some_and(|name| {
+        name.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    })
 }
 
 /// `---` or `...` at the start of a line, alone or followed by a space.
@@ -525,11 +540,10 @@ mod tests {
     #[test]
     fn tags_are_refused_unless_go_yaml_reads_them_as_hush_does() {
         for src in [
-            "a: !custom 1\n",
-            "a: !!int \"1\"\n",
+            "a: !!int \"x\"\n",
+            "a: !!float \"12\"\n",
             "a: !!binary aGVsbG8=\n",
             "a: [x, !!bool yes]\n",
-            "l:\n- !Ref x\n",
             "a: ! 1\n",
         ] {
             let e = refused(src).unwrap_or_else(|| panic!("accepted {src:?}"));
@@ -545,6 +559,11 @@ mod tests {
             "c: \"!x\"\nd: it !works\ne: |\n  !x\n",
             "# !x\nf: 1 #!y\n",
             "my !key: 1\n\"q !k\": 2\n'it''s !k': 3\n",
+            // A local tag's scalar is the string it spells, to go-yaml too.
+            "a: !custom 1\n",
+            "l:\n- !Ref x\n",
+            // The value it tags, as the type the tag names.
+            "a: !!int \"12\"\nb: [!!bool 'true', !!float \"1.5\"]\n",
         ] {
             assert_eq!(refused(src), None, "{src:?}");
         }
