@@ -1,5 +1,6 @@
 //! Argument parsing and the `encrypt`/`decrypt` commands.
 
+use crate::deferred::Deferred;
 use crate::batch::{collect_files, for_each_file, is_encrypted_file, Target};
 use crate::io::{read_input, write_atomic, write_atomic_mode, write_stdout};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -76,40 +77,40 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Encrypt files: YAML, JSON, dotenv, INI, or any other as binary (stdin if no file)
-    Encrypt(EncryptArgs),
+    Encrypt(Deferred<EncryptArgs>),
     /// Decrypt files (stdin if no file); several in parallel with -i or --output-dir
-    Decrypt(DecryptArgs),
+    Decrypt(Deferred<DecryptArgs>),
     /// Run a command with the decrypted top-level values as environment variables
-    ExecEnv(crate::exec::ExecEnvArgs),
+    ExecEnv(Deferred<crate::exec::ExecEnvArgs>),
     /// Run a command with `{}` replaced by the path of the decrypted file
-    ExecFile(crate::exec::ExecFileArgs),
+    ExecFile(Deferred<crate::exec::ExecFileArgs>),
     /// Generate an age identity and append it to the age key file
-    Keygen(crate::keygen::KeygenArgs),
+    Keygen(Deferred<crate::keygen::KeygenArgs>),
     /// Print whether a file is encrypted, as sops's JSON
-    Filestatus(crate::git::FilestatusArgs),
+    Filestatus(Deferred<crate::git::FilestatusArgs>),
     /// Print a file decrypted if a key is at hand (git textconv driver)
     #[command(alias = "textconv")]
-    Diff(crate::git::DiffArgs),
+    Diff(Deferred<crate::git::DiffArgs>),
     /// Find plaintext secrets, unencrypted files and private keys (for CI and pre-commit)
-    Check(crate::check::CheckArgs),
+    Check(Deferred<crate::check::CheckArgs>),
     /// Edit an encrypted file in $EDITOR; only changed values get new ciphertext
-    Edit(crate::edit::EditArgs),
+    Edit(Deferred<crate::edit::EditArgs>),
     /// Set one value by path, e.g. '["data"]["password"]' '"s3cret"'
-    Set(crate::change::SetArgs),
+    Set(Deferred<crate::change::SetArgs>),
     /// Remove one value by path
-    Unset(crate::change::UnsetArgs),
+    Unset(Deferred<crate::change::UnsetArgs>),
     /// Generate a new data key and re-encrypt every value; add or remove keys
-    Rotate(crate::change::RotateArgs),
+    Rotate(Deferred<crate::change::RotateArgs>),
     /// Make a file's keys match its .sops.yaml creation rule
-    Updatekeys(crate::change::UpdateKeysArgs),
+    Updatekeys(Deferred<crate::change::UpdateKeysArgs>),
     /// Turn a plaintext Secret manifest into an EncryptedSecret for hush-controller
-    Seal(crate::seal::SealArgs),
+    Seal(Deferred<crate::seal::SealArgs>),
     /// KRM exec function, KSOPS-compatible: decrypt at render time (also run as `ksops`)
-    Krm(crate::krm::KrmArgs),
+    Krm(Deferred<crate::krm::KrmArgs>),
     /// git merge driver: three-way merge of encrypted files (`hush merge %O %A %B %P`)
-    Merge(crate::merge::MergeArgs),
+    Merge(Deferred<crate::merge::MergeArgs>),
     /// Set up the git merge and diff drivers and .gitattributes in this clone
-    InitGit(crate::merge::InitGitArgs),
+    InitGit(Deferred<crate::merge::InitGitArgs>),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -278,23 +279,23 @@ pub fn run() -> Result<()> {
     // Usage errors exit 2, like clap and sops; --help and --version exit 0.
     let cli = Cli::try_parse().unwrap_or_else(|e| e.exit());
     match cli.cmd {
-        Cmd::Encrypt(a) => encrypt(a),
-        Cmd::Decrypt(a) => decrypt(a),
-        Cmd::ExecEnv(a) => crate::exec::exec_env(a),
-        Cmd::ExecFile(a) => crate::exec::exec_file(a),
-        Cmd::Keygen(a) => crate::keygen::keygen(a),
-        Cmd::Filestatus(a) => crate::git::filestatus(a),
-        Cmd::Diff(a) => crate::git::diff(a),
-        Cmd::Check(a) => crate::check::run(a),
-        Cmd::Edit(a) => crate::edit::edit(a),
-        Cmd::Set(a) => crate::change::set(a),
-        Cmd::Unset(a) => crate::change::unset(a),
-        Cmd::Rotate(a) => crate::change::rotate(a),
-        Cmd::Updatekeys(a) => crate::change::update_keys(a),
-        Cmd::Seal(a) => crate::seal::run(a),
-        Cmd::Krm(a) => crate::krm::run(a),
-        Cmd::Merge(a) => crate::merge::merge(a),
-        Cmd::InitGit(a) => crate::merge::init_git(a),
+        Cmd::Encrypt(a) => encrypt(a.0),
+        Cmd::Decrypt(a) => decrypt(a.0),
+        Cmd::ExecEnv(a) => crate::exec::exec_env(a.0),
+        Cmd::ExecFile(a) => crate::exec::exec_file(a.0),
+        Cmd::Keygen(a) => crate::keygen::keygen(a.0),
+        Cmd::Filestatus(a) => crate::git::filestatus(a.0),
+        Cmd::Diff(a) => crate::git::diff(a.0),
+        Cmd::Check(a) => crate::check::run(a.0),
+        Cmd::Edit(a) => crate::edit::edit(a.0),
+        Cmd::Set(a) => crate::change::set(a.0),
+        Cmd::Unset(a) => crate::change::unset(a.0),
+        Cmd::Rotate(a) => crate::change::rotate(a.0),
+        Cmd::Updatekeys(a) => crate::change::update_keys(a.0),
+        Cmd::Seal(a) => crate::seal::run(a.0),
+        Cmd::Krm(a) => crate::krm::run(a.0),
+        Cmd::Merge(a) => crate::merge::merge(a.0),
+        Cmd::InitGit(a) => crate::merge::init_git(a.0),
     }
 }
 
@@ -734,4 +735,21 @@ fn decrypt_batch(a: &DecryptArgs, keys: &Keys) -> Result<()> {
         let out = decrypt_text(&w.rt, keys, &w.kms, Some(&cache), a, &enc, to, &name)?;
         c.write_batch(t, out.expose_bytes(), mode)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn subcommand_arguments_are_built_on_use_and_the_tree_is_valid() {
+        let cmd = Cli::command();
+        for sub in cmd.get_subcommands() {
+            let n = sub.get_arguments().count();
+            assert_eq!(n, 0, "{} built {n} arguments before use", sub.get_name());
+        }
+        // Builds every subcommand and runs clap's own consistency checks.
+        cmd.debug_assert();
+    }
 }
