@@ -49,3 +49,14 @@ fn deferred_subcommands_show_their_flags_and_refuse_unknown_ones() {
         assert!(bad.stderr.contains("--no-such-flag"), "{}", bad.stderr);
     }
 }
+
+/// A position-dependent executable: the loader applies no relocations to
+/// the binary's own data at start-up.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn binary_is_not_position_independent() {
+    let elf = std::fs::read(hush_bin()).expect("read the hush binary");
+    assert_eq!(&elf[..4], b"\x7fELF");
+    let e_type = u16::from_le_bytes([elf[16], elf[17]]);
+    assert_eq!(e_type, 2, "ET_EXEC (2), not ET_DYN (3, a PIE)");
+}
