@@ -1,7 +1,7 @@
 //! Argument parsing and the `encrypt`/`decrypt` commands.
 
-use crate::deferred::Deferred;
 use crate::batch::{collect_files, for_each_file, is_encrypted_file, Target};
+use crate::deferred::Deferred;
 use crate::io::{read_input, write_atomic, write_atomic_mode, write_stdout};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hush_core::error::exit;

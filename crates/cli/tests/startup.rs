@@ -42,7 +42,11 @@ fn deferred_subcommands_show_their_flags_and_refuse_unknown_ones() {
         for args in [vec![sub, "--help"], vec!["help", sub]] {
             let out = ctx.hush(&args);
             assert_eq!(out.code, 0, "{args:?}: {}", out.stderr);
-            assert!(out.stdout.contains(flag), "{args:?} shows {flag}:\n{}", out.stdout);
+            assert!(
+                out.stdout.contains(flag),
+                "{args:?} shows {flag}:\n{}",
+                out.stdout
+            );
         }
         let bad = ctx.hush(&[sub, "--no-such-flag"]);
         assert_eq!(bad.code, 2, "{sub} --no-such-flag: {}", bad.stderr);
@@ -52,7 +56,11 @@ fn deferred_subcommands_show_their_flags_and_refuse_unknown_ones() {
 
 /// A position-dependent executable: the loader applies no relocations to
 /// the binary's own data at start-up.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[cfg(all(
+    target_os = "linux",
+    target_env = "gnu",
+    not(target_feature = "crt-static")
+))]
 #[test]
 fn binary_is_not_position_independent() {
     let elf = std::fs::read(hush_bin()).expect("read the hush binary");
