@@ -143,6 +143,9 @@ pub struct RotateArgs {
     /// Write the results back to the files (default for several files: required)
     #[arg(short = 'i', long)]
     in_place: bool,
+    /// Write the result to this file (one file)
+    #[arg(long, conflicts_with = "in_place")]
+    output: Option<PathBuf>,
     /// Add age recipients (to the first key group)
     #[arg(long, value_delimiter = ',')]
     add_age: Vec<String>,
@@ -204,6 +207,10 @@ fn rotate_one(rt: &tokio::runtime::Runtime, a: &RotateArgs, file: &Path) -> Resu
         .map_err(core(&name))?;
     if a.in_place {
         write_back(file, &o, &enc)
+    } else if let Some(out) = &a.output {
+        write_atomic(out, enc.as_str().as_bytes()).map_err(|e| {
+            fail(exit::COULD_NOT_WRITE_OUTPUT_FILE, format!("{}: {e}", out.display()))
+        })
     } else {
         write_stdout(enc.as_str().as_bytes())
             .map_err(|e| fail(exit::COULD_NOT_WRITE_OUTPUT_FILE, e.to_string()))

@@ -110,6 +110,11 @@ enum Cmd {
     Merge(crate::merge::MergeArgs),
     /// Set up the git merge and diff drivers and .gitattributes in this clone
     InitGit(crate::merge::InitGitArgs),
+    /// Run a sops command line (as when this binary is named `sops`)
+    Sops {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -275,8 +280,13 @@ struct DecryptArgs {
 }
 
 pub fn run() -> Result<()> {
+    run_from(std::env::args_os())
+}
+
+/// Runs hush's command line `args` (program name first).
+pub fn run_from(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<()> {
     // Usage errors exit 2, like clap and sops; --help and --version exit 0.
-    let cli = Cli::try_parse().unwrap_or_else(|e| e.exit());
+    let cli = Cli::try_parse_from(args).unwrap_or_else(|e| e.exit());
     match cli.cmd {
         Cmd::Encrypt(a) => encrypt(a),
         Cmd::Decrypt(a) => decrypt(a),
@@ -295,6 +305,7 @@ pub fn run() -> Result<()> {
         Cmd::Krm(a) => crate::krm::run(a),
         Cmd::Merge(a) => crate::merge::merge(a),
         Cmd::InitGit(a) => crate::merge::init_git(a),
+        Cmd::Sops { args } => crate::sops::run(args),
     }
 }
 

@@ -25,12 +25,15 @@ mod keygen;
 mod krm;
 mod merge;
 mod seal;
+mod sops;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let result = if invoked_as_ksops() {
+    let result = if invoked_as("ksops") {
         krm::ksops()
+    } else if invoked_as("sops") {
+        sops::run(std::env::args_os().skip(1))
     } else {
         cli::run()
     };
@@ -43,14 +46,14 @@ fn main() -> ExitCode {
     }
 }
 
-/// Whether this binary runs under the name `ksops` (a KSOPS drop-in).
-fn invoked_as_ksops() -> bool {
+/// Whether this binary runs under `name` (`ksops`, `sops`: drop-ins).
+fn invoked_as(name: &str) -> bool {
     std::env::args_os()
         .next()
         .and_then(|a| {
             std::path::Path::new(&a)
                 .file_stem()
-                .map(|s| s.eq_ignore_ascii_case("ksops"))
+                .map(|s| s.eq_ignore_ascii_case(name))
         })
         .unwrap_or(false)
 }
