@@ -233,6 +233,9 @@ pub struct UpdateKeysArgs {
     /// The .sops.yaml to use instead of searching upwards
     #[arg(long, env = "SOPS_CONFIG")]
     config: Option<PathBuf>,
+    /// Print the changes to stdout in sops's words (the `sops` front end)
+    #[arg(long, hide = true)]
+    sops_report: bool,
 }
 
 pub fn update_keys(a: UpdateKeysArgs) -> Result<()> {
@@ -294,7 +297,11 @@ fn update_one(
         eprintln!("hush: {name}: keys already match the creation rule");
         return Ok(());
     }
-    print_diff(&name, &have, &want);
+    if a.sops_report {
+        print_sops_diff(&have, &want);
+    } else {
+        print_diff(&name, &have, &want);
+    }
     if !a.yes && !confirm()? {
         eprintln!("hush: {name}: not changed");
         return Ok(());
@@ -350,6 +357,28 @@ fn print_diff(name: &str, have: &[Vec<String>], want: &[Vec<String>]) {
             eprintln!("    - {k}");
         }
     }
+}
+
+/// The changes as `sops updatekeys` prints them on stdout.
+fn print_sops_diff(have: &[Vec<String>], want: &[Vec<String>]) {
+    let mut out = String::from("The following changes will be made to the file's groups:\n");
+    for i in 0..have.len().max(want.len()) {
+        let (h, w) = (
+            have.get(i).cloned().unwrap_or_default(),
+            want.get(i).cloned().unwrap_or_default(),
+        );
+        out.push_str(&format!("Group {}\n", i + 1));
+        for k in w.iter().filter(|k| h.contains(k)) {
+            out.push_str(&format!("    {k}\n"));
+        }
+        for k in w.iter().filter(|k| !h.contains(k)) {
+            out.push_str(&format!("+++ {k}\n"));
+        }
+        for k in h.iter().filter(|k| !w.contains(k)) {
+            out.push_str(&format!("--- {k}\n"));
+        }
+    }
+    let _ = write_stdout(out.as_bytes());
 }
 
 fn confirm() -> Result<bool> {

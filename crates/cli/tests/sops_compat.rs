@@ -25,12 +25,16 @@ const ALLOWED: &[(&str, &str)] = &[
         "hush keeps a file's format; converting in place is refused with a clear error",
     ),
     (
-        "encrypt --gcp-kms",
-        "GCP KMS is not supported: clear error (exit 1) instead of a GCP call",
+        "decrypt stdin --input-type",
+        "both refuse YAML from stdin as binary output (sops's stdin default); sops exits 4 (dumping), hush 2 (unsupported document)",
     ),
     (
-        "exec-env --user",
-        "--user is refused with a clear error (hush does not switch users)",
+        "-d --indent 2 yaml",
+        "hush keeps the YAML file's own layout; --indent re-indents JSON output only",
+    ),
+    (
+        "groups add --shamir-secret-sharing-threshold",
+        "sops writes threshold 1 for two groups, a file it then cannot decrypt (exit 128); hush refuses and writes nothing",
     ),
     (
         "edit -s",
@@ -184,6 +188,8 @@ fn forms() -> Vec<Form> {
         f("decrypt --output-type json", &["decrypt", "--output-type", "json", "e.yaml"]),
         f("decrypt json --output-type yaml", &["decrypt", "--output-type", "yaml", "e.json"]),
         f("decrypt --output-type dotenv", &["decrypt", "--output-type", "dotenv", "e.json"]),
+        f("decrypt --output-type ini", &["decrypt", "--output-type", "ini", "es.yaml"]),
+        typed("encrypt --output-type ini", &["encrypt", "--output-type", "ini", "--age", "{R}", "s.yaml"], "ini"),
         f("decrypt --extract scalar", &["decrypt", "--extract", "[\"password\"]", "e.yaml"]),
         f("decrypt --extract list item", &["decrypt", "--extract", "[\"list\"][1]", "e.yaml"]),
         f("decrypt --extract branch", &["decrypt", "--extract", "[\"nested\"]", "e.yaml"]),
@@ -213,6 +219,7 @@ fn forms() -> Vec<Form> {
         f("-d --output-type json", &["-d", "--output-type", "json", "e.yaml"]),
         f("-d --indent 2 --output-type json", &["-d", "--indent", "2", "--output-type", "json", "e.yaml"]),
         f("-d --indent 2 json", &["-d", "--indent", "2", "e.json"]),
+        f("-d --indent 2 yaml", &["-d", "--indent", "2", "e.yaml"]),
         f("-d -i", &["-d", "-i", "e.yaml"]),
         f("-d --ignore-mac", &["-d", "--ignore-mac", "t.yaml"]),
         f("-d MAC mismatch", &["-d", "t.yaml"]),
@@ -288,6 +295,10 @@ fn forms() -> Vec<Form> {
         ),
         f("groups delete -i", &["groups", "delete", "-f", "eg.yaml", "-i", "1"]),
         f("groups delete", &["groups", "delete", "-f", "eg.yaml", "0"]),
+        f(
+            "groups delete --shamir-secret-sharing-threshold",
+            &["groups", "delete", "-f", "eg3.yaml", "-i", "--shamir-secret-sharing-threshold", "2", "2"],
+        ),
     ]
 }
 
@@ -334,6 +345,7 @@ fn seed() -> Seed {
     w("p.txt", PLAIN_TXT);
     w("val.json", "{\"from\": \"file\"}\n");
     w("b.yaml", "k: |\n    multi\n    line");
+    w("s.yaml", "sec:\n    a: 1\n    longer: two\n    mid: x y\nother:\n    key: v\n");
     w(".sops.yaml", &format!("creation_rules:\n    - path_regex: sub/.*\n      age: {r},{r2}\n    - age: {r}\n"));
     w("rules.yaml", &format!("creation_rules:\n    - age: {r2},{r}\n"));
     let enc = |src: &str, dst: &str, extra: &[&str]| {
@@ -351,13 +363,21 @@ fn seed() -> Seed {
     enc("p.ini", "e.ini", &["--age", &r]);
     enc("p.txt", "e.txt", &["--age", &r]);
     enc("b.yaml", "eb.yaml", &["--age", &r]);
+    enc("s.yaml", "es.yaml", &["--age", &r]);
     std::fs::copy(d.join("e.yaml"), d.join("eg.yaml")).unwrap();
-    sops_ok(d, &["groups", "add", "-f", "eg.yaml", "-i", "--age", &r2]);
+    // Two key groups, both opened by keys.txt.
+    sops_ok(d, &["groups", "add", "-f", "eg.yaml", "-i", "--age", &r]);
+    std::fs::copy(d.join("eg.yaml"), d.join("eg3.yaml")).unwrap();
+    sops_ok(d, &["groups", "add", "-f", "eg3.yaml", "-i", "--age", &r]);
     // A tampered file: one plaintext value changed under the MAC.
     let e = std::fs::read_to_string(d.join("e.yaml")).unwrap();
     w("t.yaml", &e.replace("- a\n", "- tampered\n"));
     // Editors: one changes a value, one changes nothing.
-    w("editor.sh", "#!/bin/sh\nsed -i 's/s3cret/edited/; s/\"app\"/\"edited\"/' \"$1\"\n");
+    // A new file (sops: its example template; hush: empty) becomes one line.
+    w(
+        "editor.sh",
+        "#!/bin/sh\nif grep -q s3cret \"$1\"; then sed -i 's/s3cret/edited/; s/\"app\"/\"edited\"/' \"$1\"; else echo 'created: yes' > \"$1\"; fi\n",
+    );
     w("noop.sh", "#!/bin/sh\ntrue\n");
     for s in ["editor.sh", "noop.sh"] {
         use std::os::unix::fs::PermissionsExt;

@@ -117,11 +117,17 @@ pub(crate) fn render_flat(
                     out.push('\n');
                 }
                 out.push_str(&format!("[{k}]\n"));
+                // sops (go-ini, pretty format) aligns `=` in a section.
+                let width = entries
+                    .iter()
+                    .filter_map(|e| e.key.as_ref().map(|k| k.chars().count()))
+                    .max()
+                    .unwrap_or(0);
                 for e in entries {
                     match (&e.key, resolve(&e.node, anchors)) {
                         (None, Node::Leaf(l)) => out.push_str(&format!("; {}\n", l.text.as_str())),
                         (Some(k), Node::Leaf(l)) => out.push_str(&format!(
-                            "{k} = {}\n",
+                            "{k:<width$} = {}\n",
                             crate::ini::render(&flat_text(l), true)
                         )),
                         (Some(k), _) => {

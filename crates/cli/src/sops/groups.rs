@@ -46,6 +46,23 @@ pub fn delete(g: &Global, file: &Path, index: usize) -> Result<()> {
     })
 }
 
+/// The threshold after the change: the flag, else the file's, else all
+/// groups; sops refuses one that the remaining groups cannot satisfy.
+fn threshold(g: &Global, stored: Option<u32>, before: usize, after: usize) -> Result<u32> {
+    let t = g
+        .shamir_secret_sharing_threshold
+        .filter(|t| *t > 0)
+        .or(stored)
+        .unwrap_or(if after < before { before } else { after } as u32);
+    if t as usize > after {
+        return Err(fail(
+            exit::ERROR_GENERIC,
+            format!("removing this key group will make the Shamir threshold impossible to satisfy: Shamir threshold is {t}, but we only have {after} key groups"),
+        ));
+    }
+    Ok(t)
+}
+
 fn split(v: &Option<String>) -> Vec<String> {
     v.iter()
         .flat_map(|s| s.split(','))
@@ -58,18 +75,14 @@ fn change(g: &Global, file: &Path, edit: impl FnOnce(&mut KeyGroups) -> Result<(
     let rt = runtime()?;
     let o = open_file(&rt, file, &name)?;
     let mut groups = o.master_keys().map_err(core(&name))?;
+    let before = groups.len();
     edit(&mut groups)?;
     if groups.is_empty() {
         return Err(fail(exit::ERROR_GENERIC, "Error: a file needs at least one key group"));
     }
-    let threshold = g
-        .shamir_secret_sharing_threshold
-        .filter(|t| *t > 0)
-        .or(o.metadata().shamir_threshold)
-        .map(|t| t.min(groups.len() as u32))
-        .or(Some(groups.len() as u32));
+    let t = threshold(g, o.metadata().shamir_threshold, before, groups.len())?;
     let enc = rt
-        .block_on(o.update_keys(&groups, threshold))
+        .block_on(o.update_keys(&groups, Some(t)))
         .map_err(core(&name))?;
     if g.in_place {
         write_atomic(file, enc.as_str().as_bytes())

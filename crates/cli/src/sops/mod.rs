@@ -8,7 +8,10 @@
 
 mod args;
 mod groups;
+mod indent;
 mod translate;
+
+pub use indent::reindent_json;
 
 use crate::cli::{fail, Failure};
 use clap::Parser;
@@ -40,9 +43,38 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
     if !cli.g.keyservice.is_empty() {
         eprintln!("hush: warning: --keyservice is not supported; the local keys are used");
     }
-    match translate::plan(cli)? {
+    let kind = translate::kind(&cli);
+    translate::precheck(&cli)?;
+    let before = translate::edited_file(&cli)
+        .and_then(|f| std::fs::read(&f).ok().map(|bytes| (f, bytes)));
+    let result = match translate::plan(cli)? {
         translate::Plan::Hush(argv) => crate::cli::run_from(argv),
         translate::Plan::GroupsAdd(g, file) => groups::add(&g, &file),
         translate::Plan::GroupsDelete(g, file, index) => groups::delete(&g, &file, index),
+    };
+    let result = result.map_err(|f| sops_code(kind, f));
+    match (result, before) {
+        // sops exits 200 when an edit changes nothing; hush wrote nothing then.
+        (Ok(()), Some((file, bytes))) if std::fs::read(&file).ok().as_ref() == Some(&bytes) => Err(fail(
+            FILE_NOT_MODIFIED,
+            "File has not changed, exiting.",
+        )),
+        (r, _) => r,
     }
+}
+
+/// sops's exit code for an edit that changed nothing.
+const FILE_NOT_MODIFIED: u8 = 200;
+
+/// sops's exit code where it differs from hush's for the same failure.
+fn sops_code(kind: translate::Kind, mut f: Failure) -> Failure {
+    use translate::Kind;
+    f.code = match (kind, f.code) {
+        // A path that is not in the tree: sops exits 1 for --extract and unset.
+        (Kind::Extract | Kind::Unset, exit::ERROR_INVALID_TREE_PATH) => exit::ERROR_GENERIC,
+        // groups: sops logs a fatal error (exit 1) when it cannot get the data key.
+        (Kind::Groups, exit::COULD_NOT_RETRIEVE_KEY) => exit::ERROR_GENERIC,
+        (_, c) => c,
+    };
+    f
 }

@@ -78,6 +78,77 @@ pub fn refuse_unsupported(g: &Global) -> Result<()> {
     Ok(())
 }
 
+/// The kind of command, for sops's exit codes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Extract,
+    Unset,
+    Groups,
+    Edit,
+    Other,
+}
+
+pub fn kind(cli: &SopsCli) -> Kind {
+    match &cli.cmd {
+        Some(SopsCmd::Decrypt { .. }) if cli.g.extract.is_some() => Kind::Extract,
+        None if cli.g.decrypt && cli.g.extract.is_some() => Kind::Extract,
+        Some(SopsCmd::Unset { .. }) => Kind::Unset,
+        Some(SopsCmd::Groups { .. }) => Kind::Groups,
+        Some(SopsCmd::Edit { .. }) => Kind::Edit,
+        None if !(cli.g.encrypt || cli.g.decrypt || cli.g.rotate || cli.g.set.is_some()) => {
+            Kind::Edit
+        }
+        _ => Kind::Other,
+    }
+}
+
+/// The file an edit works on, to tell a no-op edit (sops: exit 200).
+pub fn edited_file(cli: &SopsCli) -> Option<PathBuf> {
+    match (&cli.cmd, kind(cli)) {
+        (Some(SopsCmd::Edit { file }), _) => Some(file.clone()),
+        (None, Kind::Edit) => cli.files.first().cloned(),
+        _ => None,
+    }
+}
+
+/// The checks sops makes before it reads keys, with its exit codes.
+pub fn precheck(cli: &SopsCli) -> Result<()> {
+    let legacy_set = cli.cmd.is_none() && cli.g.set.is_some();
+    let changed = match &cli.cmd {
+        Some(SopsCmd::Rotate { file }) => Some(file),
+        Some(SopsCmd::Set(s)) => Some(&s.file),
+        Some(SopsCmd::Unset { file, .. }) => Some(file),
+        None if cli.g.rotate || legacy_set => cli.files.first(),
+        _ => None,
+    };
+    if let Some(file) = changed.filter(|f| !f.exists()) {
+        return Err(fail(
+            exit::COULD_NOT_READ_INPUT_FILE,
+            format!("Error reading file: open {}: no such file or directory", file.display()),
+        ));
+    }
+    if let Some(SopsCmd::Set(s)) = &cli.cmd {
+        let inline = s.value.as_deref().filter(|_| !s.value_file && !s.value_stdin);
+        if inline.is_some_and(|v| serde_json::from_str::<serde_json::Value>(v).is_err()) {
+            return Err(fail(INVALID_SET_FORMAT, "Value for --set is not valid JSON"));
+        }
+    }
+    let encrypt_stdin = match &cli.cmd {
+        Some(SopsCmd::Encrypt { file }) => file.is_none(),
+        _ => false,
+    };
+    if encrypt_stdin && cli.g.filename_override.is_none() {
+        return Err(fail(
+            exit::ERROR_CONFLICTING_PARAMETERS,
+            "Error: must specify --filename-override when reading from stdin",
+        ));
+    }
+    Ok(())
+}
+
+/// sops: `--set` or a `set` value that is not JSON.
+const INVALID_SET_FORMAT: u8 = 7;
+
 pub fn plan(cli: SopsCli) -> Result<Plan> {
     let SopsCli { g, cmd, files } = cli;
     match cmd {
@@ -100,7 +171,7 @@ pub fn plan(cli: SopsCli) -> Result<Plan> {
         }
         Some(SopsCmd::Updatekeys { yes, files }) => {
             let mut a = Argv::new("updatekeys");
-            a.flag("-y", yes).opt("--config", &g.config);
+            a.arg("--sops-report").flag("-y", yes).opt("--config", &g.config);
             for f in files {
                 a.arg(f);
             }
@@ -173,7 +244,7 @@ fn split_set(s: &str) -> Result<(String, String)> {
     let s = s.trim_start_matches(' ');
     let pos = s.find("] ").ok_or_else(|| {
         fail(
-            7, // sops: ErrorInvalidSetFormat
+            INVALID_SET_FORMAT,
             "Error: invalid --set format: expected '[\"key\"] VALUE'",
         )
     })?;
@@ -224,6 +295,15 @@ fn encrypt(g: &Global, file: Option<PathBuf>) -> Plan {
 fn decrypt(g: &Global, file: Option<PathBuf>) -> Result<Plan> {
     let mut a = Argv::new("decrypt");
     io_flags(&mut a, g);
+    // From stdin without a name, sops takes both types as binary.
+    if file.is_none() && g.filename_override.is_none() {
+        if g.input_type.is_none() {
+            a.arg("--input-type").arg("binary");
+        }
+        if g.output_type.is_none() {
+            a.arg("--output-type").arg("binary");
+        }
+    }
     a.opt("--extract", &g.extract)
         .flag("--ignore-mac", g.ignore_mac)
         .opt("--decryption-order", &g.decryption_order)
