@@ -95,8 +95,10 @@ pub(crate) fn render(node: &Node, anchors: &HashMap<usize, Node>, format: Format
 pub(crate) fn render_flat(
     root: &Node,
     anchors: &HashMap<usize, Node>,
+    from: Format,
     to: Format,
 ) -> Result<String> {
+    let flat_text = |l: &crate::tree::Leaf| flat_text(l, from);
     let items = match resolve(root, anchors) {
         Node::Map(items) => items,
         _ => return Err(Error::Unsupported("the document is not a map".into())),
@@ -151,11 +153,64 @@ pub(crate) fn render_flat(
     Ok(out)
 }
 
-/// A leaf's text as a flat store writes it (null is empty).
-fn flat_text(l: &crate::tree::Leaf) -> String {
+/// A leaf's text as a flat store writes it (null is empty). sops reads
+/// every JSON number as a float64 and writes it as `go_float`.
+fn flat_text(l: &crate::tree::Leaf, from: Format) -> String {
     match l.resolved {
         Some(Resolved::Null) => String::new(),
+        Some(Resolved::Int | Resolved::Float) if from == Format::Json => {
+            l.text.parse::<f64>().map_or_else(|_| l.text.to_string(), go_float)
+        }
         _ => l.text.to_string(),
+    }
+}
+
+/// A float as sops's flat stores write it: Go's `FormatFloat(v, 'G', -1,
+/// 64)` (shortest digits; exponent form below 1e-4 and from 1e6), with
+/// `.0` added to a bare integer.
+fn go_float(v: f64) -> String {
+    let sci = format!("{:e}", v.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let sign = if v.is_sign_negative() { "-" } else { "" };
+    if !(-4..6).contains(&exp) {
+        let (first, rest) = digits.split_at(1);
+        let dot = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        let esign = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{first}{dot}E{esign}{:02}", exp.abs());
+    }
+    let dp = exp + 1;
+    let text = if dp <= 0 {
+        format!("0.{}{digits}", "0".repeat((-dp) as usize))
+    } else if dp as usize >= digits.len() {
+        format!("{digits}{}.0", "0".repeat(dp as usize - digits.len()))
+    } else {
+        let (int, frac) = digits.split_at(dp as usize);
+        format!("{int}.{frac}")
+    };
+    format!("{sign}{text}")
+}
+
+#[cfg(test)]
+mod go_float_tests {
+    use super::go_float;
+
+    #[test]
+    fn floats_read_as_sops_writes_them_in_flat_files() {
+        for (v, want) in [
+            (5.0, "5.0"),
+            (5.5, "5.5"),
+            (1e20, "1E+20"),
+            (-0.0, "-0.0"),
+            (12345678901234567890.0, "1.2345678901234567E+19"),
+            (123456.0, "123456.0"),
+            (1234567.0, "1.234567E+06"),
+            (0.0001, "0.0001"),
+            (0.00001, "1E-05"),
+        ] {
+            assert_eq!(go_float(v), want, "{v}");
+        }
     }
 }
 
