@@ -110,6 +110,10 @@ enum Cmd {
     Merge(crate::merge::MergeArgs),
     /// Set up the git merge and diff drivers and .gitattributes in this clone
     InitGit(crate::merge::InitGitArgs),
+    /// Print a shell completion script
+    Completions(crate::completions::CompletionsArgs),
+    /// Print the man page (roff)
+    Man(crate::completions::ManArgs),
     /// Run a sops command line (as when this binary is named `sops`)
     Sops {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -282,6 +286,12 @@ struct DecryptArgs {
     order: crate::cli::DecryptionOrder,
 }
 
+/// hush's command line as clap sees it (completions, man page).
+pub(crate) fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
+}
+
 pub fn run() -> Result<()> {
     run_from(std::env::args_os())
 }
@@ -308,6 +318,8 @@ pub fn run_from(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<()
         Cmd::Krm(a) => crate::krm::run(a),
         Cmd::Merge(a) => crate::merge::merge(a),
         Cmd::InitGit(a) => crate::merge::init_git(a),
+        Cmd::Completions(a) => crate::completions::completions(a),
+        Cmd::Man(a) => crate::completions::man(a),
         Cmd::Sops { args } => crate::sops::run(args),
     }
 }

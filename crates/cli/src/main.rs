@@ -16,6 +16,7 @@ mod batch;
 mod change;
 mod check;
 mod cli;
+mod completions;
 mod edit;
 mod exec;
 mod git;

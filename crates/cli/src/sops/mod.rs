@@ -21,6 +21,12 @@ use std::ffi::OsString;
 /// The sops version whose command line and output this front end follows.
 pub const SOPS_VERSION: &str = "3.11.0";
 
+/// The sops command line as clap sees it (for completions).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    args::SopsCli::command()
+}
+
 /// Runs one sops invocation; `args` excludes the program name.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
     let argv = std::iter::once(OsString::from("sops")).chain(args);

@@ -195,6 +195,7 @@ pub fn plan(cli: SopsCli) -> Result<Plan> {
             })
         }
         Some(SopsCmd::Completion { shell }) => Ok(Argv::new("completions")
+            .arg("--sops")
             .arg(shell.unwrap_or_else(|| "bash".into()))
             .done()),
         Some(SopsCmd::Publish { .. }) => Err(unsupported("sops publish")),
