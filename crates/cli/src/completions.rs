@@ -39,5 +39,6 @@ pub fn man(_: ManArgs) -> Result<(), Failure> {
 }
 
 fn write(bytes: &[u8]) -> Result<(), Failure> {
-    crate::io::write_stdout(bytes).map_err(|e| fail(exit::COULD_NOT_WRITE_OUTPUT_FILE, e.to_string()))
+    crate::io::write_stdout(bytes)
+        .map_err(|e| fail(exit::COULD_NOT_WRITE_OUTPUT_FILE, e.to_string()))
 }

@@ -14,7 +14,10 @@ use std::process::Command;
 
 /// A directory whose `sops` is `bin`.
 fn sops_dir(bin: &Path) -> tempfile::TempDir {
-    let d = tempfile::Builder::new().prefix("hush-ansible-bin-").tempdir().unwrap();
+    let d = tempfile::Builder::new()
+        .prefix("hush-ansible-bin-")
+        .tempdir()
+        .unwrap();
     std::os::unix::fs::symlink(bin, d.path().join("sops")).unwrap();
     d
 }
@@ -27,14 +30,23 @@ struct Project {
 /// An inventory with an encrypted group_vars file and an encrypted lookup
 /// file, both written by the real sops.
 fn project() -> Project {
-    let dir = tempfile::Builder::new().prefix("hush-ansible-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("hush-ansible-")
+        .tempdir()
+        .unwrap();
     let d = dir.path();
     let recipient = age_keygen(&d.join("keys.txt"));
     std::fs::create_dir_all(d.join("group_vars")).unwrap();
     std::fs::write(d.join("hosts"), "localhost ansible_connection=local\n").unwrap();
     let plain = [
-        ("group_vars/all.sops.yaml", "db_password: from-vars-plugin\ndb_port: 5432\n"),
-        ("secret.sops.yaml", "token: from-lookup\nnested:\n    key: deep\n"),
+        (
+            "group_vars/all.sops.yaml",
+            "db_password: from-vars-plugin\ndb_port: 5432\n",
+        ),
+        (
+            "secret.sops.yaml",
+            "token: from-lookup\nnested:\n    key: deep\n",
+        ),
     ];
     for (name, text) in plain {
         let p = d.join(name);
@@ -45,7 +57,11 @@ fn project() -> Project {
             .env("SOPS_DISABLE_VERSION_CHECK", "1")
             .output()
             .unwrap();
-        assert!(o.status.success(), "sops encrypt: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "sops encrypt: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     std::fs::write(
         d.join("play.yaml"),
@@ -71,14 +87,20 @@ fn ansible(p: &Project, sops: &Path, args: &[&str]) -> (i32, String, String) {
         .env("ANSIBLE_LOCAL_TEMP", d.join(".ansible-tmp"))
         .env("ANSIBLE_NOCOLOR", "1")
         .env("ANSIBLE_PYTHON_INTERPRETER", python())
-        .env("ANSIBLE_VARS_ENABLED", "host_group_vars,community.sops.sops")
+        .env(
+            "ANSIBLE_VARS_ENABLED",
+            "host_group_vars,community.sops.sops",
+        )
         .env("ANSIBLE_SOPS_BINARY", bin.path().join("sops"))
         .env("SOPS_AGE_KEY_FILE", d.join("keys.txt"))
         .env("SOPS_DISABLE_VERSION_CHECK", "1")
         .env_remove("SOPS_AGE_KEY")
         .output()
         .unwrap_or_else(|e| {
-            panic!("cannot run {} ({e}); run ./scripts/test, which installs ansible", args[0])
+            panic!(
+                "cannot run {} ({e}); run ./scripts/test, which installs ansible",
+                args[0]
+            )
         });
     let _ = std::fs::remove_file(d.join("written.sops.yaml"));
     (
@@ -114,7 +136,10 @@ fn both(p: &Project, args: &[&str], expect: &[&str]) -> String {
     for e in expect {
         assert!(by_hush.1.contains(e), "{e} not in:\n{}", by_hush.1);
     }
-    assert_eq!(by_sops.1, by_hush.1, "ansible output differs (left: sops, right: hush)");
+    assert_eq!(
+        by_sops.1, by_hush.1,
+        "ansible output differs (left: sops, right: hush)"
+    );
     by_hush.1
 }
 
@@ -123,7 +148,16 @@ fn the_community_sops_lookup_plugin_reads_through_hush_as_sops() {
     let p = project();
     both(
         &p,
-        &["ansible", "localhost", "-i", "hosts", "-m", "debug", "-a", "msg={{ lookup('community.sops.sops', 'secret.sops.yaml') }}"],
+        &[
+            "ansible",
+            "localhost",
+            "-i",
+            "hosts",
+            "-m",
+            "debug",
+            "-a",
+            "msg={{ lookup('community.sops.sops', 'secret.sops.yaml') }}",
+        ],
         &["from-lookup", "deep"],
     );
     both(
@@ -141,7 +175,16 @@ fn the_community_sops_vars_plugin_loads_group_vars_through_hush_as_sops() {
     let p = project();
     both(
         &p,
-        &["ansible", "localhost", "-i", "hosts", "-m", "debug", "-a", "msg={{ db_password }}:{{ db_port }}"],
+        &[
+            "ansible",
+            "localhost",
+            "-i",
+            "hosts",
+            "-m",
+            "debug",
+            "-a",
+            "msg={{ db_password }}:{{ db_port }}",
+        ],
         &["from-vars-plugin:5432"],
     );
 }

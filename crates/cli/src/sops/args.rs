@@ -206,9 +206,7 @@ pub enum SopsCmd {
         cmd: GroupsCmd,
     },
     /// Shell completions (hush's own)
-    Completion {
-        shell: Option<String>,
-    },
+    Completion { shell: Option<String> },
     /// Not supported by hush
     Publish {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]

@@ -2,7 +2,9 @@
 //! data key (values, `lastmodified` and `mac` stay), as sops does.
 
 use super::args::Global;
-use crate::cli::{core, core_read, fail, kms_keys, pgp_keys, recipients, runtime, Failure, KeyFlags};
+use crate::cli::{
+    core, core_read, fail, kms_keys, pgp_keys, recipients, runtime, Failure, KeyFlags,
+};
 use crate::io::{write_atomic, write_stdout};
 use hush_core::error::exit;
 use hush_core::keys::age::Identities;
@@ -78,7 +80,10 @@ fn change(g: &Global, file: &Path, edit: impl FnOnce(&mut KeyGroups) -> Result<(
     let before = groups.len();
     edit(&mut groups)?;
     if groups.is_empty() {
-        return Err(fail(exit::ERROR_GENERIC, "Error: a file needs at least one key group"));
+        return Err(fail(
+            exit::ERROR_GENERIC,
+            "Error: a file needs at least one key group",
+        ));
     }
     let t = threshold(g, o.metadata().shamir_threshold, before, groups.len())?;
     let enc = rt
@@ -104,7 +109,8 @@ fn open_file(rt: &tokio::runtime::Runtime, file: &Path, name: &str) -> Result<Op
         .map_err(|e| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {e}")))?;
     let ids = Identities::from_env().map_err(core(name))?;
     let enc = Ciphertext::new(text, Format::from_path(name));
-    let unwrappers: [&dyn hush_core::keys::Unwrapper; 3] = [&ids, &KmsUnwrapper::default(), &PgpUnwrapper];
+    let unwrappers: [&dyn hush_core::keys::Unwrapper; 3] =
+        [&ids, &KmsUnwrapper::default(), &PgpUnwrapper];
     rt.block_on(open(&enc, &unwrappers, &DecryptOptions::default()))
         .map_err(core_read(name))
 }

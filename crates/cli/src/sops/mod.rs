@@ -38,7 +38,10 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
             let text = e.to_string();
             let first = text.lines().next().unwrap_or("usage error");
             let first = first.strip_prefix("error: ").unwrap_or(first);
-            return Err(fail(exit::ERROR_GENERIC, format!("Incorrect Usage: {first}")));
+            return Err(fail(
+                exit::ERROR_GENERIC,
+                format!("Incorrect Usage: {first}"),
+            ));
         }
     };
     if cli.g.version {
@@ -51,8 +54,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
     }
     let kind = translate::kind(&cli);
     translate::precheck(&cli)?;
-    let before = translate::edited_file(&cli)
-        .and_then(|f| std::fs::read(&f).ok().map(|bytes| (f, bytes)));
+    let before =
+        translate::edited_file(&cli).and_then(|f| std::fs::read(&f).ok().map(|bytes| (f, bytes)));
     let result = match translate::plan(cli)? {
         translate::Plan::Hush(argv) => crate::cli::run_from(argv),
         translate::Plan::GroupsAdd(g, file) => groups::add(&g, &file),
@@ -61,10 +64,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
     let result = result.map_err(|f| sops_code(kind, f));
     match (result, before) {
         // sops exits 200 when an edit changes nothing; hush wrote nothing then.
-        (Ok(()), Some((file, bytes))) if std::fs::read(&file).ok().as_ref() == Some(&bytes) => Err(fail(
-            FILE_NOT_MODIFIED,
-            "File has not changed, exiting.",
-        )),
+        (Ok(()), Some((file, bytes))) if std::fs::read(&file).ok().as_ref() == Some(&bytes) => {
+            Err(fail(FILE_NOT_MODIFIED, "File has not changed, exiting."))
+        }
         (r, _) => r,
     }
 }

@@ -65,9 +65,18 @@ pub fn refuse_unsupported(g: &Global) -> Result<()> {
         (&g.azure_kv, "Azure Key Vault keys (--azure-kv)"),
         (&g.add_azure_kv, "Azure Key Vault keys (--add-azure-kv)"),
         (&g.rm_azure_kv, "Azure Key Vault keys (--rm-azure-kv)"),
-        (&g.hc_vault_transit, "Vault transit keys (--hc-vault-transit)"),
-        (&g.add_hc_vault_transit, "Vault transit keys (--add-hc-vault-transit)"),
-        (&g.rm_hc_vault_transit, "Vault transit keys (--rm-hc-vault-transit)"),
+        (
+            &g.hc_vault_transit,
+            "Vault transit keys (--hc-vault-transit)",
+        ),
+        (
+            &g.add_hc_vault_transit,
+            "Vault transit keys (--add-hc-vault-transit)",
+        ),
+        (
+            &g.rm_hc_vault_transit,
+            "Vault transit keys (--rm-hc-vault-transit)",
+        ),
     ];
     if let Some((_, what)) = keys.iter().find(|(v, _)| v.is_some()) {
         return Err(unsupported(what));
@@ -124,13 +133,22 @@ pub fn precheck(cli: &SopsCli) -> Result<()> {
     if let Some(file) = changed.filter(|f| !f.exists()) {
         return Err(fail(
             exit::COULD_NOT_READ_INPUT_FILE,
-            format!("Error reading file: open {}: no such file or directory", file.display()),
+            format!(
+                "Error reading file: open {}: no such file or directory",
+                file.display()
+            ),
         ));
     }
     if let Some(SopsCmd::Set(s)) = &cli.cmd {
-        let inline = s.value.as_deref().filter(|_| !s.value_file && !s.value_stdin);
+        let inline = s
+            .value
+            .as_deref()
+            .filter(|_| !s.value_file && !s.value_stdin);
         if inline.is_some_and(|v| serde_json::from_str::<serde_json::Value>(v).is_err()) {
-            return Err(fail(INVALID_SET_FORMAT, "Value for --set is not valid JSON"));
+            return Err(fail(
+                INVALID_SET_FORMAT,
+                "Value for --set is not valid JSON",
+            ));
         }
     }
     let encrypt_stdin = match &cli.cmd {
@@ -171,7 +189,9 @@ pub fn plan(cli: SopsCli) -> Result<Plan> {
         }
         Some(SopsCmd::Updatekeys { yes, files }) => {
             let mut a = Argv::new("updatekeys");
-            a.arg("--sops-report").flag("-y", yes).opt("--config", &g.config);
+            a.arg("--sops-report")
+                .flag("-y", yes)
+                .opt("--config", &g.config);
             for f in files {
                 a.arg(f);
             }
@@ -218,10 +238,7 @@ fn legacy(g: Global, files: Vec<PathBuf>) -> Result<Plan> {
         ));
     }
     let Some(file) = file else {
-        return Err(fail(
-            exit::NO_FILE_SPECIFIED,
-            "Error: no file specified",
-        ));
+        return Err(fail(exit::NO_FILE_SPECIFIED, "Error: no file specified"));
     };
     if g.encrypt {
         return Ok(encrypt(&g, Some(file)));
@@ -285,7 +302,9 @@ fn encrypt(g: &Global, file: Option<PathBuf>) -> Plan {
             &g.shamir_secret_sharing_threshold.map(|t| t.to_string()),
         );
     if g.indent.is_some() {
-        eprintln!("hush: warning: --indent is ignored when encrypting: hush keeps the file's layout");
+        eprintln!(
+            "hush: warning: --indent is ignored when encrypting: hush keeps the file's layout"
+        );
     }
     if let Some(f) = file {
         a.arg(f);
@@ -348,7 +367,9 @@ fn rotate(g: &Global, file: PathBuf) -> Result<Plan> {
 fn set(g: &Global, s: SetArgs) -> Result<Plan> {
     same_format(g, &s.file, "set")?;
     let mut a = Argv::new("set");
-    a.arg(&s.file).arg(&s.index).flag("--idempotent", s.idempotent);
+    a.arg(&s.file)
+        .arg(&s.index)
+        .flag("--idempotent", s.idempotent);
     match (s.value, s.value_file, s.value_stdin) {
         (Some(v), true, _) => a.arg("--value-file").arg(v),
         (Some(v), false, false) => a.arg(v),
@@ -393,7 +414,10 @@ fn exec(g: &Global, e: ExecArgs, cmd: &str) -> Result<Plan> {
 /// Commands that keep the file's own format: a type flag may only name it.
 fn same_format(g: &Global, file: &Path, cmd: &str) -> Result<()> {
     let own = Format::from_path(&file.display().to_string());
-    for (flag, t) in [("--input-type", &g.input_type), ("--output-type", &g.output_type)] {
+    for (flag, t) in [
+        ("--input-type", &g.input_type),
+        ("--output-type", &g.output_type),
+    ] {
         if let Some(t) = t {
             if !t.eq_ignore_ascii_case(own.name()) {
                 return Err(unsupported(&format!(
