@@ -209,7 +209,10 @@ fn rotate_one(rt: &tokio::runtime::Runtime, a: &RotateArgs, file: &Path) -> Resu
         write_back(file, &o, &enc)
     } else if let Some(out) = &a.output {
         write_atomic(out, enc.as_str().as_bytes()).map_err(|e| {
-            fail(exit::COULD_NOT_WRITE_OUTPUT_FILE, format!("{}: {e}", out.display()))
+            fail(
+                exit::COULD_NOT_WRITE_OUTPUT_FILE,
+                format!("{}: {e}", out.display()),
+            )
         })
     } else {
         write_stdout(enc.as_str().as_bytes())

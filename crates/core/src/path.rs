@@ -158,9 +158,10 @@ pub(crate) fn render_flat(
 fn flat_text(l: &crate::tree::Leaf, from: Format) -> String {
     match l.resolved {
         Some(Resolved::Null) => String::new(),
-        Some(Resolved::Int | Resolved::Float) if from == Format::Json => {
-            l.text.parse::<f64>().map_or_else(|_| l.text.to_string(), go_float)
-        }
+        Some(Resolved::Int | Resolved::Float) if from == Format::Json => l
+            .text
+            .parse::<f64>()
+            .map_or_else(|_| l.text.to_string(), go_float),
         _ => l.text.to_string(),
     }
 }
@@ -176,7 +177,11 @@ fn go_float(v: f64) -> String {
     let sign = if v.is_sign_negative() { "-" } else { "" };
     if !(-4..6).contains(&exp) {
         let (first, rest) = digits.split_at(1);
-        let dot = if rest.is_empty() { String::new() } else { format!(".{rest}") };
+        let dot = if rest.is_empty() {
+            String::new()
+        } else {
+            format!(".{rest}")
+        };
         let esign = if exp < 0 { '-' } else { '+' };
         return format!("{sign}{first}{dot}E{esign}{:02}", exp.abs());
     }
