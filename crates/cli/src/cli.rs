@@ -464,7 +464,8 @@ pub(crate) fn recipients(list: &[String]) -> Result<Vec<Arc<dyn MasterKey>>> {
                 .map(|r| Arc::new(r) as Arc<dyn MasterKey>)
         })
         .collect::<std::result::Result<_, _>>()
-        .map_err(|e: Error| fail(e.exit_code(), e.to_string()))
+        // sops: "failed to parse input, unknown recipient type", exit 1.
+        .map_err(|e: Error| fail(exit::ERROR_GENERIC, e.to_string()))
 }
 
 /// PGP keys by fingerprint; a short key ID is refused (exit 1, as sops's

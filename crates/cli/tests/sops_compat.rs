@@ -686,6 +686,14 @@ fn seed() -> Seed {
         "rules.yaml",
         &format!("creation_rules:\n    - age: {r2},{r}\n"),
     );
+    w(
+        "empty-group.yaml",
+        &format!("creation_rules:\n    - key_groups:\n        - age: [{r}]\n        - age: []\n"),
+    );
+    w(
+        "none.yaml",
+        "creation_rules:\n    - path_regex: nothing-matches\n      age: age1x\n",
+    );
     let enc = |src: &str, dst: &str, extra: &[&str]| {
         let mut a = vec!["encrypt"];
         a.extend_from_slice(extra);
@@ -1248,4 +1256,29 @@ fn every_sops_form_with_kms_keys_gives_what_sops_gives() {
         ],
     ));
     check_table("KMS", &seed, &forms);
+}
+
+/// Scripts match sops's error text for an empty key group: the same line,
+/// the same exit code (1), nothing on stdout.
+#[test]
+fn an_empty_key_group_fails_with_the_text_sops_prints() {
+    let seed = seed();
+    let (_keep, hush) = hush_as_sops();
+    let form = f(
+        "empty key group",
+        &["--config", "empty-group.yaml", "encrypt", "p.yaml"],
+    );
+    for bin in [sops_bin(), hush] {
+        let (_d, r) = run(&bin, &seed, &form);
+        assert_eq!(r.code, 1, "{}: {}", bin.display(), r.stderr);
+        assert!(r.stdout.is_empty(), "{}", bin.display());
+        assert!(
+            r.stderr
+                .lines()
+                .any(|l| l.ends_with("Could not generate data key: [empty key group provided]")),
+            "{}: {}",
+            bin.display(),
+            r.stderr
+        );
+    }
 }
