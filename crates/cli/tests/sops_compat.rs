@@ -20,6 +20,11 @@ use std::process::{Command, Stdio};
 /// Forms whose difference is hush's promise or a documented refusal.
 const ALLOWED: &[(&str, &str)] = &[
     ("version", "hush names itself: `sops 3.11.0 (hush X)`"),
+    ("version -v", "hush names itself: `sops 3.11.0 (hush X)`"),
+    (
+        "exec-file --user",
+        "--user is refused with a clear error: hush does not switch users",
+    ),
     (
         "set --output-type json",
         "hush keeps a file's format; converting in place is refused with a clear error",
@@ -447,6 +452,25 @@ fn forms() -> Vec<Form> {
         f("edit (legacy)", &["e.yaml"]),
         f("edit no-op (legacy)", &["--ignore-mac", "en.yaml"]),
         f("version", &["--version"]),
+        f("version -v", &["-v"]),
+        f("no arguments", &[]),
+        f("-r --output", &["-r", "--output", "out.yaml", "e.yaml"]),
+        f("-d --output", &["-d", "--output", "out.yaml", "e.yaml"]),
+        f("edit editor fails", &["edit", "e.yaml"]),
+        f("publish", &["publish", "e.yaml"]),
+        f("filestatus no such file", &["filestatus", "nofile.yaml"]),
+        f(
+            "rotate --input-type yaml",
+            &["rotate", "--input-type", "yaml", "e.yaml"],
+        ),
+        f(
+            "set --value-file missing",
+            &["set", "--value-file", "e.yaml", "[\"a\"]", "missing.json"],
+        ),
+        f(
+            "decrypt --filename-override file",
+            &["decrypt", "--filename-override", "x.json", "e.json"],
+        ),
         // ---- edit
         f("edit", &["edit", "e.yaml"]),
         f("edit json", &["edit", "e.json"]),
@@ -564,6 +588,22 @@ fn forms() -> Vec<Form> {
             &["exec-file", "--output-type", "json", "e.yaml", "cat {}"],
         ),
         f("exec-file json", &["exec-file", "e.json", "cat {}"]),
+        f(
+            "exec-env no such file",
+            &["exec-env", "nofile.yaml", "true"],
+        ),
+        f(
+            "exec-file no such file",
+            &["exec-file", "nofile.yaml", "true"],
+        ),
+        f(
+            "exec-env --background",
+            &["exec-env", "--background", "e.yaml", "true"],
+        ),
+        f(
+            "exec-file --user",
+            &["exec-file", "--user", "nobody", "e.yaml", "true"],
+        ),
         // ---- filestatus
         f("filestatus encrypted", &["filestatus", "e.yaml"]),
         f("filestatus plain", &["filestatus", "p.yaml"]),
@@ -733,7 +773,8 @@ fn seed() -> Seed {
         "#!/bin/sh\nif grep -q s3cret \"$1\"; then sed -i 's/s3cret/edited/; s/\"app\"/\"edited\"/' \"$1\"; else echo 'created: yes' > \"$1\"; fi\n",
     );
     w("noop.sh", "#!/bin/sh\ntrue\n");
-    for s in ["editor.sh", "noop.sh"] {
+    w("fail.sh", "#!/bin/sh\nexit 1\n");
+    for s in ["editor.sh", "noop.sh", "fail.sh"] {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(d.join(s), std::fs::Permissions::from_mode(0o755)).unwrap();
     }
@@ -802,6 +843,8 @@ fn run(bin: &Path, seed: &Seed, form: &Form) -> (tempfile::TempDir, Run) {
         .collect();
     let editor = if form.name.contains("no-op") {
         "noop.sh"
+    } else if form.name.contains("editor fails") {
+        "fail.sh"
     } else {
         "editor.sh"
     };

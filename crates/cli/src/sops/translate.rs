@@ -140,6 +140,13 @@ pub fn precheck(cli: &SopsCli) -> Result<()> {
         ));
     }
     if let Some(SopsCmd::Set(s)) = &cli.cmd {
+        let value_file = s.value.as_deref().filter(|_| s.value_file);
+        if let Some(v) = value_file.filter(|v| !Path::new(v).exists()) {
+            return Err(fail(
+                exit::ERROR_GENERIC,
+                format!("open {v}: no such file or directory"),
+            ));
+        }
         let inline = s
             .value
             .as_deref()
