@@ -210,17 +210,10 @@ pub fn plan(cli: SopsCli) -> Result<Plan> {
             .opt("--input-type", &g.input_type)
             .arg(file)
             .done()),
-        Some(SopsCmd::Groups { cmd }) => {
-            if g.shamir_secret_sharing_threshold.is_some() && !g.in_place {
-                // fine: the threshold is written either way
-            }
-            Ok(match cmd {
-                super::args::GroupsCmd::Add { file } => Plan::GroupsAdd(g, file),
-                super::args::GroupsCmd::Delete { file, index } => {
-                    Plan::GroupsDelete(g, file, index)
-                }
-            })
-        }
+        Some(SopsCmd::Groups { cmd }) => Ok(match cmd {
+            super::args::GroupsCmd::Add { file } => Plan::GroupsAdd(g, file),
+            super::args::GroupsCmd::Delete { file, index } => Plan::GroupsDelete(g, file, index),
+        }),
         Some(SopsCmd::Completion { shell }) => Ok(Argv::new("completions")
             .arg("--sops")
             .arg(shell.unwrap_or_else(|| "bash".into()))
