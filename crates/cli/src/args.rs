@@ -68,7 +68,35 @@ pub(crate) enum Cmd {
     Merge(Deferred<MergeArgs>),
     /// Set up the git merge and diff drivers and .gitattributes in this clone
     InitGit(Deferred<InitGitArgs>),
+    /// Print a shell completion script
+    Completions(Deferred<CompletionsArgs>),
+    /// Print the man page (roff)
+    Man(Deferred<ManArgs>),
+    /// Run a sops command line (as when this binary is named `sops`)
+    Sops {
+        /// The sops arguments
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
 }
+
+/// hush's command line as clap sees it (completions, man page).
+pub(crate) fn command() -> clap::Command {
+    use clap::CommandFactory;
+    Cli::command()
+}
+
+#[derive(Args)]
+pub(crate) struct CompletionsArgs {
+    /// bash, zsh, fish, elvish or powershell
+    pub shell: clap_complete::Shell,
+    /// Complete the sops command line instead (for hush installed as `sops`)
+    #[arg(long)]
+    pub sops: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct ManArgs {}
 
 /// A file format named on the command line.
 #[derive(Clone, Copy, ValueEnum)]
@@ -206,6 +234,9 @@ pub(crate) struct DecryptArgs {
     /// An age identity file (repeatable); added to the sops key sources
     #[arg(long)]
     pub identity: Vec<PathBuf>,
+    /// Spaces per level for JSON output, as sops's --indent (0: a tab)
+    #[arg(long)]
+    pub indent: Option<usize>,
     #[command(flatten)]
     pub order: DecryptionOrder,
 }
@@ -256,6 +287,9 @@ pub(crate) struct RotateArgs {
     /// Write the results back to the files (default for several files: required)
     #[arg(short = 'i', long)]
     pub in_place: bool,
+    /// Write the result to this file (one file)
+    #[arg(long, conflicts_with = "in_place")]
+    pub output: Option<PathBuf>,
     /// Add age recipients (to the first key group)
     #[arg(long, value_delimiter = ',')]
     pub add_age: Vec<String>,
@@ -292,6 +326,9 @@ pub(crate) struct UpdateKeysArgs {
     /// The .sops.yaml to use instead of searching upwards
     #[arg(long, env = "SOPS_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Print the changes to stdout in sops's words (the `sops` front end)
+    #[arg(long, hide = true)]
+    pub sops_report: bool,
 }
 
 #[derive(Args)]

@@ -23,6 +23,7 @@ mod inout;
 mod io;
 mod keys;
 mod runtime;
+mod sops;
 
 use std::process::ExitCode;
 
@@ -34,8 +35,10 @@ fn main() -> ExitCode {
         let _ = writeln!(std::io::stdout(), "hush {}", env!("CARGO_PKG_VERSION"));
         return ExitCode::SUCCESS;
     }
-    let result = if invoked_as_ksops() {
+    let result = if invoked_as("ksops") {
         cmd::krm::ksops()
+    } else if invoked_as("sops") {
+        sops::run(std::env::args_os().skip(1))
     } else {
         cmd::run()
     };
@@ -52,17 +55,18 @@ fn main() -> ExitCode {
 fn is_version_query() -> bool {
     let mut args = std::env::args_os().skip(1);
     matches!((args.next(), args.next()), (Some(a), None) if a == "--version" || a == "-V")
-        && !invoked_as_ksops()
+        && !invoked_as("ksops")
+        && !invoked_as("sops")
 }
 
-/// Whether this binary runs under the name `ksops` (a KSOPS drop-in).
-fn invoked_as_ksops() -> bool {
+/// Whether this binary runs under `name` (`ksops`, `sops`: drop-ins).
+fn invoked_as(name: &str) -> bool {
     std::env::args_os()
         .next()
         .and_then(|a| {
             std::path::Path::new(&a)
                 .file_stem()
-                .map(|s| s.eq_ignore_ascii_case("ksops"))
+                .map(|s| s.eq_ignore_ascii_case(name))
         })
         .unwrap_or(false)
 }

@@ -48,6 +48,9 @@ pub enum Error {
     /// No master key was given to encrypt with.
     #[error("no master keys were provided: give --age or --pgp, set SOPS_AGE_RECIPIENTS, or add a .sops.yaml creation rule")]
     NoMasterKeys,
+    /// A key group without keys (sops's words, which scripts match).
+    #[error("Could not generate data key: [empty key group provided]")]
+    EmptyKeyGroup,
     /// One or more master keys could not wrap the data key; one line per key.
     #[error("could not wrap the data key:{0}")]
     Wrap(String),
@@ -236,6 +239,7 @@ impl Error {
             Error::NoDataKey(_) => COULD_NOT_RETRIEVE_KEY,
             // sops exits 1 here, not NO_ENCRYPTION_KEY_FOUND (111).
             Error::NoMasterKeys => ERROR_GENERIC,
+            Error::EmptyKeyGroup => ERROR_GENERIC,
             // sops: "Could not generate data key", exit 1.
             Error::Wrap(_) => ERROR_GENERIC,
             Error::ValueDecrypt { .. } => ERROR_DECRYPTING_TREE,

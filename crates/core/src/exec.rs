@@ -11,7 +11,7 @@ use crate::crypto::cipher::{EncValue, ValueType};
 use crate::engine::{convert, parse, Ciphertext, Format, Plaintext};
 use crate::error::{Error, Result};
 use crate::metadata::Metadata;
-use crate::stores::scalar::{parse_go_bool, parse_go_int, parse_time, parse_yaml_float, Resolved};
+use crate::stores::scalar::{sops_float, parse_go_bool, parse_go_int, parse_time, parse_yaml_float, Resolved};
 use crate::tree::{walk, Node, Redacted};
 use std::collections::HashMap;
 use zeroize::Zeroizing;
@@ -137,7 +137,7 @@ impl Kind {
     fn text(&self, text: &str) -> String {
         let parsed = match *self {
             Kind::Sealed(ValueType::Int) => text.parse::<i64>().ok().map(|i| i.to_string()),
-            Kind::Sealed(ValueType::Float) => parse_yaml_float(text).map(go_float),
+            Kind::Sealed(ValueType::Float) => parse_yaml_float(text).map(sops_float),
             Kind::Sealed(ValueType::Bool) => parse_go_bool(text).map(|b| b.to_string()),
             Kind::Sealed(ValueType::Time) => parse_time(text).map(|t| drop_fraction(&t)),
             // `bytes` never decrypts (sops panics on it), comments are not values.
@@ -145,10 +145,10 @@ impl Kind {
             Kind::Read(Resolved::Null, _) => Some("<nil>".into()),
             // sops 3.11's JSON store reads every number as a float64.
             Kind::Read(Resolved::Int | Resolved::Float, Format::Json) => {
-                text.parse::<f64>().ok().map(go_float)
+                text.parse::<f64>().ok().map(sops_float)
             }
             Kind::Read(Resolved::Int, _) => parse_go_int(text).map(|i| i.to_string()),
-            Kind::Read(Resolved::Float, _) => parse_yaml_float(text).map(go_float),
+            Kind::Read(Resolved::Float, _) => parse_yaml_float(text).map(sops_float),
             Kind::Read(Resolved::Bool, _) => parse_go_bool(text).map(|b| b.to_string()),
             Kind::Read(Resolved::Time, _) => parse_time(text).map(|t| drop_fraction(&t)),
             Kind::Read(Resolved::Str, _) => None,
@@ -167,53 +167,6 @@ fn drop_fraction(t: &str) -> String {
         }
         None => t.to_string(),
     }
-}
-
-/// Go's `strconv.FormatFloat(v, 'G', -1, 64)`, then `'f', 1` when that
-/// looks like an integer: sops's `ValToString` of a float64.
-fn go_float(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "+Inf" } else { "-Inf" }.into();
-    }
-    let g = go_g(v);
-    if g.contains(['.', 'E']) {
-        g
-    } else {
-        format!("{g}.0")
-    }
-}
-
-/// `%G` with the shortest digits that round-trip.
-fn go_g(v: f64) -> String {
-    let sign = if v.is_sign_negative() { "-" } else { "" };
-    if v == 0.0 {
-        return format!("{sign}0");
-    }
-    let sci = format!("{:e}", v.abs());
-    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits = mant.replace('.', "");
-    let (nd, dp) = (digits.len() as i32, exp + 1);
-    let eprec = if 6 > nd && nd >= dp { nd } else { 6 };
-    if exp < -4 || exp >= eprec {
-        let m = match &digits[1..] {
-            "" => digits.clone(),
-            frac => format!("{}.{frac}", &digits[..1]),
-        };
-        let es = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{m}E{es}{:02}", exp.abs());
-    }
-    let body = if dp <= 0 {
-        format!("0.{}{digits}", "0".repeat(-dp as usize))
-    } else if dp >= nd {
-        format!("{digits}{}", "0".repeat((dp - nd) as usize))
-    } else {
-        format!("{}.{}", &digits[..dp as usize], &digits[dp as usize..])
-    };
-    format!("{sign}{body}")
 }
 
 #[cfg(test)]
@@ -381,26 +334,5 @@ mod tests {
         assert_eq!(file(p, Some(Format::Yaml)).unwrap().expose(), "a: 1 # c\n");
         let p = Plaintext::new("a: 1 # c\n".into(), Format::Yaml);
         assert_eq!(file(p, Some(Format::Json)).unwrap().format, Format::Json);
-    }
-
-    #[test]
-    fn floats_format_like_go() {
-        for (v, want) in [
-            (1000.0, "1000.0"),
-            (1.5, "1.5"),
-            (10.0, "10.0"),
-            (1e21, "1E+21"),
-            (1e-7, "1E-07"),
-            (123456789.125, "1.23456789125E+08"),
-            (-0.0, "-0.0"),
-            (-0.5, "-0.5"),
-            (0.0001, "0.0001"),
-            (123456.0, "123456.0"),
-            (1234567.0, "1.234567E+06"),
-            (f64::INFINITY, "+Inf"),
-            (f64::NAN, "NaN"),
-        ] {
-            assert_eq!(go_float(v), want, "{v}");
-        }
     }
 }

@@ -74,6 +74,8 @@ pub fn age_recipients(list: &[String]) -> Result<Vec<Arc<dyn MasterKey>>> {
         .map(|r| {
             r.parse::<Recipient>()
                 .map(|r| Arc::new(r) as Arc<dyn MasterKey>)
+                // sops: "failed to parse input, unknown recipient type", exit 1.
+                .map_err(|e| Error::KeySpec(e.to_string()))
         })
         .collect()
 }

@@ -47,13 +47,20 @@ fn decrypt_text(
         rt.block_on(ring.decrypt(enc, &opts))
     }
     .map_err(core_read(name))?;
-    match &a.extract {
+    let out = match &a.extract {
         Some(path) => {
             let steps = hush_core::path::parse(path).map_err(core(name))?;
             let v = hush_core::path::extract(&plain, &steps, to).map_err(core(name))?;
-            Ok(Plaintext::new(v, to))
+            Plaintext::new(v, to)
         }
-        None => hush_core::convert(&plain, to).map_err(core(name)),
+        None => hush_core::convert(&plain, to).map_err(core(name))?,
+    };
+    match a.indent.filter(|n| *n > 0) {
+        Some(n) if to == Format::Json => Ok(Plaintext::new(
+            crate::sops::reindent_json(out.expose(), n),
+            to,
+        )),
+        _ => Ok(out),
     }
 }
 

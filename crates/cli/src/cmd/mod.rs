@@ -1,6 +1,7 @@
 //! One module per command; `run` parses the command line and dispatches.
 
 pub(crate) mod check;
+pub(crate) mod completions;
 pub(crate) mod decrypt;
 pub(crate) mod edit;
 pub(crate) mod encrypt;
@@ -21,8 +22,13 @@ use hush_core::keys::ring::KeyRing;
 
 /// Parses the command line and runs the command.
 pub fn run() -> Result<()> {
+    run_from(std::env::args_os())
+}
+
+/// Runs hush's command line `args` (program name first).
+pub fn run_from(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<()> {
     // Usage errors exit 2, like clap and sops; --help and --version exit 0.
-    let cli = Cli::try_parse().unwrap_or_else(|e| e.exit());
+    let cli = Cli::try_parse_from(args).unwrap_or_else(|e| e.exit());
     // The one key ring of the process; it reads nothing until a file needs it.
     let identity_files = match &cli.cmd {
         Cmd::Decrypt(a) => a.0.identity.clone(),
@@ -47,5 +53,8 @@ pub fn run() -> Result<()> {
         Cmd::Krm(a) => krm::run(a.0, &ring),
         Cmd::Merge(a) => merge::merge(a.0, &ring),
         Cmd::InitGit(a) => merge::init_git(a.0),
+        Cmd::Completions(a) => completions::completions(a.0),
+        Cmd::Man(a) => completions::man(a.0),
+        Cmd::Sops { args } => crate::sops::run(args),
     }
 }

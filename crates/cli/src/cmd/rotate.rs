@@ -5,7 +5,7 @@ use crate::args::RotateArgs;
 use crate::batch::{collect_files, for_each_file, is_encrypted_file};
 use crate::change::{read_open, write_back};
 use crate::failure::{bare, core, fail, Result};
-use crate::io::write_stdout;
+use crate::io::{write_atomic, write_stdout};
 use crate::runtime::runtime;
 use hush_core::error::exit;
 use hush_core::keys::kms::KmsKey;
@@ -55,6 +55,13 @@ fn rotate_one(ring: &KeyRing, a: &RotateArgs, file: &Path) -> Result<()> {
         .map_err(core(&name))?;
     if a.in_place {
         write_back(file, &o, &enc)
+    } else if let Some(out) = &a.output {
+        write_atomic(out, enc.as_str().as_bytes()).map_err(|e| {
+            fail(
+                exit::COULD_NOT_WRITE_OUTPUT_FILE,
+                format!("{}: {e}", out.display()),
+            )
+        })
     } else {
         write_stdout(enc.as_str().as_bytes())
             .map_err(|e| fail(exit::COULD_NOT_WRITE_OUTPUT_FILE, e.to_string()))

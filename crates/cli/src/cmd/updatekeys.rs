@@ -5,6 +5,7 @@ use crate::args::UpdateKeysArgs;
 use crate::batch::{collect_files, for_each_file, is_encrypted_file};
 use crate::change::{read_open, write_back};
 use crate::failure::{bare, core, fail, Result};
+use crate::io::write_stdout;
 use crate::runtime::runtime;
 use hush_core::error::exit;
 use hush_core::keys::diff::{KeyDiff, KeyId};
@@ -48,7 +49,11 @@ fn update_one(ring: &KeyRing, a: &UpdateKeysArgs, config: &Config, file: &Path) 
         eprintln!("hush: {name}: keys already match the creation rule");
         return Ok(());
     }
-    print_diff(&name, &diff);
+    if a.sops_report {
+        print_sops_diff(&diff);
+    } else {
+        print_diff(&name, &diff);
+    }
     if !a.yes && !confirm()? {
         eprintln!("hush: {name}: not changed");
         return Ok(());
@@ -87,6 +92,27 @@ fn print_diff(name: &str, diff: &KeyDiff) {
             eprintln!("    - {}", k.name());
         }
     }
+}
+
+/// The changes as `sops updatekeys` prints them on stdout.
+fn print_sops_diff(diff: &KeyDiff) {
+    let (have, want) = (&diff.have, &diff.want);
+    let mut out = String::from("The following changes will be made to the file's groups:\n");
+    let empty: Vec<KeyId> = Vec::new();
+    for i in 0..have.len().max(want.len()) {
+        let (h, w) = (have.get(i).unwrap_or(&empty), want.get(i).unwrap_or(&empty));
+        out.push_str(&format!("Group {}\n", i + 1));
+        for k in w.iter().filter(|k| h.contains(k)) {
+            out.push_str(&format!("    {}\n", k.name()));
+        }
+        for k in w.iter().filter(|k| !h.contains(k)) {
+            out.push_str(&format!("+++ {}\n", k.name()));
+        }
+        for k in h.iter().filter(|k| !w.contains(k)) {
+            out.push_str(&format!("--- {}\n", k.name()));
+        }
+    }
+    let _ = write_stdout(out.as_bytes());
 }
 
 fn confirm() -> Result<bool> {

@@ -40,7 +40,7 @@ pub fn convert(plain: &Plaintext, to: Format) -> Result<Plaintext> {
         match to {
             Format::Yaml | Format::Json => {}
             Format::Dotenv | Format::Ini => {
-                out = crate::stores::emit::render_flat(&doc.root, &parsed.anchors, to)?;
+                out = crate::stores::emit::render_flat(&doc.root, &parsed.anchors, plain.format, to)?;
                 break;
             }
             Format::Binary => {

@@ -24,8 +24,11 @@ pub async fn encrypt(
     groups: &KeyGroups,
     opts: &EncryptOptions,
 ) -> Result<Ciphertext> {
-    if groups.is_empty() || groups.iter().any(|g| g.is_empty()) {
+    if groups.is_empty() || groups.iter().all(|g| g.is_empty()) {
         return Err(Error::NoMasterKeys);
+    }
+    if groups.iter().any(|g| g.is_empty()) {
+        return Err(Error::EmptyKeyGroup);
     }
     if plain.format == Format::Binary {
         let key = DataKey::generate()?;

@@ -38,8 +38,10 @@ pub(crate) fn render(node: &Node, anchors: &HashMap<usize, Node>, format: Format
 pub(crate) fn render_flat(
     root: &Node,
     anchors: &HashMap<usize, Node>,
+    from: Format,
     to: Format,
 ) -> Result<String> {
+    let flat_text = |l: &crate::tree::Leaf| flat_text(l, from);
     let items = match resolve(root, anchors) {
         Node::Map(items) => items,
         _ => return Err(Error::Unsupported("the document is not a map".into())),
@@ -60,11 +62,17 @@ pub(crate) fn render_flat(
                     out.push('\n');
                 }
                 out.push_str(&format!("[{k}]\n"));
+                // sops (go-ini, pretty format) aligns `=` in a section.
+                let width = entries
+                    .iter()
+                    .filter_map(|e| e.key.as_ref().map(|k| k.chars().count()))
+                    .max()
+                    .unwrap_or(0);
                 for e in entries {
                     match (&e.key, resolve(&e.node, anchors)) {
                         (None, Node::Leaf(l)) => out.push_str(&format!("; {}\n", l.text.as_str())),
                         (Some(k), Node::Leaf(l)) => out.push_str(&format!(
-                            "{k} = {}\n",
+                            "{k:<width$} = {}\n",
                             super::ini::render(&flat_text(l), true)
                         )),
                         (Some(k), _) => {
@@ -88,10 +96,15 @@ pub(crate) fn render_flat(
     Ok(out)
 }
 
-/// A leaf's text as a flat store writes it (null is empty).
-fn flat_text(l: &crate::tree::Leaf) -> String {
+/// A leaf's text as a flat store writes it (null is empty). sops reads
+/// every JSON number as a float64 and writes it as its `ValToString` does.
+fn flat_text(l: &crate::tree::Leaf, from: Format) -> String {
     match l.resolved {
         Some(Resolved::Null) => String::new(),
+        Some(Resolved::Int | Resolved::Float) if from == Format::Json => l
+            .text
+            .parse::<f64>()
+            .map_or_else(|_| l.text.to_string(), super::scalar::sops_float),
         _ => l.text.to_string(),
     }
 }

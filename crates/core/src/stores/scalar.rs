@@ -607,6 +607,53 @@ pub(crate) fn json_string(s: &str) -> String {
     quote(s, false)
 }
 
+/// Go's `strconv.FormatFloat(v, 'G', -1, 64)`, then `'f', 1` when that
+/// looks like an integer: sops's `ValToString` of a float64.
+pub(crate) fn sops_float(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    let g = go_g(v);
+    if g.contains(['.', 'E']) {
+        g
+    } else {
+        format!("{g}.0")
+    }
+}
+
+/// `%G` with the shortest digits that round-trip.
+fn go_g(v: f64) -> String {
+    let sign = if v.is_sign_negative() { "-" } else { "" };
+    if v == 0.0 {
+        return format!("{sign}0");
+    }
+    let sci = format!("{:e}", v.abs());
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    let digits = mant.replace('.', "");
+    let (nd, dp) = (digits.len() as i32, exp + 1);
+    let eprec = if 6 > nd && nd >= dp { nd } else { 6 };
+    if exp < -4 || exp >= eprec {
+        let m = match &digits[1..] {
+            "" => digits.clone(),
+            frac => format!("{}.{frac}", &digits[..1]),
+        };
+        let es = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{m}E{es}{:02}", exp.abs());
+    }
+    let body = if dp <= 0 {
+        format!("0.{}{digits}", "0".repeat(-dp as usize))
+    } else if dp >= nd {
+        format!("{digits}{}", "0".repeat((dp - nd) as usize))
+    } else {
+        format!("{}.{}", &digits[..dp as usize], &digits[dp as usize..])
+    };
+    format!("{sign}{body}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -773,5 +820,30 @@ mod tests {
             yaml_render(ValueType::Str, "l1\nl2\n", slot),
             "|\n  l1\n  l2"
         );
+    }
+
+    #[test]
+    fn floats_format_like_go() {
+        for (v, want) in [
+            (1000.0, "1000.0"),
+            (1.5, "1.5"),
+            (10.0, "10.0"),
+            (1e21, "1E+21"),
+            (1e-7, "1E-07"),
+            (123456789.125, "1.23456789125E+08"),
+            (-0.0, "-0.0"),
+            (-0.5, "-0.5"),
+            (0.0001, "0.0001"),
+            (123456.0, "123456.0"),
+            (1234567.0, "1.234567E+06"),
+            (5.0, "5.0"),
+            (1e20, "1E+20"),
+            (12345678901234567890.0, "1.2345678901234567E+19"),
+            (0.00001, "1E-05"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NAN, "NaN"),
+        ] {
+            assert_eq!(sops_float(v), want, "{v}");
+        }
     }
 }

@@ -1,0 +1,88 @@
+//! hush as a drop-in `sops`: the sops 3.11 command line (subcommands with
+//! global flags before them, and the legacy flag form `sops -e|-d|-r|--set
+//! FILE`, `sops FILE` = edit), translated into hush's own commands.
+//!
+//! The sops form is chosen when the binary runs under the name `sops` (a
+//! symlink or copy) or as `hush sops …`; every other name keeps hush's
+//! own command line.
+
+mod args;
+mod groups;
+mod indent;
+mod translate;
+
+pub use indent::reindent_json;
+
+use crate::failure::{fail, Failure};
+use clap::Parser;
+use hush_core::error::exit;
+use std::ffi::OsString;
+
+/// The sops version whose command line and output this front end follows.
+pub const SOPS_VERSION: &str = "3.11.0";
+
+/// The sops command line as clap sees it (for completions).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    args::SopsCli::command()
+}
+
+/// Runs one sops invocation; `args` excludes the program name.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
+    let argv = std::iter::once(OsString::from("sops")).chain(args);
+    let cli = match args::SopsCli::try_parse_from(argv) {
+        Ok(c) => c,
+        Err(e) if !e.use_stderr() => e.exit(),
+        // sops exits 1 on a usage error ("Incorrect Usage").
+        Err(e) => {
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("usage error");
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            return Err(fail(
+                exit::ERROR_GENERIC,
+                format!("Incorrect Usage: {first}"),
+            ));
+        }
+    };
+    if cli.g.version {
+        println!("sops {SOPS_VERSION} (hush {})", env!("CARGO_PKG_VERSION"));
+        return Ok(());
+    }
+    translate::refuse_unsupported(&cli.g)?;
+    if !cli.g.keyservice.is_empty() {
+        eprintln!("hush: warning: --keyservice is not supported; the local keys are used");
+    }
+    let kind = translate::kind(&cli);
+    translate::precheck(&cli)?;
+    let before =
+        translate::edited_file(&cli).and_then(|f| std::fs::read(&f).ok().map(|bytes| (f, bytes)));
+    let result = match translate::plan(cli)? {
+        translate::Plan::Hush(argv) => crate::cmd::run_from(argv),
+        translate::Plan::GroupsAdd(g, file) => groups::add(&g, &file),
+        translate::Plan::GroupsDelete(g, file, index) => groups::delete(&g, &file, index),
+    };
+    let result = result.map_err(|f| sops_code(kind, f));
+    match (result, before) {
+        // sops exits 200 when an edit changes nothing; hush wrote nothing then.
+        (Ok(()), Some((file, bytes))) if std::fs::read(&file).ok().as_ref() == Some(&bytes) => {
+            Err(fail(FILE_NOT_MODIFIED, "File has not changed, exiting."))
+        }
+        (r, _) => r,
+    }
+}
+
+/// sops's exit code for an edit that changed nothing.
+const FILE_NOT_MODIFIED: u8 = 200;
+
+/// sops's exit code where it differs from hush's for the same failure.
+fn sops_code(kind: translate::Kind, mut f: Failure) -> Failure {
+    use translate::Kind;
+    f.code = match (kind, f.code) {
+        // A path that is not in the tree: sops exits 1 for --extract and unset.
+        (Kind::Extract | Kind::Unset, exit::ERROR_INVALID_TREE_PATH) => exit::ERROR_GENERIC,
+        // groups: sops logs a fatal error (exit 1) when it cannot get the data key.
+        (Kind::Groups, exit::COULD_NOT_RETRIEVE_KEY) => exit::ERROR_GENERIC,
+        (_, c) => c,
+    };
+    f
+}

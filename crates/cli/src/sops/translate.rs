@@ -1,0 +1,431 @@
+//! From a parsed sops command line to the hush command that does the
+//! same, or a clear refusal for what hush cannot do.
+
+use super::args::{ExecArgs, Global, SetArgs, SopsCli, SopsCmd};
+use crate::failure::{fail, Failure};
+use hush_core::error::exit;
+use hush_core::Format;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+type Result<T> = std::result::Result<T, Failure>;
+
+/// What to run for one sops invocation.
+pub enum Plan {
+    /// hush's own command line, program name first.
+    Hush(Vec<OsString>),
+    GroupsAdd(Global, PathBuf),
+    GroupsDelete(Global, PathBuf, usize),
+}
+
+/// A hush argv under construction.
+struct Argv(Vec<OsString>);
+
+impl Argv {
+    fn new(cmd: &str) -> Self {
+        Argv(vec!["hush".into(), cmd.into()])
+    }
+    fn arg(&mut self, a: impl Into<OsString>) -> &mut Self {
+        self.0.push(a.into());
+        self
+    }
+    fn flag(&mut self, name: &str, on: bool) -> &mut Self {
+        if on {
+            self.arg(name);
+        }
+        self
+    }
+    fn opt<T: Into<OsString> + Clone>(&mut self, name: &str, v: &Option<T>) -> &mut Self {
+        if let Some(v) = v {
+            self.arg(name).arg(v.clone());
+        }
+        self
+    }
+    fn done(&mut self) -> Plan {
+        Plan::Hush(std::mem::take(&mut self.0))
+    }
+}
+
+fn unsupported(what: &str) -> Failure {
+    fail(
+        exit::ERROR_GENERIC,
+        format!("hush does not support {what}; use the sops binary for it"),
+    )
+}
+
+/// Refuses the key types and features hush does not implement.
+pub fn refuse_unsupported(g: &Global) -> Result<()> {
+    let keys = [
+        (&g.gcp_kms, "GCP KMS keys (--gcp-kms)"),
+        (&g.add_gcp_kms, "GCP KMS keys (--add-gcp-kms)"),
+        (&g.rm_gcp_kms, "GCP KMS keys (--rm-gcp-kms)"),
+        (&g.hckms, "HuaweiCloud KMS keys (--hckms)"),
+        (&g.add_hckms, "HuaweiCloud KMS keys (--add-hckms)"),
+        (&g.rm_hckms, "HuaweiCloud KMS keys (--rm-hckms)"),
+        (&g.azure_kv, "Azure Key Vault keys (--azure-kv)"),
+        (&g.add_azure_kv, "Azure Key Vault keys (--add-azure-kv)"),
+        (&g.rm_azure_kv, "Azure Key Vault keys (--rm-azure-kv)"),
+        (
+            &g.hc_vault_transit,
+            "Vault transit keys (--hc-vault-transit)",
+        ),
+        (
+            &g.add_hc_vault_transit,
+            "Vault transit keys (--add-hc-vault-transit)",
+        ),
+        (
+            &g.rm_hc_vault_transit,
+            "Vault transit keys (--rm-hc-vault-transit)",
+        ),
+    ];
+    if let Some((_, what)) = keys.iter().find(|(v, _)| v.is_some()) {
+        return Err(unsupported(what));
+    }
+    if g.show_master_keys {
+        return Err(unsupported("editing the metadata (-s/--show-master-keys)"));
+    }
+    Ok(())
+}
+
+/// The kind of command, for sops's exit codes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Extract,
+    Unset,
+    Groups,
+    Edit,
+    Other,
+}
+
+pub fn kind(cli: &SopsCli) -> Kind {
+    match &cli.cmd {
+        Some(SopsCmd::Decrypt { .. }) if cli.g.extract.is_some() => Kind::Extract,
+        None if cli.g.decrypt && cli.g.extract.is_some() => Kind::Extract,
+        Some(SopsCmd::Unset { .. }) => Kind::Unset,
+        Some(SopsCmd::Groups { .. }) => Kind::Groups,
+        Some(SopsCmd::Edit { .. }) => Kind::Edit,
+        None if !(cli.g.encrypt || cli.g.decrypt || cli.g.rotate || cli.g.set.is_some()) => {
+            Kind::Edit
+        }
+        _ => Kind::Other,
+    }
+}
+
+/// The file an edit works on, to tell a no-op edit (sops: exit 200).
+pub fn edited_file(cli: &SopsCli) -> Option<PathBuf> {
+    match (&cli.cmd, kind(cli)) {
+        (Some(SopsCmd::Edit { file }), _) => Some(file.clone()),
+        (None, Kind::Edit) => cli.files.first().cloned(),
+        _ => None,
+    }
+}
+
+/// The checks sops makes before it reads keys, with its exit codes.
+pub fn precheck(cli: &SopsCli) -> Result<()> {
+    let legacy_set = cli.cmd.is_none() && cli.g.set.is_some();
+    let changed = match &cli.cmd {
+        Some(SopsCmd::Rotate { file }) => Some(file),
+        Some(SopsCmd::Set(s)) => Some(&s.file),
+        Some(SopsCmd::Unset { file, .. }) => Some(file),
+        None if cli.g.rotate || legacy_set => cli.files.first(),
+        _ => None,
+    };
+    if let Some(file) = changed.filter(|f| !f.exists()) {
+        return Err(fail(
+            exit::COULD_NOT_READ_INPUT_FILE,
+            format!(
+                "Error reading file: open {}: no such file or directory",
+                file.display()
+            ),
+        ));
+    }
+    if let Some(SopsCmd::Set(s)) = &cli.cmd {
+        let value_file = s.value.as_deref().filter(|_| s.value_file);
+        if let Some(v) = value_file.filter(|v| !Path::new(v).exists()) {
+            return Err(fail(
+                exit::ERROR_GENERIC,
+                format!("open {v}: no such file or directory"),
+            ));
+        }
+        let inline = s
+            .value
+            .as_deref()
+            .filter(|_| !s.value_file && !s.value_stdin);
+        if inline.is_some_and(|v| serde_json::from_str::<serde_json::Value>(v).is_err()) {
+            return Err(fail(
+                INVALID_SET_FORMAT,
+                "Value for --set is not valid JSON",
+            ));
+        }
+    }
+    let encrypt_stdin = match &cli.cmd {
+        Some(SopsCmd::Encrypt { file }) => file.is_none(),
+        _ => false,
+    };
+    if encrypt_stdin && cli.g.filename_override.is_none() {
+        return Err(fail(
+            exit::ERROR_CONFLICTING_PARAMETERS,
+            "Error: must specify --filename-override when reading from stdin",
+        ));
+    }
+    Ok(())
+}
+
+/// sops: `--set` or a `set` value that is not JSON.
+const INVALID_SET_FORMAT: u8 = 7;
+
+pub fn plan(cli: SopsCli) -> Result<Plan> {
+    let SopsCli { g, cmd, files } = cli;
+    match cmd {
+        Some(SopsCmd::Encrypt { file }) => Ok(encrypt(&g, file)),
+        Some(SopsCmd::Decrypt { file }) => decrypt(&g, file),
+        Some(SopsCmd::Edit { file }) => edit(&g, file),
+        Some(SopsCmd::Rotate { file }) => rotate(&g, file),
+        Some(SopsCmd::Set(s)) => set(&g, s),
+        Some(SopsCmd::Unset {
+            idempotent,
+            file,
+            index,
+        }) => {
+            same_format(&g, &file, "unset")?;
+            Ok(Argv::new("unset")
+                .arg(file)
+                .arg(index)
+                .flag("--idempotent", idempotent)
+                .done())
+        }
+        Some(SopsCmd::Updatekeys { yes, files }) => {
+            let mut a = Argv::new("updatekeys");
+            a.arg("--sops-report")
+                .flag("-y", yes)
+                .opt("--config", &g.config);
+            for f in files {
+                a.arg(f);
+            }
+            Ok(a.done())
+        }
+        Some(SopsCmd::ExecEnv(e)) => exec(&g, e, "exec-env"),
+        Some(SopsCmd::ExecFile(e)) => exec(&g, e, "exec-file"),
+        Some(SopsCmd::Filestatus { file }) => Ok(Argv::new("filestatus")
+            .opt("--input-type", &g.input_type)
+            .arg(file)
+            .done()),
+        Some(SopsCmd::Groups { cmd }) => Ok(match cmd {
+            super::args::GroupsCmd::Add { file } => Plan::GroupsAdd(g, file),
+            super::args::GroupsCmd::Delete { file, index } => Plan::GroupsDelete(g, file, index),
+        }),
+        Some(SopsCmd::Completion { shell }) => Ok(Argv::new("completions")
+            .arg("--sops")
+            .arg(shell.unwrap_or_else(|| "bash".into()))
+            .done()),
+        Some(SopsCmd::Publish { .. }) => Err(unsupported("sops publish")),
+        Some(SopsCmd::Keyservice { .. }) => Err(unsupported("sops keyservice")),
+        None => legacy(g, files),
+    }
+}
+
+/// `sops [flags] FILE`: -e, -d, -r, --set, or edit.
+fn legacy(g: Global, files: Vec<PathBuf>) -> Result<Plan> {
+    if files.len() > 1 {
+        eprintln!("hush: warning: more than one file given; only the first is used (as sops does)");
+    }
+    let file = files.into_iter().next();
+    let modes = [g.encrypt, g.decrypt, g.rotate, g.set.is_some()];
+    if modes.iter().filter(|m| **m).count() > 1 {
+        return Err(fail(
+            exit::ERROR_CONFLICTING_PARAMETERS,
+            "Error: Only one of --encrypt, --decrypt, --rotate or --set may be used",
+        ));
+    }
+    let Some(file) = file else {
+        return Err(fail(exit::NO_FILE_SPECIFIED, "Error: no file specified"));
+    };
+    if g.encrypt {
+        return Ok(encrypt(&g, Some(file)));
+    }
+    if g.decrypt {
+        return decrypt(&g, Some(file));
+    }
+    if g.rotate {
+        return rotate(&g, file);
+    }
+    if let Some(s) = &g.set {
+        let (index, value) = split_set(s)?;
+        same_format(&g, &file, "--set")?;
+        return Ok(Argv::new("set").arg(file).arg(index).arg(value).done());
+    }
+    edit(&g, file)
+}
+
+/// `--set '["a"]["b"] VALUE'`: the path ends at the first `] `.
+fn split_set(s: &str) -> Result<(String, String)> {
+    let s = s.trim_start_matches(' ');
+    let pos = s.find("] ").ok_or_else(|| {
+        fail(
+            INVALID_SET_FORMAT,
+            "Error: invalid --set format: expected '[\"key\"] VALUE'",
+        )
+    })?;
+    Ok((s[..=pos].to_string(), s[pos + 2..].to_string()))
+}
+
+fn key_flags(a: &mut Argv, g: &Global) {
+    a.opt("--age", &g.age)
+        .opt("--pgp", &g.pgp)
+        .opt("--kms", &g.kms)
+        .opt("--aws-profile", &g.aws_profile)
+        .opt("--encryption-context", &g.encryption_context);
+}
+
+fn io_flags(a: &mut Argv, g: &Global) {
+    a.flag("-i", g.in_place)
+        .opt("--output", &g.output)
+        .opt("--input-type", &g.input_type)
+        .opt("--output-type", &g.output_type)
+        .opt("--filename-override", &g.filename_override)
+        .opt("--config", &g.config);
+}
+
+fn encrypt(g: &Global, file: Option<PathBuf>) -> Plan {
+    let mut a = Argv::new("encrypt");
+    io_flags(&mut a, g);
+    key_flags(&mut a, g);
+    a.opt("--encrypted-regex", &g.encrypted_regex)
+        .opt("--unencrypted-regex", &g.unencrypted_regex)
+        .opt("--encrypted-suffix", &g.encrypted_suffix)
+        .opt("--unencrypted-suffix", &g.unencrypted_suffix)
+        .opt("--encrypted-comment-regex", &g.encrypted_comment_regex)
+        .opt("--unencrypted-comment-regex", &g.unencrypted_comment_regex)
+        .flag("--mac-only-encrypted", g.mac_only_encrypted)
+        .opt(
+            "--shamir-secret-sharing-threshold",
+            &g.shamir_secret_sharing_threshold.map(|t| t.to_string()),
+        );
+    if g.indent.is_some() {
+        eprintln!(
+            "hush: warning: --indent is ignored when encrypting: hush keeps the file's layout"
+        );
+    }
+    if let Some(f) = file {
+        a.arg(f);
+    }
+    a.done()
+}
+
+fn decrypt(g: &Global, file: Option<PathBuf>) -> Result<Plan> {
+    let mut a = Argv::new("decrypt");
+    io_flags(&mut a, g);
+    // From stdin without a name, sops takes both types as binary.
+    if file.is_none() && g.filename_override.is_none() {
+        if g.input_type.is_none() {
+            a.arg("--input-type").arg("binary");
+        }
+        if g.output_type.is_none() {
+            a.arg("--output-type").arg("binary");
+        }
+    }
+    a.opt("--extract", &g.extract)
+        .flag("--ignore-mac", g.ignore_mac)
+        .opt("--decryption-order", &g.decryption_order)
+        .opt("--indent", &g.indent.map(|t| t.to_string()));
+    if let Some(f) = file {
+        a.arg(f);
+    }
+    Ok(a.done())
+}
+
+fn edit(g: &Global, file: PathBuf) -> Result<Plan> {
+    same_format(g, &file, "edit")?;
+    let mut a = Argv::new("edit");
+    key_flags(&mut a, g);
+    a.flag("--ignore-mac", g.ignore_mac)
+        .opt("--config", &g.config)
+        .opt("--decryption-order", &g.decryption_order)
+        .arg(file);
+    Ok(a.done())
+}
+
+fn rotate(g: &Global, file: PathBuf) -> Result<Plan> {
+    same_format(g, &file, "rotate")?;
+    if g.encryption_context.is_some() && g.add_kms.is_some() {
+        return Err(unsupported("--encryption-context with rotate --add-kms"));
+    }
+    let mut a = Argv::new("rotate");
+    a.flag("-i", g.in_place)
+        .opt("--output", &g.output)
+        .opt("--add-age", &g.add_age)
+        .opt("--rm-age", &g.rm_age)
+        .opt("--add-kms", &g.add_kms)
+        .opt("--rm-kms", &g.rm_kms)
+        .opt("--add-pgp", &g.add_pgp)
+        .opt("--rm-pgp", &g.rm_pgp)
+        .arg(file);
+    Ok(a.done())
+}
+
+/// `set`: with `--value-file` VALUE is a path, as in sops.
+fn set(g: &Global, s: SetArgs) -> Result<Plan> {
+    same_format(g, &s.file, "set")?;
+    let mut a = Argv::new("set");
+    a.arg(&s.file)
+        .arg(&s.index)
+        .flag("--idempotent", s.idempotent);
+    match (s.value, s.value_file, s.value_stdin) {
+        (Some(v), true, _) => a.arg("--value-file").arg(v),
+        (Some(v), false, false) => a.arg(v),
+        (None, _, true) => a.arg("--value-stdin"),
+        (Some(_), false, true) => {
+            return Err(fail(
+                exit::ERROR_GENERIC,
+                "Error: value must not be given with --value-stdin",
+            ))
+        }
+        (None, _, false) => {
+            return Err(fail(
+                exit::ERROR_GENERIC,
+                "Error: set needs a file, an index and a value",
+            ))
+        }
+    };
+    Ok(a.done())
+}
+
+fn exec(g: &Global, e: ExecArgs, cmd: &str) -> Result<Plan> {
+    if e.background {
+        return Err(unsupported("--background"));
+    }
+    if e.user.is_some() {
+        return Err(unsupported("--user"));
+    }
+    let mut a = Argv::new(cmd);
+    a.opt("--input-type", &g.input_type)
+        .opt("--decryption-order", &g.decryption_order);
+    if cmd == "exec-env" {
+        a.flag("--pristine", e.pristine)
+            .flag("--same-process", e.same_process);
+    } else {
+        a.flag("--no-fifo", e.no_fifo)
+            .opt("--filename", &e.filename)
+            .opt("--output-type", &g.output_type);
+    }
+    Ok(a.arg(e.file).arg(e.command).done())
+}
+
+/// Commands that keep the file's own format: a type flag may only name it.
+fn same_format(g: &Global, file: &Path, cmd: &str) -> Result<()> {
+    let own = Format::from_path(&file.display().to_string());
+    for (flag, t) in [
+        ("--input-type", &g.input_type),
+        ("--output-type", &g.output_type),
+    ] {
+        if let Some(t) = t {
+            if !t.eq_ignore_ascii_case(own.name()) {
+                return Err(unsupported(&format!(
+                    "{cmd} {flag} {t} on a {} file (hush keeps the file's format)",
+                    own.name()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
