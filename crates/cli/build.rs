@@ -12,8 +12,12 @@ fn main() {
     // A static build (`+crt-static`) chooses its own form: leave it alone.
     let features = std::env::var("CARGO_CFG_TARGET_FEATURE").unwrap_or_default();
     let crt_static = features.split(',').any(|f| f == "crt-static");
-    if os == "linux" && env == "gnu" && !crt_static {
+    // `HUSH_PIE=1` keeps a PIE (ASLR for the executable itself) at the
+    // cost of the relocations above.
+    let pie = std::env::var("HUSH_PIE").is_ok_and(|v| v == "1");
+    if os == "linux" && env == "gnu" && !crt_static && !pie {
         println!("cargo:rustc-link-arg-bins=-no-pie");
     }
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=HUSH_PIE");
 }

@@ -17,7 +17,7 @@
 
 use crate::rules::{Rule, RuleSet};
 use crate::yaml::{self, Node, Pos};
-use crate::Error;
+use crate::error::Error;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use std::path::{Path, PathBuf};
 

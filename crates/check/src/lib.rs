@@ -33,6 +33,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+mod error;
 mod finding;
 mod keys;
 mod kustomize;
@@ -49,30 +50,13 @@ mod walk;
 mod yaml;
 
 pub use config::CheckConfig;
+pub use error::Error;
 pub use finding::{FileError, Finding, Note, Report, Suppression, SuppressionKind};
 pub use rules::{Level, Rule, RuleSet, UnknownRule};
 
 use scan::{Checker, Collected};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-
-/// Everything that stops a check from running at all. Problems with single
-/// files do not: they go into [`Report::errors`].
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// `.hush-check.yaml` is invalid.
-    #[error("{}: {reason}", path.display())]
-    Config {
-        /// The config file.
-        path: PathBuf,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// `--verify` was asked for, but the keys could not be loaded.
-    #[error("--verify: cannot load keys: {0}")]
-    Keys(#[source] hush_core::Error),
-}
 
 /// The default size above which files that can hold no Secret are
 /// skipped: 1 MiB. YAML, JSON, env files, kustomizations and files a

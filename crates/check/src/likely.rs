@@ -5,7 +5,7 @@
 //! every example chart; the entropy alone flags every image digest.
 
 use crate::yaml::{Node, Pos};
-use hush_core::cipher::EncValue;
+use hush_core::crypto::cipher::EncValue;
 
 /// Key-name endings (lowercase, without `_`, `-`, `.`) that mean "secret".
 const SECRET_KEYS: [&str; 14] = [

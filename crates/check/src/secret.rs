@@ -5,7 +5,7 @@
 
 use crate::template::MARK;
 use crate::yaml::{Node, Pos};
-use hush_core::cipher::EncValue;
+use hush_core::crypto::cipher::EncValue;
 use regex::Regex;
 use std::sync::OnceLock;
 

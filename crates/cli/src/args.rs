@@ -73,11 +73,7 @@ pub(crate) enum Cmd {
     /// Print the man page (roff)
     Man(Deferred<ManArgs>),
     /// Run a sops command line (as when this binary is named `sops`)
-    Sops {
-        /// The sops arguments
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<std::ffi::OsString>,
-    },
+    Sops(Deferred<SopsArgs>),
 }
 
 /// hush's command line as clap sees it (completions, man page).
@@ -97,6 +93,13 @@ pub(crate) struct CompletionsArgs {
 
 #[derive(Args)]
 pub(crate) struct ManArgs {}
+
+#[derive(Args)]
+pub(crate) struct SopsArgs {
+    /// The sops arguments
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<std::ffi::OsString>,
+}
 
 /// A file format named on the command line.
 #[derive(Clone, Copy, ValueEnum)]

@@ -6,7 +6,7 @@ use crate::io::write_atomic;
 use crate::runtime::runtime;
 use hush_core::error::exit;
 use hush_core::keys::ring::KeyRing;
-use hush_core::update::Opened;
+use hush_core::editing::update::Opened;
 use hush_core::{Ciphertext, DecryptOptions, Format};
 use std::path::Path;
 

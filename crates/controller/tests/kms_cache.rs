@@ -87,7 +87,7 @@ async fn a_thousand_objects_sharing_a_data_key_cost_one_kms_call() {
     )
     .await
     .unwrap();
-    let opened = hush_core::update::open(
+    let opened = hush_core::editing::update::open(
         &enc,
         &[&KmsUnwrapper::default()],
         &DecryptOptions::default(),

@@ -250,7 +250,7 @@ async fn objects_for(
         &[],
     );
     let enc = hush_core::Ciphertext::new(seal(&first, recipient), Format::Yaml);
-    let opened = hush_core::update::open(&enc, &[ids], &DecryptOptions::default())
+    let opened = hush_core::editing::update::open(&enc, &[ids], &DecryptOptions::default())
         .await
         .unwrap();
     (0..n)

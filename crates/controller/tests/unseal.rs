@@ -241,7 +241,7 @@ async fn sops_written_object_verifies() {
             "--age",
             &recipient,
             "--encrypted-regex",
-            hush_core::scope::ENCRYPTED_REGEX,
+            hush_core::encrypted_secret::ENCRYPTED_REGEX,
             "--mac-only-encrypted",
         ])
         .arg(&file)

@@ -45,8 +45,6 @@ pub mod path;
 pub mod plan;
 pub mod rules;
 mod runtime;
-/// The scope rules, under their former name.
-pub use encrypted_secret as scope;
 pub mod selector;
 #[cfg(test)]
 mod splice_props;
@@ -56,8 +54,6 @@ mod tree;
 
 pub use ambiguity::ambiguous_paths;
 pub use crypto::cipher::{Cipher, DataKey};
-pub use crypto::{cipher, mac, shamir};
-pub use editing::{merge, patch, update};
 pub use engine::{
     audit, convert, decrypt, decrypt_cached, encrypt, metadata, Audit, AuditFinding, AuditKind,
     Ciphertext, DecryptOptions, EncryptOptions, Format, KeyGroups, Plaintext,
@@ -65,5 +61,4 @@ pub use engine::{
 pub use error::{Error, Result};
 pub use runtime::block_on;
 pub use selector::Selector;
-pub use stores::documents;
 pub use tree::Value;

@@ -4,7 +4,6 @@
 //! Suppressed findings are included with their `suppressions`, so the
 //! review trail survives in the scanning UI.
 
-use super::uri_path;
 use crate::finding::{Report, SuppressionKind};
 use crate::rules::{Level, Rule};
 use serde_json::{json, Value};
@@ -119,4 +118,19 @@ pub fn sarif(report: &Report, root: Option<&std::path::Path>) -> Value {
         "version": "2.1.0",
         "runs": [run],
     })
+}
+
+/// Percent-encodes a relative path as a URI reference (SARIF
+/// `artifactLocation.uri`), with `/` separators.
+fn uri_path(p: &std::path::Path) -> String {
+    let s = p.to_string_lossy().replace('\\', "/");
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

@@ -15,7 +15,7 @@ use hush_core::error::exit;
 use hush_core::keys::age::shell_words;
 use hush_core::keys::ring::KeyRing;
 use hush_core::plan::{Overrides, Plan};
-use hush_core::update::Opened;
+use hush_core::editing::update::Opened;
 use hush_core::{Ciphertext, DecryptOptions, EncryptOptions, Format, KeyGroups, Plaintext};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -163,7 +163,7 @@ fn edit_loop(
         let problem = match hush_core::Ciphertext::is_encrypted(&text, format) {
             _ if text.trim().is_empty() => Some("the file is empty".to_string()),
             Ok(true) => Some("the file has a top-level `sops` key".to_string()),
-            Ok(false) => hush_core::scope::order_problem(&text, format)
+            Ok(false) => hush_core::encrypted_secret::order_problem(&text, format)
                 .unwrap_or_else(|e| Some(e.to_string())),
             Err(e) => Some(e.to_string()),
         };

@@ -130,7 +130,7 @@ fn bad_input(what: &str, e: impl std::fmt::Display) -> Failure {
 /// A YAML (or JSON) document read as yaml.v3 reads it (`0644` is 420,
 /// `on` a string), as a JSON object.
 fn read_object(text: String, what: &str) -> Result<Json> {
-    let lines = hush_core::documents::json_lines(&Plaintext::new(text, Format::Yaml))
+    let lines = hush_core::stores::documents::json_lines(&Plaintext::new(text, Format::Yaml))
         .map_err(|e| bad_input(what, e))?;
     match lines.as_slice() {
         [one] => serde_json::from_str(one).map_err(|_| bad_input(what, "not a map")),
@@ -369,7 +369,7 @@ fn build(g: &Generator, jobs: &[Job], plains: &[Plaintext]) -> Result<Vec<Zeroiz
         let name = &job.entry;
         match job.uses {
             Use::Manifest => items.extend(
-                hush_core::documents::json_lines(plain)
+                hush_core::stores::documents::json_lines(plain)
                     .map_err(|e| fail(exit::ERROR_GENERIC, format!("{name}: {e}")))?,
             ),
             Use::Text(n) => {

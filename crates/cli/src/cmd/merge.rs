@@ -13,7 +13,7 @@ use crate::io::write_atomic;
 use crate::runtime::runtime;
 use hush_core::error::exit;
 use hush_core::keys::ring::KeyRing;
-use hush_core::merge::Outcome;
+use hush_core::editing::merge::Outcome;
 use hush_core::{Ciphertext, DecryptOptions, Format};
 use std::path::Path;
 use std::process::Command;
@@ -48,7 +48,7 @@ pub(crate) fn merge(a: MergeArgs, ring: &KeyRing) -> Result<()> {
         decryption_order: a.order.decryption_order.clone(),
     };
     let outcome = runtime()?
-        .block_on(hush_core::merge::merge(
+        .block_on(hush_core::editing::merge::merge(
             base.as_ref(),
             &ours,
             &theirs,

@@ -55,6 +55,6 @@ pub fn run_from(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<()
         Cmd::InitGit(a) => merge::init_git(a.0),
         Cmd::Completions(a) => completions::completions(a.0),
         Cmd::Man(a) => completions::man(a.0),
-        Cmd::Sops { args } => crate::sops::run(args),
+        Cmd::Sops(a) => crate::sops::run(a.0.args),
     }
 }

@@ -35,7 +35,7 @@ pub(crate) fn set(a: SetArgs, ring: &KeyRing) -> Result<()> {
     let o = read_open(ring, &a.file)?;
     let steps = hush_core::path::parse(&a.path).map_err(core(&name))?;
     let edited =
-        hush_core::patch::set(o.plaintext(), a.document, &steps, &json).map_err(core(&name))?;
+        hush_core::editing::patch::set(o.plaintext(), a.document, &steps, &json).map_err(core(&name))?;
     let enc = o.reseal(&edited).map_err(core(&name))?;
     write_back(&a.file, &o, &enc)
 }
@@ -44,7 +44,7 @@ pub(crate) fn unset(a: UnsetArgs, ring: &KeyRing) -> Result<()> {
     let name = a.file.display().to_string();
     let o = read_open(ring, &a.file)?;
     let steps = hush_core::path::parse(&a.path).map_err(core(&name))?;
-    let edited = match hush_core::patch::unset(o.plaintext(), a.document, &steps) {
+    let edited = match hush_core::editing::patch::unset(o.plaintext(), a.document, &steps) {
         Err(hush_core::Error::TreePath(_)) if a.idempotent => return Ok(()),
         r => r.map_err(core(&name))?,
     };

@@ -8,7 +8,7 @@ use crate::runtime::runtime;
 use hush_core::error::exit;
 use hush_core::keys::ring::KeyRing;
 use hush_core::plan::KeyNames;
-use hush_core::update::Opened;
+use hush_core::editing::update::Opened;
 use hush_core::{Ciphertext, DecryptOptions, Format, KeyGroups};
 use std::path::Path;
 

@@ -12,7 +12,7 @@ use super::kms::KmsUnwrapper;
 use super::pgp::PgpUnwrapper;
 use super::Unwrapper;
 use crate::error::Result;
-use crate::update::Opened;
+use crate::editing::update::Opened;
 use crate::{Ciphertext, DecryptOptions, Plaintext};
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
@@ -101,6 +101,6 @@ impl KeyRing {
 
     /// Opens one file for a change (set, edit, rotate, updatekeys).
     pub async fn open(&self, enc: &Ciphertext, opts: &DecryptOptions) -> Result<Opened> {
-        crate::update::open(enc, &self.unwrappers()?, opts).await
+        crate::editing::update::open(enc, &self.unwrappers()?, opts).await
     }
 }
