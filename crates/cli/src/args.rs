@@ -622,4 +622,21 @@ mod tests {
         // Builds every subcommand and runs clap's own consistency checks.
         cmd.debug_assert();
     }
+
+    #[test]
+    fn subcommands_keep_their_own_description_once_built() {
+        let about = |c: &clap::Command| c.get_about().map(|a| a.to_string());
+        let lazy = Cli::command();
+        let want: Vec<_> = lazy.get_subcommands().map(about).collect();
+        let mut built = Cli::command();
+        built.build();
+        // Building adds clap's own `help` subcommand.
+        let got: Vec<_> = built
+            .get_subcommands()
+            .filter(|c| c.get_name() != "help")
+            .map(about)
+            .collect();
+        assert_eq!(got, want);
+        assert!(want.iter().all(Option::is_some));
+    }
 }

@@ -14,10 +14,26 @@ impl<T: Args> Args for Deferred<T> {
         T::group_id()
     }
     fn augment_args(cmd: Command) -> Command {
-        cmd.defer(T::augment_args)
+        cmd.defer(|c| keep_about(c, T::augment_args))
     }
     fn augment_args_for_update(cmd: Command) -> Command {
-        cmd.defer(T::augment_args_for_update)
+        cmd.defer(|c| keep_about(c, T::augment_args_for_update))
+    }
+}
+
+/// Adds `T`'s arguments but keeps the subcommand's own description: a
+/// documented args struct (or one it flattens) would otherwise replace it,
+/// since the deferred part runs after the variant's `about` is set.
+fn keep_about(cmd: Command, augment: fn(Command) -> Command) -> Command {
+    let (about, long) = (cmd.get_about().cloned(), cmd.get_long_about().cloned());
+    let cmd = augment(cmd).about(None::<&str>).long_about(None::<&str>);
+    let cmd = match about {
+        Some(a) => cmd.about(a),
+        None => cmd,
+    };
+    match long {
+        Some(l) => cmd.long_about(l),
+        None => cmd,
     }
 }
 
