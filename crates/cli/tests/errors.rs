@@ -124,3 +124,35 @@ fn a_closed_stderr_keeps_the_exit_code() {
     assert_eq!(run(writer.into()), normal);
     assert_ne!(normal, Some(101));
 }
+
+/// sops reads `sops.version` with a strict semver parser (after dropping a
+/// leading `v`) and refuses a file whose version it cannot read, exit 1;
+/// hush accepts and refuses the same versions with the same code.
+#[test]
+fn metadata_versions_are_refused_as_sops_refuses_them() {
+    let ctx = Ctx::new();
+    ctx.write("p.yaml", "a: CANARY-version-1\n");
+    let enc = ctx.sops_encrypt("p.yaml", &[]);
+    let versions = ["", "\"\"", "garbage", "3.7", "3.x.1", "03.7.1", "3.7.1-", "v3.11.0", "1.0.0", "3.11.0-rc1"];
+    for v in versions {
+        let line = match v {
+            "" => String::new(),
+            v => format!("    version: {v}\n"),
+        };
+        let text: String = enc
+            .lines()
+            .map(|l| match l.starts_with("    version:") {
+                true => line.clone(),
+                false => format!("{l}\n"),
+            })
+            .collect();
+        ctx.write("v.yaml", &text);
+        let (h, s) = (ctx.hush(&["decrypt", "v.yaml"]), ctx.sops(&["-d", "v.yaml"]));
+        assert_eq!(h.code, s.code, "version {v:?}: hush {} sops {}", h.stderr, s.stderr);
+        if s.code == 0 {
+            assert_eq!(h.stdout, s.stdout, "version {v:?}");
+        } else {
+            assert!(!h.stdout.contains("CANARY") && !h.stderr.contains("CANARY"));
+        }
+    }
+}

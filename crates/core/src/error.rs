@@ -104,6 +104,10 @@ pub enum Error {
     /// the MAC does not cover. The message names the keys, never values.
     #[error("{0}")]
     MergeRefused(String),
+    /// The `sops.version` of a file is not a version sops reads (its
+    /// semver parser's words).
+    #[error("sops metadata version: {0}")]
+    BadVersion(String),
     /// The system's random number generator or the cipher failed.
     #[error("cryptographic failure: {0}")]
     Crypto(String),
@@ -249,7 +253,9 @@ impl Error {
             Error::Key { .. } | Error::KeyTransient { .. } => COULD_NOT_RETRIEVE_KEY,
             Error::Config { .. } | Error::Regex { .. } => ERROR_READING_CONFIG,
             Error::TreePath(_) => ERROR_INVALID_TREE_PATH,
-            Error::MergeRefused(_) | Error::Crypto(_) | Error::KeySpec(_) => ERROR_GENERIC,
+            Error::MergeRefused(_) | Error::Crypto(_) | Error::KeySpec(_) | Error::BadVersion(_) => {
+                ERROR_GENERIC
+            }
             Error::ComplexEnvValue(_) | Error::EnvKeyWithEquals(_) => ERROR_GENERIC,
         }
     }

@@ -176,7 +176,7 @@ impl Metadata {
             shamir_threshold,
             lastmodified: text("lastmodified").unwrap_or_default(),
             mac: text("mac").unwrap_or_default(),
-            version: text("version").unwrap_or_default(),
+            version: checked_version(text("version").unwrap_or_default())?,
             selector: selector.unwrap_or_default(),
             mac_only_encrypted: text("mac_only_encrypted")
                 .is_some_and(|s| s == "true" || s == "True"),
@@ -489,6 +489,62 @@ pub(crate) fn json_value(v: &Value, level: usize, unit: &str) -> String {
     }
 }
 
+/// `version` as sops accepts it: a leading `v` dropped, then a strict
+/// semantic version (blang/semver's `Parse`), refused with its words.
+fn checked_version(version: String) -> Result<String> {
+    let bad = |m: String| Err(Error::BadVersion(m));
+    let v = version.strip_prefix('v').unwrap_or(&version);
+    if v.is_empty() {
+        return bad("Version string empty".into());
+    }
+    let parts: Vec<&str> = v.splitn(3, '.').collect();
+    let [major, minor, rest] = parts[..] else {
+        return bad("No Major.Minor.Patch elements found".into());
+    };
+    let (rest, build) = match rest.split_once('+') {
+        Some((r, b)) => (r, Some(b)),
+        None => (rest, None),
+    };
+    let (patch, pre) = match rest.split_once('-') {
+        Some((p, pre)) => (p, Some(pre)),
+        None => (rest, None),
+    };
+    for (name, n) in [("major", major), ("minor", minor), ("patch", patch)] {
+        if !n.bytes().all(|b| b.is_ascii_digit()) {
+            return bad(format!("Invalid character(s) found in {name} number {n:?}"));
+        }
+        if n.len() > 1 && n.starts_with('0') {
+            let cap = format!("{}{}", name[..1].to_ascii_uppercase(), &name[1..]);
+            return bad(format!("{cap} number must not contain leading zeroes {n:?}"));
+        }
+        if n.parse::<u64>().is_err() {
+            return bad(format!("{name} number {n:?} is not a number"));
+        }
+    }
+    for p in pre.into_iter().flat_map(|p| p.split('.')) {
+        if p.is_empty() {
+            return bad("Prerelease is empty".into());
+        }
+        if !p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return bad(format!("Invalid character(s) found in prerelease {p:?}"));
+        }
+        if p.bytes().all(|b| b.is_ascii_digit()) && p.len() > 1 && p.starts_with('0') {
+            return bad(format!(
+                "Numeric PreRelease version must not contain leading zeroes {p:?}"
+            ));
+        }
+    }
+    for b in build.into_iter().flat_map(|b| b.split('.')) {
+        if b.is_empty() {
+            return bad("Build meta data is empty".into());
+        }
+        if !b.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-') {
+            return bad(format!("Invalid character(s) found in build meta data {b:?}"));
+        }
+    }
+    Ok(version)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -528,7 +584,7 @@ mod tests {
         // With 2 spaces the lines must still be deeper than the keys.
         let two = yaml_entry("sops", &meta, 2);
         assert!(two.contains("      enc: |-\n        -----BEGIN"), "{two}");
-        let f = crate::stores::yaml::parse(&format!("a: x\n{two}")).unwrap();
+        let f = crate::stores::yaml::parse(&format!("a: x\n{two}  version: 3.11.0\n")).unwrap();
         let back = Metadata::from_value(&f.docs[0].sops.as_ref().unwrap().value);
         assert!(back.is_ok());
     }
@@ -543,5 +599,30 @@ mod tests {
         assert!(matches!(m.selector, Selector::UnencryptedSuffix(ref s) if s == "_unencrypted"));
         let back = Metadata::from_value(&m.to_value()).unwrap();
         assert_eq!(back.groups, m.groups);
+    }
+
+    #[test]
+    fn versions_are_read_as_sops_reads_them() {
+        // What sops 3.11 answers for each `version:` (exit 0 or 1).
+        for ok in ["3.11.0", "1.0.0", "v3.7.1", "3.7.1-rc1", "3.7.1+meta", "3.7.1-a.b", "0.1.0"] {
+            assert!(checked_version(ok.into()).is_ok(), "{ok}");
+        }
+        for (bad, words) in [
+            ("", "Version string empty"),
+            ("garbage", "No Major.Minor.Patch elements found"),
+            ("3.7", "No Major.Minor.Patch elements found"),
+            ("3.x.1", "Invalid character(s) found in minor number \"x\""),
+            ("3.7.1.5", "Invalid character(s) found in patch number \"1.5\""),
+            ("V3.7.1", "Invalid character(s) found in major number \"V3\""),
+            (" 3.7.1", "Invalid character(s) found in major number \" 3\""),
+            ("03.7.1", "Major number must not contain leading zeroes \"03\""),
+            ("3.07.1", "Minor number must not contain leading zeroes \"07\""),
+            ("3.7.1-", "Prerelease is empty"),
+            ("3.7.1-rc.01", "Numeric PreRelease version must not contain leading zeroes \"01\""),
+        ] {
+            let e = checked_version(bad.into()).unwrap_err();
+            assert_eq!(e.to_string(), format!("sops metadata version: {words}"), "{bad:?}");
+            assert_eq!(e.exit_code(), 1);
+        }
     }
 }
