@@ -772,3 +772,38 @@ fn krm_and_merge_read_pgp_files_as_decrypt_does() {
     assert_eq!(v["stringData"]["a"].as_str(), Some("ours-3"));
     assert_eq!(v["stringData"]["b"].as_str(), Some("theirs-3"));
 }
+
+/// An age key source that cannot be read fails only the age keys, as in
+/// sops: a PGP-only or PGP+age file still decrypts with gpg, and a valid
+/// source next to a broken one still opens an age-only file.
+#[test]
+fn a_broken_age_source_does_not_block_other_keys() {
+    let ctx = Ctx::new();
+    let ring = Keyring::new();
+    let fp = ring.generate("broken-age@example.com", &[]);
+    ctx.write("plain.yaml", PLAIN);
+    let (pgp_only, _) = encrypt_both_pgp(&ctx, &ring, &fp);
+    ctx.write("p.enc.yaml", &pgp_only);
+    let mixed = ok(
+        "hush encrypt pgp+age",
+        run(&ctx, &hush_bin(), &["encrypt", "--pgp", &fp, "--age", &ctx.recipient, "plain.yaml"], &ring, None, &[]),
+    );
+    ctx.write("m.enc.yaml", &mixed);
+    let age_only = ctx.hush_encrypt("plain.yaml", &[]);
+    ctx.write("a.enc.yaml", &age_only);
+    let key_file = ctx.key_file.display().to_string();
+    let dir = ctx.path("").display().to_string();
+    let cases: [(&str, &[(&str, &str)]); 4] = [
+        ("p.enc.yaml", &[("SOPS_AGE_KEY_FILE", "/nonexistent/keys.txt")]),
+        ("m.enc.yaml", &[("SOPS_AGE_KEY_FILE", &dir)]),
+        ("p.enc.yaml", &[("SOPS_AGE_KEY_CMD", "false")]),
+        ("a.enc.yaml", &[("SOPS_AGE_KEY", "garbage"), ("SOPS_AGE_KEY_FILE", &key_file)]),
+    ];
+    for (file, env) in cases {
+        for (name, bin, cmd) in [("hush", hush_bin(), "decrypt"), ("sops", sops_bin(), "-d")] {
+            let out = run(&ctx, &bin, &[cmd, file], &ring, None, env);
+            let what = format!("{name} -d {file} with {env:?}");
+            assert_same_yaml(&what, &yaml(&ok(&what, out)), &yaml(PLAIN));
+        }
+    }
+}

@@ -11,8 +11,11 @@ use hush_core::{Ciphertext, DecryptOptions, Format, Plaintext};
 
 pub(crate) fn run(a: DecryptArgs, ring: &KeyRing) -> Result<()> {
     let c = &a.common;
-    // The identities are read up front: a key source that fails, fails first.
-    ring.identities().map_err(core("age"))?;
+    // Identity files named with --identity are read up front: one that
+    // fails, fails first. sops's own sources load when an age key needs them.
+    if !a.identity.is_empty() {
+        ring.identities().map_err(core("age"))?;
+    }
     if c.is_batch() {
         return decrypt_batch(&a, ring);
     }

@@ -282,8 +282,6 @@ fn restrict(root: &Path, file: &str, r: Restrictor) -> Result<PathBuf> {
 /// Decrypts every file on a few threads, sharing one data-key cache. The
 /// first failure (in file order) fails the run.
 fn decrypt_all(ring: &KeyRing, jobs: &[Job], order: &[String]) -> Result<(Vec<Plaintext>, usize)> {
-    ring.identities()
-        .map_err(|e| fail(e.exit_code(), format!("age: {e}")))?;
     let rt = runtime()?;
     let opts = DecryptOptions {
         ignore_mac: false,

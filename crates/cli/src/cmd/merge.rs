@@ -40,9 +40,7 @@ pub(crate) fn merge(a: MergeArgs, ring: &KeyRing) -> Result<()> {
     let base = (!base.trim().is_empty()).then(|| Ciphertext::new(base, format));
     let ours = Ciphertext::new(read(&a.ours)?, format);
     let theirs = Ciphertext::new(read(&a.theirs)?, format);
-    let unwrappers = ring
-        .unwrappers()
-        .map_err(|e| fail(e.exit_code(), format!("{name}: cannot merge: {e}; {left}")))?;
+    let unwrappers = ring.unwrappers();
     let opts = DecryptOptions {
         ignore_mac: false,
         decryption_order: a.order.decryption_order.clone(),

@@ -115,6 +115,8 @@ pub struct Identities {
     ids: Vec<Box<dyn age::Identity + Send + Sync>>,
     /// Where each batch came from, for messages.
     sources: Vec<String>,
+    /// Sources that could not be read (named in a failure to unwrap).
+    failed: Vec<String>,
 }
 
 impl std::fmt::Debug for Identities {
@@ -179,22 +181,27 @@ impl Identities {
     /// explicitly named ones that fail are errors.
     pub fn from_env() -> Result<Self> {
         let mut ids = Identities::default();
+        let mut failed: Vec<String> = Vec::new();
+        let mut keep = |r: Result<()>| {
+            if let Err(e) = r {
+                failed.push(e.to_string());
+            }
+        };
         if let Some(k) = std::env::var_os("SOPS_AGE_KEY").filter(|v| !v.is_empty()) {
-            ids.add_text(k.as_encoded_bytes(), "SOPS_AGE_KEY")?;
+            keep(ids.add_text(k.as_encoded_bytes(), "SOPS_AGE_KEY"));
         }
         if let Some(p) = std::env::var_os("SOPS_AGE_KEY_FILE").filter(|v| !v.is_empty()) {
-            ids.add_file(Path::new(&p))?;
+            keep(ids.add_file(Path::new(&p)));
         }
         if let Some(cmd) = std::env::var_os("SOPS_AGE_KEY_CMD").filter(|v| !v.is_empty()) {
-            let out = run_key_cmd(&cmd.to_string_lossy())?;
-            ids.add_text(&out, "SOPS_AGE_KEY_CMD")?;
+            keep(run_key_cmd(&cmd.to_string_lossy()).and_then(|out| ids.add_text(&out, "SOPS_AGE_KEY_CMD")));
         }
         if let Some(p) = default_key_file().filter(|p| p.is_file()) {
-            ids.add_file(&p)?;
+            keep(ids.add_file(&p));
         }
         if let Some(p) = std::env::var_os("SOPS_AGE_SSH_PRIVATE_KEY_FILE").filter(|v| !v.is_empty())
         {
-            ids.add_file(Path::new(&p))?;
+            keep(ids.add_file(Path::new(&p)));
         } else if let Some(home) = std::env::var_os("HOME") {
             for name in ["id_ed25519", "id_rsa"] {
                 let p = Path::new(&home).join(".ssh").join(name);
@@ -204,6 +211,12 @@ impl Identities {
                 }
             }
         }
+        // As sops: a source that fails does not stop the others; it is an
+        // error only when no source gave an identity.
+        if ids.is_empty() && !failed.is_empty() {
+            return Err(err(failed.join("; ")));
+        }
+        ids.failed = failed;
         Ok(ids)
     }
 }
@@ -289,6 +302,14 @@ impl Unwrapper for Identities {
 }
 
 impl Identities {
+    /// The sources that failed to load, for a message.
+    fn failed_note(&self) -> String {
+        match self.failed.is_empty() {
+            true => String::new(),
+            false => format!(" (unreadable: {})", self.failed.join("; ")),
+        }
+    }
+
     /// Errors name no recipient: the caller's report does.
     fn unwrap_age(&self, a: &AgeEntry) -> Result<SecretSlice<u8>> {
         if self.ids.is_empty() {
@@ -303,8 +324,9 @@ impl Identities {
             .decrypt(self.ids.iter().map(|i| &**i as &dyn age::Identity))
             .map_err(|e| match e {
                 age::DecryptError::NoMatchingKeys => err(format!(
-                    "none of the {} loaded age identities matches",
-                    self.ids.len()
+                    "none of the {} loaded age identities matches{}",
+                    self.ids.len(),
+                    self.failed_note()
                 )),
                 e => err(e.to_string()),
             })?;

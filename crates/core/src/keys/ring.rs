@@ -10,7 +10,7 @@ use super::age::Identities;
 use super::cache::DataKeyCache;
 use super::kms::KmsUnwrapper;
 use super::pgp::PgpUnwrapper;
-use super::Unwrapper;
+use super::{BoxFuture, KeyEntry, Unwrapper};
 use crate::error::Result;
 use crate::editing::update::Opened;
 use crate::{Ciphertext, DecryptOptions, Plaintext};
@@ -22,11 +22,7 @@ const UNWRAPS_IN_FLIGHT: usize = 8;
 
 /// The identities and key clients of one run.
 pub struct KeyRing {
-    /// Identity files named on the command line, added to sops's sources.
-    identity_files: Vec<PathBuf>,
-    age: OnceLock<Identities>,
-    /// Held while the identities load, so they load once across workers.
-    loading: Mutex<()>,
+    age: AgeSource,
     kms: KmsUnwrapper,
     pgp: PgpUnwrapper,
     cache: DataKeyCache,
@@ -34,7 +30,7 @@ pub struct KeyRing {
 
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "KeyRing({} identity files)", self.identity_files.len())
+        write!(f, "KeyRing({} identity files)", self.age.identity_files.len())
     }
 }
 
@@ -49,9 +45,11 @@ impl KeyRing {
     /// read until a file needs it.
     pub fn new(identity_files: Vec<PathBuf>) -> Self {
         KeyRing {
-            identity_files,
-            age: OnceLock::new(),
-            loading: Mutex::new(()),
+            age: AgeSource {
+                identity_files,
+                ids: OnceLock::new(),
+                loading: Mutex::new(()),
+            },
             kms: KmsUnwrapper::default(),
             pgp: PgpUnwrapper,
             cache: DataKeyCache::new(UNWRAPS_IN_FLIGHT),
@@ -61,23 +59,15 @@ impl KeyRing {
     /// The age identities, loaded on first call (a failure is not kept,
     /// so the next call tries again).
     pub fn identities(&self) -> Result<&Identities> {
-        if let Some(ids) = self.age.get() {
-            return Ok(ids);
-        }
-        let _loading = self.loading.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(ids) = self.age.get() {
-            return Ok(ids);
-        }
-        let mut ids = Identities::from_env()?;
-        for p in &self.identity_files {
-            ids.add_file(p)?;
-        }
-        Ok(self.age.get_or_init(|| ids))
+        self.age.get()
     }
 
     /// Every unwrapper, in the order sops tries providers.
-    pub fn unwrappers(&self) -> Result<[&dyn Unwrapper; 3]> {
-        Ok([self.identities()?, &self.kms, &self.pgp])
+    /// The age identities load when the first age key is tried, so a
+    /// file without age keys never reads them (nor runs SOPS_AGE_KEY_CMD),
+    /// and a source that fails only fails the age keys.
+    pub fn unwrappers(&self) -> [&dyn Unwrapper; 3] {
+        [&self.age, &self.kms, &self.pgp]
     }
 
     /// The data-key cache shared by the files of this run.
@@ -87,7 +77,7 @@ impl KeyRing {
 
     /// Decrypts one file.
     pub async fn decrypt(&self, enc: &Ciphertext, opts: &DecryptOptions) -> Result<Plaintext> {
-        crate::decrypt(enc, &self.unwrappers()?, opts).await
+        crate::decrypt(enc, &self.unwrappers(), opts).await
     }
 
     /// Decrypts one file of many: one unwrap per distinct data key.
@@ -96,11 +86,53 @@ impl KeyRing {
         enc: &Ciphertext,
         opts: &DecryptOptions,
     ) -> Result<Plaintext> {
-        crate::decrypt_cached(enc, &self.unwrappers()?, opts, &self.cache).await
+        crate::decrypt_cached(enc, &self.unwrappers(), opts, &self.cache).await
     }
 
     /// Opens one file for a change (set, edit, rotate, updatekeys).
     pub async fn open(&self, enc: &Ciphertext, opts: &DecryptOptions) -> Result<Opened> {
-        crate::editing::update::open(enc, &self.unwrappers()?, opts).await
+        crate::editing::update::open(enc, &self.unwrappers(), opts).await
+    }
+}
+
+/// sops's age key sources plus `--identity` files, read once on first need.
+struct AgeSource {
+    identity_files: Vec<PathBuf>,
+    ids: OnceLock<Identities>,
+    /// Held while the identities load, so they load once across workers.
+    loading: Mutex<()>,
+}
+
+impl AgeSource {
+    fn get(&self) -> Result<&Identities> {
+        if let Some(ids) = self.ids.get() {
+            return Ok(ids);
+        }
+        let _loading = self.loading.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(ids) = self.ids.get() {
+            return Ok(ids);
+        }
+        let mut ids = Identities::from_env()?;
+        for p in &self.identity_files {
+            ids.add_file(p)?;
+        }
+        Ok(self.ids.get_or_init(|| ids))
+    }
+}
+
+impl Unwrapper for AgeSource {
+    fn unwrap<'a>(
+        &'a self,
+        entry: &'a KeyEntry,
+    ) -> BoxFuture<'a, Option<Result<secrecy::SecretSlice<u8>>>> {
+        Box::pin(async move {
+            if !matches!(entry, KeyEntry::Age(_)) {
+                return None;
+            }
+            match self.get() {
+                Ok(ids) => ids.unwrap(entry).await,
+                Err(e) => Some(Err(e)),
+            }
+        })
     }
 }
