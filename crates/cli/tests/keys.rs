@@ -193,3 +193,34 @@ fn updatekeys_over_20_files_runs_the_key_command_once() {
         1
     );
 }
+
+/// The `shamir_threshold` field is written as sops writes it: the threshold
+/// given (even for one group), else the number of groups when there are
+/// several, else none. A later `groups add` reads it, so it must match.
+#[test]
+fn the_shamir_threshold_is_stored_as_sops_stores_it() {
+    let ctx = Ctx::new();
+    let second = age_keygen(&ctx.path("k2.txt"));
+    ctx.write("plain.yaml", INPUT);
+    let threshold = |text: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with("shamir_threshold:"))
+            .map(|l| l.trim().to_string())
+    };
+    let two_groups = format!(
+        "creation_rules:\n  - key_groups:\n      - age: [{}]\n      - age: [{second}]\n",
+        ctx.recipient
+    );
+    let one_group = format!("creation_rules:\n  - age: {}\n", ctx.recipient);
+    let flag = ["--shamir-secret-sharing-threshold", "3"];
+    let mut seen = Vec::new();
+    for (config, extra) in [(&two_groups, &[][..]), (&one_group, &flag[..]), (&one_group, &[][..])] {
+        ctx.write(".sops.yaml", config);
+        let h = expect_ok("hush", &ctx.hush(&[&["encrypt"], extra, &["plain.yaml"]].concat()));
+        let s = expect_ok("sops", &ctx.sops(&[&["-e"], extra, &["plain.yaml"]].concat()));
+        assert_eq!(threshold(&h), threshold(&s), "{config} {extra:?}");
+        seen.push(threshold(&h));
+    }
+    let want = ["shamir_threshold: 2", "shamir_threshold: 3"].map(|t| Some(t.to_string()));
+    assert_eq!(seen, [want[0].clone(), want[1].clone(), None]);
+}

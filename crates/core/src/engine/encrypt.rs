@@ -97,7 +97,10 @@ async fn new_metadata(
     let lastmodified = crate::time::now_rfc3339();
     Ok(Metadata {
         groups: wrap_data_key(key, groups, opts.shamir_threshold).await?,
-        shamir_threshold: opts.shamir_threshold.filter(|_| groups.len() > 1),
+        // As sops: the threshold given, else every group when there are several.
+        shamir_threshold: opts
+            .shamir_threshold
+            .or((groups.len() > 1).then_some(groups.len() as u32)),
         mac: seal_mac(key, opts.cipher, mac, &lastmodified)?,
         lastmodified,
         version: SOPS_FORMAT_VERSION.into(),
