@@ -201,12 +201,7 @@ mod tests {
                     })
                     .collect(),
             }],
-            shamir_threshold: None,
-            lastmodified: String::new(),
-            mac: String::new(),
-            version: String::new(),
-            selector: Selector::default(),
-            mac_only_encrypted: false,
+            ..Default::default()
         }
     }
 

@@ -112,7 +112,7 @@ pub struct KeyGroup {
 }
 
 /// Everything in a `sops:` block.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Metadata {
     /// Key groups; a file without `key_groups` has exactly one.
     pub groups: Vec<KeyGroup>,

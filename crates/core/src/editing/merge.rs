@@ -461,12 +461,7 @@ mod tests {
                         .collect(),
                 })
                 .collect(),
-            shamir_threshold: None,
-            lastmodified: String::new(),
-            mac: String::new(),
-            version: String::new(),
-            selector: Default::default(),
-            mac_only_encrypted: false,
+            ..Default::default()
         }
     }
 

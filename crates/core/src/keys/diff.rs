@@ -197,12 +197,7 @@ mod tests {
     fn meta(keys: Vec<KeyEntry>) -> Metadata {
         Metadata {
             groups: vec![KeyGroup { keys }],
-            shamir_threshold: None,
-            lastmodified: String::new(),
-            mac: String::new(),
-            version: String::new(),
-            selector: Default::default(),
-            mac_only_encrypted: false,
+            ..Default::default()
         }
     }
 
