@@ -29,7 +29,8 @@ pub enum AuditKind {
     PlaintextValue,
     /// The value starts with `ENC[` but does not parse.
     MalformedValue,
-    /// The `sops:` block has no MAC or no `lastmodified`.
+    /// The `sops:` block has no MAC (or one that is not an `ENC[…]`
+    /// value) or no `lastmodified`.
     MissingMac,
     /// The `sops:` block lists no master key.
     NoMasterKeys,
@@ -73,7 +74,9 @@ pub fn audit(text: &str, format: Format) -> Result<Audit> {
             column,
         });
     };
-    if meta.mac.is_empty() || meta.lastmodified.is_empty() {
+    // A MAC that is not an `ENC[…]` value can never verify: as missing.
+    let mac_ok = crate::crypto::cipher::EncValue::parse(&meta.mac).is_ok();
+    if !mac_ok || meta.lastmodified.is_empty() {
         push(AuditKind::MissingMac, "sops:".into(), range.start);
     }
     if meta.groups.iter().all(|g| g.keys.is_empty()) {
