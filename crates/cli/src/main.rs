@@ -38,7 +38,7 @@ fn main() -> ExitCode {
     let result = if invoked_as("ksops") {
         cmd::krm::ksops()
     } else if invoked_as("sops") {
-        sops::run(std::env::args_os().skip(1))
+        sops::run(std::env::args_os().skip(1), cmd::run_hush)
     } else {
         cmd::run()
     };

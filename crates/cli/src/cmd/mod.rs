@@ -25,6 +25,11 @@ pub fn run() -> Result<()> {
     run_from(std::env::args_os())
 }
 
+/// Runs a hush command line for the sops front end.
+pub fn run_hush(args: Vec<std::ffi::OsString>) -> Result<()> {
+    run_from(args)
+}
+
 /// Runs hush's command line `args` (program name first).
 pub fn run_from(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<()> {
     // Usage errors exit 2, like clap and sops; --help and --version exit 0.
@@ -55,6 +60,6 @@ pub fn run_from(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<()
         Cmd::InitGit(a) => merge::init_git(a.0),
         Cmd::Completions(a) => completions::completions(a.0),
         Cmd::Man(a) => completions::man(a.0),
-        Cmd::Sops(a) => crate::sops::run(a.0.args),
+        Cmd::Sops(a) => crate::sops::run(a.0.args, run_hush),
     }
 }

@@ -27,8 +27,12 @@ pub fn command() -> clap::Command {
     args::SopsCli::command()
 }
 
+/// hush's own command line, which a sops invocation is translated into
+/// (`crate::cmd::run_from`, passed in so this module does not import it).
+pub type RunHush = fn(Vec<OsString>) -> Result<(), Failure>;
+
 /// Runs one sops invocation; `args` excludes the program name.
-pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
+pub fn run(args: impl IntoIterator<Item = OsString>, run_hush: RunHush) -> Result<(), Failure> {
     let argv = std::iter::once(OsString::from("sops")).chain(args);
     let cli = match args::SopsCli::try_parse_from(argv) {
         Ok(c) => c,
@@ -57,7 +61,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> Result<(), Failure> {
     let before =
         translate::edited_file(&cli).and_then(|f| std::fs::read(&f).ok().map(|bytes| (f, bytes)));
     let result = match translate::plan(cli)? {
-        translate::Plan::Hush(argv) => crate::cmd::run_from(argv),
+        translate::Plan::Hush(argv) => run_hush(argv),
         translate::Plan::GroupsAdd(g, file) => groups::add(&g, &file),
         translate::Plan::GroupsDelete(g, file, index) => groups::delete(&g, &file, index),
     };
