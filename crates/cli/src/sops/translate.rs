@@ -139,6 +139,8 @@ pub fn precheck(cli: &SopsCli) -> Result<()> {
             ),
         ));
     }
+    selectors(&cli.g)?;
+    paths(cli)?;
     if let Some(SopsCmd::Set(s)) = &cli.cmd {
         let value_file = s.value.as_deref().filter(|_| s.value_file);
         if let Some(v) = value_file.filter(|v| !Path::new(v).exists()) {
@@ -173,6 +175,56 @@ pub fn precheck(cli: &SopsCli) -> Result<()> {
 
 /// sops: `--set` or a `set` value that is not JSON.
 const INVALID_SET_FORMAT: u8 = 7;
+
+/// sops takes at most one of the six selectors of what to encrypt (exit 8).
+fn selectors(g: &Global) -> Result<()> {
+    let given = [
+        &g.encrypted_suffix,
+        &g.unencrypted_suffix,
+        &g.encrypted_regex,
+        &g.unencrypted_regex,
+        &g.encrypted_comment_regex,
+        &g.unencrypted_comment_regex,
+    ];
+    if given.iter().filter(|v| v.is_some()).count() > 1 {
+        return Err(fail(
+            exit::ERROR_CONFLICTING_PARAMETERS,
+            "Error: cannot use more than one of encrypted_suffix, unencrypted_suffix, \
+             encrypted_regex, unencrypted_regex, encrypted_comment_regex, or \
+             unencrypted_comment_regex in the same file",
+        ));
+    }
+    Ok(())
+}
+
+/// A malformed tree path: sops exits 91 for `--extract`, 7 for `set`,
+/// `unset` and `--set` (a well-formed path that is missing fails later).
+fn paths(cli: &SopsCli) -> Result<()> {
+    let well_formed = |p: &str| hush_core::path::parse(p).is_ok();
+    let legacy = cli.cmd.is_none();
+    if let Some(p) = cli.g.extract.as_deref().filter(|p| !well_formed(p)) {
+        let decrypting =
+            legacy && cli.g.decrypt || matches!(cli.cmd, Some(SopsCmd::Decrypt { .. }));
+        if decrypting {
+            return Err(fail(
+                exit::ERROR_INVALID_TREE_PATH,
+                format!("error parsing --extract path: cannot parse `{p}`"),
+            ));
+        }
+    }
+    let (index, what) = match &cli.cmd {
+        Some(SopsCmd::Set(s)) => (s.index.as_str(), "set"),
+        Some(SopsCmd::Unset { index, .. }) => (index.as_str(), "unset"),
+        _ => return Ok(()),
+    };
+    if !well_formed(index) {
+        return Err(fail(
+            INVALID_SET_FORMAT,
+            format!("Invalid {what} index format"),
+        ));
+    }
+    Ok(())
+}
 
 pub fn plan(cli: SopsCli) -> Result<Plan> {
     let SopsCli { g, cmd, files } = cli;
@@ -251,6 +303,15 @@ fn legacy(g: Global, files: Vec<PathBuf>) -> Result<Plan> {
     }
     if let Some(s) = &g.set {
         let (index, value) = split_set(s)?;
+        let json_ok = serde_json::from_str::<serde_json::Value>(&value).is_ok();
+        if !json_ok || hush_core::path::parse(&index).is_err() {
+            let what = if json_ok {
+                "Invalid --set format"
+            } else {
+                "Value for --set is not valid JSON"
+            };
+            return Err(fail(INVALID_SET_FORMAT, what));
+        }
         same_format(&g, &file, "--set")?;
         return Ok(Argv::new("set").arg(file).arg(index).arg(value).done());
     }
