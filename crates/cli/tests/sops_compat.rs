@@ -445,11 +445,43 @@ fn forms() -> Vec<Form> {
             &["-i", "--set", "[\"nested\"][\"x\"] {\"a\":1}", "e.yaml"],
         ),
         f("--set bad format", &["--set", "nobrackets", "e.yaml"]),
+        // Only --input-type: sops takes the output type from the file's name.
+        f(
+            "encrypt --input-type binary on .yaml",
+            &["encrypt", "--input-type", "binary", "--age", "{R}", "p.yaml"],
+        ),
+        typed(
+            "encrypt --input-type yaml on .txt",
+            &["encrypt", "--input-type", "yaml", "--age", "{R}", "py.txt"],
+            "json",
+        ),
+        typed(
+            "encrypt --output-type binary",
+            &["encrypt", "--output-type", "binary", "--age", "{R}", "p.yaml"],
+            "json",
+        ),
+        f(
+            "-e --input-type ini on .env",
+            &["-e", "--input-type", "ini", "--age", "{R}", "p.env"],
+        ),
+        piped(
+            "-d --input-type yaml /dev/stdin",
+            &["-d", "--input-type", "yaml", "/dev/stdin"],
+            "@e.yaml",
+            "yaml",
+        ),
+        f(
+            "-d --input-type json on .txt",
+            &["-d", "--input-type", "json", "ej.txt"],
+        ),
         f("--set two values", &["--set", "[\"num\"] 1 2", "e.yaml"]),
         f("--set bad path", &["--set", "[num] 1", "e.yaml"]),
         f("set bad path", &["set", "e.yaml", "num", "1"]),
         f("unset bad path", &["unset", "e.yaml", "num"]),
-        f("-d --extract bad path", &["-d", "--extract", "nested", "e.yaml"]),
+        f(
+            "-d --extract bad path",
+            &["-d", "--extract", "nested", "e.yaml"],
+        ),
         f(
             "decrypt --extract bad index",
             &["decrypt", "--extract", "[\"list\"][x]", "e.yaml"],
@@ -750,6 +782,7 @@ fn seed() -> Seed {
     w("sub/p.yaml", PLAIN_YAML);
     w("p.json", PLAIN_JSON);
     w("pj.txt", PLAIN_JSON);
+    w("py.txt", PLAIN_YAML);
     w("p.env", PLAIN_ENV);
     w("p.ini", PLAIN_INI);
     w("p.txt", PLAIN_TXT);
@@ -788,6 +821,7 @@ fn seed() -> Seed {
     enc("p.yaml", "en.yaml", &["--age", &r]);
     enc("p.yaml", "e2.yaml", &["--age", &format!("{r},{r2}")]);
     enc("p.json", "e.json", &["--age", &r]);
+    std::fs::copy(d.join("e.json"), d.join("ej.txt")).unwrap();
     enc("p.env", "e.env", &["--age", &r]);
     enc("p.ini", "e.ini", &["--age", &r]);
     enc("p.txt", "e.txt", &["--age", &r]);

@@ -338,18 +338,52 @@ fn key_flags(a: &mut Argv, g: &Global) {
         .opt("--encryption-context", &g.encryption_context);
 }
 
-fn io_flags(a: &mut Argv, g: &Global) {
+fn io_flags(a: &mut Argv, g: &Global, output_type: Option<String>) {
     a.flag("-i", g.in_place)
         .opt("--output", &g.output)
         .opt("--input-type", &g.input_type)
-        .opt("--output-type", &g.output_type)
+        .opt("--output-type", &output_type)
         .opt("--filename-override", &g.filename_override)
         .opt("--config", &g.config);
 }
 
+/// sops takes the output type from the file's name, not from
+/// `--input-type` (hush's own command line follows the input type).
+fn output_type(g: &Global, file: Option<&Path>) -> Option<String> {
+    if g.output_type.is_some() || g.input_type.is_none() {
+        return g.output_type.clone();
+    }
+    let name = g.filename_override.as_deref().or(file)?;
+    Some(
+        Format::from_path(&name.display().to_string())
+            .name()
+            .to_string(),
+    )
+}
+
+/// sops writes an encrypted tree as JSON when the output type is binary
+/// (its binary store keeps encrypted files as JSON).
+fn encrypted_output_type(g: &Global, file: Option<&Path>) -> Option<String> {
+    let out = output_type(g, file)?;
+    let name = g.filename_override.as_deref().or(file);
+    let input = match (&g.input_type, name) {
+        (Some(t), _) => t.to_ascii_lowercase(),
+        (None, Some(n)) => Format::from_path(&n.display().to_string())
+            .name()
+            .to_string(),
+        (None, None) => return Some(out),
+    };
+    let binary = Format::Binary.name();
+    Some(if out.eq_ignore_ascii_case(binary) && input != binary {
+        Format::Json.name().to_string()
+    } else {
+        out
+    })
+}
+
 fn encrypt(g: &Global, file: Option<PathBuf>) -> Plan {
     let mut a = Argv::new("encrypt");
-    io_flags(&mut a, g);
+    io_flags(&mut a, g, encrypted_output_type(g, file.as_deref()));
     key_flags(&mut a, g);
     a.opt("--encrypted-regex", &g.encrypted_regex)
         .opt("--unencrypted-regex", &g.unencrypted_regex)
@@ -375,7 +409,7 @@ fn encrypt(g: &Global, file: Option<PathBuf>) -> Plan {
 
 fn decrypt(g: &Global, file: Option<PathBuf>) -> Result<Plan> {
     let mut a = Argv::new("decrypt");
-    io_flags(&mut a, g);
+    io_flags(&mut a, g, output_type(g, file.as_deref()));
     // From stdin without a name, sops takes both types as binary.
     if file.is_none() && g.filename_override.is_none() {
         if g.input_type.is_none() {
