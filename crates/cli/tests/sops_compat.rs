@@ -445,10 +445,47 @@ fn forms() -> Vec<Form> {
             &["-i", "--set", "[\"nested\"][\"x\"] {\"a\":1}", "e.yaml"],
         ),
         f("--set bad format", &["--set", "nobrackets", "e.yaml"]),
+        // --ignore-mac on a tampered file: honoured after set/unset and by
+        // the legacy --set and -r; not by rotate, nor before set.
+        f(
+            "set --ignore-mac MAC mismatch",
+            &["set", "--ignore-mac", "t.yaml", "[\"name\"]", "\"n\""],
+        ),
+        f(
+            "unset --ignore-mac MAC mismatch",
+            &["unset", "--ignore-mac", "t.yaml", "[\"name\"]"],
+        ),
+        f(
+            "--ignore-mac --set MAC mismatch",
+            &["--ignore-mac", "--set", "[\"name\"] \"n\"", "t.yaml"],
+        ),
+        f(
+            "-r -i --ignore-mac MAC mismatch",
+            &["-r", "-i", "--ignore-mac", "t.yaml"],
+        ),
+        f(
+            "rotate --ignore-mac MAC mismatch",
+            &["rotate", "--ignore-mac", "-i", "t.yaml"],
+        ),
+        f(
+            "--ignore-mac before set MAC mismatch",
+            &["--ignore-mac", "set", "t.yaml", "[\"name\"]", "\"n\""],
+        ),
+        f(
+            "--ignore-mac before unset MAC mismatch",
+            &["--ignore-mac", "unset", "t.yaml", "[\"name\"]"],
+        ),
         // Only --input-type: sops takes the output type from the file's name.
         f(
             "encrypt --input-type binary on .yaml",
-            &["encrypt", "--input-type", "binary", "--age", "{R}", "p.yaml"],
+            &[
+                "encrypt",
+                "--input-type",
+                "binary",
+                "--age",
+                "{R}",
+                "p.yaml",
+            ],
         ),
         typed(
             "encrypt --input-type yaml on .txt",
@@ -457,7 +494,14 @@ fn forms() -> Vec<Form> {
         ),
         typed(
             "encrypt --output-type binary",
-            &["encrypt", "--output-type", "binary", "--age", "{R}", "p.yaml"],
+            &[
+                "encrypt",
+                "--output-type",
+                "binary",
+                "--age",
+                "{R}",
+                "p.yaml",
+            ],
             "json",
         ),
         f(

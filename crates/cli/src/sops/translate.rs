@@ -226,14 +226,33 @@ fn paths(cli: &SopsCli) -> Result<()> {
     Ok(())
 }
 
+/// Whether `--ignore-mac` follows the `set` or `unset` subcommand.
+pub fn ignore_mac_after_subcommand(cli: &SopsCli, argv: &[OsString]) -> bool {
+    let name = match cli.cmd {
+        Some(SopsCmd::Set(_)) => "set",
+        Some(SopsCmd::Unset { .. }) => "unset",
+        _ => return false,
+    };
+    argv.iter()
+        .skip(1)
+        .skip_while(|a| a.as_os_str() != name)
+        .any(|a| a.as_os_str() == "--ignore-mac")
+}
+
 pub fn plan(cli: SopsCli) -> Result<Plan> {
-    let SopsCli { g, cmd, files } = cli;
+    let SopsCli {
+        g,
+        cmd,
+        files,
+        sub_ignore_mac,
+    } = cli;
     match cmd {
         Some(SopsCmd::Encrypt { file }) => Ok(encrypt(&g, file)),
         Some(SopsCmd::Decrypt { file }) => decrypt(&g, file),
         Some(SopsCmd::Edit { file }) => edit(&g, file),
-        Some(SopsCmd::Rotate { file }) => rotate(&g, file),
-        Some(SopsCmd::Set(s)) => set(&g, s),
+        // sops's rotate subcommand checks the MAC whatever --ignore-mac says.
+        Some(SopsCmd::Rotate { file }) => rotate(&g, file, false),
+        Some(SopsCmd::Set(s)) => set(&g, s, sub_ignore_mac),
         Some(SopsCmd::Unset {
             idempotent,
             file,
@@ -244,6 +263,7 @@ pub fn plan(cli: SopsCli) -> Result<Plan> {
                 .arg(file)
                 .arg(index)
                 .flag("--idempotent", idempotent)
+                .flag("--ignore-mac", sub_ignore_mac)
                 .done())
         }
         Some(SopsCmd::Updatekeys { yes, files }) => {
@@ -299,7 +319,7 @@ fn legacy(g: Global, files: Vec<PathBuf>) -> Result<Plan> {
         return decrypt(&g, Some(file));
     }
     if g.rotate {
-        return rotate(&g, file);
+        return rotate(&g, file, g.ignore_mac);
     }
     if let Some(s) = &g.set {
         let (index, value) = split_set(s)?;
@@ -313,7 +333,12 @@ fn legacy(g: Global, files: Vec<PathBuf>) -> Result<Plan> {
             return Err(fail(INVALID_SET_FORMAT, what));
         }
         same_format(&g, &file, "--set")?;
-        return Ok(Argv::new("set").arg(file).arg(index).arg(value).done());
+        return Ok(Argv::new("set")
+            .arg(file)
+            .arg(index)
+            .arg(value)
+            .flag("--ignore-mac", g.ignore_mac)
+            .done());
     }
     edit(&g, file)
 }
@@ -440,13 +465,14 @@ fn edit(g: &Global, file: PathBuf) -> Result<Plan> {
     Ok(a.done())
 }
 
-fn rotate(g: &Global, file: PathBuf) -> Result<Plan> {
+fn rotate(g: &Global, file: PathBuf, ignore_mac: bool) -> Result<Plan> {
     same_format(g, &file, "rotate")?;
     if g.encryption_context.is_some() && g.add_kms.is_some() {
         return Err(unsupported("--encryption-context with rotate --add-kms"));
     }
     let mut a = Argv::new("rotate");
     a.flag("-i", g.in_place)
+        .flag("--ignore-mac", ignore_mac)
         .opt("--output", &g.output)
         .opt("--add-age", &g.add_age)
         .opt("--rm-age", &g.rm_age)
@@ -459,12 +485,13 @@ fn rotate(g: &Global, file: PathBuf) -> Result<Plan> {
 }
 
 /// `set`: with `--value-file` VALUE is a path, as in sops.
-fn set(g: &Global, s: SetArgs) -> Result<Plan> {
+fn set(g: &Global, s: SetArgs, ignore_mac: bool) -> Result<Plan> {
     same_format(g, &s.file, "set")?;
     let mut a = Argv::new("set");
     a.arg(&s.file)
         .arg(&s.index)
-        .flag("--idempotent", s.idempotent);
+        .flag("--idempotent", s.idempotent)
+        .flag("--ignore-mac", ignore_mac);
     match (s.value, s.value_file, s.value_stdin) {
         (Some(v), true, _) => a.arg("--value-file").arg(v),
         (Some(v), false, false) => a.arg(v),
