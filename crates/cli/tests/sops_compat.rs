@@ -649,6 +649,34 @@ fn forms() -> Vec<Form> {
             "yaml",
         ),
         f("set json", &["set", "e.json", "[\"num\"]", "7"]),
+        // An index past the end of a list appends (sops).
+        f(
+            "set past the end of a list",
+            &["set", "e.yaml", "[\"list\"][5]", "\"c\""],
+        ),
+        f(
+            "set past the end of a list, a map",
+            &["set", "e.yaml", "[\"list\"][9][\"k\"]", "{\"o\": [1]}"],
+        ),
+        f(
+            "set a new list",
+            &["set", "e.yaml", "[\"nested\"][\"new\"][3]", "1"],
+        ),
+        typed(
+            "set json past the end of a list",
+            &["set", "ea.json", "[\"l\"][5]", "\"c\""],
+            "json",
+        ),
+        typed(
+            "set json past the end of an inner list",
+            &["set", "ea.json", "[\"l\"][1][4]", "{\"o\": 1}"],
+            "json",
+        ),
+        typed(
+            "set json new key after a nested value",
+            &["set", "ea.json", "[\"z\"][0]", "1"],
+            "json",
+        ),
         f(
             "set --output-type json",
             &["set", "--output-type", "json", "e.yaml", "[\"num\"]", "6"],
@@ -826,6 +854,10 @@ fn seed() -> Seed {
     w("sub/p.yaml", PLAIN_YAML);
     w("p.json", PLAIN_JSON);
     w("pj.txt", PLAIN_JSON);
+    w(
+        "a.json",
+        "{\n\t\"l\": [\n\t\t\"a\",\n\t\t[1, 2]\n\t],\n\t\"m\": {\"k\": [1]}\n}\n",
+    );
     w("py.txt", PLAIN_YAML);
     w("p.env", PLAIN_ENV);
     w("p.ini", PLAIN_INI);
@@ -865,6 +897,7 @@ fn seed() -> Seed {
     enc("p.yaml", "en.yaml", &["--age", &r]);
     enc("p.yaml", "e2.yaml", &["--age", &format!("{r},{r2}")]);
     enc("p.json", "e.json", &["--age", &r]);
+    enc("a.json", "ea.json", &["--age", &r]);
     std::fs::copy(d.join("e.json"), d.join("ej.txt")).unwrap();
     enc("p.env", "e.env", &["--age", &r]);
     enc("p.ini", "e.ini", &["--age", &r]);
