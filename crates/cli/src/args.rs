@@ -261,6 +261,9 @@ pub(crate) struct SetArgs {
     /// Accepted for sops compatibility: hush never rewrites a file whose value is unchanged
     #[arg(long)]
     pub idempotent: bool,
+    /// Do not verify the MAC of the existing file
+    #[arg(long)]
+    pub ignore_mac: bool,
     /// Which document of a multi-document file (0-based)
     #[arg(long, default_value_t = 0)]
     pub document: usize,
@@ -275,6 +278,9 @@ pub(crate) struct UnsetArgs {
     /// Do nothing (exit 0) if the path does not exist
     #[arg(long)]
     pub idempotent: bool,
+    /// Do not verify the MAC of the existing file
+    #[arg(long)]
+    pub ignore_mac: bool,
     /// Which document of a multi-document file (0-based)
     #[arg(long, default_value_t = 0)]
     pub document: usize,
@@ -293,6 +299,9 @@ pub(crate) struct RotateArgs {
     /// Write the result to this file (one file)
     #[arg(long, conflicts_with = "in_place")]
     pub output: Option<PathBuf>,
+    /// Do not verify the MAC of the existing file
+    #[arg(long)]
+    pub ignore_mac: bool,
     /// Add age recipients (to the first key group)
     #[arg(long, value_delimiter = ',')]
     pub add_age: Vec<String>,

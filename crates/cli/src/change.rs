@@ -10,8 +10,9 @@ use hush_core::editing::update::Opened;
 use hush_core::{Ciphertext, DecryptOptions, Format};
 use std::path::Path;
 
-/// Reads and decrypts `file` with the ring's keys.
-pub(crate) fn read_open(ring: &KeyRing, file: &Path) -> Result<Opened> {
+/// Reads and decrypts `file` with the ring's keys; `ignore_mac` skips
+/// the MAC check (sops's --ignore-mac).
+pub(crate) fn read_open(ring: &KeyRing, file: &Path, ignore_mac: bool) -> Result<Opened> {
     let name = file.display().to_string();
     if !file.exists() {
         return Err(fail(
@@ -23,7 +24,13 @@ pub(crate) fn read_open(ring: &KeyRing, file: &Path) -> Result<Opened> {
         .map_err(|e| fail(exit::COULD_NOT_READ_INPUT_FILE, format!("{name}: {e}")))?;
     let enc = Ciphertext::new(text, Format::from_path(&name));
     runtime()?
-        .block_on(ring.open(&enc, &DecryptOptions::default()))
+        .block_on(ring.open(
+            &enc,
+            &DecryptOptions {
+                ignore_mac,
+                ..DecryptOptions::default()
+            },
+        ))
         .map_err(core_read(&name))
 }
 

@@ -30,10 +30,6 @@ const ALLOWED: &[(&str, &str)] = &[
         "hush keeps a file's format; converting in place is refused with a clear error",
     ),
     (
-        "decrypt stdin --input-type",
-        "both refuse YAML from stdin as binary output (sops's stdin default); sops exits 4 (dumping), hush 2 (unsupported document)",
-    ),
-    (
         "-d --indent 2 yaml",
         "hush keeps the YAML file's own layout; --indent re-indents JSON output only",
     ),
@@ -449,6 +445,129 @@ fn forms() -> Vec<Form> {
             &["-i", "--set", "[\"nested\"][\"x\"] {\"a\":1}", "e.yaml"],
         ),
         f("--set bad format", &["--set", "nobrackets", "e.yaml"]),
+        // --ignore-mac on a tampered file: honoured after set/unset and by
+        // the legacy --set and -r; not by rotate, nor before set.
+        f(
+            "set --ignore-mac MAC mismatch",
+            &["set", "--ignore-mac", "t.yaml", "[\"name\"]", "\"n\""],
+        ),
+        f(
+            "unset --ignore-mac MAC mismatch",
+            &["unset", "--ignore-mac", "t.yaml", "[\"name\"]"],
+        ),
+        f(
+            "--ignore-mac --set MAC mismatch",
+            &["--ignore-mac", "--set", "[\"name\"] \"n\"", "t.yaml"],
+        ),
+        f(
+            "-r -i --ignore-mac MAC mismatch",
+            &["-r", "-i", "--ignore-mac", "t.yaml"],
+        ),
+        f(
+            "rotate --ignore-mac MAC mismatch",
+            &["rotate", "--ignore-mac", "-i", "t.yaml"],
+        ),
+        f(
+            "--ignore-mac before set MAC mismatch",
+            &["--ignore-mac", "set", "t.yaml", "[\"name\"]", "\"n\""],
+        ),
+        f(
+            "--ignore-mac before unset MAC mismatch",
+            &["--ignore-mac", "unset", "t.yaml", "[\"name\"]"],
+        ),
+        // Only --input-type: sops takes the output type from the file's name.
+        f(
+            "encrypt --input-type binary on .yaml",
+            &[
+                "encrypt",
+                "--input-type",
+                "binary",
+                "--age",
+                "{R}",
+                "p.yaml",
+            ],
+        ),
+        typed(
+            "encrypt --input-type yaml on .txt",
+            &["encrypt", "--input-type", "yaml", "--age", "{R}", "py.txt"],
+            "json",
+        ),
+        typed(
+            "encrypt --output-type binary",
+            &[
+                "encrypt",
+                "--output-type",
+                "binary",
+                "--age",
+                "{R}",
+                "p.yaml",
+            ],
+            "json",
+        ),
+        f(
+            "-e --input-type ini on .env",
+            &["-e", "--input-type", "ini", "--age", "{R}", "p.env"],
+        ),
+        piped(
+            "-d --input-type yaml /dev/stdin",
+            &["-d", "--input-type", "yaml", "/dev/stdin"],
+            "@e.yaml",
+            "yaml",
+        ),
+        f(
+            "-d --input-type json on .txt",
+            &["-d", "--input-type", "json", "ej.txt"],
+        ),
+        f("--set two values", &["--set", "[\"num\"] 1 2", "e.yaml"]),
+        f("--set bad path", &["--set", "[num] 1", "e.yaml"]),
+        f("set bad path", &["set", "e.yaml", "num", "1"]),
+        f("unset bad path", &["unset", "e.yaml", "num"]),
+        f(
+            "-d --extract bad path",
+            &["-d", "--extract", "nested", "e.yaml"],
+        ),
+        f(
+            "decrypt --extract bad index",
+            &["decrypt", "--extract", "[\"list\"][x]", "e.yaml"],
+        ),
+        f(
+            "-d --output-type dotenv nested",
+            &["-d", "--output-type", "dotenv", "e.yaml"],
+        ),
+        f(
+            "-d --output-type ini nested",
+            &["-d", "--output-type", "ini", "e.yaml"],
+        ),
+        f(
+            "-e --output-type dotenv nested",
+            &["-e", "--age", "{R}", "--output-type", "dotenv", "p.yaml"],
+        ),
+        f(
+            "-e two selectors",
+            &[
+                "-e",
+                "--age",
+                "{R}",
+                "--encrypted-regex",
+                "X",
+                "--unencrypted-regex",
+                "Y",
+                "p.yaml",
+            ],
+        ),
+        f(
+            "encrypt suffix and regex selectors",
+            &[
+                "encrypt",
+                "--age",
+                "{R}",
+                "--encrypted-suffix",
+                "X",
+                "--unencrypted-regex",
+                "Y",
+                "p.yaml",
+            ],
+        ),
         f("edit (legacy)", &["e.yaml"]),
         f("edit no-op (legacy)", &["--ignore-mac", "en.yaml"]),
         f("version", &["--version"]),
@@ -530,6 +649,34 @@ fn forms() -> Vec<Form> {
             "yaml",
         ),
         f("set json", &["set", "e.json", "[\"num\"]", "7"]),
+        // An index past the end of a list appends (sops).
+        f(
+            "set past the end of a list",
+            &["set", "e.yaml", "[\"list\"][5]", "\"c\""],
+        ),
+        f(
+            "set past the end of a list, a map",
+            &["set", "e.yaml", "[\"list\"][9][\"k\"]", "{\"o\": [1]}"],
+        ),
+        f(
+            "set a new list",
+            &["set", "e.yaml", "[\"nested\"][\"new\"][3]", "1"],
+        ),
+        typed(
+            "set json past the end of a list",
+            &["set", "ea.json", "[\"l\"][5]", "\"c\""],
+            "json",
+        ),
+        typed(
+            "set json past the end of an inner list",
+            &["set", "ea.json", "[\"l\"][1][4]", "{\"o\": 1}"],
+            "json",
+        ),
+        typed(
+            "set json new key after a nested value",
+            &["set", "ea.json", "[\"z\"][0]", "1"],
+            "json",
+        ),
         f(
             "set --output-type json",
             &["set", "--output-type", "json", "e.yaml", "[\"num\"]", "6"],
@@ -707,6 +854,11 @@ fn seed() -> Seed {
     w("sub/p.yaml", PLAIN_YAML);
     w("p.json", PLAIN_JSON);
     w("pj.txt", PLAIN_JSON);
+    w(
+        "a.json",
+        "{\n\t\"l\": [\n\t\t\"a\",\n\t\t[1, 2]\n\t],\n\t\"m\": {\"k\": [1]}\n}\n",
+    );
+    w("py.txt", PLAIN_YAML);
     w("p.env", PLAIN_ENV);
     w("p.ini", PLAIN_INI);
     w("p.txt", PLAIN_TXT);
@@ -745,6 +897,8 @@ fn seed() -> Seed {
     enc("p.yaml", "en.yaml", &["--age", &r]);
     enc("p.yaml", "e2.yaml", &["--age", &format!("{r},{r2}")]);
     enc("p.json", "e.json", &["--age", &r]);
+    enc("a.json", "ea.json", &["--age", &r]);
+    std::fs::copy(d.join("e.json"), d.join("ej.txt")).unwrap();
     enc("p.env", "e.env", &["--age", &r]);
     enc("p.ini", "e.ini", &["--age", &r]);
     enc("p.txt", "e.txt", &["--age", &r]);

@@ -21,6 +21,10 @@ pub enum Error {
     /// The document is valid but sops cannot represent it.
     #[error("unsupported document: {0}")]
     Unsupported(String),
+    /// The tree cannot be written in the output format (nested data as
+    /// dotenv or INI, binary output without a `data` string).
+    #[error("cannot write the output: {0}")]
+    Dump(String),
     /// A YAML file of zero bytes: sops needs at least one document.
     #[error("the file is completely empty; it must contain at least one document")]
     EmptyFile,
@@ -139,7 +143,7 @@ pub mod exit {
     //! | 1 | [`ERROR_GENERIC`] | any other failure; sops also exits 1 when a file has no metadata, no master key is given, or a key cannot wrap the data key |
     //! | 2 | [`COULD_NOT_READ_INPUT_FILE`] | the input cannot be read or parsed ([`Error::Syntax`](super::Error::Syntax), [`Error::Unsupported`](super::Error::Unsupported)) |
     //! | 3 | [`COULD_NOT_WRITE_OUTPUT_FILE`] | the output cannot be written |
-    //! | 4 | [`ERROR_DUMPING_TREE`] | the tree cannot be written in the output format |
+    //! | 4 | [`ERROR_DUMPING_TREE`] | the tree cannot be written in the output format ([`Error::Dump`](super::Error::Dump)) |
     //! | 5 | [`ERROR_READING_CONFIG`] | `.sops.yaml` or a selector regex is invalid |
     //! | 6 | [`INVALID_KMS_ENCRYPTION_CONTEXT_FORMAT`] | `--encryption-context` is not `k:v,…` |
     //! | 7 | [`INVALID_SET_FORMAT`] | `set` got a malformed path or value |
@@ -229,6 +233,7 @@ impl Error {
         match self {
             Error::Syntax { .. } => COULD_NOT_READ_INPUT_FILE,
             Error::Unsupported(_) => COULD_NOT_READ_INPUT_FILE,
+            Error::Dump(_) => ERROR_DUMPING_TREE,
             Error::EmptyFile => NEED_AT_LEAST_ONE_DOCUMENT,
             Error::TreeWalk {
                 decrypting: false, ..

@@ -27,7 +27,7 @@ pub(crate) fn rotate(a: RotateArgs, ring: &KeyRing) -> Result<()> {
 
 fn rotate_one(ring: &KeyRing, a: &RotateArgs, file: &Path) -> Result<()> {
     let name = file.display().to_string();
-    let o = read_open(ring, file)?;
+    let o = read_open(ring, file, a.ignore_mac)?;
     let mut groups = o.master_keys().map_err(core(&name))?;
     let removed: Vec<&String> = a.rm_age.iter().chain(&a.rm_kms).collect();
     let rm_pgp: Vec<String> = a.rm_pgp.iter().map(|f| fp_key(f)).collect();

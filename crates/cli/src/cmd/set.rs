@@ -32,7 +32,7 @@ pub(crate) fn set(a: SetArgs, ring: &KeyRing) -> Result<()> {
             ))
         }
     };
-    let o = read_open(ring, &a.file)?;
+    let o = read_open(ring, &a.file, a.ignore_mac)?;
     let steps = hush_core::path::parse(&a.path).map_err(core(&name))?;
     let edited =
         hush_core::editing::patch::set(o.plaintext(), a.document, &steps, &json).map_err(core(&name))?;
@@ -42,7 +42,7 @@ pub(crate) fn set(a: SetArgs, ring: &KeyRing) -> Result<()> {
 
 pub(crate) fn unset(a: UnsetArgs, ring: &KeyRing) -> Result<()> {
     let name = a.file.display().to_string();
-    let o = read_open(ring, &a.file)?;
+    let o = read_open(ring, &a.file, a.ignore_mac)?;
     let steps = hush_core::path::parse(&a.path).map_err(core(&name))?;
     let edited = match hush_core::editing::patch::unset(o.plaintext(), a.document, &steps) {
         Err(hush_core::Error::TreePath(_)) if a.idempotent => return Ok(()),

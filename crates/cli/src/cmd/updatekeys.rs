@@ -43,7 +43,7 @@ fn update_one(ring: &KeyRing, a: &UpdateKeysArgs, config: &Config, file: &Path) 
         )
     })?;
     let plan = Plan::with_rule(Some(rule), &Overrides::default()).map_err(bare)?;
-    let o = read_open(ring, file)?;
+    let o = read_open(ring, file, false)?;
     let diff = KeyDiff::new(o.metadata(), rule);
     if diff.is_empty() && !a.rotate {
         eprintln!("hush: {name}: keys already match the creation rule");

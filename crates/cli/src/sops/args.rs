@@ -20,6 +20,10 @@ pub struct SopsCli {
     pub cmd: Option<SopsCmd>,
     /// The file (legacy form: edit, or -e/-d/-r/--set on it)
     pub files: Vec<PathBuf>,
+    /// `--ignore-mac` after the subcommand: sops's `set` and `unset` honour
+    /// it only there (before it, only the legacy -r and --set do).
+    #[arg(skip)]
+    pub sub_ignore_mac: bool,
 }
 
 /// sops's global options; `global = true` also accepts them after the

@@ -33,8 +33,10 @@ pub type RunHush = fn(Vec<OsString>) -> Result<(), Failure>;
 
 /// Runs one sops invocation; `args` excludes the program name.
 pub fn run(args: impl IntoIterator<Item = OsString>, run_hush: RunHush) -> Result<(), Failure> {
-    let argv = std::iter::once(OsString::from("sops")).chain(args);
-    let cli = match args::SopsCli::try_parse_from(argv) {
+    let argv: Vec<OsString> = std::iter::once(OsString::from("sops"))
+        .chain(args)
+        .collect();
+    let mut cli = match args::SopsCli::try_parse_from(&argv) {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => e.exit(),
         // sops exits 1 on a usage error ("Incorrect Usage").
@@ -48,6 +50,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>, run_hush: RunHush) -> Resul
             ));
         }
     };
+    cli.sub_ignore_mac = translate::ignore_mac_after_subcommand(&cli, &argv);
     if cli.g.version {
         println!("sops {SOPS_VERSION} (hush {})", env!("CARGO_PKG_VERSION"));
         return Ok(());

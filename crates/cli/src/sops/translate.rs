@@ -139,6 +139,8 @@ pub fn precheck(cli: &SopsCli) -> Result<()> {
             ),
         ));
     }
+    selectors(&cli.g)?;
+    paths(cli)?;
     if let Some(SopsCmd::Set(s)) = &cli.cmd {
         let value_file = s.value.as_deref().filter(|_| s.value_file);
         if let Some(v) = value_file.filter(|v| !Path::new(v).exists()) {
@@ -174,14 +176,83 @@ pub fn precheck(cli: &SopsCli) -> Result<()> {
 /// sops: `--set` or a `set` value that is not JSON.
 const INVALID_SET_FORMAT: u8 = 7;
 
+/// sops takes at most one of the six selectors of what to encrypt (exit 8).
+fn selectors(g: &Global) -> Result<()> {
+    let given = [
+        &g.encrypted_suffix,
+        &g.unencrypted_suffix,
+        &g.encrypted_regex,
+        &g.unencrypted_regex,
+        &g.encrypted_comment_regex,
+        &g.unencrypted_comment_regex,
+    ];
+    if given.iter().filter(|v| v.is_some()).count() > 1 {
+        return Err(fail(
+            exit::ERROR_CONFLICTING_PARAMETERS,
+            "Error: cannot use more than one of encrypted_suffix, unencrypted_suffix, \
+             encrypted_regex, unencrypted_regex, encrypted_comment_regex, or \
+             unencrypted_comment_regex in the same file",
+        ));
+    }
+    Ok(())
+}
+
+/// A malformed tree path: sops exits 91 for `--extract`, 7 for `set`,
+/// `unset` and `--set` (a well-formed path that is missing fails later).
+fn paths(cli: &SopsCli) -> Result<()> {
+    let well_formed = |p: &str| hush_core::path::parse(p).is_ok();
+    let legacy = cli.cmd.is_none();
+    if let Some(p) = cli.g.extract.as_deref().filter(|p| !well_formed(p)) {
+        let decrypting =
+            legacy && cli.g.decrypt || matches!(cli.cmd, Some(SopsCmd::Decrypt { .. }));
+        if decrypting {
+            return Err(fail(
+                exit::ERROR_INVALID_TREE_PATH,
+                format!("error parsing --extract path: cannot parse `{p}`"),
+            ));
+        }
+    }
+    let (index, what) = match &cli.cmd {
+        Some(SopsCmd::Set(s)) => (s.index.as_str(), "set"),
+        Some(SopsCmd::Unset { index, .. }) => (index.as_str(), "unset"),
+        _ => return Ok(()),
+    };
+    if !well_formed(index) {
+        return Err(fail(
+            INVALID_SET_FORMAT,
+            format!("Invalid {what} index format"),
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `--ignore-mac` follows the `set` or `unset` subcommand.
+pub fn ignore_mac_after_subcommand(cli: &SopsCli, argv: &[OsString]) -> bool {
+    let name = match cli.cmd {
+        Some(SopsCmd::Set(_)) => "set",
+        Some(SopsCmd::Unset { .. }) => "unset",
+        _ => return false,
+    };
+    argv.iter()
+        .skip(1)
+        .skip_while(|a| a.as_os_str() != name)
+        .any(|a| a.as_os_str() == "--ignore-mac")
+}
+
 pub fn plan(cli: SopsCli) -> Result<Plan> {
-    let SopsCli { g, cmd, files } = cli;
+    let SopsCli {
+        g,
+        cmd,
+        files,
+        sub_ignore_mac,
+    } = cli;
     match cmd {
         Some(SopsCmd::Encrypt { file }) => Ok(encrypt(&g, file)),
         Some(SopsCmd::Decrypt { file }) => decrypt(&g, file),
         Some(SopsCmd::Edit { file }) => edit(&g, file),
-        Some(SopsCmd::Rotate { file }) => rotate(&g, file),
-        Some(SopsCmd::Set(s)) => set(&g, s),
+        // sops's rotate subcommand checks the MAC whatever --ignore-mac says.
+        Some(SopsCmd::Rotate { file }) => rotate(&g, file, false),
+        Some(SopsCmd::Set(s)) => set(&g, s, sub_ignore_mac),
         Some(SopsCmd::Unset {
             idempotent,
             file,
@@ -192,6 +263,7 @@ pub fn plan(cli: SopsCli) -> Result<Plan> {
                 .arg(file)
                 .arg(index)
                 .flag("--idempotent", idempotent)
+                .flag("--ignore-mac", sub_ignore_mac)
                 .done())
         }
         Some(SopsCmd::Updatekeys { yes, files }) => {
@@ -247,12 +319,26 @@ fn legacy(g: Global, files: Vec<PathBuf>) -> Result<Plan> {
         return decrypt(&g, Some(file));
     }
     if g.rotate {
-        return rotate(&g, file);
+        return rotate(&g, file, g.ignore_mac);
     }
     if let Some(s) = &g.set {
         let (index, value) = split_set(s)?;
+        let json_ok = serde_json::from_str::<serde_json::Value>(&value).is_ok();
+        if !json_ok || hush_core::path::parse(&index).is_err() {
+            let what = if json_ok {
+                "Invalid --set format"
+            } else {
+                "Value for --set is not valid JSON"
+            };
+            return Err(fail(INVALID_SET_FORMAT, what));
+        }
         same_format(&g, &file, "--set")?;
-        return Ok(Argv::new("set").arg(file).arg(index).arg(value).done());
+        return Ok(Argv::new("set")
+            .arg(file)
+            .arg(index)
+            .arg(value)
+            .flag("--ignore-mac", g.ignore_mac)
+            .done());
     }
     edit(&g, file)
 }
@@ -277,18 +363,52 @@ fn key_flags(a: &mut Argv, g: &Global) {
         .opt("--encryption-context", &g.encryption_context);
 }
 
-fn io_flags(a: &mut Argv, g: &Global) {
+fn io_flags(a: &mut Argv, g: &Global, output_type: Option<String>) {
     a.flag("-i", g.in_place)
         .opt("--output", &g.output)
         .opt("--input-type", &g.input_type)
-        .opt("--output-type", &g.output_type)
+        .opt("--output-type", &output_type)
         .opt("--filename-override", &g.filename_override)
         .opt("--config", &g.config);
 }
 
+/// sops takes the output type from the file's name, not from
+/// `--input-type` (hush's own command line follows the input type).
+fn output_type(g: &Global, file: Option<&Path>) -> Option<String> {
+    if g.output_type.is_some() || g.input_type.is_none() {
+        return g.output_type.clone();
+    }
+    let name = g.filename_override.as_deref().or(file)?;
+    Some(
+        Format::from_path(&name.display().to_string())
+            .name()
+            .to_string(),
+    )
+}
+
+/// sops writes an encrypted tree as JSON when the output type is binary
+/// (its binary store keeps encrypted files as JSON).
+fn encrypted_output_type(g: &Global, file: Option<&Path>) -> Option<String> {
+    let out = output_type(g, file)?;
+    let name = g.filename_override.as_deref().or(file);
+    let input = match (&g.input_type, name) {
+        (Some(t), _) => t.to_ascii_lowercase(),
+        (None, Some(n)) => Format::from_path(&n.display().to_string())
+            .name()
+            .to_string(),
+        (None, None) => return Some(out),
+    };
+    let binary = Format::Binary.name();
+    Some(if out.eq_ignore_ascii_case(binary) && input != binary {
+        Format::Json.name().to_string()
+    } else {
+        out
+    })
+}
+
 fn encrypt(g: &Global, file: Option<PathBuf>) -> Plan {
     let mut a = Argv::new("encrypt");
-    io_flags(&mut a, g);
+    io_flags(&mut a, g, encrypted_output_type(g, file.as_deref()));
     key_flags(&mut a, g);
     a.opt("--encrypted-regex", &g.encrypted_regex)
         .opt("--unencrypted-regex", &g.unencrypted_regex)
@@ -314,7 +434,7 @@ fn encrypt(g: &Global, file: Option<PathBuf>) -> Plan {
 
 fn decrypt(g: &Global, file: Option<PathBuf>) -> Result<Plan> {
     let mut a = Argv::new("decrypt");
-    io_flags(&mut a, g);
+    io_flags(&mut a, g, output_type(g, file.as_deref()));
     // From stdin without a name, sops takes both types as binary.
     if file.is_none() && g.filename_override.is_none() {
         if g.input_type.is_none() {
@@ -345,13 +465,14 @@ fn edit(g: &Global, file: PathBuf) -> Result<Plan> {
     Ok(a.done())
 }
 
-fn rotate(g: &Global, file: PathBuf) -> Result<Plan> {
+fn rotate(g: &Global, file: PathBuf, ignore_mac: bool) -> Result<Plan> {
     same_format(g, &file, "rotate")?;
     if g.encryption_context.is_some() && g.add_kms.is_some() {
         return Err(unsupported("--encryption-context with rotate --add-kms"));
     }
     let mut a = Argv::new("rotate");
     a.flag("-i", g.in_place)
+        .flag("--ignore-mac", ignore_mac)
         .opt("--output", &g.output)
         .opt("--add-age", &g.add_age)
         .opt("--rm-age", &g.rm_age)
@@ -364,12 +485,13 @@ fn rotate(g: &Global, file: PathBuf) -> Result<Plan> {
 }
 
 /// `set`: with `--value-file` VALUE is a path, as in sops.
-fn set(g: &Global, s: SetArgs) -> Result<Plan> {
+fn set(g: &Global, s: SetArgs, ignore_mac: bool) -> Result<Plan> {
     same_format(g, &s.file, "set")?;
     let mut a = Argv::new("set");
     a.arg(&s.file)
         .arg(&s.index)
-        .flag("--idempotent", s.idempotent);
+        .flag("--idempotent", s.idempotent)
+        .flag("--ignore-mac", ignore_mac);
     match (s.value, s.value_file, s.value_stdin) {
         (Some(v), true, _) => a.arg("--value-file").arg(v),
         (Some(v), false, false) => a.arg(v),

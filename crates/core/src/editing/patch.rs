@@ -142,24 +142,12 @@ fn set_in(
         }
         Some((_, item)) => replace(src, fmt, item, v),
         None => {
-            let Step::Key(key) = step else {
-                return Err(not_found(step));
-            };
-            let Node::Map(items) = node else {
-                return Err(not_found(step));
-            };
-            // Missing intermediate keys become nested JSON objects.
-            let json = rest
-                .iter()
-                .rev()
-                .try_fold(v.json.clone(), |acc, s| match s {
-                    Step::Key(k) => Ok(Zeroizing::new(format!(
-                        "{{{}: {}}}",
-                        json_string(k),
-                        acc.as_str()
-                    ))),
-                    Step::Index(_) => Err(not_found(s)),
-                })?;
+            // Missing steps become nested JSON: a key an object, an index
+            // (any) a one-item list, as sops builds them.
+            let json = rest.iter().rev().fold(v.json.clone(), |acc, s| match s {
+                Step::Key(k) => Zeroizing::new(format!("{{{}: {}}}", json_string(k), acc.as_str())),
+                Step::Index(_) => Zeroizing::new(format!("[{}]", acc.as_str())),
+            });
             let nested = NewValue {
                 scalar: if rest.is_empty() {
                     v.scalar.clone()
@@ -168,8 +156,64 @@ fn set_in(
                 },
                 json,
             };
-            insert(src, fmt, items, key, &nested)
+            match (node, step) {
+                (Node::Map(items), Step::Key(key)) => insert(src, fmt, items, key, &nested),
+                // sops appends an index past the end of a list.
+                (Node::Seq(items), Step::Index(_)) => append(src, fmt, items, &nested),
+                _ => Err(not_found(step)),
+            }
         }
+    }
+}
+
+/// Adds `v` as the last item of a list.
+fn append(
+    src: &str,
+    fmt: Format,
+    items: &[Item],
+    v: &NewValue,
+) -> Result<(Range<usize>, Zeroizing<String>)> {
+    let entries: Vec<&Item> = items.iter().filter(|i| !is_comment(&i.node)).collect();
+    let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
+        return Err(bad(
+            "cannot add an item to an empty list; set the list instead",
+        ));
+    };
+    let lead = &src[line_start(src, first.at)..first.at];
+    match fmt {
+        Format::Json => {
+            let end =
+                json_end(src, &last.node).ok_or_else(|| bad("cannot find the end of the list"))?;
+            let sep = if lead.trim().is_empty() {
+                format!(",\n{lead}")
+            } else {
+                ", ".to_string()
+            };
+            Ok((
+                end..end,
+                Zeroizing::new(format!("{sep}{}", render(v, Slot::Json))),
+            ))
+        }
+        Format::Yaml => {
+            // A block list whose items start their own lines: `  - item`.
+            if lead.trim() != "-" || !lead.trim_start().starts_with('-') {
+                return Err(bad(
+                    "cannot add an item to a list that is not a block list on its own lines",
+                ));
+            }
+            let val = render(
+                v,
+                Slot::Yaml(YamlSlot::Plain {
+                    flow: false,
+                    indent: lead.chars().count(),
+                }),
+            );
+            let end =
+                last_byte(&last.node).ok_or_else(|| bad("cannot find the end of the list"))?;
+            let at = line_end(src, end);
+            Ok((at..at, Zeroizing::new(format!("\n{lead}{val}"))))
+        }
+        _ => Err(bad("not a YAML or JSON file")),
     }
 }
 
@@ -254,6 +298,21 @@ fn last_byte(n: &Node) -> Option<usize> {
     }
 }
 
+/// Just past a JSON value: its closing brackets included. None for an
+/// empty collection (its brackets are not in the tree).
+fn json_end(src: &str, n: &Node) -> Option<usize> {
+    match n {
+        Node::Leaf(l) => Some(l.span.end),
+        Node::Map(items) | Node::Seq(items) => {
+            let last = items.iter().rfind(|i| !is_comment(&i.node))?;
+            let inner = json_end(src, &last.node)?;
+            let close = inner + src[inner..].find(|c: char| !c.is_ascii_whitespace())?;
+            matches!(src.as_bytes()[close], b'}' | b']').then_some(close + 1)
+        }
+        Node::Alias(..) => None,
+    }
+}
+
 fn line_start(src: &str, at: usize) -> usize {
     src[..at].rfind('\n').map_or(0, |i| i + 1)
 }
@@ -275,8 +334,8 @@ fn insert(
             let last = entries
                 .last()
                 .ok_or_else(|| bad("cannot add a key to an empty JSON object"))?;
-            let at =
-                last_byte(&last.node).ok_or_else(|| bad("cannot find the end of the object"))?;
+            let at = json_end(src, &last.node)
+                .ok_or_else(|| bad("cannot find the end of the object"))?;
             let indent = &src[line_start(src, entries[0].at)..entries[0].at];
             let indent = if indent.trim().is_empty() { indent } else { "" };
             let text = format!(",\n{indent}{}: {}", json_string(key), render(v, Slot::Json));
@@ -391,6 +450,25 @@ mod tests {
             out.expose(),
             format!("{SRC}new: {{\"a\": true}}\n").replace("z: 1\n\nnew", "z: 1\nnew")
         );
+    }
+
+    #[test]
+    fn an_index_past_the_end_appends_and_a_missing_one_makes_a_list() {
+        let out = set(&y(SRC), 0, &path(r#"["list"][7]"#).unwrap(), r#""c""#).unwrap();
+        assert_eq!(out.expose(), SRC.replace("  - b\n", "  - b\n  - c\n"));
+        let out = set(&y(SRC), 0, &path(r#"["db"]["l"][3]"#).unwrap(), "1").unwrap();
+        assert_eq!(
+            out.expose(),
+            SRC.replace("  pass: x\n", "  pass: x\n  l: [1]\n")
+        );
+        let j = |s: &str| Plaintext::new(s.into(), Format::Json);
+        let src = "{\n  \"l\": [\n    1,\n    [2, {\"k\": 3}]\n  ]\n}\n";
+        let out = set(&j(src), 0, &path(r#"["l"][5]"#).unwrap(), "4").unwrap();
+        assert_eq!(out.expose(), src.replace("}]\n", "}],\n    4\n"));
+        let out = set(&j(src), 0, &path(r#"["l"][1][9]"#).unwrap(), "4").unwrap();
+        assert_eq!(out.expose(), src.replace("}]", "}, 4]"));
+        let out = set(&j(src), 0, &path(r#"["z"]"#).unwrap(), "4").unwrap();
+        assert_eq!(out.expose(), src.replace("  ]\n", "  ],\n  \"z\": 4\n"));
     }
 
     #[test]

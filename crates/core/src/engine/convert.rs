@@ -40,7 +40,12 @@ pub fn convert(plain: &Plaintext, to: Format) -> Result<Plaintext> {
         match to {
             Format::Yaml | Format::Json => {}
             Format::Dotenv | Format::Ini => {
-                out = crate::stores::emit::render_flat(&doc.root, &parsed.anchors, plain.format, to)?;
+                out =
+                    crate::stores::emit::render_flat(&doc.root, &parsed.anchors, plain.format, to)
+                        .map_err(|e| match e {
+                            Error::Unsupported(why) => Error::Dump(why),
+                            e => e,
+                        })?;
                 break;
             }
             Format::Binary => {
@@ -52,7 +57,7 @@ pub fn convert(plain: &Plaintext, to: Format) -> Result<Plaintext> {
                     _ => None,
                 };
                 out = data.ok_or_else(|| {
-                    Error::Unsupported("binary output needs a top-level `data` string".into())
+                    Error::Dump("binary output needs a top-level `data` string".into())
                 })?;
                 break;
             }
