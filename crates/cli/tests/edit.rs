@@ -211,7 +211,7 @@ fn a_new_file_is_created_from_the_matching_creation_rule() {
     let ed = script(
         &ctx,
         "ed.sh",
-        "printf 'kind: Secret\\nstringData:\\n  token: abc\\n' > \"$1\"",
+        "printf 'kind: Secret\\nstringData:\\n  token: CANARY-new-7f3a\\n' > \"$1\"",
     );
     expect_ok(
         "edit new",
@@ -219,13 +219,13 @@ fn a_new_file_is_created_from_the_matching_creation_rule() {
     );
     let enc = ctx.read("new.yaml");
     assert!(
-        enc.contains("kind: Secret") && !enc.contains("abc") && enc.contains("encrypted_regex"),
+        enc.contains("kind: Secret") && !enc.contains("CANARY-new-7f3a") && enc.contains("encrypted_regex"),
         "{enc}"
     );
     assert_same_yaml(
         "sops -d",
         &yaml(&ctx.sops_decrypt("new.yaml", &[])),
-        &yaml("kind: Secret\nstringData:\n  token: abc\n"),
+        &yaml("kind: Secret\nstringData:\n  token: CANARY-new-7f3a\n"),
     );
 }
 
