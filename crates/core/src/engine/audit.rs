@@ -112,7 +112,7 @@ mod audit_tests {
 
     #[test]
     fn audit_flags_a_value_added_in_plaintext_after_encryption() {
-        let text = "stringData:\n  a: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]\n  b: leaked\n  c: ENC[AES256_GCM,broken]\nmetadata:\n  name: x\nsops:\n  age:\n    - recipient: age1x\n      enc: e\n  encrypted_regex: ^(data|stringData)$\n  lastmodified: \"2024-01-01T00:00:00Z\"\n  mac: ENC[x]\n  version: 3.11.0\n";
+        let text = "stringData:\n  a: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]\n  b: leaked\n  c: ENC[AES256_GCM,broken]\nmetadata:\n  name: x\nsops:\n  age:\n    - recipient: age1x\n      enc: e\n  encrypted_regex: ^(data|stringData)$\n  lastmodified: \"2024-01-01T00:00:00Z\"\n  mac: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]\n  version: 3.11.0\n";
         let a = audit(text, Format::Yaml).unwrap();
         assert!(a.metadata.is_some());
         let got: Vec<_> = a
