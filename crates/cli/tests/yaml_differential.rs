@@ -624,3 +624,51 @@ fn duplicate_keys_are_refused_with_the_line_numbers_sops_gives() {
         h.stderr
     );
 }
+
+/// A block scalar behind an anchor or tag (`&pw |`, `!!str >-`, `!Sub |2+`)
+/// is encrypted whole: no plaintext is left in the file, sops decrypts it to
+/// the data of its own round trip, and hush decrypts it to the input.
+#[test]
+fn a_block_scalar_with_an_anchor_or_tag_is_encrypted_whole() {
+    let ctx = Ctx::new();
+    let mut cases = Vec::new();
+    for prop in ["&pw ", "!!str ", "!Sub ", "&pw !!str "] {
+        for header in ["|", ">-", "|2+", ">2"] {
+            let body = |ind: &str| format!("{ind}hunter2 one\n{ind}  two\n\n{ind}hunter2 three\n");
+            let at = |parent: usize| " ".repeat(parent + 2);
+            cases.push((
+                format!("{prop}{header} in a map"),
+                format!("k: {prop}{header}\n{}other: 1\n", body(&at(0))),
+            ));
+            cases.push((
+                format!("{prop}{header} in a list"),
+                format!("l:\n- {prop}{header}\n{}- x\n", body(&at(0))),
+            ));
+            cases.push((
+                format!("{prop}{header} nested"),
+                format!("k:\n  a: {prop}{header}\n{}  z: 1\n", body(&at(2))),
+            ));
+        }
+    }
+    let failures = run_all(&cases, |i, label, text| {
+        let name = format!("b{i}.yaml");
+        ctx.write(&name, text);
+        let h = ctx.hush(&["encrypt", "--age", &ctx.recipient, &name]);
+        if !h.ok() || h.stdout.contains("hunter2") {
+            return Some(format!("{label}: hush encrypt: {}\n{}", short(&h), h.stdout));
+        }
+        let s = ctx.sops(&["encrypt", "--age", &ctx.recipient, &name]);
+        let (he, se) = (format!("h{i}.yaml"), format!("s{i}.yaml"));
+        ctx.write(&he, &h.stdout);
+        ctx.write(&se, &s.stdout);
+        let json = ["decrypt", "--output-type", "json"];
+        let sops_of_hush = ctx.sops(&[&json[..], &[he.as_str()]].concat());
+        let sops_of_sops = ctx.sops(&[&json[..], &[se.as_str()]].concat());
+        if !sops_of_hush.ok() || sops_of_hush.stdout != sops_of_sops.stdout {
+            return Some(format!("{label}: sops reads hush's file otherwise"));
+        }
+        let back = ctx.hush(&["decrypt", &he]);
+        (docs(&back.stdout) != docs(text)).then(|| format!("{label}: hush round trip"))
+    });
+    assert!(failures.is_empty(), "{failures:#?}");
+}

@@ -609,7 +609,7 @@ impl<'s> Builder<'s, '_> {
                 }
                 let tag_at = span.start;
                 let mut leaf =
-                    self.scalar(v, style, tag.is_some() || anchor > 0, str_tag, span, ctx);
+                    self.scalar(v, style, tag.is_some() || anchor > 0, str_tag, span, ctx)?;
                 if let Some(want) = typed {
                     // `!!int "12"` is the int 12: encrypted, the tag goes too.
                     leaf.resolved = Some(want);
@@ -858,12 +858,24 @@ impl<'s> Builder<'s, '_> {
         str_tag: bool,
         span: Range<usize>,
         ctx: Ctx,
-    ) -> Leaf {
+    ) -> Result<Leaf> {
         let src = self.src;
         match style {
             ScalarStyle::Literal | ScalarStyle::Folded if !v.is_empty() => {
-                let bc = block_content(src, self.pos, span.start);
-                let header = header_indicator(src, header_line_start(src, self.pos, span.start));
+                let first = if props {
+                    let text = !v.trim().is_empty();
+                    let ind = skip_properties(src, span.clone());
+                    text.then(|| block_first_char(src, self.pos, ind)).flatten().ok_or_else(|| {
+                        Error::Unsupported(format!(
+                            "line {}: a block scalar with an anchor or tag and no text",
+                            self.pos.line(span.start) + 1
+                        ))
+                    })?
+                } else {
+                    span.start
+                };
+                let bc = block_content(src, self.pos, first);
+                let header = header_indicator(src, header_line_start(src, self.pos, first));
                 let keep = header
                     .as_ref()
                     .is_some_and(|h| src[h.clone()].contains('+'));
@@ -893,15 +905,15 @@ impl<'s> Builder<'s, '_> {
                 let slot = YamlSlot::Block {
                     folded: style == ScalarStyle::Folded,
                     indent: bc.indent,
-                    parent: block_parent(src, header_line_start(src, self.pos, span.start)),
+                    parent: block_parent(src, header_line_start(src, self.pos, first)),
                 };
-                Leaf {
+                Ok(Leaf {
                     span: bc.start..end,
                     text: Zeroizing::new(v),
                     resolved: Some(Resolved::Str),
                     slot: Slot::Yaml(slot),
                     header,
-                }
+                })
             }
             _ => {
                 self.max_pos = self.max_pos.max(span.end);
@@ -951,13 +963,13 @@ impl<'s> Builder<'s, '_> {
                         },
                     ),
                 };
-                Leaf {
+                Ok(Leaf {
                     span: start..span.end.max(start),
                     text: Zeroizing::new(v),
                     resolved: Some(resolved),
                     slot: Slot::Yaml(slot),
                     header: None,
-                }
+                })
             }
         }
     }
@@ -1066,6 +1078,34 @@ fn quoted_end(src: &str, start: usize) -> usize {
 }
 
 /// Skips `&anchor` and `!tag` properties at the start of a scalar's span.
+/// Where a block scalar's content starts, given its `|`/`>` indicator: on the
+/// first non-blank line after the header, at the content's indentation (the
+/// parser's span of a block scalar with an anchor or tag starts at the
+/// property instead).
+fn block_first_char(src: &str, pos: &Positions, indicator: usize) -> Option<usize> {
+    let header_eol = indicator + src[indicator..].find('\n')?;
+    let digit = src[indicator + 1..header_eol]
+        .bytes()
+        .take_while(|b| matches!(b, b'-' | b'+' | b'0'..=b'9'))
+        .find(u8::is_ascii_digit)
+        .map(|d| usize::from(d - b'0'));
+    let mut at = header_eol + 1;
+    while at < src.len() {
+        let eol = src[at..].find('\n').map_or(src.len(), |n| at + n);
+        let line = &src[at..eol];
+        let text = line.trim_start_matches(' ');
+        if !text.trim_end_matches('\r').is_empty() {
+            let indent = match digit {
+                Some(d) => block_parent(src, pos.line_start(indicator))? + d,
+                None => line.len() - text.len(),
+            };
+            return (indent <= line.len() - text.len()).then_some(at + indent);
+        }
+        at = eol + 1;
+    }
+    None
+}
+
 fn skip_properties(src: &str, span: Range<usize>) -> usize {
     let b = src.as_bytes();
     let mut i = span.start;
