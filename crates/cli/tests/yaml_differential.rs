@@ -672,3 +672,38 @@ fn a_block_scalar_with_an_anchor_or_tag_is_encrypted_whole() {
     });
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// An alias to a mapping key is the key's text to yaml.v3. hush refuses the
+/// anchor: on encrypt (exit 2), and in an encrypted file where a repo writer
+/// aliased a plaintext key into `stringData` (sops: exit 25), with nothing
+/// written by decrypt, set or edit.
+#[test]
+fn an_anchor_on_a_mapping_key_is_refused() {
+    let ctx = Ctx::new();
+    for text in ["&k key: v\nb: *k\n", "a:\n  &k key: v\nb: [*k]\n", "a: {&k key: v}\nb: *k\n"] {
+        ctx.write("k.yaml", text);
+        let h = ctx.hush(&["encrypt", "--age", &ctx.recipient, "k.yaml"]);
+        assert_eq!(h.code, 2, "{text:?}: {}", h.stderr);
+        assert!(h.stderr.contains("anchor on a mapping key"), "{}", h.stderr);
+    }
+    ctx.write("p.yaml", "apiVersion: v1\nstringData:\n  a: x\n");
+    let enc = ctx.hush_encrypt("p.yaml", &["--encrypted-regex", REGEX]);
+    let attacked = replace(
+        &replace(&enc, "apiVersion: v1\n", "apiVersion: v1\n&k attacker-password: 1\n"),
+        "stringData:\n",
+        "stringData:\n  injected: *k\n",
+    );
+    ctx.write("e.yaml", &attacked);
+    let s = ctx.sops(&["decrypt", "e.yaml"]);
+    assert_eq!(s.code, 25, "{}", s.stderr);
+    for args in [
+        &["decrypt", "e.yaml"][..],
+        &["decrypt", "-i", "e.yaml"],
+        &["set", "e.yaml", r#"["x"]"#, r#""y""#],
+    ] {
+        let h = ctx.hush(args);
+        assert_eq!(h.code, s.code, "{args:?}: {}", h.stderr);
+        assert!(h.stdout.is_empty(), "{args:?}");
+        assert_eq!(ctx.read("e.yaml"), attacked, "{args:?} wrote the file");
+    }
+}

@@ -716,6 +716,12 @@ impl<'s> Builder<'s, '_> {
         let e = self.next()?;
         self.max_pos = self.max_pos.max(e.span.end);
         match e.ev {
+            // yaml.v3 reads an alias to a key as the key's text, a value no
+            // MAC covers when it sits in a plaintext part: refuse the anchor.
+            Event::Scalar(_, _, anchor, _) if anchor > 0 => Err(Error::KeyAnchor {
+                line: self.pos.line(e.span.start) + 1,
+                decrypting: false,
+            }),
             Event::Scalar(_, _, _, Some(ref t)) if typed_tag(t).is_some() => Err(Error::TreeWalk {
                 reason: format!(
                     "line {}: non-string key; sops only supports string keys",
