@@ -707,3 +707,28 @@ fn an_anchor_on_a_mapping_key_is_refused() {
         assert_eq!(ctx.read("e.yaml"), attacked, "{args:?} wrote the file");
     }
 }
+
+/// An alias left in plaintext to a collection whose values get encrypted
+/// would hold `ENC[…]` text the MAC counts as plaintext: sops could never
+/// verify the file. hush refuses it, and `-i` leaves the file alone.
+#[test]
+fn an_alias_in_plaintext_to_a_collection_being_encrypted_is_refused() {
+    let ctx = Ctx::new();
+    let cases: [(&str, &[&str]); 4] = [
+        ("a: &x\n  k: hunter2\nb_unencrypted: *x\n", &[]),
+        ("a: &x\n  k: hunter2\nb: *x\n", &["--encrypted-regex", "^a$"]),
+        ("a: &x [hunter2]\nb_unencrypted: *x\n", &[]),
+        (
+            "stringData: &x\n  owner: team-a\nmetadata:\n  labels: *x\n",
+            &["--encrypted-regex", REGEX],
+        ),
+    ];
+    for (text, extra) in cases {
+        ctx.write("a.yaml", text);
+        let args = [&["encrypt", "-i", "--age", &ctx.recipient][..], extra, &["a.yaml"]].concat();
+        let h = ctx.hush(&args);
+        assert_eq!(h.code, 2, "{text:?}: {}", h.stderr);
+        assert!(h.stderr.contains("points to a collection"), "{}", h.stderr);
+        assert_eq!(ctx.read("a.yaml"), text, "{text:?}: the file was written");
+    }
+}

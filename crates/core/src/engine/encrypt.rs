@@ -184,6 +184,12 @@ pub(crate) fn seal_body(
             if !v.encrypt {
                 splices.extend(strip_at_open_end(v.leaf, &parsed.open_end));
                 if sealed.contains(&v.leaf.span.start) {
+                    if v.alias_span.is_none() {
+                        return Err(Error::Unsupported(format!(
+                            "an alias at `{}` points to a collection with values that would be encrypted where the alias stays plaintext; sops expands aliases and could not verify it",
+                            aad(v.path)
+                        )));
+                    }
                     splices.extend(expand_plain_alias(&v));
                 }
             }
