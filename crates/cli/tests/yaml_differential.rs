@@ -732,3 +732,26 @@ fn an_alias_in_plaintext_to_a_collection_being_encrypted_is_refused() {
         assert_eq!(ctx.read("a.yaml"), text, "{text:?}: the file was written");
     }
 }
+
+/// An anchor whose value holds an alias to itself: sops refuses it on
+/// encrypt ("anchor 'x' value contains itself", exit 2); hush too, and it
+/// refuses such an encrypted file in decrypt and check instead of crashing.
+#[test]
+fn a_self_referencing_anchor_is_refused_not_a_crash() {
+    let ctx = Ctx::new();
+    for text in ["a: &x [*x]\n", "a: &x\n  b: *x\n", "a: &x 1\nb: &x [*x]\n"] {
+        ctx.write("a.yaml", text);
+        let s = ctx.sops(&["encrypt", "--age", &ctx.recipient, "a.yaml"]);
+        let h = ctx.hush(&["encrypt", "--age", &ctx.recipient, "a.yaml"]);
+        assert_eq!((h.code, s.code), (2, 2), "{text:?}: {}", h.stderr);
+        assert!(h.stderr.contains("anchor 'x' value contains itself"), "{}", h.stderr);
+    }
+    ctx.write("p.yaml", "z: 1\n");
+    let enc = ctx.hush_encrypt("p.yaml", &[]);
+    ctx.write("e.yaml", &format!("a: &x [*x]\n{enc}"));
+    for args in [&["decrypt", "e.yaml"][..], &["check", "e.yaml"]] {
+        let h = ctx.hush(args);
+        assert_eq!(h.code, 1, "{args:?}: {}", h.stderr);
+        assert!(h.stderr.contains("contains itself") || h.stdout.contains("contains itself"));
+    }
+}

@@ -623,6 +623,18 @@ impl<'s> Builder<'s, '_> {
             }
             Event::Alias(id) => {
                 self.max_pos = self.max_pos.max(span.end);
+                // An anchor is stored once its node is complete: an alias
+                // to one still open is inside it (`&x [*x]`).
+                if !self.anchors.contains_key(&id) {
+                    return Err(Error::Syntax {
+                        format: "YAML",
+                        reason: format!(
+                            "line {}: anchor '{}' value contains itself",
+                            self.pos.line(span.start) + 1,
+                            self.src[span.clone()].trim_start_matches('*').trim_end()
+                        ),
+                    });
+                }
                 Ok(Node::Alias(id, span))
             }
             ref ev @ (Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _)) => {
