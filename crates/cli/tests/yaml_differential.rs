@@ -755,3 +755,34 @@ fn a_self_referencing_anchor_is_refused_not_a_crash() {
         assert!(h.stderr.contains("contains itself") || h.stdout.contains("contains itself"));
     }
 }
+
+/// yaml.v3 allows only `[0-9A-Za-z_-]` in anchor and alias names: hush
+/// refuses the others, on encrypt and decrypt, with sops's exit code.
+#[test]
+fn anchor_names_go_yaml_refuses_are_refused() {
+    let ctx = Ctx::new();
+    ctx.write("p.yaml", "z: 1\n");
+    let enc = ctx.hush_encrypt("p.yaml", &[]);
+    let names = [
+        "x.y", "u.1", "a/b", "a:b", "a@b", "é", "a!b", "a%b", "a$b", "a=b", "a+b", "a~b",
+        "a(b", "a|b", "a>b", "a?b", "a;b", "a\\b", "a'b", "a\"b", "a&b", "a*b",
+    ];
+    for name in names {
+        let text = format!("a: &{name} v\nb: *{name}\n");
+        ctx.write("a.yaml", &text);
+        let s = ctx.sops(&["encrypt", "--age", &ctx.recipient, "a.yaml"]);
+        let h = ctx.hush(&["encrypt", "--age", &ctx.recipient, "a.yaml"]);
+        assert_ne!(s.code, 0, "sops accepted {name:?}");
+        assert_eq!(h.code, s.code, "{name:?}: {}", h.stderr);
+        ctx.write("e.yaml", &format!("{text}{enc}"));
+        let s = ctx.sops(&["decrypt", "e.yaml"]);
+        let h = ctx.hush(&["decrypt", "e.yaml"]);
+        assert_ne!(s.code, 0, "sops decrypted {name:?}");
+        assert_eq!(h.code, s.code, "decrypt {name:?}: {}", h.stderr);
+    }
+    for name in ["x_y-1", "X9", "0"] {
+        ctx.write("a.yaml", &format!("a: &{name} v\nb: *{name}\n"));
+        let h = ctx.hush(&["encrypt", "--age", &ctx.recipient, "a.yaml"]);
+        assert_eq!(h.code, 0, "{name:?}: {}", h.stderr);
+    }
+}
