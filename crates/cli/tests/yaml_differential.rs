@@ -786,3 +786,28 @@ fn anchor_names_go_yaml_refuses_are_refused() {
         assert_eq!(h.code, 0, "{name:?}: {}", h.stderr);
     }
 }
+
+/// sops stores a float of 2^63 and beyond as integer digits (`1e19` as
+/// `10000000000000000000`): hush writes it back as a float, as sops does,
+/// never as an int (a uint64 to yaml.v3) nor refused as beyond int64.
+#[test]
+fn a_large_float_decrypts_as_a_float() {
+    let ctx = Ctx::new();
+    ctx.write(
+        "f.yaml",
+        "a: 1e19\nb: 1.5e300\nc: -9223372036854775809.0\nd: 1.5\nh: 9.3e18\n",
+    );
+    let enc = ctx.sops_encrypt("f.yaml", &[]);
+    ctx.write("e.yaml", &enc);
+    let (s, h) = (ctx.sops_decrypt("e.yaml", &[]), ctx.hush_decrypt("e.yaml", &[]));
+    assert_eq!(docs(&h), docs(&s), "hush:\n{h}sops:\n{s}");
+    let json = ["--output-type", "json"];
+    let (s, h) = (ctx.sops_decrypt("e.yaml", &json), ctx.hush_decrypt("e.yaml", &json));
+    assert_eq!(common::json(&h), common::json(&s));
+    let cmd = "echo $a $b $c $h";
+    let (s, h) = (ctx.sops(&["exec-env", "e.yaml", cmd]), ctx.hush(&["exec-env", "e.yaml", cmd]));
+    assert_eq!((h.code, &h.stdout), (s.code, &s.stdout), "{}", h.stderr);
+    let set = ctx.hush(&["set", "e.yaml", r#"["d"]"#, "2.5"]);
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    assert_eq!(ctx.sops_decrypt("e.yaml", &["--extract", r#"["a"]"#]).trim(), "1e+19");
+}
