@@ -811,3 +811,37 @@ fn a_large_float_decrypts_as_a_float() {
     assert_eq!(set.code, 0, "{}", set.stderr);
     assert_eq!(ctx.sops_decrypt("e.yaml", &["--extract", r#"["a"]"#]).trim(), "1e+19");
 }
+
+/// sops's `set`/`unset` change only the path; in place, on an anchored
+/// value, hush would change its aliases too: it refuses and writes nothing.
+/// A path outside the anchor is edited as sops edits it.
+#[test]
+fn set_and_unset_refuse_an_anchored_value_an_alias_reads() {
+    let ctx = Ctx::new();
+    let cases = [
+        ("a_unencrypted: &x old\nb_unencrypted: *x\nc: 1\n", r#"["a_unencrypted"]"#),
+        ("a_unencrypted: &x\n  k: old\nb_unencrypted: *x\nc: 1\n", r#"["a_unencrypted"]["k"]"#),
+        ("a_unencrypted: &x old\nl_unencrypted: [*x]\nc: 1\n", r#"["a_unencrypted"]"#),
+    ];
+    for (text, path) in cases {
+        ctx.write("p.yaml", text);
+        let enc = ctx.hush_encrypt("p.yaml", &[]);
+        ctx.write("e.yaml", &enc);
+        for args in [&["set", "e.yaml", path, r#""new""#][..], &["unset", "e.yaml", path]] {
+            let h = ctx.hush(args);
+            assert_ne!(h.code, 0, "{text:?} {args:?}");
+            assert!(h.stderr.contains("an alias elsewhere"), "{}", h.stderr);
+            assert_eq!(ctx.read("e.yaml"), enc, "{args:?} wrote the file");
+        }
+        ctx.write("s.yaml", &enc);
+        let set = [r#"["c"]"#, "2"];
+        let h = ctx.hush(&[&["set", "e.yaml"][..], &set].concat());
+        let s = ctx.sops(&[&["set", "s.yaml"][..], &set].concat());
+        assert_eq!((h.code, s.code), (0, 0), "{}", h.stderr);
+        let json = ["--output-type", "json"];
+        assert_eq!(
+            common::json(&ctx.sops_decrypt("e.yaml", &json)),
+            common::json(&ctx.sops_decrypt("s.yaml", &json))
+        );
+    }
+}
