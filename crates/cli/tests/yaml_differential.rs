@@ -845,3 +845,22 @@ fn set_and_unset_refuse_an_anchored_value_an_alias_reads() {
         );
     }
 }
+
+/// `!!int` on a value beyond int64 is a uint64 to yaml.v3, which sops cannot
+/// store (exit 23), quoted or not; beyond uint64 both refuse to parse (2).
+#[test]
+fn an_int_tag_beyond_int64_fails_with_sops_s_exit_code() {
+    let ctx = Ctx::new();
+    for v in [
+        r#"!!int "9223372036854775808""#,
+        "!!int '18446744073709551615'",
+        "!!int 9223372036854775808",
+        r#"!!int "18446744073709551616""#,
+        r#"!!int "12""#,
+    ] {
+        ctx.write("i.yaml", &format!("a: {v}\n"));
+        let s = ctx.sops(&["encrypt", "--age", &ctx.recipient, "i.yaml"]);
+        let h = ctx.hush(&["encrypt", "--age", &ctx.recipient, "i.yaml"]);
+        assert_eq!(h.code, s.code, "{v}: {}", h.stderr);
+    }
+}

@@ -582,7 +582,10 @@ impl<'s> Builder<'s, '_> {
         match e.ev {
             Event::Scalar(v, style, anchor, tag) => {
                 let v = v.into_owned();
-                if style == ScalarStyle::Plain && tag.is_none() && super::scalar::is_go_uint64(&v) {
+                let int_tag = tag.as_ref().and_then(typed_tag) == Some(Resolved::Int);
+                if (style == ScalarStyle::Plain && tag.is_none() || int_tag)
+                    && super::scalar::is_go_uint64(&v)
+                {
                     return Err(Error::TreeWalk {
                         reason: format!(
                             "line {}: an integer beyond int64, which sops cannot store",
