@@ -655,7 +655,11 @@ fn a_block_scalar_with_an_anchor_or_tag_is_encrypted_whole() {
         ctx.write(&name, text);
         let h = ctx.hush(&["encrypt", "--age", &ctx.recipient, &name]);
         if !h.ok() || h.stdout.contains("hunter2") {
-            return Some(format!("{label}: hush encrypt: {}\n{}", short(&h), h.stdout));
+            return Some(format!(
+                "{label}: hush encrypt: {}\n{}",
+                short(&h),
+                h.stdout
+            ));
         }
         let s = ctx.sops(&["encrypt", "--age", &ctx.recipient, &name]);
         let (he, se) = (format!("h{i}.yaml"), format!("s{i}.yaml"));
@@ -680,7 +684,11 @@ fn a_block_scalar_with_an_anchor_or_tag_is_encrypted_whole() {
 #[test]
 fn an_anchor_on_a_mapping_key_is_refused() {
     let ctx = Ctx::new();
-    for text in ["&k key: v\nb: *k\n", "a:\n  &k key: v\nb: [*k]\n", "a: {&k key: v}\nb: *k\n"] {
+    for text in [
+        "&k key: v\nb: *k\n",
+        "a:\n  &k key: v\nb: [*k]\n",
+        "a: {&k key: v}\nb: *k\n",
+    ] {
         ctx.write("k.yaml", text);
         let h = ctx.hush(&["encrypt", "--age", &ctx.recipient, "k.yaml"]);
         assert_eq!(h.code, 2, "{text:?}: {}", h.stderr);
@@ -689,7 +697,11 @@ fn an_anchor_on_a_mapping_key_is_refused() {
     ctx.write("p.yaml", "apiVersion: v1\nstringData:\n  a: x\n");
     let enc = ctx.hush_encrypt("p.yaml", &["--encrypted-regex", REGEX]);
     let attacked = replace(
-        &replace(&enc, "apiVersion: v1\n", "apiVersion: v1\n&k attacker-password: 1\n"),
+        &replace(
+            &enc,
+            "apiVersion: v1\n",
+            "apiVersion: v1\n&k attacker-password: 1\n",
+        ),
         "stringData:\n",
         "stringData:\n  injected: *k\n",
     );
@@ -716,7 +728,10 @@ fn an_alias_in_plaintext_to_a_collection_being_encrypted_is_refused() {
     let ctx = Ctx::new();
     let cases: [(&str, &[&str]); 4] = [
         ("a: &x\n  k: hunter2\nb_unencrypted: *x\n", &[]),
-        ("a: &x\n  k: hunter2\nb: *x\n", &["--encrypted-regex", "^a$"]),
+        (
+            "a: &x\n  k: hunter2\nb: *x\n",
+            &["--encrypted-regex", "^a$"],
+        ),
         ("a: &x [hunter2]\nb_unencrypted: *x\n", &[]),
         (
             "stringData: &x\n  owner: team-a\nmetadata:\n  labels: *x\n",
@@ -725,7 +740,12 @@ fn an_alias_in_plaintext_to_a_collection_being_encrypted_is_refused() {
     ];
     for (text, extra) in cases {
         ctx.write("a.yaml", text);
-        let args = [&["encrypt", "-i", "--age", &ctx.recipient][..], extra, &["a.yaml"]].concat();
+        let args = [
+            &["encrypt", "-i", "--age", &ctx.recipient][..],
+            extra,
+            &["a.yaml"],
+        ]
+        .concat();
         let h = ctx.hush(&args);
         assert_eq!(h.code, 2, "{text:?}: {}", h.stderr);
         assert!(h.stderr.contains("points to a collection"), "{}", h.stderr);
@@ -744,7 +764,11 @@ fn a_self_referencing_anchor_is_refused_not_a_crash() {
         let s = ctx.sops(&["encrypt", "--age", &ctx.recipient, "a.yaml"]);
         let h = ctx.hush(&["encrypt", "--age", &ctx.recipient, "a.yaml"]);
         assert_eq!((h.code, s.code), (2, 2), "{text:?}: {}", h.stderr);
-        assert!(h.stderr.contains("anchor 'x' value contains itself"), "{}", h.stderr);
+        assert!(
+            h.stderr.contains("anchor 'x' value contains itself"),
+            "{}",
+            h.stderr
+        );
     }
     ctx.write("p.yaml", "z: 1\n");
     let enc = ctx.hush_encrypt("p.yaml", &[]);
@@ -764,8 +788,8 @@ fn anchor_names_go_yaml_refuses_are_refused() {
     ctx.write("p.yaml", "z: 1\n");
     let enc = ctx.hush_encrypt("p.yaml", &[]);
     let names = [
-        "x.y", "u.1", "a/b", "a:b", "a@b", "é", "a!b", "a%b", "a$b", "a=b", "a+b", "a~b",
-        "a(b", "a|b", "a>b", "a?b", "a;b", "a\\b", "a'b", "a\"b", "a&b", "a*b",
+        "x.y", "u.1", "a/b", "a:b", "a@b", "é", "a!b", "a%b", "a$b", "a=b", "a+b", "a~b", "a(b",
+        "a|b", "a>b", "a?b", "a;b", "a\\b", "a'b", "a\"b", "a&b", "a*b",
     ];
     for name in names {
         let text = format!("a: &{name} v\nb: *{name}\n");
@@ -799,17 +823,30 @@ fn a_large_float_decrypts_as_a_float() {
     );
     let enc = ctx.sops_encrypt("f.yaml", &[]);
     ctx.write("e.yaml", &enc);
-    let (s, h) = (ctx.sops_decrypt("e.yaml", &[]), ctx.hush_decrypt("e.yaml", &[]));
+    let (s, h) = (
+        ctx.sops_decrypt("e.yaml", &[]),
+        ctx.hush_decrypt("e.yaml", &[]),
+    );
     assert_eq!(docs(&h), docs(&s), "hush:\n{h}sops:\n{s}");
     let json = ["--output-type", "json"];
-    let (s, h) = (ctx.sops_decrypt("e.yaml", &json), ctx.hush_decrypt("e.yaml", &json));
+    let (s, h) = (
+        ctx.sops_decrypt("e.yaml", &json),
+        ctx.hush_decrypt("e.yaml", &json),
+    );
     assert_eq!(common::json(&h), common::json(&s));
     let cmd = "echo $a $b $c $h";
-    let (s, h) = (ctx.sops(&["exec-env", "e.yaml", cmd]), ctx.hush(&["exec-env", "e.yaml", cmd]));
+    let (s, h) = (
+        ctx.sops(&["exec-env", "e.yaml", cmd]),
+        ctx.hush(&["exec-env", "e.yaml", cmd]),
+    );
     assert_eq!((h.code, &h.stdout), (s.code, &s.stdout), "{}", h.stderr);
     let set = ctx.hush(&["set", "e.yaml", r#"["d"]"#, "2.5"]);
     assert_eq!(set.code, 0, "{}", set.stderr);
-    assert_eq!(ctx.sops_decrypt("e.yaml", &["--extract", r#"["a"]"#]).trim(), "1e+19");
+    assert_eq!(
+        ctx.sops_decrypt("e.yaml", &["--extract", r#"["a"]"#])
+            .trim(),
+        "1e+19"
+    );
 }
 
 /// sops's `set`/`unset` change only the path; in place, on an anchored
@@ -819,15 +856,27 @@ fn a_large_float_decrypts_as_a_float() {
 fn set_and_unset_refuse_an_anchored_value_an_alias_reads() {
     let ctx = Ctx::new();
     let cases = [
-        ("a_unencrypted: &x old\nb_unencrypted: *x\nc: 1\n", r#"["a_unencrypted"]"#),
-        ("a_unencrypted: &x\n  k: old\nb_unencrypted: *x\nc: 1\n", r#"["a_unencrypted"]["k"]"#),
-        ("a_unencrypted: &x old\nl_unencrypted: [*x]\nc: 1\n", r#"["a_unencrypted"]"#),
+        (
+            "a_unencrypted: &x old\nb_unencrypted: *x\nc: 1\n",
+            r#"["a_unencrypted"]"#,
+        ),
+        (
+            "a_unencrypted: &x\n  k: old\nb_unencrypted: *x\nc: 1\n",
+            r#"["a_unencrypted"]["k"]"#,
+        ),
+        (
+            "a_unencrypted: &x old\nl_unencrypted: [*x]\nc: 1\n",
+            r#"["a_unencrypted"]"#,
+        ),
     ];
     for (text, path) in cases {
         ctx.write("p.yaml", text);
         let enc = ctx.hush_encrypt("p.yaml", &[]);
         ctx.write("e.yaml", &enc);
-        for args in [&["set", "e.yaml", path, r#""new""#][..], &["unset", "e.yaml", path]] {
+        for args in [
+            &["set", "e.yaml", path, r#""new""#][..],
+            &["unset", "e.yaml", path],
+        ] {
             let h = ctx.hush(args);
             assert_ne!(h.code, 0, "{text:?} {args:?}");
             assert!(h.stderr.contains("an alias elsewhere"), "{}", h.stderr);

@@ -886,12 +886,14 @@ impl<'s> Builder<'s, '_> {
                 let first = if props {
                     let text = !v.trim().is_empty();
                     let ind = skip_properties(src, span.clone());
-                    text.then(|| block_first_char(src, self.pos, ind)).flatten().ok_or_else(|| {
-                        Error::Unsupported(format!(
-                            "line {}: a block scalar with an anchor or tag and no text",
-                            self.pos.line(span.start) + 1
-                        ))
-                    })?
+                    text.then(|| block_first_char(src, self.pos, ind))
+                        .flatten()
+                        .ok_or_else(|| {
+                            Error::Unsupported(format!(
+                                "line {}: a block scalar with an anchor or tag and no text",
+                                self.pos.line(span.start) + 1
+                            ))
+                        })?
                 } else {
                     span.start
                 };

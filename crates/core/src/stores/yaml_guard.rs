@@ -333,7 +333,11 @@ fn check_anchor_names(src: &str, spans: &ScalarSpans) -> Result<()> {
             .find([' ', '\t', '\r', '\n', ',', ']', '}'])
             .map_or(src.len(), |e| at + 1 + e);
         let name = &src[at + 1..end];
-        if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-') {
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        {
             return Err(refuse(
                 src,
                 at,
