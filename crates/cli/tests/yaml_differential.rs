@@ -624,3 +624,292 @@ fn duplicate_keys_are_refused_with_the_line_numbers_sops_gives() {
         h.stderr
     );
 }
+
+/// A block scalar behind an anchor or tag (`&pw |`, `!!str >-`, `!Sub |2+`)
+/// is encrypted whole: no plaintext is left in the file, sops decrypts it to
+/// the data of its own round trip, and hush decrypts it to the input.
+#[test]
+fn a_block_scalar_with_an_anchor_or_tag_is_encrypted_whole() {
+    let ctx = Ctx::new();
+    let mut cases = Vec::new();
+    for prop in ["&pw ", "!!str ", "!Sub ", "&pw !!str "] {
+        for header in ["|", ">-", "|2+", ">2"] {
+            let body = |ind: &str| format!("{ind}hunter2 one\n{ind}  two\n\n{ind}hunter2 three\n");
+            let at = |parent: usize| " ".repeat(parent + 2);
+            cases.push((
+                format!("{prop}{header} in a map"),
+                format!("k: {prop}{header}\n{}other: 1\n", body(&at(0))),
+            ));
+            cases.push((
+                format!("{prop}{header} in a list"),
+                format!("l:\n- {prop}{header}\n{}- x\n", body(&at(0))),
+            ));
+            cases.push((
+                format!("{prop}{header} nested"),
+                format!("k:\n  a: {prop}{header}\n{}  z: 1\n", body(&at(2))),
+            ));
+        }
+    }
+    let failures = run_all(&cases, |i, label, text| {
+        let name = format!("b{i}.yaml");
+        ctx.write(&name, text);
+        let h = ctx.hush(&["encrypt", "--age", &ctx.recipient, &name]);
+        if !h.ok() || h.stdout.contains("hunter2") {
+            return Some(format!(
+                "{label}: hush encrypt: {}\n{}",
+                short(&h),
+                h.stdout
+            ));
+        }
+        let s = ctx.sops(&["encrypt", "--age", &ctx.recipient, &name]);
+        let (he, se) = (format!("h{i}.yaml"), format!("s{i}.yaml"));
+        ctx.write(&he, &h.stdout);
+        ctx.write(&se, &s.stdout);
+        let json = ["decrypt", "--output-type", "json"];
+        let sops_of_hush = ctx.sops(&[&json[..], &[he.as_str()]].concat());
+        let sops_of_sops = ctx.sops(&[&json[..], &[se.as_str()]].concat());
+        if !sops_of_hush.ok() || sops_of_hush.stdout != sops_of_sops.stdout {
+            return Some(format!("{label}: sops reads hush's file otherwise"));
+        }
+        let back = ctx.hush(&["decrypt", &he]);
+        (docs(&back.stdout) != docs(text)).then(|| format!("{label}: hush round trip"))
+    });
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// An alias to a mapping key is the key's text to yaml.v3. hush refuses the
+/// anchor: on encrypt (exit 2), and in an encrypted file where a repo writer
+/// aliased a plaintext key into `stringData` (sops: exit 25), with nothing
+/// written by decrypt, set or edit.
+#[test]
+fn an_anchor_on_a_mapping_key_is_refused() {
+    let ctx = Ctx::new();
+    for text in [
+        "&k key: v\nb: *k\n",
+        "a:\n  &k key: v\nb: [*k]\n",
+        "a: {&k key: v}\nb: *k\n",
+    ] {
+        ctx.write("k.yaml", text);
+        let h = ctx.hush(&["encrypt", "--age", &ctx.recipient, "k.yaml"]);
+        assert_eq!(h.code, 2, "{text:?}: {}", h.stderr);
+        assert!(h.stderr.contains("anchor on a mapping key"), "{}", h.stderr);
+    }
+    ctx.write("p.yaml", "apiVersion: v1\nstringData:\n  a: x\n");
+    let enc = ctx.hush_encrypt("p.yaml", &["--encrypted-regex", REGEX]);
+    let attacked = replace(
+        &replace(
+            &enc,
+            "apiVersion: v1\n",
+            "apiVersion: v1\n&k attacker-password: 1\n",
+        ),
+        "stringData:\n",
+        "stringData:\n  injected: *k\n",
+    );
+    ctx.write("e.yaml", &attacked);
+    let s = ctx.sops(&["decrypt", "e.yaml"]);
+    assert_eq!(s.code, 25, "{}", s.stderr);
+    for args in [
+        &["decrypt", "e.yaml"][..],
+        &["decrypt", "-i", "e.yaml"],
+        &["set", "e.yaml", r#"["x"]"#, r#""y""#],
+    ] {
+        let h = ctx.hush(args);
+        assert_eq!(h.code, s.code, "{args:?}: {}", h.stderr);
+        assert!(h.stdout.is_empty(), "{args:?}");
+        assert_eq!(ctx.read("e.yaml"), attacked, "{args:?} wrote the file");
+    }
+}
+
+/// An alias left in plaintext to a collection whose values get encrypted
+/// would hold `ENC[…]` text the MAC counts as plaintext: sops could never
+/// verify the file. hush refuses it, and `-i` leaves the file alone.
+#[test]
+fn an_alias_in_plaintext_to_a_collection_being_encrypted_is_refused() {
+    let ctx = Ctx::new();
+    let cases: [(&str, &[&str]); 4] = [
+        ("a: &x\n  k: hunter2\nb_unencrypted: *x\n", &[]),
+        (
+            "a: &x\n  k: hunter2\nb: *x\n",
+            &["--encrypted-regex", "^a$"],
+        ),
+        ("a: &x [hunter2]\nb_unencrypted: *x\n", &[]),
+        (
+            "stringData: &x\n  owner: team-a\nmetadata:\n  labels: *x\n",
+            &["--encrypted-regex", REGEX],
+        ),
+    ];
+    for (text, extra) in cases {
+        ctx.write("a.yaml", text);
+        let args = [
+            &["encrypt", "-i", "--age", &ctx.recipient][..],
+            extra,
+            &["a.yaml"],
+        ]
+        .concat();
+        let h = ctx.hush(&args);
+        assert_eq!(h.code, 2, "{text:?}: {}", h.stderr);
+        assert!(h.stderr.contains("points to a collection"), "{}", h.stderr);
+        assert_eq!(ctx.read("a.yaml"), text, "{text:?}: the file was written");
+    }
+}
+
+/// An anchor whose value holds an alias to itself: sops refuses it on
+/// encrypt ("anchor 'x' value contains itself", exit 2); hush too, and it
+/// refuses such an encrypted file in decrypt and check instead of crashing.
+#[test]
+fn a_self_referencing_anchor_is_refused_not_a_crash() {
+    let ctx = Ctx::new();
+    for text in ["a: &x [*x]\n", "a: &x\n  b: *x\n", "a: &x 1\nb: &x [*x]\n"] {
+        ctx.write("a.yaml", text);
+        let s = ctx.sops(&["encrypt", "--age", &ctx.recipient, "a.yaml"]);
+        let h = ctx.hush(&["encrypt", "--age", &ctx.recipient, "a.yaml"]);
+        assert_eq!((h.code, s.code), (2, 2), "{text:?}: {}", h.stderr);
+        assert!(
+            h.stderr.contains("anchor 'x' value contains itself"),
+            "{}",
+            h.stderr
+        );
+    }
+    ctx.write("p.yaml", "z: 1\n");
+    let enc = ctx.hush_encrypt("p.yaml", &[]);
+    ctx.write("e.yaml", &format!("a: &x [*x]\n{enc}"));
+    for args in [&["decrypt", "e.yaml"][..], &["check", "e.yaml"]] {
+        let h = ctx.hush(args);
+        assert_eq!(h.code, 1, "{args:?}: {}", h.stderr);
+        assert!(h.stderr.contains("contains itself") || h.stdout.contains("contains itself"));
+    }
+}
+
+/// yaml.v3 allows only `[0-9A-Za-z_-]` in anchor and alias names: hush
+/// refuses the others, on encrypt and decrypt, with sops's exit code.
+#[test]
+fn anchor_names_go_yaml_refuses_are_refused() {
+    let ctx = Ctx::new();
+    ctx.write("p.yaml", "z: 1\n");
+    let enc = ctx.hush_encrypt("p.yaml", &[]);
+    let names = [
+        "x.y", "u.1", "a/b", "a:b", "a@b", "é", "a!b", "a%b", "a$b", "a=b", "a+b", "a~b", "a(b",
+        "a|b", "a>b", "a?b", "a;b", "a\\b", "a'b", "a\"b", "a&b", "a*b",
+    ];
+    for name in names {
+        let text = format!("a: &{name} v\nb: *{name}\n");
+        ctx.write("a.yaml", &text);
+        let s = ctx.sops(&["encrypt", "--age", &ctx.recipient, "a.yaml"]);
+        let h = ctx.hush(&["encrypt", "--age", &ctx.recipient, "a.yaml"]);
+        assert_ne!(s.code, 0, "sops accepted {name:?}");
+        assert_eq!(h.code, s.code, "{name:?}: {}", h.stderr);
+        ctx.write("e.yaml", &format!("{text}{enc}"));
+        let s = ctx.sops(&["decrypt", "e.yaml"]);
+        let h = ctx.hush(&["decrypt", "e.yaml"]);
+        assert_ne!(s.code, 0, "sops decrypted {name:?}");
+        assert_eq!(h.code, s.code, "decrypt {name:?}: {}", h.stderr);
+    }
+    for name in ["x_y-1", "X9", "0"] {
+        ctx.write("a.yaml", &format!("a: &{name} v\nb: *{name}\n"));
+        let h = ctx.hush(&["encrypt", "--age", &ctx.recipient, "a.yaml"]);
+        assert_eq!(h.code, 0, "{name:?}: {}", h.stderr);
+    }
+}
+
+/// sops stores a float of 2^63 and beyond as integer digits (`1e19` as
+/// `10000000000000000000`): hush writes it back as a float, as sops does,
+/// never as an int (a uint64 to yaml.v3) nor refused as beyond int64.
+#[test]
+fn a_large_float_decrypts_as_a_float() {
+    let ctx = Ctx::new();
+    ctx.write(
+        "f.yaml",
+        "a: 1e19\nb: 1.5e300\nc: -9223372036854775809.0\nd: 1.5\nh: 9.3e18\n",
+    );
+    let enc = ctx.sops_encrypt("f.yaml", &[]);
+    ctx.write("e.yaml", &enc);
+    let (s, h) = (
+        ctx.sops_decrypt("e.yaml", &[]),
+        ctx.hush_decrypt("e.yaml", &[]),
+    );
+    assert_eq!(docs(&h), docs(&s), "hush:\n{h}sops:\n{s}");
+    let json = ["--output-type", "json"];
+    let (s, h) = (
+        ctx.sops_decrypt("e.yaml", &json),
+        ctx.hush_decrypt("e.yaml", &json),
+    );
+    assert_eq!(common::json(&h), common::json(&s));
+    let cmd = "echo $a $b $c $h";
+    let (s, h) = (
+        ctx.sops(&["exec-env", "e.yaml", cmd]),
+        ctx.hush(&["exec-env", "e.yaml", cmd]),
+    );
+    assert_eq!((h.code, &h.stdout), (s.code, &s.stdout), "{}", h.stderr);
+    let set = ctx.hush(&["set", "e.yaml", r#"["d"]"#, "2.5"]);
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    assert_eq!(
+        ctx.sops_decrypt("e.yaml", &["--extract", r#"["a"]"#])
+            .trim(),
+        "1e+19"
+    );
+}
+
+/// sops's `set`/`unset` change only the path; in place, on an anchored
+/// value, hush would change its aliases too: it refuses and writes nothing.
+/// A path outside the anchor is edited as sops edits it.
+#[test]
+fn set_and_unset_refuse_an_anchored_value_an_alias_reads() {
+    let ctx = Ctx::new();
+    let cases = [
+        (
+            "a_unencrypted: &x old\nb_unencrypted: *x\nc: 1\n",
+            r#"["a_unencrypted"]"#,
+        ),
+        (
+            "a_unencrypted: &x\n  k: old\nb_unencrypted: *x\nc: 1\n",
+            r#"["a_unencrypted"]["k"]"#,
+        ),
+        (
+            "a_unencrypted: &x old\nl_unencrypted: [*x]\nc: 1\n",
+            r#"["a_unencrypted"]"#,
+        ),
+    ];
+    for (text, path) in cases {
+        ctx.write("p.yaml", text);
+        let enc = ctx.hush_encrypt("p.yaml", &[]);
+        ctx.write("e.yaml", &enc);
+        for args in [
+            &["set", "e.yaml", path, r#""new""#][..],
+            &["unset", "e.yaml", path],
+        ] {
+            let h = ctx.hush(args);
+            assert_ne!(h.code, 0, "{text:?} {args:?}");
+            assert!(h.stderr.contains("an alias elsewhere"), "{}", h.stderr);
+            assert_eq!(ctx.read("e.yaml"), enc, "{args:?} wrote the file");
+        }
+        ctx.write("s.yaml", &enc);
+        let set = [r#"["c"]"#, "2"];
+        let h = ctx.hush(&[&["set", "e.yaml"][..], &set].concat());
+        let s = ctx.sops(&[&["set", "s.yaml"][..], &set].concat());
+        assert_eq!((h.code, s.code), (0, 0), "{}", h.stderr);
+        let json = ["--output-type", "json"];
+        assert_eq!(
+            common::json(&ctx.sops_decrypt("e.yaml", &json)),
+            common::json(&ctx.sops_decrypt("s.yaml", &json))
+        );
+    }
+}
+
+/// `!!int` on a value beyond int64 is a uint64 to yaml.v3, which sops cannot
+/// store (exit 23), quoted or not; beyond uint64 both refuse to parse (2).
+#[test]
+fn an_int_tag_beyond_int64_fails_with_sops_s_exit_code() {
+    let ctx = Ctx::new();
+    for v in [
+        r#"!!int "9223372036854775808""#,
+        "!!int '18446744073709551615'",
+        "!!int 9223372036854775808",
+        r#"!!int "18446744073709551616""#,
+        r#"!!int "12""#,
+    ] {
+        ctx.write("i.yaml", &format!("a: {v}\n"));
+        let s = ctx.sops(&["encrypt", "--age", &ctx.recipient, "i.yaml"]);
+        let h = ctx.hush(&["encrypt", "--age", &ctx.recipient, "i.yaml"]);
+        assert_eq!(h.code, s.code, "{v}: {}", h.stderr);
+    }
+}

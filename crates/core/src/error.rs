@@ -37,6 +37,16 @@ pub enum Error {
         /// Met while decrypting (sops exit 25) rather than encrypting (23).
         decrypting: bool,
     },
+    /// An anchor on a mapping key: yaml.v3 reads an alias to it as the key's
+    /// text, a value no MAC covers in a plaintext part, so hush refuses it
+    /// (as a parse error on encrypt; on decrypt with sops's tree-walk code).
+    #[error("unsupported document: line {line}: an anchor on a mapping key is not supported")]
+    KeyAnchor {
+        /// 1-based line of the key.
+        line: usize,
+        /// Met in an encrypted file.
+        decrypting: bool,
+    },
     /// An `ENC[…]` value or the `sops:` block is malformed.
     #[error("corrupt encrypted file: {0}")]
     Corrupt(String),
@@ -242,6 +252,12 @@ impl Error {
                 decrypting: true, ..
             } => ERROR_DECRYPTING_TREE,
             Error::Corrupt(_) => ERROR_DECRYPTING_TREE,
+            Error::KeyAnchor {
+                decrypting: false, ..
+            } => COULD_NOT_READ_INPUT_FILE,
+            Error::KeyAnchor {
+                decrypting: true, ..
+            } => ERROR_DECRYPTING_TREE,
             // sops: "sops metadata not found", exit 1.
             Error::NotEncrypted => ERROR_GENERIC,
             Error::AlreadyEncrypted => FILE_ALREADY_ENCRYPTED,

@@ -32,6 +32,7 @@ pub fn set(plain: &Plaintext, doc: usize, steps: &[Step], json: &str) -> Result<
         .root;
     let (first, rest) = steps.split_first().ok_or_else(|| bad("an empty path"))?;
     let splice = set_in(src, plain.format, root, first, rest, &value)?;
+    not_aliased(&parsed, root, &splice.0)?;
     Ok(Plaintext::new(apply(src, vec![splice]), plain.format))
 }
 
@@ -55,6 +56,7 @@ pub fn unset(plain: &Plaintext, doc: usize, steps: &[Step]) -> Result<Plaintext>
         _ => unreachable!("child found"),
     };
     let range = removal(src, plain.format, items, idx)?;
+    not_aliased(&parsed, &parsed.docs[doc].root, &range)?;
     Ok(Plaintext::new(
         apply(src, vec![(range, Zeroizing::new(String::new()))]),
         plain.format,
@@ -285,6 +287,41 @@ fn value_start(src: &str, fmt: Format, item: &Item) -> Result<usize> {
     (i < b.len())
         .then_some(i + 1)
         .ok_or_else(|| bad("cannot find the key's `:`"))
+}
+
+/// Refuses an edit inside a value an alias elsewhere reads: it would change
+/// the alias too, where sops changes only the path.
+fn not_aliased(parsed: &Parsed, root: &Node, edit: &Range<usize>) -> Result<()> {
+    let mut ids = Vec::new();
+    alias_ids(root, &mut ids);
+    for node in ids.iter().filter_map(|id| parsed.anchors.get(id)) {
+        let (Some(a), Some(b)) = (first_byte(node), last_byte(node)) else {
+            continue;
+        };
+        if edit.start <= b && a <= edit.end {
+            return Err(bad(
+                "the value is (inside) an anchor that an alias elsewhere also reads; edit the file instead",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn alias_ids(n: &Node, out: &mut Vec<usize>) {
+    match n {
+        Node::Alias(id, _) => out.push(*id),
+        Node::Map(items) | Node::Seq(items) => items.iter().for_each(|i| alias_ids(&i.node, out)),
+        Node::Leaf(_) => {}
+    }
+}
+
+/// The first byte of a subtree.
+fn first_byte(n: &Node) -> Option<usize> {
+    match n {
+        Node::Leaf(l) => Some(l.header.as_ref().map_or(l.span.start, |h| h.start)),
+        Node::Map(items) | Node::Seq(items) => items.first().map(|i| i.at),
+        Node::Alias(..) => None,
+    }
 }
 
 /// The last byte of a subtree (end of its last leaf).

@@ -69,6 +69,10 @@ pub(crate) fn read_metadata(enc: &Ciphertext) -> Result<(Parsed, Metadata)> {
             decrypting: true,
         },
         Error::TreeWalk { .. } => Error::NotEncrypted,
+        Error::KeyAnchor { line, .. } if has_sops_key(enc.as_str()) => Error::KeyAnchor {
+            line,
+            decrypting: true,
+        },
         e => e,
     })?;
     let first = parsed

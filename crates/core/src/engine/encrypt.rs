@@ -63,10 +63,64 @@ pub async fn encrypt(
         let block = sops_block(src, doc, &value, plain.format);
         splices.push((doc.insert_at..doc.insert_at, Zeroizing::new(block)));
     }
-    read_back(Ciphertext {
+    let enc = read_back(Ciphertext {
         text: apply(src, splices),
         format: plain.format,
-    })
+    })?;
+    opens_to_input(&enc, &parsed, &key)?;
+    Ok(enc)
+}
+
+/// The output decrypts, with its MAC, to the tree that was encrypted: no
+/// plaintext left beside a value, no node changed shape.
+fn opens_to_input(enc: &Ciphertext, input: &Parsed, key: &DataKey) -> Result<()> {
+    let refuse = |why: &str| {
+        Error::Unsupported(format!(
+            "hush's output would not read back ({why}); nothing was written"
+        ))
+    };
+    let (parsed, meta) = read_metadata(enc)?;
+    for doc in &parsed.docs {
+        walk(&doc.root, &parsed.anchors, &meta.selector, &mut |v| {
+            let l = v.leaf;
+            let sealed = l.text.ends_with(']') && EncValue::parse(&l.text).is_ok();
+            match !v.encrypt || l.resolved.is_none() || l.text.is_empty() || sealed {
+                true => Ok(()),
+                false => Err(refuse(&format!("`{}` is not an ENC value", aad(v.path)))),
+            }
+        })?;
+    }
+    let opened = super::decrypt::decrypt_with_key(
+        enc,
+        &parsed,
+        &meta,
+        key,
+        &super::document::DecryptOptions::default(),
+        None,
+    )
+    .map_err(|e| refuse(&e.to_string()))?;
+    let reread = parse(opened.expose(), opened.format).map_err(|e| refuse(&e.to_string()))?;
+    // Scalars may change spelling (`0o17` is stored as sops reads it), not shape.
+    let shapes = |p: &Parsed| -> Vec<Value> {
+        p.docs
+            .iter()
+            .map(|d| shape(crate::tree::to_value(&d.root, &p.anchors)))
+            .collect()
+    };
+    match shapes(&reread) == shapes(input) {
+        true => Ok(()),
+        false => Err(refuse("it decrypts to another structure than the input")),
+    }
+}
+
+/// `v` with every scalar emptied: its keys, lists and nulls only.
+fn shape(v: Value) -> Value {
+    match v {
+        Value::Scalar(_) => Value::Scalar(String::new()),
+        Value::Seq(items) => Value::Seq(items.into_iter().map(shape).collect()),
+        Value::Map(m) => Value::Map(m.into_iter().map(|(k, v)| (k, shape(v))).collect()),
+        Value::Null => Value::Null,
+    }
 }
 
 /// An output is handed out only if it reads back: it parses, and every
@@ -133,6 +187,12 @@ pub(crate) fn seal_body(
             if !v.encrypt {
                 splices.extend(strip_at_open_end(v.leaf, &parsed.open_end));
                 if sealed.contains(&v.leaf.span.start) {
+                    if v.alias_span.is_none() {
+                        return Err(Error::Unsupported(format!(
+                            "an alias at `{}` points to a collection with values that would be encrypted where the alias stays plaintext; sops expands aliases and could not verify it",
+                            aad(v.path)
+                        )));
+                    }
                     splices.extend(expand_plain_alias(&v));
                 }
             }

@@ -352,7 +352,11 @@ pub(crate) fn yaml_render(vtype: ValueType, text: &str, slot: YamlSlot) -> Strin
             "+Inf" | "Inf" | "inf" | "+inf" => ".inf".into(),
             "-Inf" | "-inf" => "-.inf".into(),
             "NaN" | "nan" => ".nan".into(),
-            _ if resolve_plain(text) == Resolved::Float => text.into(),
+            // Integer digits (sops stores 1e19 as `10000000000000000000`)
+            // would read as an int, or a uint64 beyond int64: written as a float.
+            _ if resolve_plain(text) == Resolved::Float && text.contains(['.', 'e', 'E']) => {
+                text.into()
+            }
             _ => text.parse().map_or_else(|_| text.into(), go_float),
         },
         // sops stores `True`/`False`; YAML files conventionally say `true`.

@@ -582,7 +582,10 @@ impl<'s> Builder<'s, '_> {
         match e.ev {
             Event::Scalar(v, style, anchor, tag) => {
                 let v = v.into_owned();
-                if style == ScalarStyle::Plain && tag.is_none() && super::scalar::is_go_uint64(&v) {
+                let int_tag = tag.as_ref().and_then(typed_tag) == Some(Resolved::Int);
+                if (style == ScalarStyle::Plain && tag.is_none() || int_tag)
+                    && super::scalar::is_go_uint64(&v)
+                {
                     return Err(Error::TreeWalk {
                         reason: format!(
                             "line {}: an integer beyond int64, which sops cannot store",
@@ -609,7 +612,7 @@ impl<'s> Builder<'s, '_> {
                 }
                 let tag_at = span.start;
                 let mut leaf =
-                    self.scalar(v, style, tag.is_some() || anchor > 0, str_tag, span, ctx);
+                    self.scalar(v, style, tag.is_some() || anchor > 0, str_tag, span, ctx)?;
                 if let Some(want) = typed {
                     // `!!int "12"` is the int 12: encrypted, the tag goes too.
                     leaf.resolved = Some(want);
@@ -623,6 +626,18 @@ impl<'s> Builder<'s, '_> {
             }
             Event::Alias(id) => {
                 self.max_pos = self.max_pos.max(span.end);
+                // An anchor is stored once its node is complete: an alias
+                // to one still open is inside it (`&x [*x]`).
+                if !self.anchors.contains_key(&id) {
+                    return Err(Error::Syntax {
+                        format: "YAML",
+                        reason: format!(
+                            "line {}: anchor '{}' value contains itself",
+                            self.pos.line(span.start) + 1,
+                            self.src[span.clone()].trim_start_matches('*').trim_end()
+                        ),
+                    });
+                }
                 Ok(Node::Alias(id, span))
             }
             ref ev @ (Event::MappingStart(anchor, _) | Event::SequenceStart(anchor, _)) => {
@@ -716,6 +731,12 @@ impl<'s> Builder<'s, '_> {
         let e = self.next()?;
         self.max_pos = self.max_pos.max(e.span.end);
         match e.ev {
+            // yaml.v3 reads an alias to a key as the key's text, a value no
+            // MAC covers when it sits in a plaintext part: refuse the anchor.
+            Event::Scalar(_, _, anchor, _) if anchor > 0 => Err(Error::KeyAnchor {
+                line: self.pos.line(e.span.start) + 1,
+                decrypting: false,
+            }),
             Event::Scalar(_, _, _, Some(ref t)) if typed_tag(t).is_some() => Err(Error::TreeWalk {
                 reason: format!(
                     "line {}: non-string key; sops only supports string keys",
@@ -858,12 +879,26 @@ impl<'s> Builder<'s, '_> {
         str_tag: bool,
         span: Range<usize>,
         ctx: Ctx,
-    ) -> Leaf {
+    ) -> Result<Leaf> {
         let src = self.src;
         match style {
             ScalarStyle::Literal | ScalarStyle::Folded if !v.is_empty() => {
-                let bc = block_content(src, self.pos, span.start);
-                let header = header_indicator(src, header_line_start(src, self.pos, span.start));
+                let first = if props {
+                    let text = !v.trim().is_empty();
+                    let ind = skip_properties(src, span.clone());
+                    text.then(|| block_first_char(src, self.pos, ind))
+                        .flatten()
+                        .ok_or_else(|| {
+                            Error::Unsupported(format!(
+                                "line {}: a block scalar with an anchor or tag and no text",
+                                self.pos.line(span.start) + 1
+                            ))
+                        })?
+                } else {
+                    span.start
+                };
+                let bc = block_content(src, self.pos, first);
+                let header = header_indicator(src, header_line_start(src, self.pos, first));
                 let keep = header
                     .as_ref()
                     .is_some_and(|h| src[h.clone()].contains('+'));
@@ -893,15 +928,15 @@ impl<'s> Builder<'s, '_> {
                 let slot = YamlSlot::Block {
                     folded: style == ScalarStyle::Folded,
                     indent: bc.indent,
-                    parent: block_parent(src, header_line_start(src, self.pos, span.start)),
+                    parent: block_parent(src, header_line_start(src, self.pos, first)),
                 };
-                Leaf {
+                Ok(Leaf {
                     span: bc.start..end,
                     text: Zeroizing::new(v),
                     resolved: Some(Resolved::Str),
                     slot: Slot::Yaml(slot),
                     header,
-                }
+                })
             }
             _ => {
                 self.max_pos = self.max_pos.max(span.end);
@@ -951,13 +986,13 @@ impl<'s> Builder<'s, '_> {
                         },
                     ),
                 };
-                Leaf {
+                Ok(Leaf {
                     span: start..span.end.max(start),
                     text: Zeroizing::new(v),
                     resolved: Some(resolved),
                     slot: Slot::Yaml(slot),
                     header: None,
-                }
+                })
             }
         }
     }
@@ -1066,6 +1101,34 @@ fn quoted_end(src: &str, start: usize) -> usize {
 }
 
 /// Skips `&anchor` and `!tag` properties at the start of a scalar's span.
+/// Where a block scalar's content starts, given its `|`/`>` indicator: on the
+/// first non-blank line after the header, at the content's indentation (the
+/// parser's span of a block scalar with an anchor or tag starts at the
+/// property instead).
+fn block_first_char(src: &str, pos: &Positions, indicator: usize) -> Option<usize> {
+    let header_eol = indicator + src[indicator..].find('\n')?;
+    let digit = src[indicator + 1..header_eol]
+        .bytes()
+        .take_while(|b| matches!(b, b'-' | b'+' | b'0'..=b'9'))
+        .find(u8::is_ascii_digit)
+        .map(|d| usize::from(d - b'0'));
+    let mut at = header_eol + 1;
+    while at < src.len() {
+        let eol = src[at..].find('\n').map_or(src.len(), |n| at + n);
+        let line = &src[at..eol];
+        let text = line.trim_start_matches(' ');
+        if !text.trim_end_matches('\r').is_empty() {
+            let indent = match digit {
+                Some(d) => block_parent(src, pos.line_start(indicator))? + d,
+                None => line.len() - text.len(),
+            };
+            return (indent <= line.len() - text.len()).then_some(at + indent);
+        }
+        at = eol + 1;
+    }
+    None
+}
+
 fn skip_properties(src: &str, span: Range<usize>) -> usize {
     let b = src.as_bytes();
     let mut i = span.start;

@@ -61,6 +61,7 @@ pub(crate) fn check_file(src: &str, file: &YamlFile) -> Result<()> {
     let spans = ScalarSpans::of(src, file);
     check_lines(src, &spans)?;
     check_tags(src, &spans)?;
+    check_anchor_names(src, &spans)?;
     for doc in &file.docs {
         let mut keys: Vec<(&str, usize)> = map_keys(&doc.root);
         if let Some(s) = &doc.sops {
@@ -307,6 +308,43 @@ fn check_tags(src: &str, spans: &ScalarSpans) -> Result<()> {
                 &src[at..end]
             )));
         }
+    }
+    Ok(())
+}
+
+/// Every anchor and alias name outside scalars and comments must be one
+/// yaml.v3 reads: letters, digits, `_` and `-` only (`&x.y` is an error to
+/// it, a name to YAML 1.2 readers).
+fn check_anchor_names(src: &str, spans: &ScalarSpans) -> Result<()> {
+    let b = src.as_bytes();
+    let mut i = 0;
+    while let Some(n) = memchr::memchr3(b'&', b'*', b'#', &b[i..]) {
+        let at = i + n;
+        let token_start = at == 0 || matches!(b[at - 1], b' ' | b'\t' | b'\n' | b'[' | b'{' | b',');
+        i = at + 1;
+        if !token_start || spans.in_any(at) {
+            continue;
+        }
+        if b[at] == b'#' {
+            i = src[at..].find('\n').map_or(src.len(), |e| at + e);
+            continue;
+        }
+        let end = src[at + 1..]
+            .find([' ', '\t', '\r', '\n', ',', ']', '}'])
+            .map_or(src.len(), |e| at + 1 + e);
+        let name = &src[at + 1..end];
+        if name.is_empty()
+            || !name
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+        {
+            return Err(refuse(
+                src,
+                at,
+                "an anchor or alias name go-yaml refuses (only letters, digits, `_` and `-`)",
+            ));
+        }
+        i = end;
     }
     Ok(())
 }
