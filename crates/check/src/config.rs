@@ -15,9 +15,9 @@
 //!     reason: fake values used by the test suite
 //! ```
 
+use crate::error::Error;
 use crate::rules::{Rule, RuleSet};
 use crate::yaml::{self, Node, Pos};
-use crate::error::Error;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use std::path::{Path, PathBuf};
 

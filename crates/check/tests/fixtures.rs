@@ -109,7 +109,10 @@ fn build() -> (tempfile::TempDir, Vec<(String, usize, Rule)>) {
     write(root, "secrets/broken.yaml", &broken);
     // broken-encryption: a MAC that is not an ENC value can never verify.
     let enc = encrypt(SECRET, &ra);
-    let mac_line = enc.lines().find(|l| l.trim_start().starts_with("mac: ENC[")).unwrap();
+    let mac_line = enc
+        .lines()
+        .find(|l| l.trim_start().starts_with("mac: ENC["))
+        .unwrap();
     let indent = &mac_line[..mac_line.len() - mac_line.trim_start().len()];
     let bad_mac = enc.replacen(mac_line, &format!("{indent}mac: garbage"), 1);
     expected.push((

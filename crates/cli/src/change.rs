@@ -4,9 +4,9 @@
 use crate::failure::{core_read, fail, Result};
 use crate::io::write_atomic;
 use crate::runtime::runtime;
+use hush_core::editing::update::Opened;
 use hush_core::error::exit;
 use hush_core::keys::ring::KeyRing;
-use hush_core::editing::update::Opened;
 use hush_core::{Ciphertext, DecryptOptions, Format};
 use std::path::Path;
 

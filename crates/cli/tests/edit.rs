@@ -219,7 +219,9 @@ fn a_new_file_is_created_from_the_matching_creation_rule() {
     );
     let enc = ctx.read("new.yaml");
     assert!(
-        enc.contains("kind: Secret") && !enc.contains("CANARY-new-7f3a") && enc.contains("encrypted_regex"),
+        enc.contains("kind: Secret")
+            && !enc.contains("CANARY-new-7f3a")
+            && enc.contains("encrypted_regex"),
         "{enc}"
     );
     assert_same_yaml(

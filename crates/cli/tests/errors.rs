@@ -133,7 +133,18 @@ fn metadata_versions_are_refused_as_sops_refuses_them() {
     let ctx = Ctx::new();
     ctx.write("p.yaml", "a: CANARY-version-1\n");
     let enc = ctx.sops_encrypt("p.yaml", &[]);
-    let versions = ["", "\"\"", "garbage", "3.7", "3.x.1", "03.7.1", "3.7.1-", "v3.11.0", "1.0.0", "3.11.0-rc1"];
+    let versions = [
+        "",
+        "\"\"",
+        "garbage",
+        "3.7",
+        "3.x.1",
+        "03.7.1",
+        "3.7.1-",
+        "v3.11.0",
+        "1.0.0",
+        "3.11.0-rc1",
+    ];
     for v in versions {
         let line = match v {
             "" => String::new(),
@@ -147,8 +158,15 @@ fn metadata_versions_are_refused_as_sops_refuses_them() {
             })
             .collect();
         ctx.write("v.yaml", &text);
-        let (h, s) = (ctx.hush(&["decrypt", "v.yaml"]), ctx.sops(&["-d", "v.yaml"]));
-        assert_eq!(h.code, s.code, "version {v:?}: hush {} sops {}", h.stderr, s.stderr);
+        let (h, s) = (
+            ctx.hush(&["decrypt", "v.yaml"]),
+            ctx.sops(&["-d", "v.yaml"]),
+        );
+        assert_eq!(
+            h.code, s.code,
+            "version {v:?}: hush {} sops {}",
+            h.stderr, s.stderr
+        );
         if s.code == 0 {
             assert_eq!(h.stdout, s.stdout, "version {v:?}");
         } else {

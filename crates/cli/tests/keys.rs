@@ -214,10 +214,20 @@ fn the_shamir_threshold_is_stored_as_sops_stores_it() {
     let one_group = format!("creation_rules:\n  - age: {}\n", ctx.recipient);
     let flag = ["--shamir-secret-sharing-threshold", "3"];
     let mut seen = Vec::new();
-    for (config, extra) in [(&two_groups, &[][..]), (&one_group, &flag[..]), (&one_group, &[][..])] {
+    for (config, extra) in [
+        (&two_groups, &[][..]),
+        (&one_group, &flag[..]),
+        (&one_group, &[][..]),
+    ] {
         ctx.write(".sops.yaml", config);
-        let h = expect_ok("hush", &ctx.hush(&[&["encrypt"], extra, &["plain.yaml"]].concat()));
-        let s = expect_ok("sops", &ctx.sops(&[&["-e"], extra, &["plain.yaml"]].concat()));
+        let h = expect_ok(
+            "hush",
+            &ctx.hush(&[&["encrypt"], extra, &["plain.yaml"]].concat()),
+        );
+        let s = expect_ok(
+            "sops",
+            &ctx.sops(&[&["-e"], extra, &["plain.yaml"]].concat()),
+        );
         assert_eq!(threshold(&h), threshold(&s), "{config} {extra:?}");
         seen.push(threshold(&h));
     }

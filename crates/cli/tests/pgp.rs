@@ -786,7 +786,21 @@ fn a_broken_age_source_does_not_block_other_keys() {
     ctx.write("p.enc.yaml", &pgp_only);
     let mixed = ok(
         "hush encrypt pgp+age",
-        run(&ctx, &hush_bin(), &["encrypt", "--pgp", &fp, "--age", &ctx.recipient, "plain.yaml"], &ring, None, &[]),
+        run(
+            &ctx,
+            &hush_bin(),
+            &[
+                "encrypt",
+                "--pgp",
+                &fp,
+                "--age",
+                &ctx.recipient,
+                "plain.yaml",
+            ],
+            &ring,
+            None,
+            &[],
+        ),
     );
     ctx.write("m.enc.yaml", &mixed);
     let age_only = ctx.hush_encrypt("plain.yaml", &[]);
@@ -794,10 +808,19 @@ fn a_broken_age_source_does_not_block_other_keys() {
     let key_file = ctx.key_file.display().to_string();
     let dir = ctx.path("").display().to_string();
     let cases: [(&str, &[(&str, &str)]); 4] = [
-        ("p.enc.yaml", &[("SOPS_AGE_KEY_FILE", "/nonexistent/keys.txt")]),
+        (
+            "p.enc.yaml",
+            &[("SOPS_AGE_KEY_FILE", "/nonexistent/keys.txt")],
+        ),
         ("m.enc.yaml", &[("SOPS_AGE_KEY_FILE", &dir)]),
         ("p.enc.yaml", &[("SOPS_AGE_KEY_CMD", "false")]),
-        ("a.enc.yaml", &[("SOPS_AGE_KEY", "garbage"), ("SOPS_AGE_KEY_FILE", &key_file)]),
+        (
+            "a.enc.yaml",
+            &[
+                ("SOPS_AGE_KEY", "garbage"),
+                ("SOPS_AGE_KEY_FILE", &key_file),
+            ],
+        ),
     ];
     for (file, env) in cases {
         for (name, bin, cmd) in [("hush", hush_bin(), "decrypt"), ("sops", sops_bin(), "-d")] {

@@ -1,4 +1,3 @@
-
 //! The one error type of hush-core, and its sops-compatible exit codes.
 
 use std::fmt;
@@ -274,9 +273,10 @@ impl Error {
             Error::Key { .. } | Error::KeyTransient { .. } => COULD_NOT_RETRIEVE_KEY,
             Error::Config { .. } | Error::Regex { .. } => ERROR_READING_CONFIG,
             Error::TreePath(_) => ERROR_INVALID_TREE_PATH,
-            Error::MergeRefused(_) | Error::Crypto(_) | Error::KeySpec(_) | Error::BadVersion(_) => {
-                ERROR_GENERIC
-            }
+            Error::MergeRefused(_)
+            | Error::Crypto(_)
+            | Error::KeySpec(_)
+            | Error::BadVersion(_) => ERROR_GENERIC,
             Error::ComplexEnvValue(_) | Error::EnvKeyWithEquals(_) => ERROR_GENERIC,
         }
     }

@@ -11,7 +11,9 @@ use crate::crypto::cipher::{EncValue, ValueType};
 use crate::engine::{convert, parse, Ciphertext, Format, Plaintext};
 use crate::error::{Error, Result};
 use crate::metadata::Metadata;
-use crate::stores::scalar::{sops_float, parse_go_bool, parse_go_int, parse_time, parse_yaml_float, Resolved};
+use crate::stores::scalar::{
+    parse_go_bool, parse_go_int, parse_time, parse_yaml_float, sops_float, Resolved,
+};
 use crate::tree::{walk, Node, Redacted};
 use std::collections::HashMap;
 use zeroize::Zeroizing;

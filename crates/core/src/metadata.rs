@@ -515,7 +515,9 @@ fn checked_version(version: String) -> Result<String> {
         }
         if n.len() > 1 && n.starts_with('0') {
             let cap = format!("{}{}", name[..1].to_ascii_uppercase(), &name[1..]);
-            return bad(format!("{cap} number must not contain leading zeroes {n:?}"));
+            return bad(format!(
+                "{cap} number must not contain leading zeroes {n:?}"
+            ));
         }
         if n.parse::<u64>().is_err() {
             return bad(format!("{name} number {n:?} is not a number"));
@@ -539,7 +541,9 @@ fn checked_version(version: String) -> Result<String> {
             return bad("Build meta data is empty".into());
         }
         if !b.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-') {
-            return bad(format!("Invalid character(s) found in build meta data {b:?}"));
+            return bad(format!(
+                "Invalid character(s) found in build meta data {b:?}"
+            ));
         }
     }
     Ok(version)
@@ -604,7 +608,15 @@ mod tests {
     #[test]
     fn versions_are_read_as_sops_reads_them() {
         // What sops 3.11 answers for each `version:` (exit 0 or 1).
-        for ok in ["3.11.0", "1.0.0", "v3.7.1", "3.7.1-rc1", "3.7.1+meta", "3.7.1-a.b", "0.1.0"] {
+        for ok in [
+            "3.11.0",
+            "1.0.0",
+            "v3.7.1",
+            "3.7.1-rc1",
+            "3.7.1+meta",
+            "3.7.1-a.b",
+            "0.1.0",
+        ] {
             assert!(checked_version(ok.into()).is_ok(), "{ok}");
         }
         for (bad, words) in [
@@ -612,16 +624,38 @@ mod tests {
             ("garbage", "No Major.Minor.Patch elements found"),
             ("3.7", "No Major.Minor.Patch elements found"),
             ("3.x.1", "Invalid character(s) found in minor number \"x\""),
-            ("3.7.1.5", "Invalid character(s) found in patch number \"1.5\""),
-            ("V3.7.1", "Invalid character(s) found in major number \"V3\""),
-            (" 3.7.1", "Invalid character(s) found in major number \" 3\""),
-            ("03.7.1", "Major number must not contain leading zeroes \"03\""),
-            ("3.07.1", "Minor number must not contain leading zeroes \"07\""),
+            (
+                "3.7.1.5",
+                "Invalid character(s) found in patch number \"1.5\"",
+            ),
+            (
+                "V3.7.1",
+                "Invalid character(s) found in major number \"V3\"",
+            ),
+            (
+                " 3.7.1",
+                "Invalid character(s) found in major number \" 3\"",
+            ),
+            (
+                "03.7.1",
+                "Major number must not contain leading zeroes \"03\"",
+            ),
+            (
+                "3.07.1",
+                "Minor number must not contain leading zeroes \"07\"",
+            ),
             ("3.7.1-", "Prerelease is empty"),
-            ("3.7.1-rc.01", "Numeric PreRelease version must not contain leading zeroes \"01\""),
+            (
+                "3.7.1-rc.01",
+                "Numeric PreRelease version must not contain leading zeroes \"01\"",
+            ),
         ] {
             let e = checked_version(bad.into()).unwrap_err();
-            assert_eq!(e.to_string(), format!("sops metadata version: {words}"), "{bad:?}");
+            assert_eq!(
+                e.to_string(),
+                format!("sops metadata version: {words}"),
+                "{bad:?}"
+            );
             assert_eq!(e.exit_code(), 1);
         }
     }

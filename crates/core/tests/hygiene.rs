@@ -55,7 +55,12 @@ fn debug_of_every_secret_bearing_type_is_redacted() {
         &EncryptOptions::default(),
     ))
     .unwrap();
-    let opened = block_on(hush_core::editing::update::open(&enc, &[&ids], &Default::default())).unwrap();
+    let opened = block_on(hush_core::editing::update::open(
+        &enc,
+        &[&ids],
+        &Default::default(),
+    ))
+    .unwrap();
     assert_hidden("Opened", &both(&opened), &[CANARY]);
 
     // What a key provider hands back: the unwrapped data key.

@@ -11,11 +11,11 @@ use crate::io::{
     watchdog, watched_dir_path, write_atomic, write_no_follow, write_private, WatchedDir,
 };
 use crate::runtime::runtime;
+use hush_core::editing::update::Opened;
 use hush_core::error::exit;
 use hush_core::keys::age::shell_words;
 use hush_core::keys::ring::KeyRing;
 use hush_core::plan::{Overrides, Plan};
-use hush_core::editing::update::Opened;
 use hush_core::{Ciphertext, DecryptOptions, EncryptOptions, Format, KeyGroups, Plaintext};
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -34,8 +34,8 @@ pub(crate) fn set(a: SetArgs, ring: &KeyRing) -> Result<()> {
     };
     let o = read_open(ring, &a.file, a.ignore_mac)?;
     let steps = hush_core::path::parse(&a.path).map_err(core(&name))?;
-    let edited =
-        hush_core::editing::patch::set(o.plaintext(), a.document, &steps, &json).map_err(core(&name))?;
+    let edited = hush_core::editing::patch::set(o.plaintext(), a.document, &steps, &json)
+        .map_err(core(&name))?;
     let enc = o.reseal(&edited).map_err(core(&name))?;
     write_back(&a.file, &o, &enc)
 }

@@ -5,10 +5,10 @@ use super::args::Global;
 use crate::failure::{bare, core, core_read, fail, Failure};
 use crate::io::{write_atomic, write_stdout};
 use crate::runtime::runtime;
+use hush_core::editing::update::Opened;
 use hush_core::error::exit;
 use hush_core::keys::ring::KeyRing;
 use hush_core::plan::KeyNames;
-use hush_core::editing::update::Opened;
 use hush_core::{Ciphertext, DecryptOptions, Format, KeyGroups};
 use std::path::Path;
 

@@ -246,13 +246,13 @@ fn list_comment(
     let text = String::from_utf8(plain.to_vec())
         .map_err(|_| Error::corrupt(format!("a comment at `{path}` is not UTF-8")))?;
     let before = src[..leaf.span.start].trim_end_matches(' ');
-    if before.ends_with('-') {
+    if let Some(dashless) = before.strip_suffix('-') {
         out.push((
-            before.len() - 1..leaf.span.end,
+            dashless.len()..leaf.span.end,
             Zeroizing::new(format!("#{text}")),
         ));
         // A list of nothing but comments is `[]` to sops: keep it a list.
-        let key_end = before[..before.len() - 1].trim_end().len();
+        let key_end = dashless.trim_end().len();
         if v.first_of_comment_list && before[..key_end].ends_with(':') {
             out.push((key_end..key_end, Zeroizing::new(" []".into())));
         }

@@ -194,7 +194,10 @@ impl Identities {
             keep(ids.add_file(Path::new(&p)));
         }
         if let Some(cmd) = std::env::var_os("SOPS_AGE_KEY_CMD").filter(|v| !v.is_empty()) {
-            keep(run_key_cmd(&cmd.to_string_lossy()).and_then(|out| ids.add_text(&out, "SOPS_AGE_KEY_CMD")));
+            keep(
+                run_key_cmd(&cmd.to_string_lossy())
+                    .and_then(|out| ids.add_text(&out, "SOPS_AGE_KEY_CMD")),
+            );
         }
         if let Some(p) = default_key_file().filter(|p| p.is_file()) {
             keep(ids.add_file(&p));

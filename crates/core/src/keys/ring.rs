@@ -11,8 +11,8 @@ use super::cache::DataKeyCache;
 use super::kms::KmsUnwrapper;
 use super::pgp::PgpUnwrapper;
 use super::{BoxFuture, KeyEntry, Unwrapper};
-use crate::error::Result;
 use crate::editing::update::Opened;
+use crate::error::Result;
 use crate::{Ciphertext, DecryptOptions, Plaintext};
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
@@ -30,7 +30,11 @@ pub struct KeyRing {
 
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "KeyRing({} identity files)", self.age.identity_files.len())
+        write!(
+            f,
+            "KeyRing({} identity files)",
+            self.age.identity_files.len()
+        )
     }
 }
 

@@ -385,7 +385,7 @@ fn go_float(f: f64) -> String {
     let sci = format!("{f:e}");
     let (mant, exp) = sci.split_once('e').expect("{:e} has an exponent");
     let exp: i32 = exp.parse().expect("{:e} exponent is an int");
-    let mut out = if exp < -4 || exp >= 6 {
+    let mut out = if !(-4..6).contains(&exp) {
         let sign = if exp < 0 { '-' } else { '+' };
         let mant = if mant.contains('.') {
             mant.to_string()

@@ -68,7 +68,7 @@ fn has_blank_line(gap: &str) -> bool {
 }
 
 /// The type a `!!int`, `!!float` or `!!bool` tag asks for.
-fn typed_tag(t: &std::borrow::Cow<'_, saphyr_parser::Tag>) -> Option<Resolved> {
+fn typed_tag(t: &saphyr_parser::Tag) -> Option<Resolved> {
     let core = t.handle == "!!" || t.handle == "tag:yaml.org,2002:";
     match t.suffix.as_str() {
         "int" if core => Some(Resolved::Int),
@@ -582,7 +582,7 @@ impl<'s> Builder<'s, '_> {
         match e.ev {
             Event::Scalar(v, style, anchor, tag) => {
                 let v = v.into_owned();
-                let int_tag = tag.as_ref().and_then(typed_tag) == Some(Resolved::Int);
+                let int_tag = tag.as_deref().and_then(typed_tag) == Some(Resolved::Int);
                 if (style == ScalarStyle::Plain && tag.is_none() || int_tag)
                     && super::scalar::is_go_uint64(&v)
                 {
@@ -599,7 +599,7 @@ impl<'s> Builder<'s, '_> {
                 let str_tag = tag.as_ref().is_some_and(|t| {
                     t.suffix == "str" || t.suffix.ends_with(":str") || t.handle == "!"
                 });
-                let typed = tag.as_ref().and_then(typed_tag);
+                let typed = tag.as_deref().and_then(typed_tag);
                 if let Some(want) = typed {
                     let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
                     if anchor > 0 || block || resolve_plain(&v) != want {
