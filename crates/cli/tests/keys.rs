@@ -151,6 +151,12 @@ fn in_place_encryption_keeps_the_file_mode() {
 /// Runs `rotate`/`updatekeys` over 20 files with a SOPS_AGE_KEY_CMD that
 /// appends a line to a counter file; returns how many times it ran.
 fn key_cmd_runs(args: &[&str]) -> usize {
+    key_cmd_runs_ending(args, "")
+}
+
+/// As `key_cmd_runs`, with `end` appended to the key command's script
+/// (`exit 1`: the command fails, as a cancelled prompt does).
+fn key_cmd_runs_ending(args: &[&str], end: &str) -> usize {
     let ctx = Ctx::new();
     ctx.write(
         ".sops.yaml",
@@ -167,14 +173,18 @@ fn key_cmd_runs(args: &[&str]) -> usize {
     let script = ctx.write(
         "key-cmd.sh",
         &format!(
-            "#!/bin/sh\necho run >> '{}'\ncat '{}'\n",
+            "#!/bin/sh\necho run >> '{}'\ncat '{}'\n{end}\n",
             counter.display(),
             ctx.key_file.display()
         ),
     );
     let cmd = format!("sh {}", script.display());
     let out = ctx.run_with(&hush_bin(), args, None, &[("SOPS_AGE_KEY_CMD", &cmd)], None);
-    expect_ok("hush with SOPS_AGE_KEY_CMD over 20 files", &out);
+    if end.is_empty() {
+        expect_ok("hush with SOPS_AGE_KEY_CMD over 20 files", &out);
+    } else {
+        assert_eq!(out.code, 128, "{}", out.stderr);
+    }
     std::fs::read_to_string(counter)
         .unwrap_or_default()
         .lines()
@@ -184,6 +194,16 @@ fn key_cmd_runs(args: &[&str]) -> usize {
 #[test]
 fn rotate_over_20_files_runs_the_key_command_once() {
     assert_eq!(key_cmd_runs(&["rotate", "-i", "-r", "dir"]), 1);
+}
+
+/// A key command that fails (a cancelled password prompt) is not run
+/// again for each of the other files.
+#[test]
+fn a_failing_key_command_runs_once_over_20_files() {
+    assert_eq!(
+        key_cmd_runs_ending(&["rotate", "-i", "-r", "dir"], "exit 1"),
+        1
+    );
 }
 
 #[test]

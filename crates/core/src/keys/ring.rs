@@ -12,10 +12,10 @@ use super::kms::KmsUnwrapper;
 use super::pgp::PgpUnwrapper;
 use super::{BoxFuture, KeyEntry, Unwrapper};
 use crate::editing::update::Opened;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::{Ciphertext, DecryptOptions, Plaintext};
 use std::path::PathBuf;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 /// How many data-key unwraps (KMS calls) run at once at most.
 const UNWRAPS_IN_FLIGHT: usize = 8;
@@ -52,7 +52,6 @@ impl KeyRing {
             age: AgeSource {
                 identity_files,
                 ids: OnceLock::new(),
-                loading: Mutex::new(()),
             },
             kms: KmsUnwrapper::default(),
             pgp: PgpUnwrapper,
@@ -60,8 +59,7 @@ impl KeyRing {
         }
     }
 
-    /// The age identities, loaded on first call (a failure is not kept,
-    /// so the next call tries again).
+    /// The age identities, loaded on first call (a failure is kept).
     pub fn identities(&self) -> Result<&Identities> {
         self.age.get()
     }
@@ -100,27 +98,35 @@ impl KeyRing {
 }
 
 /// sops's age key sources plus `--identity` files, read once on first need.
+/// A failure is kept too: a cancelled `SOPS_AGE_KEY_CMD` prompt is not
+/// asked again for every file of the run.
 struct AgeSource {
     identity_files: Vec<PathBuf>,
-    ids: OnceLock<Identities>,
-    /// Held while the identities load, so they load once across workers.
-    loading: Mutex<()>,
+    /// The identities, or why they could not be loaded.
+    ids: OnceLock<std::result::Result<Identities, String>>,
 }
 
 impl AgeSource {
     fn get(&self) -> Result<&Identities> {
-        if let Some(ids) = self.ids.get() {
-            return Ok(ids);
-        }
-        let _loading = self.loading.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(ids) = self.ids.get() {
-            return Ok(ids);
-        }
+        // `get_or_init` runs the load once; other workers wait for it.
+        let loaded = self.ids.get_or_init(|| {
+            self.load().map_err(|e| match e {
+                Error::Key { reason, .. } => reason,
+                e => e.to_string(),
+            })
+        });
+        loaded.as_ref().map_err(|reason| Error::Key {
+            provider: "age",
+            reason: reason.clone(),
+        })
+    }
+
+    fn load(&self) -> Result<Identities> {
         let mut ids = Identities::from_env()?;
         for p in &self.identity_files {
             ids.add_file(p)?;
         }
-        Ok(self.ids.get_or_init(|| ids))
+        Ok(ids)
     }
 }
 
