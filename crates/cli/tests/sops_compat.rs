@@ -38,6 +38,26 @@ const ALLOWED: &[(&str, &str)] = &[
         "sops writes threshold 1 for two groups, a file it then cannot decrypt (exit 128); hush refuses and writes nothing",
     ),
     (
+        "set a list",
+        "sops cannot set a JSON list (exit 7, its path parser takes the `[`); hush sets it",
+    ),
+    (
+        "set index into a map",
+        "sops exits 0 and sets nothing; hush says the path does not exist (exit 91)",
+    ),
+    (
+        "set key into a list",
+        "sops panics (exit 2); hush says the path does not exist (exit 91)",
+    ),
+    (
+        "set dotenv null",
+        "sops writes a file it then cannot decrypt; hush refuses (exit 4) and writes nothing",
+    ),
+    (
+        "set ini nested",
+        "sops writes a file it then cannot decrypt; hush refuses (exit 4) and writes nothing",
+    ),
+    (
         "edit -s",
         "editing the sops metadata is refused with a clear error",
     ),
@@ -685,6 +705,93 @@ fn forms() -> Vec<Form> {
             "set --input-type yaml",
             &["set", "--input-type", "yaml", "e.yaml", "[\"num\"]", "6"],
         ),
+        // set through a scalar or into an empty collection: sops builds the rest.
+        f(
+            "set through a scalar",
+            &["set", "e.yaml", "[\"name\"][\"k\"]", "\"s\""],
+        ),
+        f(
+            "set index through a scalar",
+            &["set", "e.yaml", "[\"num\"][0]", "\"s\""],
+        ),
+        f(
+            "set map through a scalar",
+            &["set", "e.yaml", "[\"num\"][2][\"q\"]", "true"],
+        ),
+        f(
+            "set through null",
+            &["set", "ex.yaml", "[\"z\"][\"k\"]", "1"],
+        ),
+        f("set into []", &["set", "ex.yaml", "[\"e\"][0]", "1"]),
+        f("set into {}", &["set", "ex.yaml", "[\"m\"][\"k\"]", "1"]),
+        f(
+            "set json through a scalar",
+            &["set", "e.json", "[\"name\"][\"k\"]", "1"],
+        ),
+        f("set a list", &["set", "e.yaml", "[\"name\"]", "[1]"]),
+        f(
+            "set index into a map",
+            &["set", "e.yaml", "[\"nested\"][0]", "1"],
+        ),
+        f(
+            "set key into a list",
+            &["set", "e.yaml", "[\"list\"][\"k\"]", "1"],
+        ),
+        // set / unset on dotenv and INI: JSON numbers are stored as floats.
+        f("set dotenv", &["set", "e.env", "[\"password\"]", "\"new\""]),
+        f(
+            "set dotenv number",
+            &["set", "e.env", "[\"password\"]", "5"],
+        ),
+        f("set dotenv bool", &["set", "e.env", "[\"name\"]", "true"]),
+        f(
+            "set dotenv big number",
+            &["set", "e.env", "[\"n\"]", "12345678901234567890"],
+        ),
+        f(
+            "set dotenv new key",
+            &["set", "e.env", "[\"added\"]", "\"a\\nb\""],
+        ),
+        f(
+            "set dotenv map",
+            &["set", "e.env", "[\"name\"]", "{\"x\": 1}"],
+        ),
+        f(
+            "set dotenv nested",
+            &["set", "e.env", "[\"name\"][\"x\"]", "1"],
+        ),
+        f("set dotenv null", &["set", "e.env", "[\"name\"]", "null"]),
+        f("--set dotenv", &["--set", "[\"password\"] 5", "e.env"]),
+        f("unset dotenv", &["unset", "e.env", "[\"password\"]"]),
+        f("unset dotenv missing", &["unset", "e.env", "[\"zz\"]"]),
+        f("set ini", &["set", "e.ini", "[\"s\"][\"a\"]", "5"]),
+        f(
+            "set ini new key",
+            &["set", "e.ini", "[\"s\"][\"n\"]", "\"x\""],
+        ),
+        f(
+            "set ini new section",
+            &["set", "e.ini", "[\"t\"][\"k\"]", "true"],
+        ),
+        f(
+            "set ini section",
+            &["set", "e.ini", "[\"s\"]", "{\"z\": \"1\", \"y\": 2.5}"],
+        ),
+        f(
+            "set ini DEFAULT",
+            &["set", "e.ini", "[\"DEFAULT\"][\"d\"]", "\"1\""],
+        ),
+        f(
+            "set ini top-level value",
+            &["set", "e.ini", "[\"top\"]", "\"v\""],
+        ),
+        f(
+            "set ini nested",
+            &["set", "e.ini", "[\"s\"][\"a\"][\"x\"]", "1"],
+        ),
+        f("unset ini", &["unset", "e.ini", "[\"s\"][\"a\"]"]),
+        f("unset ini section", &["unset", "e.ini", "[\"s\"]"]),
+        f("unset ini missing", &["unset", "e.ini", "[\"s\"][\"zz\"]"]),
         f("set no such file", &["set", "nofile.yaml", "[\"a\"]", "1"]),
         f("set invalid JSON", &["set", "e.yaml", "[\"a\"]", "{nope"]),
         f("unset", &["unset", "e.yaml", "[\"password\"]"]),
@@ -862,6 +969,7 @@ fn seed() -> Seed {
     w("p.env", PLAIN_ENV);
     w("p.ini", PLAIN_INI);
     w("p.txt", PLAIN_TXT);
+    w("x.yaml", "a: v\ne: []\nm: {}\nz:\n");
     w("val.json", "{\"from\": \"file\"}\n");
     w("b.yaml", "k: |\n    multi\n    line");
     w(
@@ -902,6 +1010,7 @@ fn seed() -> Seed {
     enc("p.env", "e.env", &["--age", &r]);
     enc("p.ini", "e.ini", &["--age", &r]);
     enc("p.txt", "e.txt", &["--age", &r]);
+    enc("x.yaml", "ex.yaml", &["--age", &r]);
     enc("b.yaml", "eb.yaml", &["--age", &r]);
     enc("s.yaml", "es.yaml", &["--age", &r]);
     std::fs::copy(d.join("e.yaml"), d.join("eg.yaml")).unwrap();

@@ -16,6 +16,16 @@ pub enum Step {
     Index(usize),
 }
 
+impl std::fmt::Display for Step {
+    /// The step as a path writes it: `["key"]` or `[0]`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Step::Key(k) => write!(f, "[{}]", crate::stores::scalar::json_string(k)),
+            Step::Index(n) => write!(f, "[{n}]"),
+        }
+    }
+}
+
 /// Parses `["a"]["b"][0]`.
 pub fn parse(s: &str) -> Result<Vec<Step>> {
     let bad = || {

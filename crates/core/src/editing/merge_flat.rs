@@ -41,6 +41,13 @@ pub(crate) fn apply(plain: &Plaintext, path: &[String], value: Option<&str>) -> 
                     format!("{k} = {}\n", crate::stores::ini::render(v, true))
                 })
             }
+            // Keys before any header are go-ini's DEFAULT section.
+            None if section == "DEFAULT" => value.map(|v| {
+                (
+                    0..0,
+                    format!("{k} = {}\n", crate::stores::ini::render(v, true)),
+                )
+            }),
             None => value.map(|v| {
                 let lead = if src.is_empty() { "" } else { "\n" };
                 let at = src.len();
@@ -109,12 +116,12 @@ fn key_edit(
     }
 }
 
-fn find<'a>(items: &'a [Item], key: &str) -> Option<&'a Item> {
+pub(super) fn find<'a>(items: &'a [Item], key: &str) -> Option<&'a Item> {
     items.iter().find(|i| i.key.as_deref() == Some(key))
 }
 
 /// Where an item's bytes end: its value's, or its last child's.
-fn end_of(item: &Item) -> usize {
+pub(super) fn end_of(item: &Item) -> usize {
     match &item.node {
         Node::Leaf(l) => l.span.end.max(item.at),
         Node::Map(items) | Node::Seq(items) => items.iter().map(end_of).max().unwrap_or(item.at),
@@ -123,7 +130,7 @@ fn end_of(item: &Item) -> usize {
 }
 
 /// The whole lines from the one holding `from` to the one holding `to`.
-fn lines_of(src: &str, from: usize, to: usize) -> Range<usize> {
+pub(super) fn lines_of(src: &str, from: usize, to: usize) -> Range<usize> {
     let start = src[..from].rfind('\n').map_or(0, |i| i + 1);
     start..line_end(src, to)
 }
@@ -176,6 +183,10 @@ mod tests {
         assert_eq!(
             run(Format::Ini, src, &["c", "k"], Some("v")),
             "[a]\nx = 1\ny = 2\n\n[b]\nz = 3\n\n[c]\nk = v\n"
+        );
+        assert_eq!(
+            run(Format::Ini, src, &["DEFAULT", "d"], Some("1")),
+            format!("d = 1\n{src}")
         );
     }
 }

@@ -21,7 +21,9 @@ fn bad(why: impl Into<String>) -> Error {
 /// Sets the value at `steps` in document `doc` to `json` (a JSON value, as
 /// sops's `set` takes it), creating missing keys.
 pub fn set(plain: &Plaintext, doc: usize, steps: &[Step], json: &str) -> Result<Plaintext> {
-    structured(plain.format)?;
+    if structured(plain.format).is_err() {
+        return super::patch_flat::set(plain, steps, json_node(json)?);
+    }
     let value = parse_json_value(json)?;
     let src = plain.expose();
     let parsed = parse(src, plain.format)?;
@@ -38,7 +40,9 @@ pub fn set(plain: &Plaintext, doc: usize, steps: &[Step], json: &str) -> Result<
 
 /// Removes the value at `steps` in document `doc`.
 pub fn unset(plain: &Plaintext, doc: usize, steps: &[Step]) -> Result<Plaintext> {
-    structured(plain.format)?;
+    if structured(plain.format).is_err() {
+        return super::patch_flat::unset(plain, steps);
+    }
     let src = plain.expose();
     let parsed: Parsed = parse(src, plain.format)?;
     let mut node = &parsed
@@ -63,19 +67,19 @@ pub fn unset(plain: &Plaintext, doc: usize, steps: &[Step]) -> Result<Plaintext>
     ))
 }
 
-/// `set` and `unset` edit YAML and JSON only.
+/// YAML and JSON are edited here; dotenv and INI in `patch_flat`.
 fn structured(fmt: Format) -> Result<()> {
     match fmt {
         Format::Yaml | Format::Json => Ok(()),
         other => Err(Error::Unsupported(format!(
-            "set and unset work on YAML and JSON files, not {}",
+            "set and unset do not work on {} files",
             other.name()
         ))),
     }
 }
 
-fn not_found(step: &Step) -> Error {
-    bad(format!("component {step:?} not found"))
+pub(super) fn not_found(step: &Step) -> Error {
+    bad(format!("component {step} not found"))
 }
 
 /// A JSON value: (type of a scalar, its text) or a collection's JSON text.
@@ -85,19 +89,25 @@ struct NewValue {
     json: Zeroizing<String>,
 }
 
-fn parse_json_value(json: &str) -> Result<NewValue> {
+/// The tree of a JSON value (wrapped as `{"v": …}` to parse any value).
+pub(super) fn json_node(json: &str) -> Result<Node> {
     // The value is never quoted in the error: it may be the secret.
     let invalid =
         || bad("the value is not a single JSON value (strings need JSON quotes: '\"text\"')");
     let wrapped = Zeroizing::new(format!("{{\"v\": {json}}}"));
     let f = crate::stores::json::parse(&wrapped).map_err(|_| invalid())?;
-    let Node::Map(items) = f.root else {
+    let Node::Map(mut items) = f.root else {
         unreachable!("an object")
     };
-    if items.len() != 1 {
-        return Err(invalid());
+    match items.len() {
+        1 => Ok(items.remove(0).node),
+        _ => Err(invalid()),
     }
-    let scalar = match &items[0].node {
+}
+
+fn parse_json_value(json: &str) -> Result<NewValue> {
+    let node = json_node(json)?;
+    let scalar = match &node {
         Node::Leaf(l) => Some((
             l.resolved.unwrap_or(Resolved::Str),
             Zeroizing::new(l.text.to_string()),
@@ -139,25 +149,20 @@ fn set_in(
     v: &NewValue,
 ) -> Result<(Range<usize>, Zeroizing<String>)> {
     match child(node, step) {
-        Some((_, item)) if !rest.is_empty() => {
-            set_in(src, fmt, &item.node, &rest[0], &rest[1..], v)
-        }
+        Some((_, item)) if !rest.is_empty() => match (&item.node, &rest[0]) {
+            // sops replaces a scalar (or null) on the way with what the
+            // rest of the path builds, and fills an empty collection.
+            (Node::Leaf(l), _) if !l.is_comment() => replace(src, fmt, item, &nested(rest, v)),
+            (Node::Map(items), Step::Key(_)) | (Node::Seq(items), Step::Index(_))
+                if items.iter().all(|i| is_comment(&i.node)) =>
+            {
+                fill_empty(src, fmt, item, &nested(rest, v))
+            }
+            (inner, _) => set_in(src, fmt, inner, &rest[0], &rest[1..], v),
+        },
         Some((_, item)) => replace(src, fmt, item, v),
         None => {
-            // Missing steps become nested JSON: a key an object, an index
-            // (any) a one-item list, as sops builds them.
-            let json = rest.iter().rev().fold(v.json.clone(), |acc, s| match s {
-                Step::Key(k) => Zeroizing::new(format!("{{{}: {}}}", json_string(k), acc.as_str())),
-                Step::Index(_) => Zeroizing::new(format!("[{}]", acc.as_str())),
-            });
-            let nested = NewValue {
-                scalar: if rest.is_empty() {
-                    v.scalar.clone()
-                } else {
-                    None
-                },
-                json,
-            };
+            let nested = nested(rest, v);
             match (node, step) {
                 (Node::Map(items), Step::Key(key)) => insert(src, fmt, items, key, &nested),
                 // sops appends an index past the end of a list.
@@ -166,6 +171,55 @@ fn set_in(
             }
         }
     }
+}
+
+/// The value that the missing steps `rest` build around `v`: a key an
+/// object, an index (any) a one-item list, as sops builds them.
+fn nested(rest: &[Step], v: &NewValue) -> NewValue {
+    let json = rest.iter().rev().fold(v.json.clone(), |acc, s| match s {
+        Step::Key(k) => Zeroizing::new(format!("{{{}: {}}}", json_string(k), acc.as_str())),
+        Step::Index(_) => Zeroizing::new(format!("[{}]", acc.as_str())),
+    });
+    NewValue {
+        scalar: if rest.is_empty() {
+            v.scalar.clone()
+        } else {
+            None
+        },
+        json,
+    }
+}
+
+/// Replaces an empty flow collection (`[]`, `{}`) with `v`'s JSON.
+fn fill_empty(
+    src: &str,
+    fmt: Format,
+    item: &Item,
+    v: &NewValue,
+) -> Result<(Range<usize>, Zeroizing<String>)> {
+    let from = match item.key {
+        Some(_) => value_start(src, fmt, item)?,
+        None => item.at,
+    };
+    let b = src.as_bytes();
+    let open = from + src[from..].len() - src[from..].trim_start().len();
+    let close = match b.get(open) {
+        Some(b'[') => b']',
+        Some(b'{') => b'}',
+        _ => {
+            return Err(bad(
+                "cannot add to an empty collection that is not `[]` or `{}`",
+            ))
+        }
+    };
+    let inner = &src[open + 1..];
+    let end = open + 1 + inner.len() - inner.trim_start().len();
+    if b.get(end) != Some(&close) {
+        return Err(bad(
+            "cannot add to an empty collection that is not `[]` or `{}`",
+        ));
+    }
+    Ok((open..end + 1, Zeroizing::new(v.json.to_string())))
 }
 
 /// Adds `v` as the last item of a list.
@@ -234,6 +288,11 @@ fn replace(
     v: &NewValue,
 ) -> Result<(Range<usize>, Zeroizing<String>)> {
     match &item.node {
+        // An empty value (`key:`) has no bytes of its own: it goes after the `:`.
+        Node::Leaf(l) if l.span.is_empty() && fmt == Format::Yaml && item.key.is_some() => {
+            let at = value_start(src, fmt, item)?;
+            Ok((at..at, Zeroizing::new(format!(" {}", render(v, l.slot)))))
+        }
         Node::Leaf(l) => {
             let slot = match (l.slot, &v.scalar) {
                 // A multi-line or block value needs a place where a block fits.
@@ -506,6 +565,36 @@ mod tests {
         assert_eq!(out.expose(), src.replace("}]", "}, 4]"));
         let out = set(&j(src), 0, &path(r#"["z"]"#).unwrap(), "4").unwrap();
         assert_eq!(out.expose(), src.replace("  ]\n", "  ],\n  \"z\": 4\n"));
+    }
+
+    #[test]
+    fn a_scalar_or_empty_collection_on_the_way_is_replaced_as_sops_does() {
+        let src = "a: v\nn: 1 # c\nz:\nq: null\ne: []\nm: {  }\nb: |\n  x\nk: 2\n";
+        let cases = [
+            (r#"["a"]["k"]"#, "a: v\n", "a: {\"k\": \"s\"}\n"),
+            (r#"["n"][0]"#, "n: 1 #", "n: [\"s\"] #"),
+            (r#"["n"][3]["q"]"#, "n: 1 #", "n: [{\"q\": \"s\"}] #"),
+            (r#"["z"]["k"]"#, "z:\n", "z: {\"k\": \"s\"}\n"),
+            (r#"["q"]["k"]"#, "q: null", "q: {\"k\": \"s\"}"),
+            (r#"["e"][0]"#, "e: []", "e: [\"s\"]"),
+            (r#"["m"]["k"]"#, "m: {  }", "m: {\"k\": \"s\"}"),
+            (r#"["b"]["k"]"#, "b: |\n  x\n", "b: {\"k\": \"s\"}\n"),
+        ];
+        for (p, from, to) in cases {
+            let out = set(&y(src), 0, &path(p).unwrap(), r#""s""#).unwrap();
+            assert_eq!(out.expose(), src.replacen(from, to, 1), "{p}");
+            crate::stores::yaml::parse(out.expose()).unwrap();
+        }
+        let j = |s: &str| Plaintext::new(s.into(), Format::Json);
+        let src = "{\"a\": \"v\", \"e\": [ ], \"m\": {}}";
+        for (p, from, to) in [
+            (r#"["a"]["k"]"#, "\"v\"", "{\"k\": 1}"),
+            (r#"["e"][2]"#, "[ ]", "[1]"),
+            (r#"["m"]["k"]"#, "{}", "{\"k\": 1}"),
+        ] {
+            let out = set(&j(src), 0, &path(p).unwrap(), "1").unwrap();
+            assert_eq!(out.expose(), src.replacen(from, to, 1), "{p}");
+        }
     }
 
     #[test]

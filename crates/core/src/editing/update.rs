@@ -9,7 +9,7 @@ use crate::engine::decrypt::decrypt_with_key;
 use crate::engine::document::{Ciphertext, DecryptOptions, EncryptOptions, KeyGroups, Plaintext};
 use crate::engine::encrypt::{encrypt, seal_body, sops_block, wrap_data_key};
 use crate::engine::format::Format;
-use crate::engine::parsed::{parse, Parsed, ParsedDoc};
+use crate::engine::parsed::{parse, parse_plain, Parsed, ParsedDoc};
 use crate::engine::splice::apply;
 use crate::engine::stash::Stash;
 use crate::error::{Error, Result};
@@ -85,7 +85,9 @@ impl Opened {
 
     /// Whether `edited` is the file exactly as it was decrypted.
     pub fn is_unchanged(&self, edited: &Plaintext) -> bool {
-        edited.format == self.plain.format && edited.expose_bytes() == self.plain.expose_bytes()
+        edited.format == self.plain.format
+            && edited.expose_bytes() == self.plain.expose_bytes()
+            && edited.types().is_empty()
     }
 
     /// Re-encrypts an edited plaintext with the same data key. Unchanged
@@ -115,7 +117,7 @@ impl Opened {
             return Ok(crate::stores::binary::envelope(&data, &meta));
         }
         let src = edited.expose();
-        let parsed = parse(src, edited.format)?;
+        let parsed = parse_plain(edited)?;
         if parsed.docs.iter().any(|d| d.sops.is_some()) {
             return Err(Error::Unsupported(
                 "the edited file has a top-level `sops` key".into(),

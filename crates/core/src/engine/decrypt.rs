@@ -11,6 +11,7 @@ use crate::crypto::mac::{open_mac, MacHasher};
 use crate::error::{Error, Result};
 use crate::keys::Unwrapper;
 use crate::metadata::Metadata;
+use crate::stores::flat::value_text;
 use crate::stores::scalar::{json_render, mac_bytes, sealed_text, yaml_render, Resolved, YamlSlot};
 use crate::tree::{aad, walk, Leaf, Slot, Visit};
 use zeroize::Zeroizing;
@@ -311,11 +312,11 @@ fn plain_splices(leaf: &Leaf, vtype: ValueType, text: &str, at_eof: bool) -> Vec
         Slot::Comment => vec![(leaf.span.clone(), Zeroizing::new(text.to_string()))],
         Slot::Dotenv => vec![(
             leaf.span.clone(),
-            Zeroizing::new(crate::stores::dotenv::render(text)),
+            Zeroizing::new(crate::stores::dotenv::render(&value_text(vtype, text))),
         )],
         Slot::Ini { bare } => vec![(
             leaf.span.clone(),
-            Zeroizing::new(crate::stores::ini::render(text, bare)),
+            Zeroizing::new(crate::stores::ini::render(&value_text(vtype, text), bare)),
         )],
     }
 }

@@ -8,6 +8,7 @@ use crate::crypto::cipher::Cipher;
 use crate::error::{Error, Result};
 use crate::keys::MasterKey;
 use crate::selector::Selector;
+use crate::stores::scalar::Resolved;
 use std::sync::Arc;
 use zeroize::Zeroizing;
 
@@ -17,6 +18,9 @@ pub struct Plaintext {
     text: Zeroizing<Vec<u8>>,
     /// The format.
     pub format: Format,
+    /// Values of a dotenv or INI file that are not strings, by AAD path:
+    /// `set` stores a JSON number or bool with its type, as sops does.
+    types: Vec<(String, Resolved)>,
 }
 
 impl Plaintext {
@@ -25,7 +29,23 @@ impl Plaintext {
         Plaintext {
             text: Zeroizing::new(text.into_bytes()),
             format,
+            types: Vec::new(),
         }
+    }
+
+    /// This text with the value at AAD `path` typed `t` (flat formats;
+    /// a string needs no entry).
+    pub(crate) fn with_type(mut self, path: String, t: Resolved) -> Self {
+        self.types.retain(|(p, _)| *p != path);
+        if t != Resolved::Str {
+            self.types.push((path, t));
+        }
+        self
+    }
+
+    /// The typed values of a flat file (see [`Plaintext::with_type`]).
+    pub(crate) fn types(&self) -> &[(String, Resolved)] {
+        &self.types
     }
 
     /// Wraps plaintext bytes: any bytes for [`Format::Binary`], UTF-8 text
@@ -41,6 +61,7 @@ impl Plaintext {
         Ok(Plaintext {
             text: bytes,
             format,
+            types: Vec::new(),
         })
     }
 

@@ -3,6 +3,7 @@
 
 use super::format::Format;
 use crate::error::Result;
+use crate::stores::scalar::Resolved;
 use crate::tree::{Leaf, Node, Value};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -26,6 +27,38 @@ pub(crate) struct ParsedDoc {
     pub indent: String,
     /// YAML only: the root is a flow mapping; `sops` goes inside its braces.
     pub flow: bool,
+}
+
+/// Parses a plaintext, giving its typed flat values their type.
+pub(crate) fn parse_plain(plain: &super::document::Plaintext) -> Result<Parsed> {
+    let mut parsed = parse(plain.expose(), plain.format)?;
+    if !plain.types().is_empty() {
+        for doc in &mut parsed.docs {
+            retype(&mut doc.root, &mut Vec::new(), plain.types());
+        }
+    }
+    Ok(parsed)
+}
+
+fn retype(node: &mut Node, path: &mut Vec<String>, types: &[(String, Resolved)]) {
+    match node {
+        Node::Map(items) => {
+            for item in items.iter_mut() {
+                let Some(k) = item.key.clone() else { continue };
+                path.push(k);
+                retype(&mut item.node, path, types);
+                path.pop();
+            }
+        }
+        Node::Leaf(l) if l.resolved.is_some() => {
+            let at: Vec<&str> = path.iter().map(String::as_str).collect();
+            let aad = crate::tree::aad(&at);
+            if let Some((_, t)) = types.iter().find(|(p, _)| *p == aad) {
+                l.resolved = Some(*t);
+            }
+        }
+        _ => {}
+    }
 }
 
 pub(crate) fn parse(text: &str, format: Format) -> Result<Parsed> {

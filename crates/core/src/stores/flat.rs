@@ -3,11 +3,31 @@
 //! with `__map_` and `__list_N` (`stores/flatten.go`), and line breaks in
 //! values are written as `\n`.
 
+use super::scalar::{mac_bytes, sops_float};
+use crate::crypto::cipher::ValueType;
 use crate::error::{Error, Result};
 use crate::tree::Value;
+use std::borrow::Cow;
 
 const MAP: &str = "__map_";
 const LIST: &str = "__list_";
+
+/// A decrypted value as sops's dotenv and INI stores write it
+/// (`stores.ValToString`): a float as `5.0`, a bool as `true`. Values
+/// hush or sops encrypted from a flat file are strings and stay as they are.
+pub(crate) fn value_text(vtype: ValueType, text: &str) -> Cow<'_, str> {
+    let canonical = || mac_bytes(vtype, text).and_then(|b| String::from_utf8(b.into_owned()).ok());
+    match vtype {
+        ValueType::Float => canonical()
+            .and_then(|s| s.parse::<f64>().ok())
+            .map_or(Cow::Borrowed(text), |v| Cow::Owned(sops_float(v))),
+        ValueType::Int => canonical().map_or(Cow::Borrowed(text), Cow::Owned),
+        ValueType::Bool => {
+            canonical().map_or(Cow::Borrowed(text), |s| Cow::Owned(s.to_lowercase()))
+        }
+        _ => Cow::Borrowed(text),
+    }
+}
 
 /// Flattens a metadata value into `(key, value)` pairs sorted by key, as
 /// sops 3.11 writes them. Values have their line breaks escaped; nulls and
