@@ -299,6 +299,9 @@ pub(crate) struct RotateArgs {
     /// Write the result to this file (one file)
     #[arg(long, conflicts_with = "in_place")]
     pub output: Option<PathBuf>,
+    /// Output format of the result on stdout or --output (default: the file's)
+    #[arg(long, value_enum, conflicts_with = "in_place")]
+    pub output_type: Option<FileType>,
     /// Do not verify the MAC of the existing file
     #[arg(long)]
     pub ignore_mac: bool,

@@ -38,6 +38,18 @@ const ALLOWED: &[(&str, &str)] = &[
         "sops writes threshold 1 for two groups, a file it then cannot decrypt (exit 128); hush refuses and writes nothing",
     ),
     (
+        "edit --show-master-keys",
+        "editing the sops metadata is refused with a clear error",
+    ),
+    (
+        "unset --output-type json",
+        "hush keeps a file's format; converting in place is refused with a clear error",
+    ),
+    (
+        "exec-file --background",
+        "deprecated in sops, whose command may read the file after sops removed it; hush refuses it",
+    ),
+    (
         "set a list",
         "sops cannot set a JSON list (exit 7, its path parser takes the `[`); hush sets it",
     ),
@@ -704,6 +716,221 @@ fn forms() -> Vec<Form> {
         f(
             "set --input-type yaml",
             &["set", "--input-type", "yaml", "e.yaml", "[\"num\"]", "6"],
+        ),
+        // ---- every remaining flag of `sops <cmd> --help`, one form each
+        f("--rotate -i (legacy)", &["--rotate", "-i", "e.yaml"]),
+        f(
+            "--show-master-keys -d",
+            &["-d", "--show-master-keys", "e.yaml"],
+        ),
+        f(
+            "--check-for-updates -d",
+            &["--check-for-updates", "-d", "e.yaml"],
+        ),
+        f("--aws-profile -d", &["--aws-profile", "p1", "-d", "e.yaml"]),
+        f(
+            "encrypt --aws-profile",
+            &["encrypt", "--aws-profile", "p1", "--age", "{R}", "p.yaml"],
+        ),
+        f("decrypt --in-place", &["decrypt", "--in-place", "en.yaml"]),
+        f(
+            "edit --decryption-order",
+            &["edit", "--decryption-order", "age", "e.yaml"],
+        ),
+        f(
+            "edit --input-type",
+            &["edit", "--input-type", "yaml", "e.yaml"],
+        ),
+        f(
+            "edit --output-type",
+            &["edit", "--output-type", "yaml", "e.yaml"],
+        ),
+        f(
+            "edit --show-master-keys",
+            &["edit", "--show-master-keys", "e.yaml"],
+        ),
+        f(
+            "edit new file --encrypted-regex",
+            &[
+                "edit",
+                "--encrypted-regex",
+                "^pass",
+                "--age",
+                "{R}",
+                "new.yaml",
+            ],
+        ),
+        f(
+            "edit new file --unencrypted-suffix",
+            &[
+                "edit",
+                "--unencrypted-suffix",
+                "_pub",
+                "--age",
+                "{R}",
+                "new.yaml",
+            ],
+        ),
+        f(
+            "edit new file --encrypted-suffix",
+            &[
+                "edit",
+                "--encrypted-suffix",
+                "_sec",
+                "--age",
+                "{R}",
+                "new.yaml",
+            ],
+        ),
+        f(
+            "edit new file --unencrypted-regex",
+            &[
+                "edit",
+                "--unencrypted-regex",
+                "^c",
+                "--age",
+                "{R}",
+                "new.yaml",
+            ],
+        ),
+        f(
+            "edit new file --shamir-secret-sharing-threshold",
+            &[
+                "edit",
+                "--shamir-secret-sharing-threshold",
+                "1",
+                "--age",
+                "{R}",
+                "new.yaml",
+            ],
+        ),
+        f(
+            "rotate --decryption-order",
+            &["rotate", "--decryption-order", "age", "-i", "e.yaml"],
+        ),
+        f("rotate --in-place", &["rotate", "--in-place", "e.yaml"]),
+        f(
+            "rotate --output-type json",
+            &["rotate", "--output-type", "json", "e.yaml"],
+        ),
+        f(
+            "rotate stdin --filename-override",
+            &["rotate", "--filename-override", "x.yaml", "e.yaml"],
+        ),
+        f(
+            "set --decryption-order",
+            &[
+                "set",
+                "--decryption-order",
+                "age",
+                "e.yaml",
+                "[\"name\"]",
+                "\"n\"",
+            ],
+        ),
+        f(
+            "set --shamir-secret-sharing-threshold",
+            &[
+                "set",
+                "--shamir-secret-sharing-threshold",
+                "1",
+                "e.yaml",
+                "[\"name\"]",
+                "\"n\"",
+            ],
+        ),
+        f(
+            "unset --decryption-order",
+            &["unset", "--decryption-order", "age", "e.yaml", "[\"name\"]"],
+        ),
+        f(
+            "unset --input-type",
+            &["unset", "--input-type", "yaml", "e.yaml", "[\"name\"]"],
+        ),
+        f(
+            "unset --output-type json",
+            &["unset", "--output-type", "json", "e.yaml", "[\"name\"]"],
+        ),
+        f(
+            "unset --enable-local-keyservice",
+            &["unset", "--enable-local-keyservice", "e.yaml", "[\"name\"]"],
+        ),
+        f(
+            "updatekeys --input-type",
+            &["updatekeys", "-y", "--input-type", "yaml", "sub/e.yaml"],
+        ),
+        f(
+            "exec-env --decryption-order",
+            &[
+                "exec-env",
+                "--decryption-order",
+                "age",
+                "e.yaml",
+                "echo $name",
+            ],
+        ),
+        f(
+            "exec-file --decryption-order",
+            &["exec-file", "--decryption-order", "age", "e.yaml", "cat {}"],
+        ),
+        f(
+            "exec-file --input-type",
+            &["exec-file", "--input-type", "json", "ej.txt", "cat {}"],
+        ),
+        f(
+            "exec-file --background",
+            &["exec-file", "--background", "e.yaml", "true"],
+        ),
+        f(
+            "groups add --in-place",
+            &[
+                "groups",
+                "add",
+                "--file",
+                "e.yaml",
+                "--in-place",
+                "--age",
+                "{R2}",
+            ],
+        ),
+        f(
+            "groups add --encryption-context",
+            &[
+                "groups",
+                "add",
+                "-f",
+                "e.yaml",
+                "--encryption-context",
+                "a:b",
+                "--age",
+                "{R2}",
+            ],
+        ),
+        f(
+            "groups delete --file --in-place",
+            &["groups", "delete", "--file", "eg.yaml", "--in-place", "1"],
+        ),
+        f(
+            "--azure-kv -e",
+            &[
+                "-e",
+                "--azure-kv",
+                "https://v.vault.azure.net/keys/k/1",
+                "p.yaml",
+            ],
+        ),
+        f(
+            "encrypt --hc-vault-transit",
+            &[
+                "encrypt",
+                "--hc-vault-transit",
+                "https://v:8200/v1/transit/keys/k",
+                "p.yaml",
+            ],
+        ),
+        f(
+            "encrypt --hckms",
+            &["encrypt", "--hckms", "tr-west-1:0000", "p.yaml"],
         ),
         // set through a scalar or into an empty collection: sops builds the rest.
         f(

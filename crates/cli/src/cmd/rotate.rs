@@ -50,9 +50,15 @@ fn rotate_one(ring: &KeyRing, a: &RotateArgs, file: &Path) -> Result<()> {
             format!("{name}: removing those keys would leave a key group empty"),
         ));
     }
-    let enc = runtime()?
-        .block_on(o.rotate(&groups, o.metadata().shamir_threshold))
-        .map_err(core(&name))?;
+    let threshold = o.metadata().shamir_threshold;
+    let enc = match a.output_type.map(hush_core::Format::from) {
+        Some(to) if to != o.plaintext().format => {
+            let plain = hush_core::convert(o.plaintext(), to).map_err(core(&name))?;
+            runtime()?.block_on(o.seal_fresh(&plain, &groups, threshold))
+        }
+        _ => runtime()?.block_on(o.rotate(&groups, threshold)),
+    }
+    .map_err(core(&name))?;
     if a.in_place {
         write_back(file, &o, &enc)
     } else if let Some(out) = &a.output {

@@ -81,9 +81,6 @@ pub fn refuse_unsupported(g: &Global) -> Result<()> {
     if let Some((_, what)) = keys.iter().find(|(v, _)| v.is_some()) {
         return Err(unsupported(what));
     }
-    if g.show_master_keys {
-        return Err(unsupported("editing the metadata (-s/--show-master-keys)"));
-    }
     Ok(())
 }
 
@@ -455,6 +452,10 @@ fn decrypt(g: &Global, file: Option<PathBuf>) -> Result<Plan> {
 }
 
 fn edit(g: &Global, file: PathBuf) -> Result<Plan> {
+    // sops reads -s in edit only.
+    if g.show_master_keys {
+        return Err(unsupported("editing the metadata (-s/--show-master-keys)"));
+    }
     same_format(g, &file, "edit")?;
     let mut a = Argv::new("edit");
     key_flags(&mut a, g);
@@ -466,7 +467,11 @@ fn edit(g: &Global, file: PathBuf) -> Result<Plan> {
 }
 
 fn rotate(g: &Global, file: PathBuf, ignore_mac: bool) -> Result<Plan> {
-    same_format(g, &file, "rotate")?;
+    // Converting is fine for output elsewhere, not in place.
+    match g.in_place {
+        true => same_format(g, &file, "rotate")?,
+        false => same_type(&g.input_type, "--input-type", &file, "rotate")?,
+    }
     if g.encryption_context.is_some() && g.add_kms.is_some() {
         return Err(unsupported("--encryption-context with rotate --add-kms"));
     }
@@ -474,6 +479,7 @@ fn rotate(g: &Global, file: PathBuf, ignore_mac: bool) -> Result<Plan> {
     a.flag("-i", g.in_place)
         .flag("--ignore-mac", ignore_mac)
         .opt("--output", &g.output)
+        .opt("--output-type", &encrypted_output_type(g, Some(&file)))
         .opt("--add-age", &g.add_age)
         .opt("--rm-age", &g.rm_age)
         .opt("--add-kms", &g.add_kms)
@@ -528,26 +534,24 @@ fn exec(g: &Global, e: ExecArgs, cmd: &str) -> Result<Plan> {
     } else {
         a.flag("--no-fifo", e.no_fifo)
             .opt("--filename", &e.filename)
-            .opt("--output-type", &g.output_type);
+            .opt("--output-type", &output_type(g, Some(&e.file)));
     }
     Ok(a.arg(e.file).arg(e.command).done())
 }
 
 /// Commands that keep the file's own format: a type flag may only name it.
 fn same_format(g: &Global, file: &Path, cmd: &str) -> Result<()> {
+    same_type(&g.input_type, "--input-type", file, cmd)?;
+    same_type(&g.output_type, "--output-type", file, cmd)
+}
+
+fn same_type(t: &Option<String>, flag: &str, file: &Path, cmd: &str) -> Result<()> {
     let own = Format::from_path(&file.display().to_string());
-    for (flag, t) in [
-        ("--input-type", &g.input_type),
-        ("--output-type", &g.output_type),
-    ] {
-        if let Some(t) = t {
-            if !t.eq_ignore_ascii_case(own.name()) {
-                return Err(unsupported(&format!(
-                    "{cmd} {flag} {t} on a {} file (hush keeps the file's format)",
-                    own.name()
-                )));
-            }
-        }
+    match t {
+        Some(t) if !t.eq_ignore_ascii_case(own.name()) => Err(unsupported(&format!(
+            "{cmd} {flag} {t} on a {} file (hush keeps the file's format)",
+            own.name()
+        ))),
+        _ => Ok(()),
     }
-    Ok(())
 }
