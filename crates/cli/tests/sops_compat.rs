@@ -50,6 +50,10 @@ const ALLOWED: &[(&str, &str)] = &[
         "deprecated in sops, whose command may read the file after sops removed it; hush refuses it",
     ),
     (
+        "decrypt --enable-local-keyservice=false",
+        "with no key service left sops fails to get the data key (exit 128); hush refuses the flag (exit 1)",
+    ),
+    (
         "set a list",
         "sops cannot set a JSON list (exit 7, its path parser takes the `[`); hush sets it",
     ),
@@ -931,6 +935,56 @@ fn forms() -> Vec<Form> {
         f(
             "encrypt --hckms",
             &["encrypt", "--hckms", "tr-west-1:0000", "p.yaml"],
+        ),
+        // --keyservice: sops also asks the remote service; the local keys open the file.
+        f(
+            "decrypt --keyservice",
+            &["decrypt", "--keyservice", "tcp://127.0.0.1:1", "e.yaml"],
+        ),
+        f(
+            "--keyservice -d",
+            &["--keyservice", "tcp://127.0.0.1:1", "-d", "e.yaml"],
+        ),
+        f(
+            "encrypt --keyservice",
+            &[
+                "encrypt",
+                "--keyservice",
+                "tcp://127.0.0.1:1",
+                "--age",
+                "{R}",
+                "p.yaml",
+            ],
+        ),
+        f(
+            "set --keyservice --enable-local-keyservice",
+            &[
+                "set",
+                "--keyservice",
+                "tcp://127.0.0.1:1",
+                "--enable-local-keyservice",
+                "e.yaml",
+                "[\"name\"]",
+                "\"k\"",
+            ],
+        ),
+        f(
+            "exec-env --keyservice",
+            &[
+                "exec-env",
+                "--keyservice",
+                "tcp://127.0.0.1:1",
+                "e.yaml",
+                "echo $name",
+            ],
+        ),
+        f(
+            "decrypt --enable-local-keyservice=true",
+            &["decrypt", "--enable-local-keyservice=true", "e.yaml"],
+        ),
+        f(
+            "decrypt --enable-local-keyservice=false",
+            &["decrypt", "--enable-local-keyservice=false", "e.yaml"],
         ),
         // set through a scalar or into an empty collection: sops builds the rest.
         f(

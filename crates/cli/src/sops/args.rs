@@ -163,9 +163,16 @@ pub struct Global {
     /// Key types to try first, comma-separated
     #[arg(long, global = true)]
     pub decryption_order: Option<String>,
-    /// Accepted: hush always uses its local keys
-    #[arg(long, global = true)]
-    pub enable_local_keyservice: bool,
+    /// Accepted: hush always uses its local keys (`=false` is refused)
+    #[arg(
+        long,
+        global = true,
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub enable_local_keyservice: Option<bool>,
     /// Remote key services (not supported by hush: warned and ignored)
     #[arg(long, global = true)]
     pub keyservice: Vec<String>,

@@ -81,6 +81,11 @@ pub fn refuse_unsupported(g: &Global) -> Result<()> {
     if let Some((_, what)) = keys.iter().find(|(v, _)| v.is_some()) {
         return Err(unsupported(what));
     }
+    if g.enable_local_keyservice == Some(false) {
+        return Err(unsupported(
+            "--enable-local-keyservice=false (hush has no key service but the local keys)",
+        ));
+    }
     Ok(())
 }
 
