@@ -54,6 +54,10 @@ const ALLOWED: &[(&str, &str)] = &[
         "with no key service left sops fails to get the data key (exit 128); hush refuses the flag (exit 1)",
     ),
     (
+        "decrypt tab-indented JSON as YAML",
+        "hush keeps the file's layout (flow JSON stays flow) and a whole float's point (`5.0`)",
+    ),
+    (
         "set a list",
         "sops cannot set a JSON list (exit 7, its path parser takes the `[`); hush sets it",
     ),
@@ -986,6 +990,26 @@ fn forms() -> Vec<Form> {
             "decrypt --enable-local-keyservice=false",
             &["decrypt", "--enable-local-keyservice=false", "e.yaml"],
         ),
+        // Tabs inside `{…}`/`[…]` are white space to go-yaml.
+        f(
+            "decrypt tab-indented JSON as YAML",
+            &[
+                "decrypt",
+                "--input-type",
+                "yaml",
+                "--output-type",
+                "yaml",
+                "ej.txt",
+            ],
+        ),
+        f(
+            "encrypt tab-indented flow YAML",
+            &["encrypt", "--age", "{R}", "tabs.yaml"],
+        ),
+        f(
+            "encrypt a tab in block indentation",
+            &["encrypt", "--age", "{R}", "tabbed.yaml"],
+        ),
         // set through a scalar or into an empty collection: sops builds the rest.
         f(
             "set through a scalar",
@@ -1251,6 +1275,11 @@ fn seed() -> Seed {
     w("p.ini", PLAIN_INI);
     w("p.txt", PLAIN_TXT);
     w("x.yaml", "a: v\ne: []\nm: {}\nz:\n");
+    w(
+        "tabs.yaml",
+        "{\n\t\"a\": 1,\n\t\"l\": [\n\t\t\"x\"\n\t],\n\t\"m\": {\n\t\tk: [1,\n\t\t\t2]}\n}\n",
+    );
+    w("tabbed.yaml", "a:\n\t- 1\n");
     w("val.json", "{\"from\": \"file\"}\n");
     w("b.yaml", "k: |\n    multi\n    line");
     w(

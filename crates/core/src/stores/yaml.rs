@@ -55,7 +55,58 @@ fn parse_unguarded(src: &str) -> Result<YamlFile> {
     let (text, moved) = sops_empty_flow_maps(src);
     pos.moved = moved;
     let saphyr = Events::Saphyr(Box::new(Parser::new_from_str(&text)));
-    build(src, &pos, &markers, saphyr).expect("saphyr never gives up")
+    let file = build(src, &pos, &markers, saphyr).expect("saphyr never gives up");
+    match file {
+        Err(Error::Syntax { ref reason, .. })
+            if reason.contains("tabs disallowed") || reason.contains("tab cannot be used") =>
+        {
+            tabs_as_spaces(src, &text, &pos, &markers).unwrap_or(file)
+        }
+        file => file,
+    }
+}
+
+/// saphyr refuses a tab that starts a line inside `{…}`/`[…]`, where
+/// go-yaml reads it as white space: such lines are parsed again with their
+/// leading tabs as spaces (same length, so every span still holds). The
+/// guard then refuses any such tab that was not inside a flow collection,
+/// and a changed line inside a block scalar keeps the first error.
+fn tabs_as_spaces(
+    src: &str,
+    text: &str,
+    pos: &Positions,
+    markers: &[usize],
+) -> Option<Result<YamlFile>> {
+    let mut b = text.as_bytes().to_vec();
+    let mut changed = Vec::new();
+    for (start, _, _) in super::dotenv::lines(text) {
+        let mut i = start;
+        while b.get(i) == Some(&b'\t') || (i > start && b.get(i) == Some(&b' ')) {
+            if b[i] == b'\t' {
+                b[i] = b' ';
+                changed.push(i);
+            }
+            i += 1;
+        }
+    }
+    let text = String::from_utf8(b).ok()?;
+    let saphyr = Events::Saphyr(Box::new(Parser::new_from_str(&text)));
+    let file = build(src, pos, markers, saphyr)?.ok()?;
+    let in_block = |at: &usize| file.docs.iter().any(|d| block_holds(&d.root, *at));
+    (!changed.iter().any(in_block)).then_some(Ok(file))
+}
+
+/// Whether a block scalar under `n` holds byte `at`.
+fn block_holds(n: &Node, at: usize) -> bool {
+    match n {
+        Node::Leaf(l) => {
+            matches!(l.slot, Slot::Yaml(YamlSlot::Block { .. }))
+                && l.header.as_ref().map_or(l.span.start, |h| h.start) <= at
+                && at <= l.span.end
+        }
+        Node::Map(items) | Node::Seq(items) => items.iter().any(|i| block_holds(&i.node, at)),
+        Node::Alias(..) => false,
+    }
 }
 
 /// Whether the text between two comments holds an empty line.
@@ -153,6 +204,7 @@ pub(crate) fn build<'s>(
         root_flow: false,
         flow_close: 0,
         pushed_out: usize::MAX,
+        flows: Vec::new(),
     };
     let r = build_docs(&mut b, markers);
     (!b.gave_up).then_some(r)
@@ -194,6 +246,7 @@ fn build_docs(b: &mut Builder, markers: &[usize]) -> Result<YamlFile> {
     Ok(YamlFile {
         docs,
         anchors: std::mem::take(&mut b.anchors),
+        flows: std::mem::take(&mut b.flows),
     })
 }
 
@@ -410,6 +463,8 @@ struct Builder<'s, 'p> {
     flow_close: usize,
     /// The first comment a block collection's foot left to those outside.
     pushed_out: usize,
+    /// Outermost flow collections, brackets included.
+    flows: Vec<Range<usize>>,
 }
 
 /// Context a child node inherits.
@@ -650,6 +705,9 @@ impl<'s> Builder<'s, '_> {
                     self.min_indent = Some(col);
                 }
                 let node = self.collection(is_map, flow, col)?;
+                if flow && !ctx.flow {
+                    self.flows.push(first..self.flow_close + 1);
+                }
                 if anchor > 0 {
                     self.anchors.insert(anchor, node.clone());
                 }

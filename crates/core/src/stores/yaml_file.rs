@@ -11,6 +11,8 @@ use std::ops::Range;
 pub(crate) struct YamlFile {
     pub docs: Vec<Doc>,
     pub anchors: HashMap<usize, Node>,
+    /// The outermost flow collections (`{…}`, `[…]`), brackets included.
+    pub flows: Vec<std::ops::Range<usize>>,
 }
 
 /// One document of the stream.

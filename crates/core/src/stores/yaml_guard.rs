@@ -94,6 +94,8 @@ struct ScalarSpans {
     blocks: Vec<(Range<usize>, usize)>,
     /// Every scalar and comment (from its `#`), sorted.
     all: Vec<Range<usize>>,
+    /// The outermost flow collections, sorted.
+    flows: Vec<Range<usize>>,
 }
 
 impl ScalarSpans {
@@ -102,7 +104,9 @@ impl ScalarSpans {
             quoted: Vec::new(),
             blocks: Vec::new(),
             all: Vec::new(),
+            flows: file.flows.clone(),
         };
+        s.flows.sort_by_key(|r| r.start);
         for doc in &file.docs {
             s.collect(src, &doc.root);
             for (_, leaf) in doc.sops.iter().flat_map(|b| &b.fields) {
@@ -158,6 +162,12 @@ impl ScalarSpans {
         i > 0 && at < self.all[i - 1].end
     }
 
+    /// Whether byte `at` is inside a flow collection, past its bracket.
+    fn in_flow(&self, at: usize) -> bool {
+        let i = self.flows.partition_point(|r| r.start < at);
+        i > 0 && at < self.flows[i - 1].end
+    }
+
     /// The block scalar whose content holds byte `at`: its indentation.
     fn block_indent(&self, at: usize) -> Option<usize> {
         let i = self.blocks.partition_point(|r| r.0.start <= at);
@@ -206,7 +216,8 @@ fn check_line(
     spans: &ScalarSpans,
     after_end_marker: &mut bool,
 ) -> Result<()> {
-    if spans.in_quoted(start) {
+    // Inside `{…}`/`[…]` a tab is white space to go-yaml, not indentation.
+    if spans.in_quoted(start) || spans.in_flow(start) {
         return Ok(());
     }
     let lead = line.len() - line.trim_start_matches([' ', '\t']).len();
@@ -504,6 +515,26 @@ mod tests {
             }
         }
         assert_eq!(refused("\u{feff}a: 1\r\nb: \"\\u2028\"\r\n"), None);
+    }
+
+    #[test]
+    fn tabs_inside_flow_collections_are_white_space_as_for_go_yaml() {
+        for ok in [
+            "{\n\t\"a\": 1,\n\t\"l\": [\n\t\t\"x\"\n\t]\n}\n",
+            "a: {\n\tb: 1}\n",
+            "a: [1,\n  \t2]\nb: |\n  x\n",
+            "a: {\"k\": \"v\n\tw\"}\n",
+        ] {
+            let f = crate::stores::yaml::parse(ok);
+            assert!(f.is_ok(), "{ok:?}: {:?}", f.err());
+        }
+        for bad in [
+            "a:\n\t- 1\n",
+            "a: [1,\n\t2]\nb:\n\tc: 1\n",
+            "a: |\n  {\n\tx\n",
+        ] {
+            assert!(crate::stores::yaml::parse(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
