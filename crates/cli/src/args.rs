@@ -448,8 +448,8 @@ or list under `pgp:` in .sops.yaml. Short key IDs are refused. \
 To move from PGP to age: `hush rotate -i --add-age age1… FILE`."
 )]
 pub(crate) struct KeygenArgs {
-    /// The key file to append to [default: the sops age key file,
-    /// $XDG_CONFIG_HOME/sops/age/keys.txt]
+    /// The key file to append to [default: $SOPS_AGE_KEY_FILE if set, else
+    /// the sops age key file, $XDG_CONFIG_HOME/sops/age/keys.txt]
     #[arg(short = 'o', long)]
     pub output: Option<PathBuf>,
 }

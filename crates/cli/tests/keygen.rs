@@ -105,6 +105,26 @@ fn keygen_default_file_is_read_by_hush_and_sops() {
 }
 
 #[test]
+fn keygen_appends_to_sops_age_key_file_when_it_is_set() {
+    let ctx = Ctx::new();
+    let named = ctx.path("team/keys.txt");
+    let env = [("SOPS_AGE_KEY_FILE", named.to_str().unwrap())];
+    let out = ctx.run_with(&hush_bin(), ["keygen"], None, &env, None);
+    let recipient = expect_ok("hush keygen", &out).trim().to_string();
+    assert_eq!(mode(&named), 0o600);
+    assert!(!ctx.dir.path().join(".config/sops/age/keys.txt").exists());
+    // The key landed where both tools look for it.
+    ctx.write("in.yaml", "token: abc123\n");
+    let enc = expect_ok(
+        "encrypt",
+        &ctx.hush(&["encrypt", "--age", &recipient, "in.yaml"]),
+    );
+    ctx.write("in.enc.yaml", &enc);
+    let out = ctx.run_with(&sops_bin(), ["-d", "in.enc.yaml"], None, &env, None);
+    assert_eq!(expect_ok("sops -d", &out), "token: abc123\n");
+}
+
+#[test]
 fn keygen_identity_works_with_the_age_cli() {
     let ctx = Ctx::new();
     let path = ctx.path("id.txt");

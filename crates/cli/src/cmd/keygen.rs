@@ -13,7 +13,9 @@ use zeroize::Zeroizing;
 /// Generates an identity, appends it to the key file (mode 0600, parent
 /// directories 0700), prints the recipient on stdout and the file on stderr.
 pub(crate) fn keygen(a: KeygenArgs) -> Result<(), Failure> {
-    let path = match a.output {
+    // The file decryption reads: SOPS_AGE_KEY_FILE first, as sops does.
+    let named = std::env::var_os("SOPS_AGE_KEY_FILE").filter(|v| !v.is_empty());
+    let path = match a.output.or(named.map(Into::into)) {
         Some(p) => p,
         None => hush_core::keys::age::default_key_file().ok_or_else(|| {
             fail(
