@@ -276,6 +276,18 @@ fn mutations(text: &str, secret: &str) -> Vec<Mutation> {
     );
     add("tab after a dash", format!("{text}list:\n-\tx\n"));
     add("tab in a flow list", format!("{text}list: [a,\n\tb]\n"));
+    add(
+        "tab-indented flow map",
+        format!("{text}m: {{\n\ta: 1,\n\tb: [1,\n\t\t\"two\"]}}\n"),
+    );
+    add(
+        "tab-indented flow secret",
+        replace(text, secret, &format!("{key}: {{\n\tk: {value},\n\t n: 2}}")),
+    );
+    add(
+        "tab in a flow map's quoted value",
+        format!("{text}m: {{\"k\": \"a\n\tb\"}}\n"),
+    );
     out
 }
 
