@@ -58,6 +58,10 @@ const ALLOWED: &[(&str, &str)] = &[
         "hush keeps the file's layout (flow JSON stays flow) and a whole float's point (`5.0`)",
     ),
     (
+        "set ini key with a colon",
+        "sops writes the key quoted; hush refuses a key its line would not read back as (exit 4)",
+    ),
+    (
         "set a list",
         "sops cannot set a JSON list (exit 7, its path parser takes the `[`); hush sets it",
     ),
@@ -1094,6 +1098,17 @@ fn forms() -> Vec<Form> {
             "set ini nested",
             &["set", "e.ini", "[\"s\"][\"a\"][\"x\"]", "1"],
         ),
+        f(
+            "set dotenv literal backslash-n",
+            &["set", "e.env", "[\"password\"]", "\"C:\\\\new\""],
+        ),
+        f("set ini quoted value", &["set", "e.ini", "[\"s\"][\"q\"]", "\"\\\"q\\\"\""]),
+        f("set ini key with a colon", &["set", "e.ini", "[\"s\"][\"k:x\"]", "\"v\""]),
+        // A file sops wrote with a literal `\n` and a float: both survive hush.
+        f("decrypt --extract literal backslash-n", &["-d", "--extract", "[\"lit\"]", "el.env"]),
+        f("exec-env literal backslash-n", &["exec-env", "el.env", "printf %s \"$lit|$f\""]),
+        f("set beside a literal backslash-n", &["set", "el.env", "[\"name\"]", "\"n\""]),
+        f("set ini beside a quoted value", &["set", "el.ini", "[\"s\"][\"a\"]", "\"n\""]),
         f("unset ini", &["unset", "e.ini", "[\"s\"][\"a\"]"]),
         f("unset ini section", &["unset", "e.ini", "[\"s\"]"]),
         f("unset ini missing", &["unset", "e.ini", "[\"s\"][\"zz\"]"]),
@@ -1323,6 +1338,16 @@ fn seed() -> Seed {
     enc("x.yaml", "ex.yaml", &["--age", &r]);
     enc("b.yaml", "eb.yaml", &["--age", &r]);
     enc("s.yaml", "es.yaml", &["--age", &r]);
+    for (src, dst, path, value) in [
+        ("e.env", "el.env", "[\"lit\"]", "\"C:\\\\new\""),
+        ("el.env", "el.env", "[\"f\"]", "5"),
+        ("e.ini", "el.ini", "[\"s\"][\"q\"]", "\"\\\"q\\\"\""),
+    ] {
+        if src != dst {
+            std::fs::copy(d.join(src), d.join(dst)).unwrap();
+        }
+        sops_ok(d, &env, &["set", dst, path, value]);
+    }
     std::fs::copy(d.join("e.yaml"), d.join("eg.yaml")).unwrap();
     // Two key groups, both opened by keys.txt.
     sops_ok(

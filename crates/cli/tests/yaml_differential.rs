@@ -282,7 +282,11 @@ fn mutations(text: &str, secret: &str) -> Vec<Mutation> {
     );
     add(
         "tab-indented flow secret",
-        replace(text, secret, &format!("{key}: {{\n\tk: {value},\n\t n: 2}}")),
+        replace(
+            text,
+            secret,
+            &format!("{key}: {{\n\tk: {value},\n\t n: 2}}"),
+        ),
     );
     add(
         "tab in a flow map's quoted value",

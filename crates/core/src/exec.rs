@@ -61,7 +61,7 @@ pub fn env_vars(enc: &Ciphertext, plain: &Plaintext) -> Result<Vec<EnvVar>> {
         Format::Yaml | Format::Json | Format::Dotenv => {}
     }
     let sealed = sealed_types(enc)?;
-    let parsed = parse(plain.expose(), plain.format)?;
+    let parsed = crate::engine::parsed::parse_plain(plain)?;
     let Some(doc) = parsed.docs.first() else {
         return Ok(Vec::new());
     };

@@ -7,9 +7,9 @@
 
 use super::merge_flat::{self, find};
 use super::patch::not_found;
-use crate::engine::document::Plaintext;
+use crate::engine::document::{FlatValue, Plaintext};
 use crate::engine::format::Format;
-use crate::engine::parsed::parse;
+use crate::engine::parsed::{flat_leaves, parse};
 use crate::error::{Error, Result};
 use crate::path::Step;
 use crate::stores::scalar::Resolved;
@@ -24,6 +24,9 @@ pub(super) fn set(plain: &Plaintext, steps: &[Step], value: Node) -> Result<Plai
             set_key(plain, &[k], &value)
         }
         (Format::Dotenv, [k, ..]) => Err(complex_env(k)),
+        (Format::Ini, [_, ""]) | (Format::Ini, [""]) => Err(Error::Dump(
+            "an INI key or section cannot be empty (go-ini refuses it)".into(),
+        )),
         (Format::Ini, [section, k]) => set_key(plain, &[section, k], &value),
         (Format::Ini, [section]) => set_section(plain, section, &value),
         (Format::Ini, [_, k, ..]) => Err(nested(k)),
@@ -45,7 +48,8 @@ pub(super) fn unset(plain: &Plaintext, steps: &[Step]) -> Result<Plaintext> {
         };
     }
     let path: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
-    merge_flat::apply(plain, &path, None)
+    let out = merge_flat::apply(plain, &path, None)?;
+    held(out, plain, &[], Some(&aad(&keys)))
 }
 
 /// The keys of a path; a flat file has no lists.
@@ -133,13 +137,74 @@ fn set_key(plain: &Plaintext, path: &[&str], value: &Node) -> Result<Plaintext> 
     let (text, t) = scalar(value, last, plain.format)?;
     let owned: Vec<String> = path.iter().map(|k| k.to_string()).collect();
     let out = merge_flat::apply(plain, &owned, Some(&text))?;
-    Ok(typed(out, plain, &[(aad(path), t)]))
+    held(out, plain, &[(path.to_vec(), t, text)], None)
 }
 
-/// The edited text, keeping the types already set and adding `new`.
-fn typed(out: Plaintext, before: &Plaintext, new: &[(String, Resolved)]) -> Plaintext {
-    let all = before.types().iter().chain(new).cloned();
-    all.fold(out, |p, (path, t)| p.with_type(path, t))
+/// A value `set` writes: its path, type and text.
+type NewFlat<'a> = (Vec<&'a str>, Resolved, Zeroizing<String>);
+
+/// The edited text with the values it was given, each of which must read
+/// back at its path, with no other value gained or lost: a key that the
+/// format reads otherwise (`[k]`, `k:x`, `#k`, ` k`) is refused. The exact
+/// values of `before` on other lines (and outside `cleared`) are kept.
+fn held(
+    out: Plaintext,
+    before: &Plaintext,
+    set: &[NewFlat],
+    cleared: Option<&str>,
+) -> Result<Plaintext> {
+    let reads = values(&out)?;
+    let old = values(before)?;
+    let paths: Vec<String> = set.iter().map(|(p, _, _)| aad(p)).collect();
+    let gone = |p: &str| cleared.is_some_and(|c| p.starts_with(c));
+    let expected = old.iter().filter(|(p, _)| !gone(p)).count()
+        + paths
+            .iter()
+            .filter(|p| !old.iter().any(|(o, _)| o == *p && !gone(o)))
+            .count();
+    let name = out.format.name();
+    let wrong = || {
+        Error::Dump(format!(
+            "the key would not read back as written (a {name} file reads it otherwise); nothing was written"
+        ))
+    };
+    if reads.len() != expected {
+        return Err(wrong());
+    }
+    let kept: Vec<FlatValue> = before
+        .exact()
+        .iter()
+        .filter(|e| !paths.contains(&e.path) && !gone(&e.path))
+        .cloned()
+        .collect();
+    let mut out = kept.into_iter().fold(out, Plaintext::with_value);
+    for ((_, t, text), path) in set.iter().zip(paths) {
+        let read = reads
+            .iter()
+            .find(|(p, _)| *p == path)
+            .ok_or_else(wrong)?
+            .1
+            .clone();
+        out = out.with_value(FlatValue {
+            path,
+            t: *t,
+            text: text.clone(),
+            read,
+        });
+    }
+    Ok(out)
+}
+
+/// Every value of a flat file as its line reads, by AAD path.
+fn values(plain: &Plaintext) -> Result<Vec<(String, Zeroizing<String>)>> {
+    let mut parsed = parse(plain.expose(), plain.format)?;
+    let mut out = Vec::new();
+    for doc in &mut parsed.docs {
+        flat_leaves(&mut doc.root, &mut |path, l| {
+            out.push((path, l.text.clone()))
+        });
+    }
+    Ok(out)
 }
 
 /// Replaces an INI section's keys with a JSON object's (a new section
@@ -155,14 +220,15 @@ fn set_section(plain: &Plaintext, section: &str, value: &Node) -> Result<Plainte
         let k = e.key.as_deref().expect("a key");
         values.push((k, scalar(&e.node, k, Format::Ini)?));
     }
+    let values: Vec<(&str, (Zeroizing<String>, Resolved))> = values;
     let mut out = clear_section(plain, section)?;
-    let mut types = Vec::new();
-    for (k, (text, t)) in &values {
+    let mut set = Vec::new();
+    for (k, (text, t)) in values {
         let path = [section.to_string(), k.to_string()];
-        out = merge_flat::apply(&out, &path, Some(text))?;
-        types.push((aad(&[section, k]), *t));
+        out = merge_flat::apply(&out, &path, Some(&text))?;
+        set.push((vec![section, k], t, text));
     }
-    Ok(typed(out, plain, &types))
+    held(out, plain, &set, Some(&aad(&[section])))
 }
 
 /// The file with a section's own lines (after its header) removed; the
@@ -201,6 +267,13 @@ mod tests {
     use super::*;
     use crate::path::parse as path;
 
+    fn exact(p: &Plaintext) -> Vec<(&str, Resolved, &str)> {
+        p.exact()
+            .iter()
+            .map(|e| (e.path.as_str(), e.t, e.text.as_str()))
+            .collect()
+    }
+
     fn run(f: Format, src: &str, p: &str, json: &str) -> Result<Plaintext> {
         let node = super::super::patch::json_node(json)?;
         set(&Plaintext::new(src.into(), f), &path(p).unwrap(), node)
@@ -211,12 +284,12 @@ mod tests {
         let src = "# c\nA=1\nB=x\n";
         let out = run(Format::Dotenv, src, r#"["A"]"#, "5").unwrap();
         assert_eq!(out.expose(), "# c\nA=5\nB=x\n");
-        assert_eq!(out.types(), &[("A:".to_string(), Resolved::Float)]);
+        assert_eq!(exact(&out), [("A:", Resolved::Float, "5")]);
         let out = run(Format::Dotenv, src, r#"["N"]"#, r#""a\nb""#).unwrap();
         assert_eq!(out.expose(), "# c\nA=1\nB=x\nN=a\\nb\n");
-        assert!(out.types().is_empty());
+        assert!(out.exact().is_empty());
         let out = run(Format::Dotenv, src, r#"["B"]"#, "true").unwrap();
-        assert_eq!(out.types(), &[("B:".to_string(), Resolved::Bool)]);
+        assert_eq!(exact(&out), [("B:", Resolved::Bool, "true")]);
     }
 
     #[test]
@@ -248,6 +321,37 @@ mod tests {
     }
 
     #[test]
+    fn a_key_the_format_would_read_otherwise_is_refused() {
+        let ini = "[s]\na = 1\n";
+        for k in ["[k]", "k:x", "k=x", "#k", ";k", " k", "k ", "", "`b`"] {
+            let p = format!("[{}]", crate::stores::scalar::json_string(k));
+            let e = run(Format::Ini, ini, &format!("[\"s\"]{p}"), r#""v""#).err();
+            assert!(matches!(e, Some(Error::Dump(_))), "{k:?}: {e:?}");
+        }
+        for k in ["k x", "é", "k.x"] {
+            let p = format!("[\"s\"][{}]", crate::stores::scalar::json_string(k));
+            assert!(run(Format::Ini, ini, &p, r#""v""#).is_ok(), "{k:?}");
+        }
+    }
+
+    #[test]
+    fn a_value_its_line_would_read_otherwise_is_held_exactly() {
+        // A literal backslash-n in dotenv; quotes around an INI value.
+        let out = run(Format::Dotenv, "A=1\n", r#"["B"]"#, r#""C:\\new""#).unwrap();
+        assert_eq!(exact(&out), [("B:", Resolved::Str, "C:\\new")]);
+        let parsed = crate::engine::parsed::parse_plain(&out).unwrap();
+        let Node::Map(items) = &parsed.docs[0].root else {
+            panic!()
+        };
+        let Node::Leaf(l) = &items[1].node else {
+            panic!()
+        };
+        assert_eq!(l.text.as_str(), "C:\\new");
+        let out = run(Format::Ini, "[s]\na = 1\n", r#"["s"]["q"]"#, r#""\"q\"""#).unwrap();
+        assert_eq!(exact(&out), [("s:q:", Resolved::Str, "\"q\"")]);
+    }
+
+    #[test]
     fn an_ini_section_is_replaced_in_place_or_added_at_the_end() {
         let src = "[s]\na = 1\n; inner\nb = 2\n\n; before t\n[t]\nc = 3\n";
         let out = run(Format::Ini, src, r#"["s"]"#, r#"{"z":"1","y":2}"#).unwrap();
@@ -255,7 +359,7 @@ mod tests {
             out.expose(),
             "[s]\nz = 1\ny = 2\n\n; before t\n[t]\nc = 3\n"
         );
-        assert_eq!(out.types(), &[("s:y:".to_string(), Resolved::Float)]);
+        assert_eq!(exact(&out), [("s:y:", Resolved::Float, "2")]);
         let out = run(Format::Ini, src, r#"["n"]"#, r#"{"k":"v"}"#).unwrap();
         assert_eq!(out.expose(), format!("{src}\n[n]\nk = v\n"));
         let out = run(Format::Ini, src, r#"["t"]["d"]"#, "false").unwrap();

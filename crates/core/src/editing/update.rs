@@ -9,7 +9,7 @@ use crate::engine::decrypt::decrypt_with_key;
 use crate::engine::document::{Ciphertext, DecryptOptions, EncryptOptions, KeyGroups, Plaintext};
 use crate::engine::encrypt::{encrypt, seal_body, sops_block, wrap_data_key};
 use crate::engine::format::Format;
-use crate::engine::parsed::{parse, parse_plain, Parsed, ParsedDoc};
+use crate::engine::parsed::{parse, parse_exact, Parsed, ParsedDoc};
 use crate::engine::splice::apply;
 use crate::engine::stash::Stash;
 use crate::error::{Error, Result};
@@ -87,7 +87,7 @@ impl Opened {
     pub fn is_unchanged(&self, edited: &Plaintext) -> bool {
         edited.format == self.plain.format
             && edited.expose_bytes() == self.plain.expose_bytes()
-            && edited.types().is_empty()
+            && (edited.exact().is_empty() || edited.exact() == self.plain.exact())
     }
 
     /// Re-encrypts an edited plaintext with the same data key. Unchanged
@@ -117,7 +117,8 @@ impl Opened {
             return Ok(crate::stores::binary::envelope(&data, &meta));
         }
         let src = edited.expose();
-        let parsed = parse_plain(edited)?;
+        // Lines that read as they did keep the values they held.
+        let parsed = parse_exact(edited, self.plain.exact())?;
         if parsed.docs.iter().any(|d| d.sops.is_some()) {
             return Err(Error::Unsupported(
                 "the edited file has a top-level `sops` key".into(),

@@ -2,14 +2,14 @@
 
 use super::document::Plaintext;
 use super::format::Format;
-use super::parsed::parse;
+use super::parsed::parse_plain;
 use crate::error::{Error, Result};
 use crate::tree::Node;
 use std::collections::HashMap;
 
 /// The first document's root and the anchors, for path lookups.
 pub(crate) fn first_root(plain: &Plaintext) -> Result<(Node, HashMap<usize, Node>)> {
-    let mut parsed = parse(plain.expose(), plain.format)?;
+    let mut parsed = parse_plain(plain)?;
     if parsed.docs.is_empty() {
         return Err(Error::Unsupported("the file has no document".into()));
     }
@@ -34,7 +34,7 @@ pub fn convert(plain: &Plaintext, to: Format) -> Result<Plaintext> {
         let wrapped = format!("{{\"data\": {}}}", crate::stores::scalar::json_string(text));
         return convert(&Plaintext::new(wrapped, Format::Json), to);
     }
-    let parsed = parse(plain.expose(), plain.format)?;
+    let parsed = parse_plain(plain)?;
     let mut out = String::new();
     for (i, doc) in parsed.docs.iter().enumerate() {
         match to {

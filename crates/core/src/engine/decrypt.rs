@@ -1,9 +1,9 @@
 //! Decrypting an encrypted file: recovering the data key, opening every
 //! `ENC[…]` value in its slot's style, and checking the MAC.
 
-use super::document::{Ciphertext, DecryptOptions, Plaintext};
+use super::document::{Ciphertext, DecryptOptions, FlatValue, Plaintext};
 use super::format::Format;
-use super::parsed::{parse, Parsed};
+use super::parsed::{flat_leaves, parse, Parsed};
 use super::splice::{apply, Splice};
 use super::stash::Stash;
 use crate::crypto::cipher::{DataKey, EncValue, ValueType};
@@ -104,16 +104,16 @@ pub(crate) fn decrypt_with_key(
         Some((_, r)) if r.end == src.len() && !src.ends_with('\n') => r.start,
         _ => usize::MAX,
     };
-    let crlf = src.contains("\r\n");
+    let ctx = LeafCtx {
+        src,
+        key,
+        mac_only: meta.mac_only_encrypted,
+        eof,
+        crlf: src.contains("\r\n"),
+        flat: Default::default(),
+    };
     for doc in &parsed.docs {
         walk(&doc.root, &parsed.anchors, &meta.selector, &mut |v| {
-            let ctx = LeafCtx {
-                src,
-                key,
-                mac_only: meta.mac_only_encrypted,
-                eof,
-                crlf,
-            };
             decrypt_leaf(&v, &ctx, &mut mac, &mut splices, stash.as_deref_mut())
         })?;
         if let Some((_, range)) = &doc.sops {
@@ -126,7 +126,50 @@ pub(crate) fn decrypt_with_key(
             return Err(Error::MacMismatch);
         }
     }
-    Ok(Plaintext::new(apply(src, splices), enc.format))
+    let plain = Plaintext::new(apply(src, splices), enc.format);
+    Ok(exact_values(plain, ctx.flat.into_inner()))
+}
+
+/// Attaches the decrypted dotenv and INI values that their lines do not
+/// say exactly (see [`FlatValue`]).
+fn exact_values(
+    plain: Plaintext,
+    values: Vec<(String, ValueType, Zeroizing<String>)>,
+) -> Plaintext {
+    if values.is_empty() {
+        return plain;
+    }
+    // Output that does not parse back (go-ini's `"""x`) is still output.
+    let Ok(mut parsed) = parse(plain.expose(), plain.format) else {
+        return plain;
+    };
+    let mut reads = Vec::new();
+    for doc in &mut parsed.docs {
+        flat_leaves(&mut doc.root, &mut |path, l| {
+            reads.push((path, l.text.clone()))
+        });
+    }
+    let mut plain = plain;
+    for (path, vtype, text) in values {
+        let Some((_, read)) = reads.iter().find(|(p, _)| *p == path) else {
+            continue;
+        };
+        let t = match vtype {
+            ValueType::Int => Resolved::Int,
+            ValueType::Float => Resolved::Float,
+            ValueType::Bool => Resolved::Bool,
+            ValueType::Time => Resolved::Time,
+            _ => Resolved::Str,
+        };
+        let read = read.clone();
+        plain = plain.with_value(FlatValue {
+            path,
+            t,
+            text,
+            read,
+        });
+    }
+    plain
 }
 
 /// What every leaf of one decryption shares.
@@ -138,6 +181,8 @@ struct LeafCtx<'a> {
     eof: usize,
     /// The file breaks lines with CRLF: block scalars are written so too.
     crlf: bool,
+    /// Decrypted dotenv and INI values: (AAD path, type, text).
+    flat: std::cell::RefCell<Vec<(String, ValueType, Zeroizing<String>)>>,
 }
 
 fn decrypt_leaf(
@@ -209,6 +254,11 @@ fn decrypt_leaf(
     mac.update(&bytes);
     if let Some(st) = stash {
         st.record(&path, ev.vtype, &text, &ev.iv);
+    }
+    if matches!(leaf.slot, Slot::Dotenv | Slot::Ini { .. }) {
+        cx.flat
+            .borrow_mut()
+            .push((path.clone(), ev.vtype, text.clone()));
     }
     let mut splices = plain_splices(leaf, ev.vtype, &text, leaf.span.end == cx.eof);
     if cx.crlf && matches!(leaf.slot, Slot::Yaml(YamlSlot::Block { .. })) {

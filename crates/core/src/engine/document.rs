@@ -18,9 +18,22 @@ pub struct Plaintext {
     text: Zeroizing<Vec<u8>>,
     /// The format.
     pub format: Format,
-    /// Values of a dotenv or INI file that are not strings, by AAD path:
-    /// `set` stores a JSON number or bool with its type, as sops does.
-    types: Vec<(String, Resolved)>,
+    /// Values of a dotenv or INI file that its text alone would lose.
+    exact: Vec<FlatValue>,
+}
+
+/// A dotenv or INI value as the file's tree holds it, where its line does
+/// not say it all: a type other than string (sops's `set` stores a JSON
+/// number as a float, written `5.0`), or a text that its line reads back
+/// otherwise (a literal `\n` in dotenv, quotes around an INI value).
+#[derive(Clone, PartialEq)]
+pub(crate) struct FlatValue {
+    /// The AAD path (`KEY:`, `section:key:`).
+    pub path: String,
+    pub t: Resolved,
+    pub text: Zeroizing<String>,
+    /// What the value's line reads as now; the value holds while it does.
+    pub read: Zeroizing<String>,
 }
 
 impl Plaintext {
@@ -29,23 +42,23 @@ impl Plaintext {
         Plaintext {
             text: Zeroizing::new(text.into_bytes()),
             format,
-            types: Vec::new(),
+            exact: Vec::new(),
         }
     }
 
-    /// This text with the value at AAD `path` typed `t` (flat formats;
-    /// a string needs no entry).
-    pub(crate) fn with_type(mut self, path: String, t: Resolved) -> Self {
-        self.types.retain(|(p, _)| *p != path);
-        if t != Resolved::Str {
-            self.types.push((path, t));
+    /// This text with the value at `v.path` held exactly (flat formats); a
+    /// string its line reads back as needs no entry.
+    pub(crate) fn with_value(mut self, v: FlatValue) -> Self {
+        self.exact.retain(|e| e.path != v.path);
+        if v.t != Resolved::Str || v.text != v.read {
+            self.exact.push(v);
         }
         self
     }
 
-    /// The typed values of a flat file (see [`Plaintext::with_type`]).
-    pub(crate) fn types(&self) -> &[(String, Resolved)] {
-        &self.types
+    /// The exact values of a flat file (see [`FlatValue`]).
+    pub(crate) fn exact(&self) -> &[FlatValue] {
+        &self.exact
     }
 
     /// Wraps plaintext bytes: any bytes for [`Format::Binary`], UTF-8 text
@@ -61,7 +74,7 @@ impl Plaintext {
         Ok(Plaintext {
             text: bytes,
             format,
-            types: Vec::new(),
+            exact: Vec::new(),
         })
     }
 

@@ -1,9 +1,9 @@
 //! The parse adapter: every store's parse result as one format-independent
 //! view, [`Parsed`], with its documents and their `sops` metadata.
 
+use super::document::{FlatValue, Plaintext};
 use super::format::Format;
 use crate::error::Result;
-use crate::stores::scalar::Resolved;
 use crate::tree::{Leaf, Node, Value};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -29,36 +29,50 @@ pub(crate) struct ParsedDoc {
     pub flow: bool,
 }
 
-/// Parses a plaintext, giving its typed flat values their type.
-pub(crate) fn parse_plain(plain: &super::document::Plaintext) -> Result<Parsed> {
+/// Parses a plaintext; a flat file's lines that still read as they did
+/// give back their exact values (see [`FlatValue`]).
+pub(crate) fn parse_plain(plain: &Plaintext) -> Result<Parsed> {
+    parse_exact(plain, &[])
+}
+
+/// [`parse_plain`], with `also` for the lines `plain` itself has no entry for.
+pub(crate) fn parse_exact(plain: &Plaintext, also: &[FlatValue]) -> Result<Parsed> {
     let mut parsed = parse(plain.expose(), plain.format)?;
-    if !plain.types().is_empty() {
+    if !plain.exact().is_empty() || !also.is_empty() {
         for doc in &mut parsed.docs {
-            retype(&mut doc.root, &mut Vec::new(), plain.types());
+            flat_leaves(&mut doc.root, &mut |path, l| {
+                let own = plain.exact().iter().find(|e| e.path == path);
+                let entry = own.or_else(|| also.iter().find(|e| e.path == path));
+                if let Some(e) = entry.filter(|e| *e.read == *l.text) {
+                    l.text = e.text.clone();
+                    l.resolved = Some(e.t);
+                }
+            });
         }
     }
     Ok(parsed)
 }
 
-fn retype(node: &mut Node, path: &mut Vec<String>, types: &[(String, Resolved)]) {
-    match node {
-        Node::Map(items) => {
-            for item in items.iter_mut() {
-                let Some(k) = item.key.clone() else { continue };
-                path.push(k);
-                retype(&mut item.node, path, types);
-                path.pop();
+/// Calls `f` with every value of a flat file's tree and its AAD path.
+pub(crate) fn flat_leaves(node: &mut Node, f: &mut impl FnMut(String, &mut Leaf)) {
+    fn go(node: &mut Node, path: &mut Vec<String>, f: &mut impl FnMut(String, &mut Leaf)) {
+        match node {
+            Node::Map(items) => {
+                for item in items.iter_mut() {
+                    let Some(k) = item.key.clone() else { continue };
+                    path.push(k);
+                    go(&mut item.node, path, f);
+                    path.pop();
+                }
             }
-        }
-        Node::Leaf(l) if l.resolved.is_some() => {
-            let at: Vec<&str> = path.iter().map(String::as_str).collect();
-            let aad = crate::tree::aad(&at);
-            if let Some((_, t)) = types.iter().find(|(p, _)| *p == aad) {
-                l.resolved = Some(*t);
+            Node::Leaf(l) if l.resolved.is_some() => {
+                let at: Vec<&str> = path.iter().map(String::as_str).collect();
+                f(crate::tree::aad(&at), l);
             }
+            _ => {}
         }
-        _ => {}
     }
+    go(node, &mut Vec::new(), f)
 }
 
 pub(crate) fn parse(text: &str, format: Format) -> Result<Parsed> {

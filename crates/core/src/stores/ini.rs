@@ -285,7 +285,7 @@ fn quote(v: &str) -> String {
         format!("\"\"\"{v}\"\"\"")
     } else if v.contains(['#', ';']) {
         format!("`{v}`")
-    } else if v.trim() != v || (v.len() >= 2 && (v.starts_with('"') || v.starts_with('\''))) {
+    } else if v.trim() != v {
         format!("\"{v}\"")
     } else {
         v.to_string()
