@@ -1102,13 +1102,31 @@ fn forms() -> Vec<Form> {
             "set dotenv literal backslash-n",
             &["set", "e.env", "[\"password\"]", "\"C:\\\\new\""],
         ),
-        f("set ini quoted value", &["set", "e.ini", "[\"s\"][\"q\"]", "\"\\\"q\\\"\""]),
-        f("set ini key with a colon", &["set", "e.ini", "[\"s\"][\"k:x\"]", "\"v\""]),
+        f(
+            "set ini quoted value",
+            &["set", "e.ini", "[\"s\"][\"q\"]", "\"\\\"q\\\"\""],
+        ),
+        f(
+            "set ini key with a colon",
+            &["set", "e.ini", "[\"s\"][\"k:x\"]", "\"v\""],
+        ),
         // A file sops wrote with a literal `\n` and a float: both survive hush.
-        f("decrypt --extract literal backslash-n", &["-d", "--extract", "[\"lit\"]", "el.env"]),
-        f("exec-env literal backslash-n", &["exec-env", "el.env", "printf %s \"$lit|$f\""]),
-        f("set beside a literal backslash-n", &["set", "el.env", "[\"name\"]", "\"n\""]),
-        f("set ini beside a quoted value", &["set", "el.ini", "[\"s\"][\"a\"]", "\"n\""]),
+        f(
+            "decrypt --extract literal backslash-n",
+            &["-d", "--extract", "[\"lit\"]", "el.env"],
+        ),
+        f(
+            "exec-env literal backslash-n",
+            &["exec-env", "el.env", "printf %s \"$lit|$f\""],
+        ),
+        f(
+            "set beside a literal backslash-n",
+            &["set", "el.env", "[\"name\"]", "\"n\""],
+        ),
+        f(
+            "set ini beside a quoted value",
+            &["set", "el.ini", "[\"s\"][\"a\"]", "\"n\""],
+        ),
         f("unset ini", &["unset", "e.ini", "[\"s\"][\"a\"]"]),
         f("unset ini section", &["unset", "e.ini", "[\"s\"]"]),
         f("unset ini missing", &["unset", "e.ini", "[\"s\"][\"zz\"]"]),

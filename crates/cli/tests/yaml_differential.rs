@@ -289,6 +289,18 @@ fn mutations(text: &str, secret: &str) -> Vec<Mutation> {
         ),
     );
     add(
+        "tab after a plain scalar in a flow map",
+        format!("{text}m: {{\n\tb: c\n\t d}}\n"),
+    );
+    add(
+        "tab before a flow key's value",
+        format!("{text}m: {{\n\t? b\n\t: 1}}\n"),
+    );
+    add(
+        "tab before a closing brace",
+        format!("{text}m: {{\n  b: 1,\n\t}}\n"),
+    );
+    add(
         "tab in a flow map's quoted value",
         format!("{text}m: {{\"k\": \"a\n\tb\"}}\n"),
     );

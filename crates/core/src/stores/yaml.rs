@@ -109,6 +109,21 @@ fn block_holds(n: &Node, at: usize) -> bool {
     }
 }
 
+/// Just past the `}` or `]` at or after `from` (saphyr may end a flow
+/// collection at its last entry), over white space, commas and comments.
+fn closing_bracket(src: &str, from: usize) -> usize {
+    let b = src.as_bytes();
+    let mut i = from;
+    while i < b.len() {
+        match b[i] {
+            b'}' | b']' => return i + 1,
+            b'#' => i = src[i..].find('\n').map_or(b.len(), |n| i + n),
+            _ => i += 1,
+        }
+    }
+    b.len()
+}
+
 /// Whether the text between two comments holds an empty line.
 fn has_blank_line(gap: &str) -> bool {
     gap.split('\n')
@@ -706,7 +721,8 @@ impl<'s> Builder<'s, '_> {
                 }
                 let node = self.collection(is_map, flow, col)?;
                 if flow && !ctx.flow {
-                    self.flows.push(first..self.flow_close + 1);
+                    self.flows
+                        .push(first..closing_bracket(self.src, self.flow_close));
                 }
                 if anchor > 0 {
                     self.anchors.insert(anchor, node.clone());

@@ -96,6 +96,8 @@ struct ScalarSpans {
     all: Vec<Range<usize>>,
     /// The outermost flow collections, sorted.
     flows: Vec<Range<usize>>,
+    /// Plain scalars in flow collections and plain keys, sorted.
+    plain: Vec<Range<usize>>,
 }
 
 impl ScalarSpans {
@@ -105,6 +107,7 @@ impl ScalarSpans {
             blocks: Vec::new(),
             all: Vec::new(),
             flows: file.flows.clone(),
+            plain: Vec::new(),
         };
         s.flows.sort_by_key(|r| r.start);
         for doc in &file.docs {
@@ -116,6 +119,7 @@ impl ScalarSpans {
         s.quoted.sort_by_key(|r| r.start);
         s.blocks.sort_by_key(|r| r.0.start);
         s.all.sort_by_key(|r| r.start);
+        s.plain.sort_by_key(|r| r.start);
         s
     }
 
@@ -124,7 +128,11 @@ impl ScalarSpans {
             Node::Map(items) | Node::Seq(items) => {
                 for i in items {
                     if let Some(k) = &i.key {
-                        self.all.push(key_span(src, i.at, k));
+                        let span = key_span(src, i.at, k);
+                        if !src[span.start..].starts_with(['"', '\'']) {
+                            self.plain.push(span.clone());
+                        }
+                        self.all.push(span);
                     }
                     self.collect(src, &i.node);
                 }
@@ -142,7 +150,10 @@ impl ScalarSpans {
                 self.blocks.push((span.clone(), indent));
             }
             // Quoted, or plain inside `[]`/`{}` (go-yaml allows tabs there).
-            Slot::Yaml(YamlSlot::Plain { flow: true, .. }) => self.quoted.push(span.clone()),
+            Slot::Yaml(YamlSlot::Plain { flow: true, .. }) => {
+                self.plain.push(span.clone());
+                self.quoted.push(span.clone())
+            }
             Slot::Yaml(_) if src[span.start..].starts_with(['"', '\'']) => {
                 self.quoted.push(span.clone())
             }
@@ -162,10 +173,16 @@ impl ScalarSpans {
         i > 0 && at < self.all[i - 1].end
     }
 
-    /// Whether byte `at` is inside a flow collection, past its bracket.
-    fn in_flow(&self, at: usize) -> bool {
+    /// The flow collection holding byte `at` (past its bracket): its start.
+    fn in_flow(&self, at: usize) -> Option<usize> {
         let i = self.flows.partition_point(|r| r.start < at);
-        i > 0 && at < self.flows[i - 1].end
+        (i > 0 && at < self.flows[i - 1].end).then(|| self.flows[i - 1].start)
+    }
+
+    /// Whether a plain scalar holds byte `at` or ends right there.
+    fn in_plain(&self, at: usize) -> bool {
+        let i = self.plain.partition_point(|r| r.start < at);
+        i > 0 && at <= self.plain[i - 1].end
     }
 
     /// The block scalar whose content holds byte `at`: its indentation.
@@ -216,8 +233,12 @@ fn check_line(
     spans: &ScalarSpans,
     after_end_marker: &mut bool,
 ) -> Result<()> {
-    // Inside `{…}`/`[…]` a tab is white space to go-yaml, not indentation.
-    if spans.in_quoted(start) || spans.in_flow(start) {
+    // Inside `{…}`/`[…]` a tab is white space to go-yaml, not indentation,
+    // except where a plain scalar on the line before could go on.
+    if let Some(open) = spans.in_flow(start) {
+        return flow_tab(src, start, line, open, spans);
+    }
+    if spans.in_quoted(start) {
         return Ok(());
     }
     let lead = line.len() - line.trim_start_matches([' ', '\t']).len();
@@ -257,6 +278,27 @@ fn check_line(
             src,
             start,
             "directives other than `%YAML 1.1` are read differently by go-yaml",
+        ));
+    }
+    Ok(())
+}
+
+/// go-yaml reads the line after a plain scalar as its continuation, and
+/// refuses a tab there left of the block indentation (+1) around the flow
+/// collection: "found a tab character that violates indentation".
+fn flow_tab(src: &str, start: usize, line: &str, open: usize, spans: &ScalarSpans) -> Result<()> {
+    let lead = &line[..line.len() - line.trim_start_matches([' ', '\t']).len()];
+    let Some(tab) = lead.find('\t') else {
+        return Ok(());
+    };
+    let open_line = src[..open].rfind('\n').map_or(0, |n| n + 1);
+    let indent = src[open_line..].len() - src[open_line..].trim_start_matches(' ').len();
+    let before = src[..start].trim_end_matches(['\n', '\r', ' ', '\t']);
+    if tab <= indent && spans.in_plain(before.len()) {
+        return Err(refuse(
+            src,
+            start + tab,
+            "found a tab character that violates indentation",
         ));
     }
     Ok(())
@@ -524,6 +566,10 @@ mod tests {
             "a: {\n\tb: 1}\n",
             "a: [1,\n  \t2]\nb: |\n  x\n",
             "a: {\"k\": \"v\n\tw\"}\n",
+            "a: {\n\t? b\n : 1}\n",
+            "a: {\n\tb: c\n  \td}\n",
+            "a: {\n\tb: c, # x\n\td: e}\n",
+            "a: {b:\n\tc}\n",
         ] {
             let f = crate::stores::yaml::parse(ok);
             assert!(f.is_ok(), "{ok:?}: {:?}", f.err());
@@ -532,6 +578,11 @@ mod tests {
             "a:\n\t- 1\n",
             "a: [1,\n\t2]\nb:\n\tc: 1\n",
             "a: |\n  {\n\tx\n",
+            // A tab where go-yaml continues a plain scalar.
+            "a: {\n\t? b\n\t: 1}\n",
+            "a: {\n\tb: c\n\t d}\n",
+            "a: [\n\tb\n\tc]\n",
+            "k:\n  a: {\n    b: c\n\t d}\n",
         ] {
             assert!(crate::stores::yaml::parse(bad).is_err(), "{bad:?}");
         }
