@@ -1127,6 +1127,29 @@ fn forms() -> Vec<Form> {
             "set ini beside a quoted value",
             &["set", "el.ini", "[\"s\"][\"a\"]", "\"n\""],
         ),
+        // A hush-encrypted file keeps its flow collections: set adds to them.
+        f(
+            "set into a flow map",
+            &["set", "efl.yaml", "[\"a\"][\"k\"]", "\"v\""],
+        ),
+        f(
+            "set into a flow list",
+            &["set", "efl.yaml", "[\"l\"][5]", "\"v\""],
+        ),
+        f(
+            "set into a multi-line flow map",
+            &["set", "efl.yaml", "[\"m\"][\"k\"]", "{\"x\": [1]}"],
+        ),
+        f(
+            "set --value-file invalid JSON",
+            &["set", "--value-file", "e.yaml", "[\"name\"]", "bad.json"],
+        ),
+        piped(
+            "set --value-stdin invalid JSON",
+            &["set", "--value-stdin", "e.yaml", "[\"name\"]"],
+            "{nope",
+            "yaml",
+        ),
         f("unset ini", &["unset", "e.ini", "[\"s\"][\"a\"]"]),
         f("unset ini section", &["unset", "e.ini", "[\"s\"]"]),
         f("unset ini missing", &["unset", "e.ini", "[\"s\"][\"zz\"]"]),
@@ -1308,6 +1331,7 @@ fn seed() -> Seed {
     w("p.ini", PLAIN_INI);
     w("p.txt", PLAIN_TXT);
     w("x.yaml", "a: v\ne: []\nm: {}\nz:\n");
+    w("bad.json", "{nope\n");
     w(
         "tabs.yaml",
         "{\n\t\"a\": 1,\n\t\"l\": [\n\t\t\"x\"\n\t],\n\t\"m\": {\n\t\tk: [1,\n\t\t\t2]}\n}\n",
@@ -1366,6 +1390,15 @@ fn seed() -> Seed {
         }
         sops_ok(d, &env, &["set", dst, path, value]);
     }
+    // One file encrypted by hush, whose layout (flow style) it keeps.
+    w("fl.yaml", "a: {b: 1}\nl: [1, 2]\nm: {\n    b: 1\n}\n");
+    let out = Command::new(hush_bin())
+        .args(["encrypt", "--age", &r, "fl.yaml"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "seed: hush encrypt fl.yaml");
+    std::fs::write(d.join("efl.yaml"), out.stdout).unwrap();
     std::fs::copy(d.join("e.yaml"), d.join("eg.yaml")).unwrap();
     // Two key groups, both opened by keys.txt.
     sops_ok(

@@ -113,6 +113,9 @@ pub enum Error {
     /// A `["a"]["b"]` tree path is malformed or does not exist.
     #[error("tree path: {0}")]
     TreePath(String),
+    /// A value for `set` is not one JSON value (never quoted: it may be the secret).
+    #[error("the value is not a single JSON value (strings need JSON quotes: '\"text\"')")]
+    SetValue,
     /// A merge was refused: the other side changed the file's keys, which
     /// the MAC does not cover. The message names the keys, never values.
     #[error("{0}")]
@@ -155,7 +158,7 @@ pub mod exit {
     //! | 4 | [`ERROR_DUMPING_TREE`] | the tree cannot be written in the output format ([`Error::Dump`](super::Error::Dump)) |
     //! | 5 | [`ERROR_READING_CONFIG`] | `.sops.yaml` or a selector regex is invalid |
     //! | 6 | [`INVALID_KMS_ENCRYPTION_CONTEXT_FORMAT`] | `--encryption-context` is not `k:v,…` |
-    //! | 7 | [`INVALID_SET_FORMAT`] | `set` got a malformed path or value |
+    //! | 7 | [`INVALID_SET_FORMAT`] | `set` got a value that is not JSON ([`Error::SetValue`](super::Error::SetValue)) |
     //! | 8 | [`ERROR_CONFLICTING_PARAMETERS`] | flags that exclude each other |
     //! | 21 | [`ERROR_ENCRYPTING_MAC`] | the MAC cannot be encrypted |
     //! | 23 | [`ERROR_ENCRYPTING_TREE`] | a value cannot be encrypted |
@@ -273,6 +276,7 @@ impl Error {
             Error::Key { .. } | Error::KeyTransient { .. } => COULD_NOT_RETRIEVE_KEY,
             Error::Config { .. } | Error::Regex { .. } => ERROR_READING_CONFIG,
             Error::TreePath(_) => ERROR_INVALID_TREE_PATH,
+            Error::SetValue => INVALID_SET_FORMAT,
             Error::MergeRefused(_)
             | Error::Crypto(_)
             | Error::KeySpec(_)

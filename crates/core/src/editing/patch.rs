@@ -91,9 +91,7 @@ struct NewValue {
 
 /// The tree of a JSON value (wrapped as `{"v": …}` to parse any value).
 pub(super) fn json_node(json: &str) -> Result<Node> {
-    // The value is never quoted in the error: it may be the secret.
-    let invalid =
-        || bad("the value is not a single JSON value (strings need JSON quotes: '\"text\"')");
+    let invalid = || Error::SetValue;
     let wrapped = Zeroizing::new(format!("{{\"v\": {json}}}"));
     let f = crate::stores::json::parse(&wrapped).map_err(|_| invalid())?;
     let Node::Map(mut items) = f.root else {
@@ -190,6 +188,47 @@ fn nested(rest: &[Step], v: &NewValue) -> NewValue {
     }
 }
 
+/// Whether a YAML collection's entries are in `{…}`/`[…]`: its first entry
+/// follows the bracket, or a scalar in it is written in flow style.
+fn is_flow(src: &str, entries: &[&Item]) -> bool {
+    let Some(first) = entries.first() else {
+        return false;
+    };
+    let before = src[..first.at].trim_end();
+    before.ends_with(['{', '[', ','])
+        || entries.iter().any(|i| {
+            matches!(&i.node, Node::Leaf(l) if matches!(l.slot, Slot::Yaml(YamlSlot::Plain { flow: true, .. })))
+        })
+}
+
+/// Adds an entry after the last one of a YAML flow collection: on its own
+/// line when the entries have theirs, else after `, `.
+fn flow_add(
+    src: &str,
+    entries: &[&Item],
+    key: Option<&str>,
+    v: &NewValue,
+) -> Result<(Range<usize>, Zeroizing<String>)> {
+    let (first, last) = (entries[0], entries[entries.len() - 1]);
+    let end = json_end(src, &last.node)
+        .ok_or_else(|| bad("cannot find the end of the flow collection"))?;
+    let lead = &src[line_start(src, first.at)..first.at];
+    let sep = match lead.trim().is_empty() {
+        true => format!(",\n{lead}"),
+        false => ", ".to_string(),
+    };
+    let slot = YamlSlot::Plain {
+        flow: true,
+        indent: lead.chars().count(),
+    };
+    let val = render(v, Slot::Yaml(slot));
+    let text = match key {
+        Some(k) => format!("{sep}{}: {val}", yaml_render(ValueType::Str, k, slot)),
+        None => format!("{sep}{val}"),
+    };
+    Ok((end..end, Zeroizing::new(text)))
+}
+
 /// Replaces an empty flow collection (`[]`, `{}`) with `v`'s JSON.
 fn fill_empty(
     src: &str,
@@ -250,6 +289,7 @@ fn append(
                 Zeroizing::new(format!("{sep}{}", render(v, Slot::Json))),
             ))
         }
+        Format::Yaml if is_flow(src, &entries) => flow_add(src, &entries, None, v),
         Format::Yaml => {
             // A block list whose items start their own lines: `  - item`.
             if lead.trim() != "-" || !lead.trim_start().starts_with('-') {
@@ -438,6 +478,7 @@ fn insert(
             Ok((at..at, Zeroizing::new(text)))
         }
         Format::Dotenv | Format::Ini | Format::Binary => Err(bad("not a YAML or JSON file")),
+        Format::Yaml if is_flow(src, &entries) => flow_add(src, &entries, Some(key), v),
         Format::Yaml => {
             let Some(first) = entries.first() else {
                 return Err(bad(
@@ -595,6 +636,42 @@ mod tests {
             let out = set(&j(src), 0, &path(p).unwrap(), "1").unwrap();
             assert_eq!(out.expose(), src.replacen(from, to, 1), "{p}");
         }
+    }
+
+    #[test]
+    fn set_adds_to_yaml_flow_collections_in_their_style() {
+        let cases = [
+            ("a: {b: 1}\n", r#"["a"]["k"]"#, "a: {b: 1, k: v}\n"),
+            ("l: [1, 'x']\n", r#"["l"][5]"#, "l: [1, 'x', v]\n"),
+            (
+                "m: {\n  b: 1\n}\n",
+                r#"["m"]["k"]"#,
+                "m: {\n  b: 1,\n  k: v\n}\n",
+            ),
+            (
+                "a: {\n\tb: [1]}\n",
+                r#"["a"]["k"]"#,
+                "a: {\n\tb: [1],\n\tk: v}\n",
+            ),
+            (
+                "a: {b: 1}\n",
+                r#"["a"]["k, x"]"#,
+                "a: {b: 1, \"k, x\": v}\n",
+            ),
+        ];
+        for (src, p, want) in cases {
+            let out = set(&y(src), 0, &path(p).unwrap(), r#""v""#).unwrap();
+            assert_eq!(out.expose(), want, "{p}");
+            crate::stores::yaml::parse(out.expose()).unwrap();
+        }
+        let out = set(
+            &y("a: {b: 1}\n"),
+            0,
+            &path(r#"["a"]["c"]"#).unwrap(),
+            "\"x, y\"",
+        )
+        .unwrap();
+        assert_eq!(out.expose(), "a: {b: 1, c: \"x, y\"}\n");
     }
 
     #[test]
