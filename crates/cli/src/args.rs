@@ -361,6 +361,10 @@ pub(crate) struct EditArgs {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub order: DecryptionOrder,
+    /// Answer as sops (the `sops` front end): a new file starts from sops's
+    /// example, and an unchanged edit exits 200
+    #[arg(long, hide = true)]
+    pub sops: bool,
 }
 
 /// How to read and decrypt the input file.

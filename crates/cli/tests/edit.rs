@@ -574,3 +574,21 @@ fn set_reads_the_value_from_a_file_or_stdin() {
         .replace("5432", "6543");
     assert_eq!(ctx.hush_decrypt("s.yaml", &[]), expected);
 }
+
+#[test]
+fn a_new_file_the_editor_leaves_empty_is_not_created() {
+    let ctx = Ctx::new();
+    let out = with_editor(
+        &ctx,
+        &["edit", "--age", &ctx.recipient, "new.yaml"],
+        "true",
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!ctx.path("new.yaml").exists(), "nothing written");
+    assert!(
+        !ctx.path("new.yaml.hush-rescue").exists(),
+        "nothing to rescue"
+    );
+    no_plaintext_left(&ctx);
+}

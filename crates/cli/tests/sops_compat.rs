@@ -799,6 +799,34 @@ fn forms() -> Vec<Form> {
                 "2",
             ],
         ),
+        // ---- sopscli2: edits of new files, flags after the file, --indent, updatekeys prompt
+        // A new file opens sops's example; the "template" editor changes one word of it.
+        f(
+            "edit new yaml template",
+            &["edit", "--age", "{R}", "new.yaml"],
+        ),
+        f(
+            "edit new json template",
+            &["edit", "--age", "{R}", "new.json"],
+        ),
+        f(
+            "edit new dotenv template",
+            &["edit", "--age", "{R}", "new.env"],
+        ),
+        f(
+            "edit new ini template",
+            &["edit", "--age", "{R}", "new.ini"],
+        ),
+        f(
+            "edit new binary template",
+            &["edit", "--age", "{R}", "new.txt"],
+        ),
+        f("edit new template (legacy)", &["--age", "{R}", "new.json"]),
+        // The example left as it is: exit 200, no file.
+        f("edit new no-op", &["edit", "--age", "{R}", "new.yaml"]),
+        f("edit new no-op json", &["edit", "--age", "{R}", "new.json"]),
+        f("edit new no-op (legacy)", &["--age", "{R}", "new.env"]),
+        f("edit no-op", &["edit", "e.yaml"]),
     ]
 }
 
@@ -928,7 +956,11 @@ fn seed() -> Seed {
     );
     w("noop.sh", "#!/bin/sh\ntrue\n");
     w("fail.sh", "#!/bin/sh\nexit 1\n");
-    for s in ["editor.sh", "noop.sh", "fail.sh"] {
+    w(
+        "template.sh",
+        "#!/bin/sh\nsed -i 's/Welcome/Hello/' \"$1\"\n",
+    );
+    for s in ["editor.sh", "noop.sh", "fail.sh", "template.sh"] {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(d.join(s), std::fs::Permissions::from_mode(0o755)).unwrap();
     }
@@ -997,6 +1029,8 @@ fn run(bin: &Path, seed: &Seed, form: &Form) -> (tempfile::TempDir, Run) {
         .collect();
     let editor = if form.name.contains("no-op") {
         "noop.sh"
+    } else if form.name.contains("template") {
+        "template.sh"
     } else if form.name.contains("editor fails") {
         "fail.sh"
     } else {
@@ -1477,5 +1511,31 @@ fn an_empty_key_group_fails_with_the_text_sops_prints() {
             bin.display(),
             r.stderr
         );
+    }
+}
+
+/// The first stderr line and exit code of both tools for the same form.
+fn first_stderr_lines(seed: &Seed, forms: &[Form]) -> Vec<(String, (i32, String), (i32, String))> {
+    let (_keep, hush) = hush_as_sops();
+    let first = |r: &Run| (r.code, r.stderr.lines().next().unwrap_or("").to_string());
+    forms
+        .iter()
+        .map(|form| {
+            let (_ds, s) = run(&sops_bin(), seed, form);
+            let (_dh, h) = run(&hush, seed, form);
+            (form.name.to_string(), first(&s), first(&h))
+        })
+        .collect()
+}
+
+#[test]
+fn an_unchanged_edit_prints_the_one_line_sops_prints() {
+    let forms = [
+        f("edit no-op", &["edit", "e.yaml"]),
+        f("edit no-op (legacy)", &["e.yaml"]),
+        f("edit new no-op", &["edit", "--age", "{R}", "new.yaml"]),
+    ];
+    for (name, s, h) in first_stderr_lines(&seed(), &forms) {
+        assert_eq!(h, s, "{name}: hush (left) and sops (right)");
     }
 }

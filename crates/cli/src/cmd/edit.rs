@@ -64,6 +64,8 @@ pub(crate) fn edit(a: EditArgs, ring: &KeyRing) -> Result<()> {
             }
             plain.expose().to_string()
         }
+        // sops opens its example document; hush's own edit starts empty.
+        (Target::New(..), false) if a.sops => crate::sops::example(format).to_string(),
         (Target::New(..), false) => String::new(),
     };
     let initial = zeroize::Zeroizing::new(initial);
@@ -89,7 +91,16 @@ pub(crate) fn edit(a: EditArgs, ring: &KeyRing) -> Result<()> {
     let text = edit_loop(rt, &a, &target, &path, format, &initial)?;
     let mut text = text;
     let edited = Plaintext::new(std::mem::take(&mut *text), format);
-    let unchanged = matches!(&target, Target::Existing(o) if o.is_unchanged(&edited));
+    let unchanged = match &target {
+        Target::Existing(o) => o.is_unchanged(&edited),
+        Target::New(..) => edited.expose() == initial.as_str(),
+    };
+    if unchanged && a.sops {
+        return Err(fail(
+            exit::FILE_HAS_NOT_BEEN_MODIFIED,
+            "File has not changed, exiting.",
+        ));
+    }
     if unchanged {
         eprintln!("hush: {name}: file has not changed; nothing written");
     } else {
@@ -158,6 +169,10 @@ fn edit_loop(
                 ))
             }
             Err(why) => return Err(give_up(rt, a, target, &text, &why)),
+            // A new file left as it was given: nothing to write.
+            Ok(()) if matches!(target, Target::New(..)) && text.as_str() == initial => {
+                return Ok(text)
+            }
             Ok(()) => {}
         }
         let problem = match hush_core::Ciphertext::is_encrypted(&text, format) {

@@ -7,10 +7,12 @@
 //! own command line.
 
 mod args;
+mod example;
 mod groups;
 mod indent;
 mod translate;
 
+pub use example::example;
 pub use indent::reindent_json;
 
 use crate::failure::{fail, Failure};
@@ -61,25 +63,21 @@ pub fn run(args: impl IntoIterator<Item = OsString>, run_hush: RunHush) -> Resul
     }
     let kind = translate::kind(&cli);
     translate::precheck(&cli)?;
-    let before =
-        translate::edited_file(&cli).and_then(|f| std::fs::read(&f).ok().map(|bytes| (f, bytes)));
     let result = match translate::plan(cli)? {
         translate::Plan::Hush(argv) => run_hush(argv),
         translate::Plan::GroupsAdd(g, file) => groups::add(&g, &file),
         translate::Plan::GroupsDelete(g, file, index) => groups::delete(&g, &file, index),
     };
-    let result = result.map_err(|f| sops_code(kind, f));
-    match (result, before) {
-        // sops exits 200 when an edit changes nothing; hush wrote nothing then.
-        (Ok(()), Some((file, bytes))) if std::fs::read(&file).ok().as_ref() == Some(&bytes) => {
-            Err(fail(FILE_NOT_MODIFIED, "File has not changed, exiting."))
+    match result.map_err(|f| sops_code(kind, f)) {
+        // An edit that changed nothing: sops's one line, without hush's
+        // prefix (the edit has cleaned up by now).
+        Err(f) if kind == translate::Kind::Edit && f.code == exit::FILE_HAS_NOT_BEEN_MODIFIED => {
+            eprintln!("{}", f.message);
+            std::process::exit(i32::from(f.code))
         }
-        (r, _) => r,
+        r => r,
     }
 }
-
-/// sops's exit code for an edit that changed nothing.
-const FILE_NOT_MODIFIED: u8 = 200;
 
 /// sops's exit code where it differs from hush's for the same failure.
 fn sops_code(kind: translate::Kind, mut f: Failure) -> Failure {

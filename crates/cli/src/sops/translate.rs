@@ -111,15 +111,6 @@ pub fn kind(cli: &SopsCli) -> Kind {
     }
 }
 
-/// The file an edit works on, to tell a no-op edit (sops: exit 200).
-pub fn edited_file(cli: &SopsCli) -> Option<PathBuf> {
-    match (&cli.cmd, kind(cli)) {
-        (Some(SopsCmd::Edit { file }), _) => Some(file.clone()),
-        (None, Kind::Edit) => cli.files.first().cloned(),
-        _ => None,
-    }
-}
-
 /// The checks sops makes before it reads keys, with its exit codes.
 pub fn precheck(cli: &SopsCli) -> Result<()> {
     let legacy_set = cli.cmd.is_none() && cli.g.set.is_some();
@@ -457,6 +448,7 @@ fn decrypt(g: &Global, file: Option<PathBuf>) -> Result<Plan> {
 fn edit(g: &Global, file: PathBuf) -> Result<Plan> {
     same_format(g, &file, "edit")?;
     let mut a = Argv::new("edit");
+    a.arg("--sops");
     key_flags(&mut a, g);
     a.flag("--ignore-mac", g.ignore_mac)
         .opt("--config", &g.config)
