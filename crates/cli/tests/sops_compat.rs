@@ -827,6 +827,44 @@ fn forms() -> Vec<Form> {
         f("edit new no-op json", &["edit", "--age", "{R}", "new.json"]),
         f("edit new no-op (legacy)", &["--age", "{R}", "new.env"]),
         f("edit no-op", &["edit", "e.yaml"]),
+        // updatekeys without -y asks on stdout, as Go's fmt.Scanln reads.
+        piped(
+            "updatekeys answer y",
+            &["updatekeys", "sub/e.yaml"],
+            "y\n",
+            "yaml",
+        ),
+        piped(
+            "updatekeys answer n",
+            &["updatekeys", "sub/e.yaml"],
+            "n\n",
+            "yaml",
+        ),
+        piped(
+            "updatekeys answer yes, then y",
+            &["updatekeys", "sub/e.yaml"],
+            "yes\ny\n",
+            "yaml",
+        ),
+        piped(
+            "updatekeys answer yes, then end of input",
+            &["updatekeys", "sub/e.yaml"],
+            "yes\n",
+            "yaml",
+        ),
+        piped(
+            "updatekeys empty answer",
+            &["updatekeys", "sub/e.yaml"],
+            "\n",
+            "yaml",
+        ),
+        piped(
+            "updatekeys two words",
+            &["updatekeys", "sub/e.yaml"],
+            "y n\n",
+            "yaml",
+        ),
+        f("updatekeys no answer", &["updatekeys", "sub/e.yaml"]),
     ]
 }
 
