@@ -237,7 +237,7 @@ pub(crate) struct DecryptArgs {
     /// An age identity file (repeatable); added to the sops key sources
     #[arg(long)]
     pub identity: Vec<PathBuf>,
-    /// Spaces per level for JSON output, as sops's --indent (0: a tab)
+    /// Spaces per level for JSON output, as sops's --indent (0: none)
     #[arg(long)]
     pub indent: Option<usize>,
     #[command(flatten)]

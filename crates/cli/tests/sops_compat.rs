@@ -865,6 +865,42 @@ fn forms() -> Vec<Form> {
             "yaml",
         ),
         f("updatekeys no answer", &["updatekeys", "sub/e.yaml"]),
+        // --indent: legacy form only; 0 is no indentation and -1 a tab in JSON.
+        f("-d --indent 0 json", &["-d", "--indent", "0", "e.json"]),
+        f("-d --indent -1 json", &["-d", "--indent", "-1", "e.json"]),
+        f("-d --indent -2 json", &["-d", "--indent", "-2", "e.json"]),
+        f("-d --indent -1 yaml", &["-d", "--indent", "-1", "e.yaml"]),
+        f("-d --indent 0 yaml", &["-d", "--indent", "0", "e.yaml"]),
+        f(
+            "-d --indent 0 --output-type json",
+            &["-d", "--indent", "0", "--output-type", "json", "e.yaml"],
+        ),
+        f(
+            "-d --indent=-1 --output-type json",
+            &["-d", "--indent=-1", "--output-type", "json", "e.yaml"],
+        ),
+        f(
+            "decrypt after a global --indent (ignored)",
+            &["--indent", "3", "decrypt", "e.json"],
+        ),
+        f(
+            "decrypt after a global --indent -2 (ignored)",
+            &["--indent", "-2", "decrypt", "e.yaml"],
+        ),
+        typed(
+            "-e --indent 0 json",
+            &["-e", "--indent", "0", "--age", "{R}", "p.json"],
+            "json",
+        ),
+        f(
+            "-e --indent -1 yaml",
+            &["-e", "--indent", "-1", "--age", "{R}", "p.yaml"],
+        ),
+        f(
+            "-e --indent -2 json",
+            &["-e", "--indent", "-2", "--age", "{R}", "p.json"],
+        ),
+        f("-r --indent -1 yaml", &["-r", "--indent", "-1", "e.yaml"]),
     ]
 }
 

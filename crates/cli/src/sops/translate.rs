@@ -232,11 +232,15 @@ pub fn ignore_mac_after_subcommand(cli: &SopsCli, argv: &[OsString]) -> bool {
 
 pub fn plan(cli: SopsCli) -> Result<Plan> {
     let SopsCli {
-        g,
+        mut g,
         cmd,
         files,
         sub_ignore_mac,
     } = cli;
+    if cmd.is_some() {
+        // sops's subcommands do not read the global --indent.
+        g.indent = None;
+    }
     match cmd {
         Some(SopsCmd::Encrypt { file }) => Ok(encrypt(&g, file)),
         Some(SopsCmd::Decrypt { file }) => decrypt(&g, file),
@@ -303,6 +307,17 @@ fn legacy(g: Global, files: Vec<PathBuf>) -> Result<Plan> {
     let Some(file) = file else {
         return Err(fail(exit::NO_FILE_SPECIFIED, "Error: no file specified"));
     };
+    if g.encrypt || g.decrypt || g.rotate || g.set.is_some() {
+        let out = if g.encrypt {
+            encrypted_output_type(&g, Some(&file))
+        } else {
+            output_type(&g, Some(&file))
+        };
+        let name = g.filename_override.as_deref().unwrap_or(&file);
+        let out =
+            out.unwrap_or_else(|| Format::from_path(&name.display().to_string()).name().into());
+        indent_allowed(g.indent, &out)?;
+    }
     if g.encrypt {
         return Ok(encrypt(&g, Some(file)));
     }
@@ -423,6 +438,22 @@ fn encrypt(g: &Global, file: Option<PathBuf>) -> Plan {
     a.done()
 }
 
+/// sops refuses a negative `--indent` for YAML output, and one below -1
+/// (a tab) for JSON, when it writes the result (exit 4).
+fn indent_allowed(indent: Option<i32>, output_type: &str) -> Result<()> {
+    let why = match (indent, output_type.to_ascii_lowercase().as_str()) {
+        (Some(n), "yaml") if n < 0 => "YAML Negative indentation not accepted",
+        (Some(n), "json") if n < -1 => {
+            "Error marshaling to json: JSON Indentation parameter smaller than -1 is not accepted"
+        }
+        _ => return Ok(()),
+    };
+    Err(fail(
+        exit::ERROR_DUMPING_TREE,
+        format!("Error dumping file: {why}"),
+    ))
+}
+
 fn decrypt(g: &Global, file: Option<PathBuf>) -> Result<Plan> {
     let mut a = Argv::new("decrypt");
     io_flags(&mut a, g, output_type(g, file.as_deref()));
@@ -438,7 +469,11 @@ fn decrypt(g: &Global, file: Option<PathBuf>) -> Result<Plan> {
     a.opt("--extract", &g.extract)
         .flag("--ignore-mac", g.ignore_mac)
         .opt("--decryption-order", &g.decryption_order)
-        .opt("--indent", &g.indent.map(|t| t.to_string()));
+        // -1 is sops's default, a tab.
+        .opt(
+            "--indent",
+            &g.indent.filter(|n| *n >= 0).map(|t| t.to_string()),
+        );
     if let Some(f) = file {
         a.arg(f);
     }
