@@ -1589,7 +1589,10 @@ fn an_empty_key_group_fails_with_the_text_sops_prints() {
 }
 
 /// The first stderr line and exit code of both tools for the same form.
-fn first_stderr_lines(seed: &Seed, forms: &[Form]) -> Vec<(String, (i32, String), (i32, String))> {
+/// A form's name, then (exit code, first stderr line) of sops and of hush.
+type FirstLines = (String, (i32, String), (i32, String));
+
+fn first_stderr_lines(seed: &Seed, forms: &[Form]) -> Vec<FirstLines> {
     let (_keep, hush) = hush_as_sops();
     let first = |r: &Run| (r.code, r.stderr.lines().next().unwrap_or("").to_string());
     forms
