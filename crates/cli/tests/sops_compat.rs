@@ -41,7 +41,13 @@ const ALLOWED: &[(&str, &str)] = &[
         "edit -s",
         "editing the sops metadata is refused with a clear error",
     ),
+    ("encrypt --config before the file", USAGE),
+    ("decrypt --verbose before the file", USAGE),
+    ("--bogus flag", USAGE),
+    ("decrypt --extract without a value", USAGE),
 ];
+
+const USAGE: &str = "a usage error, exit 1 in both: sops prints its help on stdout, hush one line on stderr (same text: a_usage_error_says_what_sops_says)";
 
 /// One invocation form. `{R}`/`{R2}` (age) or `{K}`/`{K2}` (PGP, KMS) become the two keys.
 struct Form {
@@ -901,6 +907,78 @@ fn forms() -> Vec<Form> {
             &["-e", "--indent", "-2", "--age", "{R}", "p.json"],
         ),
         f("-r --indent -1 yaml", &["-r", "--indent", "-1", "e.yaml"]),
+        // Before a subcommand, flags end at the first positional (Go's flag):
+        // what follows the file is ignored, so `sops FILE -d` edits.
+        f("edit, -d after the file (legacy)", &["e.yaml", "-d"]),
+        f(
+            "-d, --extract after the file (legacy)",
+            &["-d", "e.yaml", "--extract", "[\"name\"]"],
+        ),
+        f("-d, -i after the file (legacy)", &["-d", "e.yaml", "-i"]),
+        f(
+            "-e, --age after the file (legacy)",
+            &["-e", "p.yaml", "--age", "{R2}"],
+        ),
+        f("-d -- FILE (legacy)", &["-d", "--", "e.yaml"]),
+        f("--d, Go's two-dash short flag (legacy)", &["--d", "e.yaml"]),
+        f("-d=true (legacy)", &["-d=true", "e.yaml"]),
+        f(
+            "-decrypt, Go's one-dash long flag (legacy)",
+            &["-decrypt", "e.yaml"],
+        ),
+        f("-d -i=false (legacy)", &["-d", "-i=false", "e.yaml"]),
+        f("-d, two files (legacy)", &["-d", "e.yaml", "e.json"]),
+        // After a subcommand, its own flags count anywhere (urfave/cli reorders them).
+        f("decrypt, -i after the file", &["decrypt", "e.yaml", "-i"]),
+        f(
+            "decrypt, --extract after the file",
+            &["decrypt", "e.yaml", "--extract", "[\"name\"]"],
+        ),
+        f(
+            "encrypt, --age after the file",
+            &["encrypt", "p.yaml", "--age", "{R2}"],
+        ),
+        f(
+            "rotate, -i after the file",
+            &["rotate", "e.yaml", "-i", "--add-age", "{R2}"],
+        ),
+        f(
+            "set, --idempotent after the value",
+            &["set", "e.yaml", "[\"name\"]", "\"app\"", "--idempotent"],
+        ),
+        f(
+            "set, a value that looks like a flag",
+            &["set", "e.yaml", "[\"num\"]", "-5"],
+        ),
+        f(
+            "updatekeys, -y after the file",
+            &["updatekeys", "sub/e.yaml", "-y"],
+        ),
+        f("decrypt, two files", &["decrypt", "e.yaml", "e.json"]),
+        f("decrypt, -i after --", &["decrypt", "e.yaml", "--", "-i"]),
+        // A global flag after the subcommand: an error before the file,
+        // ignored after it.
+        f(
+            "encrypt --config before the file",
+            &["encrypt", "--config", "rules.yaml", "p.yaml"],
+        ),
+        f(
+            "encrypt --config after the file",
+            &["encrypt", "p.yaml", "--config", "rules.yaml"],
+        ),
+        f(
+            "decrypt --verbose before the file",
+            &["decrypt", "--verbose", "e.yaml"],
+        ),
+        f(
+            "decrypt --indent after the file",
+            &["decrypt", "e.json", "--indent", "2"],
+        ),
+        f("--bogus flag", &["--bogus", "e.yaml"]),
+        f(
+            "decrypt --extract without a value",
+            &["decrypt", "--extract"],
+        ),
     ]
 }
 
@@ -1614,5 +1692,43 @@ fn an_unchanged_edit_prints_the_one_line_sops_prints() {
     ];
     for (name, s, h) in first_stderr_lines(&seed(), &forms) {
         assert_eq!(h, s, "{name}: hush (left) and sops (right)");
+    }
+}
+
+/// A usage error: both exit 1, and hush's line (stderr) is the line sops
+/// prints first on stdout.
+#[test]
+fn a_usage_error_says_what_sops_says() {
+    let seed = seed();
+    let (_keep, hush) = hush_as_sops();
+    let usage: Vec<&str> = ALLOWED
+        .iter()
+        .filter(|(_, why)| *why == USAGE)
+        .map(|(name, _)| *name)
+        .collect();
+    let forms: Vec<Form> = forms()
+        .into_iter()
+        .filter(|f| usage.contains(&f.name))
+        .collect();
+    assert_eq!(forms.len(), usage.len(), "every usage form is in the table");
+    for form in &forms {
+        let (_ds, s) = run(&sops_bin(), &seed, form);
+        let (_dh, h) = run(&hush, &seed, form);
+        let sops_line = String::from_utf8_lossy(&s.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .replace("Incorrect Usage.", "Incorrect Usage:");
+        let hush_line = h.stderr.lines().next().unwrap_or("").to_string();
+        assert_eq!(
+            (
+                h.code,
+                hush_line.strip_prefix("hush: ").unwrap_or(&hush_line)
+            ),
+            (s.code, sops_line.as_str()),
+            "{}: hush (left), sops (right)",
+            form.name
+        );
+        assert!(h.stdout.is_empty(), "{}: nothing on stdout", form.name);
     }
 }

@@ -11,6 +11,7 @@ mod example;
 mod groups;
 mod indent;
 mod translate;
+mod urfave;
 
 pub use example::example;
 pub use indent::reindent_json;
@@ -35,8 +36,14 @@ pub type RunHush = fn(Vec<OsString>) -> Result<(), Failure>;
 
 /// Runs one sops invocation; `args` excludes the program name.
 pub fn run(args: impl IntoIterator<Item = OsString>, run_hush: RunHush) -> Result<(), Failure> {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let split = urfave::split(&args)
+        .map_err(|e| fail(exit::ERROR_GENERIC, format!("Incorrect Usage: {e}")))?;
+    for w in &split.warnings {
+        eprintln!("hush: warning: {w}");
+    }
     let argv: Vec<OsString> = std::iter::once(OsString::from("sops"))
-        .chain(args)
+        .chain(split.argv)
         .collect();
     let mut cli = match args::SopsCli::try_parse_from(&argv) {
         Ok(c) => c,

@@ -293,9 +293,6 @@ pub fn plan(cli: SopsCli) -> Result<Plan> {
 
 /// `sops [flags] FILE`: -e, -d, -r, --set, or edit.
 fn legacy(g: Global, files: Vec<PathBuf>) -> Result<Plan> {
-    if files.len() > 1 {
-        eprintln!("hush: warning: more than one file given; only the first is used (as sops does)");
-    }
     let file = files.into_iter().next();
     let modes = [g.encrypt, g.decrypt, g.rotate, g.set.is_some()];
     if modes.iter().filter(|m| **m).count() > 1 {
@@ -339,11 +336,13 @@ fn legacy(g: Global, files: Vec<PathBuf>) -> Result<Plan> {
             return Err(fail(INVALID_SET_FORMAT, what));
         }
         same_format(&g, &file, "--set")?;
+        // After `--`: a value such as -5 is not a flag.
         return Ok(Argv::new("set")
+            .flag("--ignore-mac", g.ignore_mac)
+            .arg("--")
             .arg(file)
             .arg(index)
             .arg(value)
-            .flag("--ignore-mac", g.ignore_mac)
             .done());
     }
     edit(&g, file)
@@ -515,14 +514,18 @@ fn rotate(g: &Global, file: PathBuf, ignore_mac: bool) -> Result<Plan> {
 fn set(g: &Global, s: SetArgs, ignore_mac: bool) -> Result<Plan> {
     same_format(g, &s.file, "set")?;
     let mut a = Argv::new("set");
-    a.arg(&s.file)
-        .arg(&s.index)
-        .flag("--idempotent", s.idempotent)
+    a.flag("--idempotent", s.idempotent)
         .flag("--ignore-mac", ignore_mac);
-    match (s.value, s.value_file, s.value_stdin) {
-        (Some(v), true, _) => a.arg("--value-file").arg(v),
-        (Some(v), false, false) => a.arg(v),
-        (None, _, true) => a.arg("--value-stdin"),
+    let inline = match (s.value, s.value_file, s.value_stdin) {
+        (Some(v), true, _) => {
+            a.arg(format!("--value-file={v}"));
+            None
+        }
+        (Some(v), false, false) => Some(v),
+        (None, _, true) => {
+            a.arg("--value-stdin");
+            None
+        }
         (Some(_), false, true) => {
             return Err(fail(
                 exit::ERROR_GENERIC,
@@ -536,6 +539,11 @@ fn set(g: &Global, s: SetArgs, ignore_mac: bool) -> Result<Plan> {
             ))
         }
     };
+    // Positionals after `--`: a value such as -5 is not a flag.
+    a.arg("--").arg(s.file).arg(s.index);
+    if let Some(v) = inline {
+        a.arg(v);
+    }
     Ok(a.done())
 }
 
