@@ -1,6 +1,7 @@
 //! hush as a drop-in `sops`: the sops 3.11 command line (subcommands with
 //! global flags before them, and the legacy flag form `sops -e|-d|-r|--set
-//! FILE`, `sops FILE` = edit), translated into hush's own commands.
+//! FILE`, `sops FILE` = edit), split as sops's urfave/cli splits it
+//! (`urfave`), then translated into hush's own commands.
 //!
 //! The sops form is chosen when the binary runs under the name `sops` (a
 //! symlink or copy) or as `hush sops …`; every other name keeps hush's
