@@ -208,15 +208,21 @@ fn run_editor(path: &Path) -> std::result::Result<(), String> {
         .unwrap_or_else(|| "vi".into());
     let words = shell_words(&editor);
     let (prog, args) = words.split_first().ok_or("the editor command is empty")?;
+    // SPAWNING before the STOPPING check: a signal thread then either
+    // waits for the pid or this thread starts no editor.
     EDITOR_PID.store(SPAWNING, Ordering::SeqCst);
-    let status = std::process::Command::new(prog)
-        .args(args)
-        .arg(path)
-        .spawn()
-        .and_then(|mut child| {
-            EDITOR_PID.store(i32::try_from(child.id()).unwrap_or(0), Ordering::SeqCst);
-            child.wait()
-        });
+    let status = if STOPPING.load(Ordering::SeqCst) {
+        Err(std::io::Error::other("hush is stopping"))
+    } else {
+        std::process::Command::new(prog)
+            .args(args)
+            .arg(path)
+            .spawn()
+            .and_then(|mut child| {
+                EDITOR_PID.store(i32::try_from(child.id()).unwrap_or(0), Ordering::SeqCst);
+                child.wait()
+            })
+    };
     EDITOR_PID.store(0, Ordering::SeqCst);
     // The signal thread is removing the temp dir and ending hush.
     while STOPPING.load(Ordering::SeqCst) {

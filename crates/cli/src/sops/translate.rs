@@ -305,15 +305,7 @@ fn legacy(g: Global, files: Vec<PathBuf>) -> Result<Plan> {
         return Err(fail(exit::NO_FILE_SPECIFIED, "Error: no file specified"));
     };
     if g.encrypt || g.decrypt || g.rotate || g.set.is_some() {
-        let out = if g.encrypt {
-            encrypted_output_type(&g, Some(&file))
-        } else {
-            output_type(&g, Some(&file))
-        };
-        let name = g.filename_override.as_deref().unwrap_or(&file);
-        let out =
-            out.unwrap_or_else(|| Format::from_path(&name.display().to_string()).name().into());
-        indent_allowed(g.indent, &out)?;
+        indent_allowed(&g, &file)?;
     }
     if g.encrypt {
         return Ok(encrypt(&g, Some(file)));
@@ -439,8 +431,15 @@ fn encrypt(g: &Global, file: Option<PathBuf>) -> Plan {
 
 /// sops refuses a negative `--indent` for YAML output, and one below -1
 /// (a tab) for JSON, when it writes the result (exit 4).
-fn indent_allowed(indent: Option<i32>, output_type: &str) -> Result<()> {
-    let why = match (indent, output_type.to_ascii_lowercase().as_str()) {
+fn indent_allowed(g: &Global, file: &Path) -> Result<()> {
+    let out = if g.encrypt {
+        encrypted_output_type(g, Some(file))
+    } else {
+        output_type(g, Some(file))
+    };
+    let name = g.filename_override.as_deref().unwrap_or(file);
+    let out = out.unwrap_or_else(|| Format::from_path(&name.display().to_string()).name().into());
+    let why = match (g.indent, out.to_ascii_lowercase().as_str()) {
         (Some(n), "yaml") if n < 0 => "YAML Negative indentation not accepted",
         (Some(n), "json") if n < -1 => {
             "Error marshaling to json: JSON Indentation parameter smaller than -1 is not accepted"
