@@ -237,7 +237,7 @@ pub(crate) struct DecryptArgs {
     /// An age identity file (repeatable); added to the sops key sources
     #[arg(long)]
     pub identity: Vec<PathBuf>,
-    /// Spaces per level for JSON output, as sops's --indent (0: a tab)
+    /// Spaces per level for JSON output, as sops's --indent (0: none)
     #[arg(long)]
     pub indent: Option<usize>,
     #[command(flatten)]
@@ -364,6 +364,10 @@ pub(crate) struct EditArgs {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub order: DecryptionOrder,
+    /// Answer as sops (the `sops` front end): a new file starts from sops's
+    /// example, and an unchanged edit exits 200
+    #[arg(long, hide = true)]
+    pub sops: bool,
 }
 
 /// How to read and decrypt the input file.

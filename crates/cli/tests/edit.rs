@@ -574,3 +574,49 @@ fn set_reads_the_value_from_a_file_or_stdin() {
         .replace("5432", "6543");
     assert_eq!(ctx.hush_decrypt("s.yaml", &[]), expected);
 }
+
+#[test]
+fn a_new_file_the_editor_leaves_empty_is_not_created() {
+    let ctx = Ctx::new();
+    let out = with_editor(
+        &ctx,
+        &["edit", "--age", &ctx.recipient, "new.yaml"],
+        "true",
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!ctx.path("new.yaml").exists(), "nothing written");
+    assert!(
+        !ctx.path("new.yaml.hush-rescue").exists(),
+        "nothing to rescue"
+    );
+    no_plaintext_left(&ctx);
+}
+
+/// SIGTERM or SIGHUP to hush while the editor runs: the editor ends with
+/// hush, the plaintext dir is removed, and the file is unchanged.
+#[test]
+fn a_signal_to_hush_mid_edit_ends_the_editor_too() {
+    for (sig, num) in [("TERM", 15), ("HUP", 1)] {
+        let ctx = Ctx::new();
+        let before = encrypted(&ctx);
+        let pid_file = ctx.path("editor.pid");
+        // The editor keeps no pipe of hush's open, so hush's exit is seen at once.
+        let body = format!(
+            "echo $$ > '{}'; kill -{sig} $PPID; exec sleep 60 </dev/null >/dev/null 2>&1",
+            pid_file.display()
+        );
+        let ed = script(&ctx, "ed.sh", &body);
+        let out = with_editor(&ctx, &["edit", "s.yaml"], &ed, None);
+        assert_eq!(out.code, 128 + num, "{sig}: {}", out.stderr);
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let proc_dir = Path::new("/proc").join(pid.trim());
+        let alive = proc_dir.exists();
+        if alive {
+            let _ = std::process::Command::new("kill").arg(pid.trim()).status();
+        }
+        assert!(!alive, "{sig}: the editor {} outlived hush", pid.trim());
+        assert_eq!(ctx.read("s.yaml"), before, "{sig}");
+        no_plaintext_left(&ctx);
+    }
+}

@@ -85,7 +85,13 @@ const ALLOWED: &[(&str, &str)] = &[
         "edit -s",
         "editing the sops metadata is refused with a clear error",
     ),
+    ("encrypt --config before the file", USAGE),
+    ("decrypt --verbose before the file", USAGE),
+    ("--bogus flag", USAGE),
+    ("decrypt --extract without a value", USAGE),
 ];
+
+const USAGE: &str = "a usage error, exit 1 in both: sops prints its help on stdout, hush one line on stderr (same text: a_usage_error_says_what_sops_says)";
 
 /// One invocation form. `{R}`/`{R2}` (age) or `{K}`/`{K2}` (PGP, KMS) become the two keys.
 struct Form {
@@ -1267,6 +1273,180 @@ fn forms() -> Vec<Form> {
                 "2",
             ],
         ),
+        // ---- sopscli2: edits of new files, flags after the file, --indent, updatekeys prompt
+        // A new file opens sops's example; the "template" editor changes one word of it.
+        f(
+            "edit new yaml template",
+            &["edit", "--age", "{R}", "new.yaml"],
+        ),
+        f(
+            "edit new json template",
+            &["edit", "--age", "{R}", "new.json"],
+        ),
+        f(
+            "edit new dotenv template",
+            &["edit", "--age", "{R}", "new.env"],
+        ),
+        f(
+            "edit new ini template",
+            &["edit", "--age", "{R}", "new.ini"],
+        ),
+        f(
+            "edit new binary template",
+            &["edit", "--age", "{R}", "new.txt"],
+        ),
+        f("edit new template (legacy)", &["--age", "{R}", "new.json"]),
+        // The example left as it is: exit 200, no file.
+        f("edit new no-op", &["edit", "--age", "{R}", "new.yaml"]),
+        f("edit new no-op json", &["edit", "--age", "{R}", "new.json"]),
+        f("edit new no-op (legacy)", &["--age", "{R}", "new.env"]),
+        f("edit no-op", &["edit", "e.yaml"]),
+        // updatekeys without -y asks on stdout, as Go's fmt.Scanln reads.
+        piped(
+            "updatekeys answer y",
+            &["updatekeys", "sub/e.yaml"],
+            "y\n",
+            "yaml",
+        ),
+        piped(
+            "updatekeys answer n",
+            &["updatekeys", "sub/e.yaml"],
+            "n\n",
+            "yaml",
+        ),
+        piped(
+            "updatekeys answer yes, then y",
+            &["updatekeys", "sub/e.yaml"],
+            "yes\ny\n",
+            "yaml",
+        ),
+        piped(
+            "updatekeys answer yes, then end of input",
+            &["updatekeys", "sub/e.yaml"],
+            "yes\n",
+            "yaml",
+        ),
+        piped(
+            "updatekeys empty answer",
+            &["updatekeys", "sub/e.yaml"],
+            "\n",
+            "yaml",
+        ),
+        piped(
+            "updatekeys two words",
+            &["updatekeys", "sub/e.yaml"],
+            "y n\n",
+            "yaml",
+        ),
+        f("updatekeys no answer", &["updatekeys", "sub/e.yaml"]),
+        // --indent: legacy form only; 0 is no indentation and -1 a tab in JSON.
+        f("-d --indent 0 json", &["-d", "--indent", "0", "e.json"]),
+        f("-d --indent -1 json", &["-d", "--indent", "-1", "e.json"]),
+        f("-d --indent -2 json", &["-d", "--indent", "-2", "e.json"]),
+        f("-d --indent -1 yaml", &["-d", "--indent", "-1", "e.yaml"]),
+        f("-d --indent 0 yaml", &["-d", "--indent", "0", "e.yaml"]),
+        f(
+            "-d --indent 0 --output-type json",
+            &["-d", "--indent", "0", "--output-type", "json", "e.yaml"],
+        ),
+        f(
+            "-d --indent=-1 --output-type json",
+            &["-d", "--indent=-1", "--output-type", "json", "e.yaml"],
+        ),
+        f(
+            "decrypt after a global --indent (ignored)",
+            &["--indent", "3", "decrypt", "e.json"],
+        ),
+        f(
+            "decrypt after a global --indent -2 (ignored)",
+            &["--indent", "-2", "decrypt", "e.yaml"],
+        ),
+        typed(
+            "-e --indent 0 json",
+            &["-e", "--indent", "0", "--age", "{R}", "p.json"],
+            "json",
+        ),
+        f(
+            "-e --indent -1 yaml",
+            &["-e", "--indent", "-1", "--age", "{R}", "p.yaml"],
+        ),
+        f(
+            "-e --indent -2 json",
+            &["-e", "--indent", "-2", "--age", "{R}", "p.json"],
+        ),
+        f("-r --indent -1 yaml", &["-r", "--indent", "-1", "e.yaml"]),
+        // Before a subcommand, flags end at the first positional (Go's flag):
+        // what follows the file is ignored, so `sops FILE -d` edits.
+        f("edit, -d after the file (legacy)", &["e.yaml", "-d"]),
+        f(
+            "-d, --extract after the file (legacy)",
+            &["-d", "e.yaml", "--extract", "[\"name\"]"],
+        ),
+        f("-d, -i after the file (legacy)", &["-d", "e.yaml", "-i"]),
+        f(
+            "-e, --age after the file (legacy)",
+            &["-e", "p.yaml", "--age", "{R2}"],
+        ),
+        f("-d -- FILE (legacy)", &["-d", "--", "e.yaml"]),
+        f("--d, Go's two-dash short flag (legacy)", &["--d", "e.yaml"]),
+        f("-d=true (legacy)", &["-d=true", "e.yaml"]),
+        f(
+            "-decrypt, Go's one-dash long flag (legacy)",
+            &["-decrypt", "e.yaml"],
+        ),
+        f("-d -i=false (legacy)", &["-d", "-i=false", "e.yaml"]),
+        f("-d, two files (legacy)", &["-d", "e.yaml", "e.json"]),
+        // After a subcommand, its own flags count anywhere (urfave/cli reorders them).
+        f("decrypt, -i after the file", &["decrypt", "e.yaml", "-i"]),
+        f(
+            "decrypt, --extract after the file",
+            &["decrypt", "e.yaml", "--extract", "[\"name\"]"],
+        ),
+        f(
+            "encrypt, --age after the file",
+            &["encrypt", "p.yaml", "--age", "{R2}"],
+        ),
+        f(
+            "rotate, -i after the file",
+            &["rotate", "e.yaml", "-i", "--add-age", "{R2}"],
+        ),
+        f(
+            "set, --idempotent after the value",
+            &["set", "e.yaml", "[\"name\"]", "\"app\"", "--idempotent"],
+        ),
+        f(
+            "set, a value that looks like a flag",
+            &["set", "e.yaml", "[\"num\"]", "-5"],
+        ),
+        f(
+            "updatekeys, -y after the file",
+            &["updatekeys", "sub/e.yaml", "-y"],
+        ),
+        f("decrypt, two files", &["decrypt", "e.yaml", "e.json"]),
+        f("decrypt, -i after --", &["decrypt", "e.yaml", "--", "-i"]),
+        // A global flag after the subcommand: an error before the file,
+        // ignored after it.
+        f(
+            "encrypt --config before the file",
+            &["encrypt", "--config", "rules.yaml", "p.yaml"],
+        ),
+        f(
+            "encrypt --config after the file",
+            &["encrypt", "p.yaml", "--config", "rules.yaml"],
+        ),
+        f(
+            "decrypt --verbose before the file",
+            &["decrypt", "--verbose", "e.yaml"],
+        ),
+        f(
+            "decrypt --indent after the file",
+            &["decrypt", "e.json", "--indent", "2"],
+        ),
+        f("--bogus flag", &["--bogus", "e.yaml"]),
+        f(
+            "decrypt --extract without a value",
+            &["decrypt", "--extract"],
+        ),
     ]
 }
 
@@ -1423,7 +1603,11 @@ fn seed() -> Seed {
     );
     w("noop.sh", "#!/bin/sh\ntrue\n");
     w("fail.sh", "#!/bin/sh\nexit 1\n");
-    for s in ["editor.sh", "noop.sh", "fail.sh"] {
+    w(
+        "template.sh",
+        "#!/bin/sh\nsed -i 's/Welcome/Hello/' \"$1\"\n",
+    );
+    for s in ["editor.sh", "noop.sh", "fail.sh", "template.sh"] {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(d.join(s), std::fs::Permissions::from_mode(0o755)).unwrap();
     }
@@ -1492,6 +1676,8 @@ fn run(bin: &Path, seed: &Seed, form: &Form) -> (tempfile::TempDir, Run) {
         .collect();
     let editor = if form.name.contains("no-op") {
         "noop.sh"
+    } else if form.name.contains("template") {
+        "template.sh"
     } else if form.name.contains("editor fails") {
         "fail.sh"
     } else {
@@ -1972,5 +2158,72 @@ fn an_empty_key_group_fails_with_the_text_sops_prints() {
             bin.display(),
             r.stderr
         );
+    }
+}
+
+/// The first stderr line and exit code of both tools for the same form.
+/// A form's name, then (exit code, first stderr line) of sops and of hush.
+type FirstLines = (String, (i32, String), (i32, String));
+
+fn first_stderr_lines(seed: &Seed, forms: &[Form]) -> Vec<FirstLines> {
+    let (_keep, hush) = hush_as_sops();
+    let first = |r: &Run| (r.code, r.stderr.lines().next().unwrap_or("").to_string());
+    forms
+        .iter()
+        .map(|form| {
+            let (_ds, s) = run(&sops_bin(), seed, form);
+            let (_dh, h) = run(&hush, seed, form);
+            (form.name.to_string(), first(&s), first(&h))
+        })
+        .collect()
+}
+
+#[test]
+fn an_unchanged_edit_prints_the_one_line_sops_prints() {
+    let forms = [
+        f("edit no-op", &["edit", "e.yaml"]),
+        f("edit no-op (legacy)", &["e.yaml"]),
+        f("edit new no-op", &["edit", "--age", "{R}", "new.yaml"]),
+    ];
+    for (name, s, h) in first_stderr_lines(&seed(), &forms) {
+        assert_eq!(h, s, "{name}: hush (left) and sops (right)");
+    }
+}
+
+/// A usage error: both exit 1, and hush's line (stderr) is the line sops
+/// prints first on stdout.
+#[test]
+fn a_usage_error_says_what_sops_says() {
+    let seed = seed();
+    let (_keep, hush) = hush_as_sops();
+    let usage: Vec<&str> = ALLOWED
+        .iter()
+        .filter(|(_, why)| *why == USAGE)
+        .map(|(name, _)| *name)
+        .collect();
+    let forms: Vec<Form> = forms()
+        .into_iter()
+        .filter(|f| usage.contains(&f.name))
+        .collect();
+    assert_eq!(forms.len(), usage.len(), "every usage form is in the table");
+    for form in &forms {
+        let (_ds, s) = run(&sops_bin(), &seed, form);
+        let (_dh, h) = run(&hush, &seed, form);
+        let sops_line = String::from_utf8_lossy(&s.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .replace("Incorrect Usage.", "Incorrect Usage:");
+        let hush_line = h.stderr.lines().next().unwrap_or("").to_string();
+        assert_eq!(
+            (
+                h.code,
+                hush_line.strip_prefix("hush: ").unwrap_or(&hush_line)
+            ),
+            (s.code, sops_line.as_str()),
+            "{}: hush (left), sops (right)",
+            form.name
+        );
+        assert!(h.stdout.is_empty(), "{}: nothing on stdout", form.name);
     }
 }

@@ -58,7 +58,7 @@ fn decrypt_text(
         }
         None => hush_core::convert(&plain, to).map_err(core(name))?,
     };
-    match a.indent.filter(|n| *n > 0) {
+    match a.indent {
         Some(n) if to == Format::Json => Ok(Plaintext::new(
             crate::sops::reindent_json(out.expose(), n),
             to,

@@ -3,7 +3,7 @@
 //! can be re-opened, and a failed or abandoned edit is saved *encrypted*
 //! beside the target (`FILE.hush-rescue`) for `hush edit --rescue FILE`.
 //! The plaintext lives only in a 0700 temp dir, removed on every exit path,
-//! on signals, and by a watchdog after `kill -9`.
+//! on signals (which end the editor first), and by a watchdog after `kill -9`.
 
 use crate::args::EditArgs;
 use crate::failure::{bare, core, core_read, fail, Failure, Result};
@@ -19,14 +19,19 @@ use hush_core::plan::{Overrides, Plan};
 use hush_core::{Ciphertext, DecryptOptions, EncryptOptions, Format, KeyGroups, Plaintext};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use tokio::runtime::Runtime;
 
 /// sops's exit code when the editor fails or the edit is abandoned.
 const EDITOR_FAILED: u8 = 201;
 
-/// Set while the editor runs: Ctrl-C then belongs to the editor.
-static EDITOR_RUNNING: AtomicBool = AtomicBool::new(false);
+/// The editor's process id while it runs (0: none, `SPAWNING`: starting).
+/// Ctrl-C then belongs to the editor; SIGTERM and SIGHUP are passed on.
+static EDITOR_PID: AtomicI32 = AtomicI32::new(0);
+const SPAWNING: i32 = -1;
+
+/// Set once a signal ends hush: no editor may outlive it.
+static STOPPING: AtomicBool = AtomicBool::new(false);
 
 /// Where the edit is going: the open file, or the keys of a new one.
 enum Target {
@@ -64,6 +69,8 @@ pub(crate) fn edit(a: EditArgs, ring: &KeyRing) -> Result<()> {
             }
             plain.expose().to_string()
         }
+        // sops opens its example document; hush's own edit starts empty.
+        (Target::New(..), false) if a.sops => crate::sops::example(format).to_string(),
         (Target::New(..), false) => String::new(),
     };
     let initial = zeroize::Zeroizing::new(initial);
@@ -89,7 +96,16 @@ pub(crate) fn edit(a: EditArgs, ring: &KeyRing) -> Result<()> {
     let text = edit_loop(rt, &a, &target, &path, format, &initial)?;
     let mut text = text;
     let edited = Plaintext::new(std::mem::take(&mut *text), format);
-    let unchanged = matches!(&target, Target::Existing(o) if o.is_unchanged(&edited));
+    let unchanged = match &target {
+        Target::Existing(o) => o.is_unchanged(&edited),
+        Target::New(..) => edited.expose() == initial.as_str(),
+    };
+    if unchanged && a.sops {
+        return Err(fail(
+            exit::FILE_HAS_NOT_BEEN_MODIFIED,
+            "File has not changed, exiting.",
+        ));
+    }
     if unchanged {
         eprintln!("hush: {name}: file has not changed; nothing written");
     } else {
@@ -158,6 +174,10 @@ fn edit_loop(
                 ))
             }
             Err(why) => return Err(give_up(rt, a, target, &text, &why)),
+            // A new file left as it was given: nothing to write.
+            Ok(()) if matches!(target, Target::New(..)) && text.as_str() == initial => {
+                return Ok(text)
+            }
             Ok(()) => {}
         }
         let problem = match hush_core::Ciphertext::is_encrypted(&text, format) {
@@ -188,12 +208,26 @@ fn run_editor(path: &Path) -> std::result::Result<(), String> {
         .unwrap_or_else(|| "vi".into());
     let words = shell_words(&editor);
     let (prog, args) = words.split_first().ok_or("the editor command is empty")?;
-    EDITOR_RUNNING.store(true, Ordering::SeqCst);
-    let status = std::process::Command::new(prog)
-        .args(args)
-        .arg(path)
-        .status();
-    EDITOR_RUNNING.store(false, Ordering::SeqCst);
+    // SPAWNING before the STOPPING check: a signal thread then either
+    // waits for the pid or this thread starts no editor.
+    EDITOR_PID.store(SPAWNING, Ordering::SeqCst);
+    let status = if STOPPING.load(Ordering::SeqCst) {
+        Err(std::io::Error::other("hush is stopping"))
+    } else {
+        std::process::Command::new(prog)
+            .args(args)
+            .arg(path)
+            .spawn()
+            .and_then(|mut child| {
+                EDITOR_PID.store(i32::try_from(child.id()).unwrap_or(0), Ordering::SeqCst);
+                child.wait()
+            })
+    };
+    EDITOR_PID.store(0, Ordering::SeqCst);
+    // The signal thread is removing the temp dir and ending hush.
+    while STOPPING.load(Ordering::SeqCst) {
+        std::thread::park();
+    }
     match status {
         Ok(s) if s.success() => Ok(()),
         Ok(s) => Err(format!("the editor {prog} exited with {s}")),
@@ -277,8 +311,47 @@ fn read_rescue(rt: &Runtime, ring: &KeyRing, file: &Path, opts: &DecryptOptions)
     hush_core::path::extract(&plain, &steps, Format::Json).map_err(core(&name))
 }
 
-/// Removes the temp dir on SIGTERM and SIGHUP, and on SIGINT unless the
-/// editor is running (Ctrl-C is the editor's then), then exits 128+signal.
+/// Sends `sig` to the editor process.
+fn signal_editor(pid: i32, sig: rustix::process::Signal) {
+    if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+        let _ = rustix::process::kill_process(pid, sig);
+    }
+}
+
+/// Passes `sig` on to a running editor and waits for it to end (a few
+/// seconds, then SIGKILL), so that nothing writes plaintext after hush.
+fn stop_editor(sig: i32) {
+    use rustix::process::Signal;
+    STOPPING.store(true, Ordering::SeqCst);
+    let first = Signal::from_named_raw(sig).unwrap_or(Signal::TERM);
+    for (sig, tries) in [(first, 50), (Signal::KILL, 10)] {
+        let pid = editor_pid_while(|p| p == SPAWNING, 50);
+        if pid <= 0 {
+            return;
+        }
+        signal_editor(pid, sig);
+        if editor_pid_while(|p| p != 0, tries) == 0 {
+            return;
+        }
+    }
+}
+
+/// The editor's pid once `busy` no longer holds for it, or after `tries`
+/// tenths of a second.
+fn editor_pid_while(busy: impl Fn(i32) -> bool, tries: u32) -> i32 {
+    for _ in 0..tries {
+        let pid = EDITOR_PID.load(Ordering::SeqCst);
+        if !busy(pid) {
+            return pid;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    EDITOR_PID.load(Ordering::SeqCst)
+}
+
+/// On SIGTERM and SIGHUP, and on SIGINT unless the editor is running
+/// (Ctrl-C is the editor's then): ends the editor, removes the temp dir,
+/// and exits 128+signal.
 struct Cleanup(signal_hook::iterator::Handle);
 
 impl Cleanup {
@@ -295,9 +368,10 @@ impl Cleanup {
         let dir = dir.to_path_buf();
         std::thread::spawn(move || {
             for sig in signals.forever() {
-                if sig == SIGINT && EDITOR_RUNNING.load(Ordering::SeqCst) {
+                if sig == SIGINT && EDITOR_PID.load(Ordering::SeqCst) != 0 {
                     continue;
                 }
+                stop_editor(sig);
                 let _ = std::fs::remove_dir_all(&dir);
                 std::process::exit(128 + sig);
             }

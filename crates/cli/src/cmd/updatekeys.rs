@@ -54,7 +54,12 @@ fn update_one(ring: &KeyRing, a: &UpdateKeysArgs, config: &Config, file: &Path) 
     } else {
         print_diff(&name, &diff);
     }
-    if !a.yes && !confirm()? {
+    let go_ahead = match (a.yes, a.sops_report) {
+        (true, _) => true,
+        (false, true) => sops_confirm()?,
+        (false, false) => confirm()?,
+    };
+    if !go_ahead {
         eprintln!("hush: {name}: not changed");
         return Ok(());
     }
@@ -124,4 +129,52 @@ fn confirm() -> Result<bool> {
         .read_line(&mut answer)
         .map_err(|e| fail(exit::ERROR_GENERIC, e.to_string()))?;
     Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+/// sops's question: `Is this okay? (y/n):` on stdout until the answer is
+/// `y` or `n`. As Go's `fmt.Scanln`, an empty line, a second word or the
+/// end of input is an error (exit 1) and nothing changes.
+fn sops_confirm() -> Result<bool> {
+    let stdin = std::io::stdin();
+    loop {
+        let _ = write_stdout(b"Is this okay? (y/n):");
+        let mut line = String::new();
+        let read = stdin
+            .read_line(&mut line)
+            .map_err(|e| fail(exit::ERROR_GENERIC, e.to_string()))?;
+        match scan_word(&line, read == 0) {
+            Ok("y") => return Ok(true),
+            Ok("n") => return Ok(false),
+            Ok(_) => {}
+            Err(why) => return Err(fail(exit::ERROR_GENERIC, why)),
+        }
+    }
+}
+
+/// The one word of an answer line, or Go's `fmt.Scanln` error for it.
+fn scan_word(line: &str, at_eof: bool) -> std::result::Result<&str, &'static str> {
+    let ends_line = line.ends_with('\n');
+    let mut words = line.split_whitespace();
+    match (words.next(), words.next()) {
+        (None, _) if at_eof || !ends_line => Err("EOF"),
+        (None, _) => Err("unexpected newline"),
+        (Some(_), Some(_)) => Err("expected newline"),
+        (Some(w), None) => Ok(w),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scan_word;
+
+    #[test]
+    fn an_answer_is_one_word_on_its_line_as_go_scanln_reads_it() {
+        assert_eq!(scan_word("y\n", false), Ok("y"));
+        assert_eq!(scan_word("  n \r\n", false), Ok("n"));
+        assert_eq!(scan_word("yes\n", false), Ok("yes"));
+        assert_eq!(scan_word("y", false), Ok("y"));
+        assert_eq!(scan_word("\n", false), Err("unexpected newline"));
+        assert_eq!(scan_word("", true), Err("EOF"));
+        assert_eq!(scan_word("y n\n", false), Err("expected newline"));
+    }
 }

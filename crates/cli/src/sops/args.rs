@@ -148,9 +148,10 @@ pub struct Global {
     /// With several key groups, how many must join to decrypt
     #[arg(long, global = true)]
     pub shamir_secret_sharing_threshold: Option<u32>,
-    /// Spaces of indentation for YAML or JSON output
-    #[arg(long, global = true)]
-    pub indent: Option<u32>,
+    /// Spaces of indentation for YAML or JSON output (legacy form only, as
+    /// in sops; -1 is a tab in JSON)
+    #[arg(long, global = true, allow_negative_numbers = true)]
+    pub indent: Option<i32>,
     /// Accepted; hush has no verbose log
     #[arg(long, global = true)]
     pub verbose: bool,

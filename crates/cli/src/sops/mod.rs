@@ -1,16 +1,20 @@
 //! hush as a drop-in `sops`: the sops 3.11 command line (subcommands with
 //! global flags before them, and the legacy flag form `sops -e|-d|-r|--set
-//! FILE`, `sops FILE` = edit), translated into hush's own commands.
+//! FILE`, `sops FILE` = edit), split as sops's urfave/cli splits it
+//! (`urfave`), then translated into hush's own commands.
 //!
 //! The sops form is chosen when the binary runs under the name `sops` (a
 //! symlink or copy) or as `hush sops …`; every other name keeps hush's
 //! own command line.
 
 mod args;
+mod example;
 mod groups;
 mod indent;
 mod translate;
+mod urfave;
 
+pub use example::example;
 pub use indent::reindent_json;
 
 use crate::failure::{fail, Failure};
@@ -33,8 +37,14 @@ pub type RunHush = fn(Vec<OsString>) -> Result<(), Failure>;
 
 /// Runs one sops invocation; `args` excludes the program name.
 pub fn run(args: impl IntoIterator<Item = OsString>, run_hush: RunHush) -> Result<(), Failure> {
+    let args: Vec<OsString> = args.into_iter().collect();
+    let split = urfave::split(&args)
+        .map_err(|e| fail(exit::ERROR_GENERIC, format!("Incorrect Usage: {e}")))?;
+    for w in &split.warnings {
+        eprintln!("hush: warning: {w}");
+    }
     let argv: Vec<OsString> = std::iter::once(OsString::from("sops"))
-        .chain(args)
+        .chain(split.argv)
         .collect();
     let mut cli = match args::SopsCli::try_parse_from(&argv) {
         Ok(c) => c,
@@ -61,25 +71,21 @@ pub fn run(args: impl IntoIterator<Item = OsString>, run_hush: RunHush) -> Resul
     }
     let kind = translate::kind(&cli);
     translate::precheck(&cli)?;
-    let before =
-        translate::edited_file(&cli).and_then(|f| std::fs::read(&f).ok().map(|bytes| (f, bytes)));
     let result = match translate::plan(cli)? {
         translate::Plan::Hush(argv) => run_hush(argv),
         translate::Plan::GroupsAdd(g, file) => groups::add(&g, &file),
         translate::Plan::GroupsDelete(g, file, index) => groups::delete(&g, &file, index),
     };
-    let result = result.map_err(|f| sops_code(kind, f));
-    match (result, before) {
-        // sops exits 200 when an edit changes nothing; hush wrote nothing then.
-        (Ok(()), Some((file, bytes))) if std::fs::read(&file).ok().as_ref() == Some(&bytes) => {
-            Err(fail(FILE_NOT_MODIFIED, "File has not changed, exiting."))
+    match result.map_err(|f| sops_code(kind, f)) {
+        // An edit that changed nothing: sops's one line, without hush's
+        // prefix (the edit has cleaned up by now).
+        Err(f) if kind == translate::Kind::Edit && f.code == exit::FILE_HAS_NOT_BEEN_MODIFIED => {
+            eprintln!("{}", f.message);
+            std::process::exit(i32::from(f.code))
         }
-        (r, _) => r,
+        r => r,
     }
 }
-
-/// sops's exit code for an edit that changed nothing.
-const FILE_NOT_MODIFIED: u8 = 200;
 
 /// sops's exit code where it differs from hush's for the same failure.
 fn sops_code(kind: translate::Kind, mut f: Failure) -> Failure {

@@ -113,15 +113,6 @@ pub fn kind(cli: &SopsCli) -> Kind {
     }
 }
 
-/// The file an edit works on, to tell a no-op edit (sops: exit 200).
-pub fn edited_file(cli: &SopsCli) -> Option<PathBuf> {
-    match (&cli.cmd, kind(cli)) {
-        (Some(SopsCmd::Edit { file }), _) => Some(file.clone()),
-        (None, Kind::Edit) => cli.files.first().cloned(),
-        _ => None,
-    }
-}
-
 /// The checks sops makes before it reads keys, with its exit codes.
 pub fn precheck(cli: &SopsCli) -> Result<()> {
     let legacy_set = cli.cmd.is_none() && cli.g.set.is_some();
@@ -243,11 +234,15 @@ pub fn ignore_mac_after_subcommand(cli: &SopsCli, argv: &[OsString]) -> bool {
 
 pub fn plan(cli: SopsCli) -> Result<Plan> {
     let SopsCli {
-        g,
+        mut g,
         cmd,
         files,
         sub_ignore_mac,
     } = cli;
+    if cmd.is_some() {
+        // sops's subcommands do not read the global --indent.
+        g.indent = None;
+    }
     match cmd {
         Some(SopsCmd::Encrypt { file }) => Ok(encrypt(&g, file)),
         Some(SopsCmd::Decrypt { file }) => decrypt(&g, file),
@@ -300,9 +295,6 @@ pub fn plan(cli: SopsCli) -> Result<Plan> {
 
 /// `sops [flags] FILE`: -e, -d, -r, --set, or edit.
 fn legacy(g: Global, files: Vec<PathBuf>) -> Result<Plan> {
-    if files.len() > 1 {
-        eprintln!("hush: warning: more than one file given; only the first is used (as sops does)");
-    }
     let file = files.into_iter().next();
     let modes = [g.encrypt, g.decrypt, g.rotate, g.set.is_some()];
     if modes.iter().filter(|m| **m).count() > 1 {
@@ -314,6 +306,9 @@ fn legacy(g: Global, files: Vec<PathBuf>) -> Result<Plan> {
     let Some(file) = file else {
         return Err(fail(exit::NO_FILE_SPECIFIED, "Error: no file specified"));
     };
+    if g.encrypt || g.decrypt || g.rotate || g.set.is_some() {
+        indent_allowed(&g, &file)?;
+    }
     if g.encrypt {
         return Ok(encrypt(&g, Some(file)));
     }
@@ -335,11 +330,13 @@ fn legacy(g: Global, files: Vec<PathBuf>) -> Result<Plan> {
             return Err(fail(INVALID_SET_FORMAT, what));
         }
         same_format(&g, &file, "--set")?;
+        // After `--`: a value such as -5 is not a flag.
         return Ok(Argv::new("set")
+            .flag("--ignore-mac", g.ignore_mac)
+            .arg("--")
             .arg(file)
             .arg(index)
             .arg(value)
-            .flag("--ignore-mac", g.ignore_mac)
             .done());
     }
     edit(&g, file)
@@ -434,6 +431,29 @@ fn encrypt(g: &Global, file: Option<PathBuf>) -> Plan {
     a.done()
 }
 
+/// sops refuses a negative `--indent` for YAML output, and one below -1
+/// (a tab) for JSON, when it writes the result (exit 4).
+fn indent_allowed(g: &Global, file: &Path) -> Result<()> {
+    let out = if g.encrypt {
+        encrypted_output_type(g, Some(file))
+    } else {
+        output_type(g, Some(file))
+    };
+    let name = g.filename_override.as_deref().unwrap_or(file);
+    let out = out.unwrap_or_else(|| Format::from_path(&name.display().to_string()).name().into());
+    let why = match (g.indent, out.to_ascii_lowercase().as_str()) {
+        (Some(n), "yaml") if n < 0 => "YAML Negative indentation not accepted",
+        (Some(n), "json") if n < -1 => {
+            "Error marshaling to json: JSON Indentation parameter smaller than -1 is not accepted"
+        }
+        _ => return Ok(()),
+    };
+    Err(fail(
+        exit::ERROR_DUMPING_TREE,
+        format!("Error dumping file: {why}"),
+    ))
+}
+
 fn decrypt(g: &Global, file: Option<PathBuf>) -> Result<Plan> {
     let mut a = Argv::new("decrypt");
     io_flags(&mut a, g, output_type(g, file.as_deref()));
@@ -449,7 +469,11 @@ fn decrypt(g: &Global, file: Option<PathBuf>) -> Result<Plan> {
     a.opt("--extract", &g.extract)
         .flag("--ignore-mac", g.ignore_mac)
         .opt("--decryption-order", &g.decryption_order)
-        .opt("--indent", &g.indent.map(|t| t.to_string()));
+        // -1 is sops's default, a tab.
+        .opt(
+            "--indent",
+            &g.indent.filter(|n| *n >= 0).map(|t| t.to_string()),
+        );
     if let Some(f) = file {
         a.arg(f);
     }
@@ -463,6 +487,7 @@ fn edit(g: &Global, file: PathBuf) -> Result<Plan> {
     }
     same_format(g, &file, "edit")?;
     let mut a = Argv::new("edit");
+    a.arg("--sops");
     key_flags(&mut a, g);
     a.flag("--ignore-mac", g.ignore_mac)
         .opt("--config", &g.config)
@@ -499,14 +524,18 @@ fn rotate(g: &Global, file: PathBuf, ignore_mac: bool) -> Result<Plan> {
 fn set(g: &Global, s: SetArgs, ignore_mac: bool) -> Result<Plan> {
     same_format(g, &s.file, "set")?;
     let mut a = Argv::new("set");
-    a.arg(&s.file)
-        .arg(&s.index)
-        .flag("--idempotent", s.idempotent)
+    a.flag("--idempotent", s.idempotent)
         .flag("--ignore-mac", ignore_mac);
-    match (s.value, s.value_file, s.value_stdin) {
-        (Some(v), true, _) => a.arg("--value-file").arg(v),
-        (Some(v), false, false) => a.arg(v),
-        (None, _, true) => a.arg("--value-stdin"),
+    let inline = match (s.value, s.value_file, s.value_stdin) {
+        (Some(v), true, _) => {
+            a.arg(format!("--value-file={v}"));
+            None
+        }
+        (Some(v), false, false) => Some(v),
+        (None, _, true) => {
+            a.arg("--value-stdin");
+            None
+        }
         (Some(_), false, true) => {
             return Err(fail(
                 exit::ERROR_GENERIC,
@@ -520,6 +549,11 @@ fn set(g: &Global, s: SetArgs, ignore_mac: bool) -> Result<Plan> {
             ))
         }
     };
+    // Positionals after `--`: a value such as -5 is not a flag.
+    a.arg("--").arg(s.file).arg(s.index);
+    if let Some(v) = inline {
+        a.arg(v);
+    }
     Ok(a.done())
 }
 
