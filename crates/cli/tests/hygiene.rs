@@ -107,14 +107,9 @@ fn no_failing_command_prints_a_plaintext_value() {
             with(&["set", "s.enc.yaml", "[\"a\"]", CANARY], &[], &k),
         ),
         (
-            "set on a path through a scalar",
+            "set an index into a map",
             with(
-                &[
-                    "set",
-                    "s.enc.yaml",
-                    "[\"stringData\"][\"password\"][\"x\"]",
-                    "1",
-                ],
+                &["set", "s.enc.yaml", "[\"stringData\"][0]", "1"],
                 &[],
                 &k,
             ),
