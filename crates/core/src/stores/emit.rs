@@ -139,10 +139,21 @@ fn flat_text(l: &crate::tree::Leaf, from: Format) -> String {
     float.map_or_else(|| l.text.to_string(), super::scalar::sops_float)
 }
 
-/// A scalar as typed JSON; a float JSON cannot hold is written as its
-/// text, quoted.
+/// A scalar as typed JSON for merges and KRM: a float keeps its spelling
+/// when JSON can hold it (a whole one as an int), one JSON cannot hold is
+/// written as its text, quoted.
 pub(crate) fn scalar_json(n: &Node) -> String {
     match n {
+        Node::Leaf(l) if l.resolved == Some(Resolved::Float) => {
+            match (super::json::valid_number(&l.text), l.text.parse::<f64>()) {
+                (true, Ok(f)) if f.fract() == 0.0 && f.abs() < 1e21 => format!("{f}"),
+                (true, _) => l.text.to_string(),
+                _ => match super::scalar::parse_yaml_float(&l.text) {
+                    Some(f) if f.is_finite() => super::scalar::go_format_float(f),
+                    _ => json_string(&l.text),
+                },
+            }
+        }
         Node::Leaf(l) => json_leaf(l).unwrap_or_else(|| json_string(&l.text)),
         _ => "null".into(),
     }
@@ -164,8 +175,9 @@ fn json_leaf(l: &crate::tree::Leaf) -> Option<String> {
     })
 }
 
-/// `path` (the keys and indices walked, for the error) makes an infinite
-/// or NaN float an error; without it such a float is written quoted.
+/// With `path` (the keys and indices walked, for the error), leaves are
+/// written as sops writes them and an infinite or NaN float is an error;
+/// without it, as [`scalar_json`] writes them.
 fn json(
     n: &Node,
     anchors: &HashMap<usize, Node>,
@@ -210,9 +222,10 @@ fn json(
                 format!("[\n{}\n{}]", inner.join(",\n"), pad(level))
             }
         }
-        leaf @ Node::Leaf(l) => match (json_leaf(l), path) {
+        leaf @ Node::Leaf(_) if path.is_none() => scalar_json(leaf),
+        Node::Leaf(l) => match (json_leaf(l), path) {
             (Some(v), _) => v,
-            (None, None) => scalar_json(leaf),
+            (None, None) => json_string(&l.text),
             (None, Some(p)) => {
                 let at = match p.is_empty() {
                     true => String::new(),
