@@ -13,6 +13,10 @@
 //!   (`plaintext-value`), or structural damage (`broken-encryption`);
 //! - encrypted files whose recipients differ from their creation rule
 //!   (`stale-recipients`);
+//! - EncryptedSecrets hush-controller refuses: written by hand (also their
+//!   plaintext values, as `plaintext-secret`) or without `spec.scope`
+//!   (`invalid-encrypted-secret`), or not verifiable in the cluster
+//!   (`encrypted-secret-order`);
 //! - committed age, PEM and OpenSSH private keys (`private-key`);
 //! - opt-in: high-entropy values under secret-sounding keys
 //!   (`likely-secret`).
@@ -33,6 +37,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+mod encrypted_secret;
 mod error;
 mod finding;
 mod keys;

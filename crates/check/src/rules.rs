@@ -32,6 +32,9 @@ pub enum Rule {
     /// An `EncryptedSecret` whose MAC hush-controller cannot verify: values out
     /// of sorted key order, or no `mac_only_encrypted`.
     EncryptedSecretOrder,
+    /// An `EncryptedSecret` hush-controller refuses: not sealed (no sops
+    /// metadata), or no `spec.scope`.
+    InvalidEncryptedSecret,
 }
 
 /// How serious a rule's findings are; maps to SARIF `level`.
@@ -55,7 +58,7 @@ impl Level {
 
 impl Rule {
     /// Every rule, in documentation order.
-    pub const ALL: [Rule; 10] = [
+    pub const ALL: [Rule; 11] = [
         Rule::PlaintextSecret,
         Rule::UnencryptedFile,
         Rule::PlaintextValue,
@@ -66,6 +69,7 @@ impl Rule {
         Rule::LikelySecret,
         Rule::InvalidSuppression,
         Rule::EncryptedSecretOrder,
+        Rule::InvalidEncryptedSecret,
     ];
 
     /// The stable id, e.g. `plaintext-secret`.
@@ -81,6 +85,7 @@ impl Rule {
             Rule::LikelySecret => "likely-secret",
             Rule::InvalidSuppression => "invalid-suppression",
             Rule::EncryptedSecretOrder => "encrypted-secret-order",
+            Rule::InvalidEncryptedSecret => "invalid-encrypted-secret",
         }
     }
 
@@ -97,6 +102,7 @@ impl Rule {
             Rule::LikelySecret => "LikelySecret",
             Rule::InvalidSuppression => "InvalidSuppression",
             Rule::EncryptedSecretOrder => "EncryptedSecretOrder",
+            Rule::InvalidEncryptedSecret => "InvalidEncryptedSecret",
         }
     }
 
@@ -113,6 +119,7 @@ impl Rule {
             Rule::LikelySecret => "A high-entropy value under a secret-sounding key sits in plaintext configuration.",
             Rule::InvalidSuppression => "A hush:allow suppression has no reason or names an unknown rule.",
             Rule::EncryptedSecretOrder => "An EncryptedSecret cannot be verified in the cluster: encrypted keys out of sorted order, or no mac_only_encrypted.",
+            Rule::InvalidEncryptedSecret => "An EncryptedSecret hush-controller refuses: it has no sops metadata (never sealed), or no spec.scope.",
         }
     }
 
@@ -129,6 +136,7 @@ impl Rule {
             Rule::LikelySecret => "Move the value into an encrypted Secret, or suppress with `# hush:allow likely-secret <reason>` if it is not a secret.",
             Rule::InvalidSuppression => "Write `# hush:allow <rule-id> <reason>` with a known rule id and a reason that a reviewer can judge.",
             Rule::EncryptedSecretOrder => "Re-seal it with `hush seal` (or fix the order in `hush edit`, which keeps EncryptedSecrets sorted); hush-controller verifies the MAC on the API server's sorted copy.",
+            Rule::InvalidEncryptedSecret => "Seal the Secret with `hush seal` rather than writing an EncryptedSecret by hand; a removed scope cannot be restored without the key: restore the file from Git history or re-seal it. Rotate values that were committed in plaintext.",
         }
     }
 

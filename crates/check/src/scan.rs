@@ -498,7 +498,20 @@ impl Checker {
         found: &mut Vec<Finding>,
         local: &mut Local,
     ) {
+        let refused = |sealed: bool, found: &mut Vec<Finding>| {
+            if self.rules.has(Rule::InvalidEncryptedSecret) {
+                for r in crate::encrypted_secret::find(docs, sealed) {
+                    found.push(pos_finding(
+                        Rule::InvalidEncryptedSecret,
+                        shown,
+                        r.pos,
+                        r.message,
+                    ));
+                }
+            }
+        };
         let Some(sops_pos) = sops::sops_key(docs) else {
+            refused(false, found);
             if self.rules.has(Rule::PlaintextSecret) {
                 for s in secret::find(docs, &[]) {
                     found.push(pos_finding(
@@ -539,6 +552,7 @@ impl Checker {
             }
         };
         let Some(meta) = audit.metadata else { return };
+        refused(true, found);
         if self.rules.has(Rule::EncryptedSecretOrder) {
             if let Ok(Some(msg)) = hush_core::encrypted_secret::cluster_problem(text, fmt, &meta) {
                 found.push(pos_finding(

@@ -9,14 +9,16 @@ use hush_core::crypto::cipher::EncValue;
 use regex::Regex;
 use std::sync::OnceLock;
 
-/// One Secret holding plaintext.
+/// One Secret (or EncryptedSecret) holding plaintext.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct PlainSecret {
     /// Where its `data:`/`stringData:` key is.
     pub pos: Pos,
+    /// `Secret` or `EncryptedSecret`.
+    pub kind: &'static str,
     /// The Secret's `metadata.name`, when known.
     pub name: Option<String>,
-    /// `data` or `stringData`.
+    /// `data` or `stringData` (`spec.data`, `spec.stringData`).
     pub field: String,
     /// How many plaintext values it holds.
     pub count: usize,
@@ -25,8 +27,8 @@ pub(crate) struct PlainSecret {
 impl PlainSecret {
     pub fn message(&self) -> String {
         let who = match &self.name {
-            Some(n) => format!("Secret `{n}`"),
-            None => "Secret".to_string(),
+            Some(n) => format!("{} `{n}`", self.kind),
+            None => self.kind.to_string(),
         };
         let s = if self.count == 1 { "" } else { "s" };
         format!(
@@ -50,20 +52,27 @@ pub(crate) fn find(docs: &[Node<'_>], skip: &[usize]) -> Vec<PlainSecret> {
 fn visit(node: &Node<'_>, skip: &[usize], out: &mut Vec<PlainSecret>) {
     let Node::Map(..) = node else { return };
     let kind = kind_of(node).unwrap_or("");
-    if is_secret(node) {
-        let name = node
-            .get("metadata")
-            .and_then(|m| m.get("name"))
-            .and_then(Node::as_str)
-            .map(str::to_string);
+    // An EncryptedSecret keeps its values under `spec`; a hand-written one
+    // may hold them in plaintext.
+    let values = if is_secret(node) {
+        Some(("Secret", node, ""))
+    } else if crate::encrypted_secret::is_encrypted_secret(node) {
+        node.get("spec")
+            .map(|spec| ("EncryptedSecret", spec, "spec."))
+    } else {
+        None
+    };
+    if let Some((kind, holder, prefix)) = values {
+        let name = name_of(node);
         for field in ["data", "stringData"] {
-            for (k, v) in entries(node, field) {
+            for (k, v) in entries(holder, field) {
                 let count = plaintext_values(v, skip);
                 if count > 0 {
                     out.push(PlainSecret {
                         pos: k.pos,
+                        kind,
                         name: name.clone(),
-                        field: field.to_string(),
+                        field: format!("{prefix}{field}"),
                         count,
                     });
                 }
@@ -76,6 +85,14 @@ fn visit(node: &Node<'_>, skip: &[usize], out: &mut Vec<PlainSecret>) {
             }
         }
     }
+}
+
+/// A resource's `metadata.name`.
+pub(crate) fn name_of(node: &Node<'_>) -> Option<String> {
+    node.get("metadata")
+        .and_then(|m| m.get("name"))
+        .and_then(Node::as_str)
+        .map(str::to_string)
 }
 
 /// Whether any `kind` of a map says `Secret`: with duplicate keys,
@@ -223,6 +240,7 @@ fn lenient_doc(lines: &[String], start: usize, end: usize, out: &mut Vec<PlainSe
                         line: start + i + 1,
                         col: line[..key_col].chars().count() + 1,
                     },
+                    kind: "Secret",
                     name: name.clone(),
                     field: f.as_str().to_string(),
                     count,

@@ -124,6 +124,11 @@ pub enum Error {
     /// semver parser's words).
     #[error("sops metadata version: {0}")]
     BadVersion(String),
+    /// The `sops:` block is not a map, or its `lastmodified` is missing or
+    /// not an RFC 3339 time: sops refuses the file as it loads it, before
+    /// any key (exit 1).
+    #[error("sops metadata: {0}")]
+    BadMetadata(&'static str),
     /// The system's random number generator or the cipher failed.
     #[error("cryptographic failure: {0}")]
     Crypto(String),
@@ -280,7 +285,8 @@ impl Error {
             Error::MergeRefused(_)
             | Error::Crypto(_)
             | Error::KeySpec(_)
-            | Error::BadVersion(_) => ERROR_GENERIC,
+            | Error::BadVersion(_)
+            | Error::BadMetadata(_) => ERROR_GENERIC,
             Error::ComplexEnvValue(_) | Error::EnvKeyWithEquals(_) => ERROR_GENERIC,
         }
     }

@@ -136,8 +136,28 @@ const BACKENDS: [&str; 7] = [
 ];
 
 impl Metadata {
-    /// Reads a `sops:` value.
+    /// Reads a `sops:` value as sops loads it, in its order: an empty
+    /// block is no metadata, and `lastmodified` must be an RFC 3339 time
+    /// (exit 1) before the keys are read.
     pub fn from_value(v: &Value) -> Result<Self> {
+        if matches!(v, Value::Null) {
+            return Err(Error::NotEncrypted);
+        }
+        if !matches!(v, Value::Map(_)) {
+            return Err(Error::BadMetadata("it is not a map"));
+        }
+        let stamp = v.get("lastmodified").and_then(Value::as_str).unwrap_or("");
+        if crate::time::rfc3339_aad(stamp).is_err() {
+            return Err(Error::BadMetadata(
+                "lastmodified is missing or not an RFC 3339 time",
+            ));
+        }
+        Self::from_value_unchecked(v)
+    }
+
+    /// Reads a `sops:` value, whatever its `lastmodified` holds (for
+    /// `hush check`, which reports a missing one as a finding).
+    pub(crate) fn from_value_unchecked(v: &Value) -> Result<Self> {
         if !matches!(v, Value::Map(_)) {
             return Err(Error::corrupt("the sops metadata is not a map"));
         }
@@ -291,7 +311,8 @@ fn kms_from_value(item: &Value) -> Result<KmsEntry> {
         role: f("role").filter(|r| !r.is_empty()),
         context,
         created_at: f("created_at").unwrap_or_default(),
-        enc: f("enc").ok_or_else(|| Error::corrupt("a kms entry has no enc"))?,
+        // No `enc` (a cut file): sops fails to unwrap it (128), as hush does.
+        enc: f("enc").unwrap_or_default(),
         aws_profile: f("aws_profile").unwrap_or_default(),
     })
 }
@@ -300,7 +321,7 @@ fn pgp_from_value(item: &Value) -> Result<PgpEntry> {
     let f = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
     Ok(PgpEntry {
         fp: f("fp").ok_or_else(|| Error::corrupt("a pgp entry has no fp"))?,
-        enc: f("enc").ok_or_else(|| Error::corrupt("a pgp entry has no enc"))?,
+        enc: f("enc").unwrap_or_default(),
         created_at: f("created_at").unwrap_or_default(),
     })
 }
@@ -327,7 +348,7 @@ fn group_from_value(v: &Value) -> Result<KeyGroup> {
                 KeyEntry::Age(AgeEntry {
                     recipient: f("recipient")
                         .ok_or_else(|| Error::corrupt("an age entry has no recipient"))?,
-                    enc: f("enc").ok_or_else(|| Error::corrupt("an age entry has no enc"))?,
+                    enc: f("enc").unwrap_or_default(),
                 })
             } else {
                 KeyEntry::Other {
@@ -589,8 +610,35 @@ mod tests {
         let two = yaml_entry("sops", &meta, 2);
         assert!(two.contains("      enc: |-\n        -----BEGIN"), "{two}");
         let f = crate::stores::yaml::parse(&format!("a: x\n{two}  version: 3.11.0\n")).unwrap();
-        let back = Metadata::from_value(&f.docs[0].sops.as_ref().unwrap().value);
+        let back = Metadata::from_value_unchecked(&f.docs[0].sops.as_ref().unwrap().value);
         assert!(back.is_ok());
+    }
+
+    #[test]
+    fn lastmodified_is_checked_first_as_sops_loads_a_file() {
+        let read = |sops: &str| {
+            let f = crate::stores::yaml::parse(&format!("a: x\nsops:{sops}")).unwrap();
+            Metadata::from_value(&f.docs[0].sops.as_ref().unwrap().value)
+        };
+        let stamp = "\n  lastmodified: \"2024-01-01T00:00:00Z\"";
+        let age = "\n  age:\n    - recipient: age1a";
+        // sops 3.11: exit 1 for each ("parsing time", "sops metadata not found").
+        for sops in [
+            "\n  mac: ENC[x]\n  version: 3.11.0\n".to_string(),
+            "\n  lastmodified: yesterday\n  version: 3.11.0\n".to_string(),
+            format!("{age}\n  version: 3.11.0\n"),
+        ] {
+            let e = read(&sops).unwrap_err();
+            assert!(e.to_string().contains("lastmodified"), "{sops}: {e}");
+            assert_eq!(e.exit_code(), 1, "{sops}: {e}");
+        }
+        // An entry without `enc` is read: unwrapping it fails (128).
+        let m = read(&format!("{age}{stamp}\n  version: 3.11.0\n")).unwrap();
+        assert!(matches!(&m.groups[0].keys[0], KeyEntry::Age(a) if a.enc.is_empty()));
+        assert!(matches!(read("\n"), Err(Error::NotEncrypted)));
+        assert!(matches!(read(" 5\n"), Err(Error::BadMetadata(_))));
+        assert!(matches!(read(" []\n"), Err(Error::BadMetadata(_))));
+        assert!(read(&format!("{stamp}\n  version: 3.11.0\n")).is_ok());
     }
 
     #[test]

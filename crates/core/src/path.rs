@@ -4,7 +4,7 @@
 use crate::engine::document::Plaintext;
 use crate::engine::format::Format;
 use crate::error::{Error, Result};
-use crate::stores::emit::{is_comment, render, resolve};
+use crate::stores::emit::{is_comment, resolve};
 use crate::tree::{Node, Value};
 
 /// One step of a tree path.
@@ -71,7 +71,7 @@ pub fn extract(plain: &Plaintext, steps: &[Step], format: Format) -> Result<Stri
             .ok_or_else(|| Error::TreePath(format!("component {step:?} not found")))?
             .node;
     }
-    Ok(render(resolve(node, &anchors), &anchors, format))
+    crate::stores::emit::render_output(resolve(node, &anchors), &anchors, plain.format, format)
 }
 
 /// Converts a plain [`Value`] to JSON (used by tests and tools).
@@ -105,7 +105,7 @@ mod tests {
         );
         assert_eq!(
             extract(&p, &parse(r#"["a"]["n"]"#).unwrap(), Format::Json).unwrap(),
-            "[\n\t1,\n\t2\n]"
+            "[\n\t1,\n\t2\n]\n"
         );
     }
 }

@@ -52,7 +52,8 @@ pub fn open_mac(key: &DataKey, stored: &str, lastmodified: &str) -> Result<Strin
     if stored.is_empty() {
         return Err(Error::MacNotFound);
     }
-    let v = EncValue::parse(stored)?;
+    // sops: "Cannot decrypt MAC" (51) for a value that is not `ENC[…]`.
+    let v = EncValue::parse(stored).map_err(|_| Error::MacMismatch)?;
     let aad = crate::time::rfc3339_aad(lastmodified)?;
     let plain = v.open(key, aad.as_bytes()).ok_or(Error::MacMismatch)?;
     String::from_utf8(plain.to_vec()).map_err(|_| Error::MacMismatch)

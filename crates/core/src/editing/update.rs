@@ -141,7 +141,9 @@ impl Opened {
             let block = old
                 .docs
                 .get(i)
-                .filter(|_| same_format)
+                // A block-style `sops:` cannot go into a flow root (an empty
+                // leading document decrypts as `{}`), nor a flow one out.
+                .filter(|d| same_format && d.flow == doc.flow)
                 .and_then(|d| patched_block(self.original.as_str(), d, &meta))
                 .map(|b| crate::engine::splice::place_yaml_block(src, doc.insert_at, &b))
                 .unwrap_or_else(|| sops_block(src, doc, &value, edited.format));

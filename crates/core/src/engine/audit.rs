@@ -56,7 +56,7 @@ pub fn audit(text: &str, format: Format) -> Result<Audit> {
             findings: Vec::new(),
         });
     };
-    let meta = Metadata::from_value(meta_value)?;
+    let meta = Metadata::from_value_unchecked(meta_value)?;
     let at = |byte: usize| {
         let line_start = text[..byte].rfind('\n').map_or(0, |i| i + 1);
         (
@@ -79,7 +79,14 @@ pub fn audit(text: &str, format: Format) -> Result<Audit> {
     if !mac_ok || meta.lastmodified.is_empty() {
         push(AuditKind::MissingMac, "sops:".into(), range.start);
     }
-    if meta.groups.iter().all(|g| g.keys.is_empty()) {
+    // An entry without its wrapped key (`enc`, lost in a cut) opens nothing.
+    let wrapped = |k: &crate::metadata::KeyEntry| match k {
+        crate::metadata::KeyEntry::Age(a) => !a.enc.is_empty(),
+        crate::metadata::KeyEntry::Kms(k) => !k.enc.is_empty(),
+        crate::metadata::KeyEntry::Pgp(p) => !p.enc.is_empty(),
+        crate::metadata::KeyEntry::Other { .. } => true,
+    };
+    if !meta.groups.iter().flat_map(|g| &g.keys).any(wrapped) {
         push(AuditKind::NoMasterKeys, "sops:".into(), range.start);
     }
     for doc in &parsed.docs {
@@ -128,5 +135,20 @@ mod audit_tests {
             ]
         );
         assert!(audit("a: 1\n", Format::Yaml).unwrap().metadata.is_none());
+    }
+
+    #[test]
+    fn audit_flags_keys_that_lost_their_wrapped_data_key() {
+        let sops = "sops:\n  age:\n    - recipient: age1x\n  lastmodified: \"2024-01-01T00:00:00Z\"\n  mac: ENC[AES256_GCM,data:AA==,iv:AA==,tag:AAAAAAAAAAAAAAAAAAAAAA==,type:str]\n  version: 3.11.0\n";
+        let kinds = |text: &str| -> Vec<AuditKind> {
+            let a = audit(text, Format::Yaml).unwrap();
+            a.findings.iter().map(|f| f.kind).collect()
+        };
+        assert_eq!(
+            kinds(&format!("a_unencrypted: 1\n{sops}")),
+            [AuditKind::NoMasterKeys]
+        );
+        let both = sops.replace("age1x\n", "age1x\n    - recipient: age1y\n      enc: e\n");
+        assert_eq!(kinds(&format!("a_unencrypted: 1\n{both}")), []);
     }
 }

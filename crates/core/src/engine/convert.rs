@@ -65,10 +65,10 @@ pub fn convert(plain: &Plaintext, to: Format) -> Result<Plaintext> {
         if i > 0 && to == Format::Yaml {
             out.push_str("---\n");
         }
-        let text = crate::stores::emit::render(&doc.root, &parsed.anchors, to);
+        let text =
+            crate::stores::emit::render_output(&doc.root, &parsed.anchors, plain.format, to)?;
         out.push_str(&text);
         if to == Format::Json {
-            out.push('\n');
             break;
         }
     }

@@ -117,7 +117,11 @@ pub(crate) fn decrypt_with_key(
             decrypt_leaf(&v, &ctx, &mut mac, &mut splices, stash.as_deref_mut())
         })?;
         if let Some((_, range)) = &doc.sops {
-            splices.push((range.clone(), Zeroizing::new(String::new())));
+            // A first document that is nothing but the `sops:` block is how
+            // sops writes an empty one: sops prints it as `{}`.
+            let empty = enc.format == Format::Yaml && range.start == 0;
+            let text = if empty { "{}\n" } else { "" };
+            splices.push((range.clone(), Zeroizing::new(text.to_string())));
         }
     }
     if !opts.ignore_mac {

@@ -13,7 +13,9 @@ use crate::crypto::mac::{seal_mac, MacHasher};
 use crate::error::{Error, Result};
 use crate::metadata::{KeyGroup, Metadata, SOPS_FORMAT_VERSION};
 use crate::selector::Selector;
-use crate::stores::scalar::{mac_bytes, sealed_text, yaml_render, YamlSlot};
+use crate::stores::scalar::{
+    mac_bytes, sealed_text, sealed_text_in, yaml_render, FloatOut, YamlSlot,
+};
 use crate::tree::{aad, walk, Leaf, Node, Slot, Value, Visit};
 use zeroize::Zeroizing;
 
@@ -288,7 +290,11 @@ fn encrypt_leaf(
         }
         return Ok(());
     };
-    let (vtype, text) = sealed_text(resolved, &leaf.text);
+    let style = match leaf.slot {
+        crate::tree::Slot::Json => FloatOut::Json,
+        _ => FloatOut::Yaml,
+    };
+    let (vtype, text) = sealed_text_in(resolved, &leaf.text, style);
     if !opts.mac_only_encrypted || v.encrypt {
         mac.update(&mac_bytes(vtype, &text).unwrap_or_default());
     }

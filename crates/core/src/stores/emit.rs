@@ -18,18 +18,48 @@ pub(crate) fn is_comment(n: &Node) -> bool {
     matches!(n, Node::Leaf(l) if l.is_comment())
 }
 
-/// Writes a node in `format` (used by `--extract` and `--output-type`).
+/// Writes a node in `format` (merges, KRM): a float JSON cannot hold is
+/// written as its text, quoted.
 pub(crate) fn render(node: &Node, anchors: &HashMap<usize, Node>, format: Format) -> String {
     match node {
         Node::Leaf(l) => l.text.to_string(),
         _ => match format {
-            Format::Json | Format::Dotenv | Format::Ini | Format::Binary => json(node, anchors, 0),
+            Format::Json | Format::Dotenv | Format::Ini | Format::Binary => {
+                json(node, anchors, 0, None).unwrap_or_default()
+            }
             Format::Yaml => {
                 let mut out = String::new();
-                yaml(node, anchors, 0, &mut out);
+                yaml(node, anchors, 0, Format::Yaml, &mut out);
                 out
             }
         },
+    }
+}
+
+/// Writes a node as sops writes a tree (`--output-type`) or a value
+/// (`--extract`) in `format`: a string bare, any other scalar as the store
+/// marshals it (`1e-07\n` in YAML). An infinite or NaN float fails in
+/// JSON, as Go's encoding/json fails on it. `from` is the input's format.
+pub(crate) fn render_output(
+    node: &Node,
+    anchors: &HashMap<usize, Node>,
+    from: Format,
+    format: Format,
+) -> Result<String> {
+    match (node, format) {
+        (Node::Leaf(l), _) if matches!(l.resolved, None | Some(Resolved::Str)) => {
+            Ok(l.text.to_string())
+        }
+        (Node::Leaf(_), Format::Yaml) => Ok(format!("{}\n", yaml_scalar(node, 0, from))),
+        (_, Format::Yaml) => {
+            let mut out = String::new();
+            yaml(node, anchors, 0, from, &mut out);
+            Ok(out)
+        }
+        (Node::Leaf(_), Format::Json) => json(node, anchors, 0, Some(&mut Vec::new())),
+        // sops's JSON store ends a tree with a line break.
+        (_, Format::Json) => Ok(json(node, anchors, 0, Some(&mut Vec::new()))? + "\n"),
+        _ => Ok(render(node, anchors, format)),
     }
 }
 
@@ -96,60 +126,84 @@ pub(crate) fn render_flat(
     Ok(out)
 }
 
-/// A leaf's text as a flat store writes it (null is empty). sops reads
-/// every JSON number as a float64 and writes it as its `ValToString` does.
+/// A leaf's text as a flat store writes it (null is empty): a float as
+/// sops's `ValToString` writes it (`1E-07`); sops reads every JSON number
+/// as a float64.
 fn flat_text(l: &crate::tree::Leaf, from: Format) -> String {
-    match l.resolved {
-        Some(Resolved::Null) => String::new(),
-        Some(Resolved::Int | Resolved::Float) if from == Format::Json => l
-            .text
-            .parse::<f64>()
-            .map_or_else(|_| l.text.to_string(), super::scalar::sops_float),
-        _ => l.text.to_string(),
-    }
+    let float = match l.resolved {
+        Some(Resolved::Null) => return String::new(),
+        Some(Resolved::Int) if from == Format::Json => l.text.parse::<f64>().ok(),
+        Some(Resolved::Float) => super::scalar::float_value(&l.text),
+        _ => None,
+    };
+    float.map_or_else(|| l.text.to_string(), super::scalar::sops_float)
 }
 
+/// A scalar as typed JSON for merges and KRM: a float keeps its spelling
+/// when JSON can hold it (a whole one as an int), one JSON cannot hold is
+/// written as its text, quoted.
 pub(crate) fn scalar_json(n: &Node) -> String {
     match n {
-        Node::Leaf(l) => match l.resolved {
-            Some(Resolved::Null) => "null".into(),
-            Some(Resolved::Bool) => l.text.to_ascii_lowercase(),
-            Some(Resolved::Int) => super::scalar::parse_go_int(&l.text)
-                .map_or_else(|| json_string(&l.text), |v| v.to_string()),
-            // A whole float is written as Go's encoding/json writes it
-            // (`1000.0` and `1e3` as `1000`), as sops writes it.
-            Some(Resolved::Float) if super::json::valid_number(&l.text) => {
-                match l.text.parse::<f64>() {
-                    Ok(f) if f.fract() == 0.0 && f.abs() < 1e21 => format!("{f}"),
-                    _ => l.text.to_string(),
-                }
+        Node::Leaf(l) if l.resolved == Some(Resolved::Float) => {
+            match (super::json::valid_number(&l.text), l.text.parse::<f64>()) {
+                (true, Ok(f)) if f.fract() == 0.0 && f.abs() < 1e21 => format!("{f}"),
+                (true, _) => l.text.to_string(),
+                _ => match super::scalar::parse_yaml_float(&l.text) {
+                    Some(f) if f.is_finite() => super::scalar::go_format_float(f),
+                    _ => json_string(&l.text),
+                },
             }
-            Some(Resolved::Float) => match super::scalar::parse_yaml_float(&l.text) {
-                Some(f) if f.is_finite() => super::scalar::go_format_float(f),
-                _ => json_string(&l.text),
-            },
-            _ => json_string(&l.text),
-        },
+        }
+        Node::Leaf(l) => json_leaf(l).unwrap_or_else(|| json_string(&l.text)),
         _ => "null".into(),
     }
 }
 
-fn json(n: &Node, anchors: &HashMap<usize, Node>, level: usize) -> String {
+/// A leaf as Go's encoding/json writes the value sops reads; `None` for an
+/// infinite or NaN float.
+fn json_leaf(l: &crate::tree::Leaf) -> Option<String> {
+    Some(match l.resolved {
+        Some(Resolved::Null) => "null".into(),
+        Some(Resolved::Bool) => l.text.to_ascii_lowercase(),
+        Some(Resolved::Int) => super::scalar::parse_go_int(&l.text)
+            .map_or_else(|| json_string(&l.text), |v| v.to_string()),
+        Some(Resolved::Float) => match super::scalar::float_value(&l.text) {
+            Some(f) => super::scalar::json_float(f)?,
+            None => json_string(&l.text),
+        },
+        _ => json_string(&l.text),
+    })
+}
+
+/// With `path` (the keys and indices walked, for the error), leaves are
+/// written as sops writes them and an infinite or NaN float is an error;
+/// without it, as [`scalar_json`] writes them.
+fn json(
+    n: &Node,
+    anchors: &HashMap<usize, Node>,
+    level: usize,
+    mut path: Option<&mut Vec<String>>,
+) -> Result<String> {
     let pad = |k: usize| "\t".repeat(k);
-    match resolve(n, anchors) {
+    let child = |step: String, node: &Node, path: &mut Option<&mut Vec<String>>| {
+        let mut sub = path.as_deref_mut();
+        if let Some(p) = sub.as_deref_mut() {
+            p.push(step);
+        }
+        let r = json(node, anchors, level + 1, sub.as_deref_mut());
+        if let Some(p) = sub {
+            p.pop();
+        }
+        r
+    };
+    Ok(match resolve(n, anchors) {
         Node::Map(items) => {
-            let inner: Vec<String> = items
-                .iter()
-                .filter(|i| !is_comment(&i.node))
-                .map(|i| {
-                    format!(
-                        "{}{}: {}",
-                        pad(level + 1),
-                        json_string(i.key.as_deref().unwrap_or("")),
-                        json(&i.node, anchors, level + 1)
-                    )
-                })
-                .collect();
+            let mut inner = Vec::new();
+            for i in items.iter().filter(|i| !is_comment(&i.node)) {
+                let key = i.key.as_deref().unwrap_or("");
+                let v = child(format!("[{}]", json_string(key)), &i.node, &mut path)?;
+                inner.push(format!("{}{}: {v}", pad(level + 1), json_string(key)));
+            }
             if inner.is_empty() {
                 "{}".into()
             } else {
@@ -157,22 +211,39 @@ fn json(n: &Node, anchors: &HashMap<usize, Node>, level: usize) -> String {
             }
         }
         Node::Seq(items) => {
-            let inner: Vec<String> = items
-                .iter()
-                .filter(|i| !is_comment(&i.node))
-                .map(|i| format!("{}{}", pad(level + 1), json(&i.node, anchors, level + 1)))
-                .collect();
+            let mut inner = Vec::new();
+            for (k, i) in items.iter().filter(|i| !is_comment(&i.node)).enumerate() {
+                let v = child(format!("[{k}]"), &i.node, &mut path)?;
+                inner.push(format!("{}{v}", pad(level + 1)));
+            }
             if inner.is_empty() {
                 "[]".into()
             } else {
                 format!("[\n{}\n{}]", inner.join(",\n"), pad(level))
             }
         }
-        leaf => scalar_json(leaf),
-    }
+        leaf @ Node::Leaf(_) if path.is_none() => scalar_json(leaf),
+        Node::Leaf(l) => match (json_leaf(l), path) {
+            (Some(v), _) => v,
+            (None, None) => json_string(&l.text),
+            (None, Some(p)) => {
+                let at = match p.is_empty() {
+                    true => String::new(),
+                    false => format!(" at `{}`", p.concat()),
+                };
+                return Err(Error::Dump(format!(
+                    "the float{at} is infinite or NaN, which JSON cannot hold"
+                )));
+            }
+        },
+        _ => "null".into(),
+    })
 }
 
-fn yaml_scalar(n: &Node, col: usize) -> String {
+/// A scalar in YAML; from JSON, a number is the float64 sops reads, in
+/// yaml.v3's form (`1e+10`, `1000`).
+fn yaml_scalar(n: &Node, col: usize, from: Format) -> String {
+    let float = |l: &crate::tree::Leaf| super::scalar::float_value(&l.text);
     match n {
         Node::Leaf(l) if l.resolved == Some(Resolved::Str) => yaml_render(
             crate::crypto::cipher::ValueType::Str,
@@ -183,12 +254,21 @@ fn yaml_scalar(n: &Node, col: usize) -> String {
             },
         ),
         Node::Leaf(l) if l.resolved == Some(Resolved::Null) => "null".into(),
+        Node::Leaf(l)
+            if from == Format::Json
+                && matches!(l.resolved, Some(Resolved::Int | Resolved::Float)) =>
+        {
+            float(l).map_or_else(|| l.text.to_string(), super::scalar::yaml_number)
+        }
+        Node::Leaf(l) if l.resolved == Some(Resolved::Float) => {
+            float(l).map_or_else(|| l.text.to_string(), super::scalar::yaml_float)
+        }
         Node::Leaf(l) => l.text.to_string(),
         _ => "null".into(),
     }
 }
 
-fn yaml(n: &Node, anchors: &HashMap<usize, Node>, col: usize, out: &mut String) {
+fn yaml(n: &Node, anchors: &HashMap<usize, Node>, col: usize, from: Format, out: &mut String) {
     let n = resolve(n, anchors);
     let entries: Vec<&crate::tree::Item> = match n {
         Node::Map(items) | Node::Seq(items) => {
@@ -216,13 +296,13 @@ fn yaml(n: &Node, anchors: &HashMap<usize, Node>, col: usize, out: &mut String) 
         match child {
             Node::Map(m) | Node::Seq(m) if m.iter().any(|i| !is_comment(&i.node)) => {
                 out.push('\n');
-                yaml(child, anchors, col + 4, out);
+                yaml(child, anchors, col + 4, from, out);
             }
             Node::Map(_) => out.push_str(" {}\n"),
             Node::Seq(_) => out.push_str(" []\n"),
             leaf => {
                 out.push(' ');
-                out.push_str(&yaml_scalar(leaf, col));
+                out.push_str(&yaml_scalar(leaf, col, from));
                 out.push('\n');
             }
         }

@@ -298,11 +298,22 @@ fn go_special_float(s: &str) -> Option<f64> {
     }
 }
 
-/// The text hush seals for a typed plain scalar: the source spelling when
-/// sops's decoder reads it as the same value (so round trips keep bytes),
-/// otherwise sops's canonical form.
+/// The text hush seals for a typed plain scalar in YAML: see
+/// [`sealed_text_in`].
 pub(crate) fn sealed_text(res: Resolved, src: &str) -> (ValueType, String) {
+    sealed_text_in(res, src, FloatOut::Yaml)
+}
+
+/// The text hush seals for a typed plain scalar written as `out`: the
+/// source spelling when sops's decoder reads it as the same value (so
+/// round trips keep bytes), otherwise sops's canonical form; a float as
+/// [`sealed_float`] keeps it.
+pub(crate) fn sealed_text_in(res: Resolved, src: &str, out: FloatOut) -> (ValueType, String) {
     match res {
+        Resolved::Float if parsefloat_compatible(src) => match float_value(src) {
+            Some(v) => (ValueType::Float, sealed_float(src, v, out)),
+            None => (ValueType::Float, src.to_string()),
+        },
         Resolved::Int if atoi_compatible(src) => (ValueType::Int, src.to_string()),
         Resolved::Int => (
             ValueType::Int,
@@ -310,7 +321,6 @@ pub(crate) fn sealed_text(res: Resolved, src: &str) -> (ValueType, String) {
                 .map(|v| v.to_string())
                 .unwrap_or_else(|| src.into()),
         ),
-        Resolved::Float if parsefloat_compatible(src) => (ValueType::Float, src.to_string()),
         Resolved::Float => (
             ValueType::Float,
             go_format_float(parse_yaml_float(src).unwrap_or(f64::NAN)),
@@ -348,17 +358,7 @@ pub(crate) enum YamlSlot {
 pub(crate) fn yaml_render(vtype: ValueType, text: &str, slot: YamlSlot) -> String {
     match vtype {
         ValueType::Str | ValueType::Bytes => yaml_string(text, slot),
-        ValueType::Float => match text {
-            "+Inf" | "Inf" | "inf" | "+inf" => ".inf".into(),
-            "-Inf" | "-inf" => "-.inf".into(),
-            "NaN" | "nan" => ".nan".into(),
-            // Integer digits (sops stores 1e19 as `10000000000000000000`)
-            // would read as an int, or a uint64 beyond int64: written as a float.
-            _ if resolve_plain(text) == Resolved::Float && text.contains(['.', 'e', 'E']) => {
-                text.into()
-            }
-            _ => text.parse().map_or_else(|_| text.into(), go_float),
-        },
+        ValueType::Float => printed_float(text, FloatOut::Yaml).unwrap_or_else(|| text.into()),
         // sops stores `True`/`False`; YAML files conventionally say `true`.
         ValueType::Bool if !matches!(text, "true" | "false" | "TRUE" | "FALSE") => {
             if parse_go_bool(text).unwrap_or(false) {
@@ -371,35 +371,118 @@ pub(crate) fn yaml_render(vtype: ValueType, text: &str, slot: YamlSlot) -> Strin
     }
 }
 
-/// A float as yaml.v3 writes a float64 (`strconv.FormatFloat(f, 'g', -1,
-/// 64)`: exponent form below 1e-4 and from 1e21… from 1e6 up), with a `.0`
-/// added to a mantissa without a point, so that both yaml.v3 and YAML 1.1
-/// readers (PyYAML, kubectl's) read a float: sops stores `1.0e+10` as
-/// `10000000000`, and `5.0` as `5`, which read as ints.
-fn go_float(f: f64) -> String {
-    if f.is_nan() {
-        return ".nan".into();
-    } else if f.is_infinite() {
-        return if f < 0.0 { "-.inf" } else { ".inf" }.into();
-    }
-    let sci = format!("{f:e}");
-    let (mant, exp) = sci.split_once('e').expect("{:e} has an exponent");
-    let exp: i32 = exp.parse().expect("{:e} exponent is an int");
-    let mut out = if !(-4..6).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        let mant = if mant.contains('.') {
-            mant.to_string()
-        } else {
-            format!("{mant}.0")
-        };
-        format!("{mant}e{sign}{:02}", exp.abs())
-    } else {
-        f.to_string()
-    };
+/// A float as yaml.v3 writes a float64: `strconv.FormatFloat(f, 'g', -1,
+/// 64)` (`1e-07`, `1.5e+300`, `1.234567e+06`), `.inf`, `-.inf`, `.nan`.
+/// One deliberate difference: a whole float written without an exponent
+/// keeps a point (`1000.0`, where sops writes `1000`, which every YAML
+/// reader takes for an int).
+pub(crate) fn yaml_float(f: f64) -> String {
+    let mut out = yaml_number(f);
     if !out.contains(['.', 'e']) {
         out.push_str(".0");
     }
     out
+}
+
+/// Exactly as yaml.v3 writes a float64 (a whole one as `1000`): sops's
+/// YAML for a JSON number, which it reads as a float64 whatever it holds.
+pub(crate) fn yaml_number(f: f64) -> String {
+    if f.is_nan() {
+        ".nan".into()
+    } else if f.is_infinite() {
+        if f < 0.0 { "-.inf" } else { ".inf" }.into()
+    } else {
+        go_g(f).to_ascii_lowercase()
+    }
+}
+
+/// A float as Go's encoding/json writes a float64 (sops's JSON output):
+/// shortest digits, exponent form below 1e-6 and from 1e21 (`1e-7`,
+/// `1e+21`). `None` for infinities and NaN, which JSON cannot hold.
+pub(crate) fn json_float(f: f64) -> Option<String> {
+    if !f.is_finite() {
+        return None;
+    }
+    let abs = f.abs();
+    if abs == 0.0 || (1e-6..1e21).contains(&abs) {
+        return Some(format!("{f}"));
+    }
+    let sci = format!("{f:e}");
+    let (mant, exp) = sci.split_once('e').expect("{:e} has an exponent");
+    Some(match exp.strip_prefix('-') {
+        Some(neg) => format!("{mant}e-{neg}"),
+        None => format!("{mant}e+{exp}"),
+    })
+}
+
+/// The float64 sops reads from a value's text: YAML's spellings (`.inf`,
+/// `1_000.5`) and Go's `ParseFloat` ones (`+Inf`, `Infinity`).
+pub(crate) fn float_value(text: &str) -> Option<f64> {
+    parse_yaml_float(text).or_else(|| go_special_float(text))
+}
+
+/// The format a float is printed in: each has its own canonical form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FloatOut {
+    /// yaml.v3's ([`yaml_float`]).
+    Yaml,
+    /// Go's encoding/json ([`json_float`]).
+    Json,
+}
+
+fn printed(v: f64, out: FloatOut) -> Option<String> {
+    match out {
+        FloatOut::Yaml => Some(yaml_float(v)),
+        FloatOut::Json => json_float(v),
+    }
+}
+
+/// Whether `t` is sops's stored form `f` of a float, padded with zeros,
+/// where that form does not print as itself (`0.000001`, `0.0000010`).
+fn padded(t: &str, f: &str, printed: Option<&str>) -> bool {
+    f.contains('.')
+        && Some(f) != printed
+        && t.strip_prefix(f)
+            .is_some_and(|zeros| zeros.bytes().all(|b| b == b'0'))
+}
+
+/// The text hush seals for a float spelled `src` (value `v`). sops seals
+/// `FormatFloat(v, 'f', -1)` and prints the value in the output's own
+/// form ([`printed_float`] does the same), so hush seals:
+/// - sops's stored form, when `src` is what is printed for it (`1e-07`);
+/// - `src` and one more `0`, when `src` is that stored form, zero-padded,
+///   but prints otherwise (`0.000001` prints as `1e-06`): the extra zero
+///   marks the spelling as the user's, and decryption drops it;
+/// - `src` itself otherwise (`1e-7`, `1.50`).
+///
+/// So a file hush encrypted decrypts to its own bytes, one sops encrypted
+/// decrypts as sops prints it, and Go's `ParseFloat` reads the same value.
+pub(crate) fn sealed_float(src: &str, v: f64, out: FloatOut) -> String {
+    let (f, p) = (go_format_float(v), printed(v, out));
+    if p.as_deref() == Some(src) {
+        f
+    } else if padded(src, &f, p.as_deref()) {
+        format!("{src}0")
+    } else {
+        src.into()
+    }
+}
+
+/// A decrypted float as printed in `out`: sops's stored form as sops prints
+/// it, a spelling [`sealed_float`] kept as the user wrote it. `None` for a
+/// float JSON cannot hold.
+fn printed_float(text: &str, out: FloatOut) -> Option<String> {
+    let Some(v) = float_value(text) else {
+        return Some(text.into());
+    };
+    let (f, p) = (go_format_float(v), printed(v, out));
+    if text == f || !v.is_finite() {
+        p
+    } else if text.len() > f.len() && padded(text, &f, p.as_deref()) {
+        Some(text[..text.len() - 1].into())
+    } else {
+        Some(text.into())
+    }
 }
 
 fn yaml_string(s: &str, slot: YamlSlot) -> String {
@@ -598,8 +681,8 @@ fn quote(s: &str, yaml: bool) -> String {
 pub(crate) fn json_render(vtype: ValueType, text: &str) -> String {
     match vtype {
         ValueType::Int => text.trim_start_matches('+').to_string(),
-        ValueType::Float if text.parse::<f64>().is_ok_and(f64::is_finite) => {
-            text.trim_start_matches('+').to_string()
+        ValueType::Float => {
+            printed_float(text, FloatOut::Json).unwrap_or_else(|| json_string(text))
         }
         ValueType::Bool => parse_go_bool(text).unwrap_or(false).to_string(),
         _ => json_string(text),
@@ -692,17 +775,25 @@ mod tests {
     }
 
     #[test]
-    fn floats_sops_stores_as_ints_come_back_as_floats() {
-        // sops's text for the float on the left, what yaml.v3 writes, with
-        // the point a YAML 1.1 reader needs.
+    fn floats_sops_stored_print_as_yaml_v3_writes_them() {
+        // sops's stored text (`FormatFloat(v, 'f', -1)`) and what sops 3.11
+        // prints for it in YAML (whole floats aside: hush keeps a point).
         for (stored, want) in [
-            ("10000000000", "1.0e+10"),
+            ("0.0000001", "1e-07"),
+            ("0.000001", "1e-06"),
+            ("0.0001", "0.0001"),
+            ("10000000000", "1e+10"),
+            ("123456789.5", "1.234567895e+08"),
+            ("1000000000000000000000", "1e+21"),
+            ("1234567", "1.234567e+06"),
+            ("1.5", "1.5"),
             ("5", "5.0"),
             ("-0", "-0.0"),
             ("100000", "100000.0"),
-            ("1000000", "1.0e+06"),
-            ("1234567", "1.234567e+06"),
             ("Infinity", ".inf"),
+            ("+Inf", ".inf"),
+            ("-Inf", "-.inf"),
+            ("NaN", ".nan"),
         ] {
             assert_eq!(
                 yaml_render(ValueType::Float, stored, plain_slot()),
@@ -710,9 +801,78 @@ mod tests {
                 "{stored}"
             );
         }
-        // A spelling that reads as a float already is kept.
-        for kept in ["1.0e+10", "0.00001", "1e-7", "5.0", ".5", "1_000.5"] {
-            assert_eq!(yaml_render(ValueType::Float, kept, plain_slot()), kept);
+    }
+
+    #[test]
+    fn floats_sops_stored_print_as_go_encoding_json_writes_them() {
+        for (stored, want) in [
+            ("0.0000001", "1e-7"),
+            ("0.000001", "0.000001"),
+            ("1000000000000000000000", "1e+21"),
+            ("100000000000000000000", "100000000000000000000"),
+            ("1000", "1000"),
+            ("-0", "-0"),
+            ("123456789.5", "123456789.5"),
+            ("-0.00000000025", "-2.5e-10"),
+        ] {
+            assert_eq!(json_render(ValueType::Float, stored), want, "{stored}");
+        }
+        for v in [f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+            assert_eq!(json_float(v), None);
+        }
+    }
+
+    #[test]
+    fn float_spellings_hush_sealed_print_back_unchanged() {
+        for (src, sealed) in [
+            ("1e-7", "1e-7"),
+            ("1e-07", "0.0000001"),
+            ("0.000001", "0.0000010"),
+            ("0.0000010", "0.00000100"),
+            ("1000.0", "1000"),
+            ("1.50", "1.50"),
+            ("1.5", "1.5"),
+            ("1.5e300", "1.5e300"),
+        ] {
+            let (t, text) = sealed_text(Resolved::Float, src);
+            assert_eq!((t, text.as_str()), (ValueType::Float, sealed), "{src}");
+            assert_eq!(yaml_render(t, &text, plain_slot()), src);
+        }
+        let (_, text) = sealed_text_in(Resolved::Float, "0.0000001", FloatOut::Json);
+        assert_eq!(json_render(ValueType::Float, &text), "0.0000001");
+    }
+
+    proptest! {
+        /// Whatever the spelling and the value, a float hush sealed prints
+        /// back as written, and Go's ParseFloat reads the same value.
+        #[test]
+        fn a_sealed_float_prints_back_as_written(
+            bits in any::<u64>(),
+            form in 0..5usize,
+            json in any::<bool>(),
+        ) {
+            let v = f64::from_bits(bits);
+            prop_assume!(v.is_finite());
+            let out = if json { FloatOut::Json } else { FloatOut::Yaml };
+            let src = match form {
+                0 => format!("{v:e}"),
+                1 => yaml_float(v),
+                2 => json_float(v).unwrap(),
+                3 if format!("{v}").contains('.') => format!("{v}0"),
+                3 => format!("{v}.0"),
+                _ => format!("{v}"),
+            };
+            // Integer digits beyond int64 are a float only to hush's
+            // reader; they are sops's stored form and print as sops's.
+            prop_assume!(src.contains(['.', 'e']));
+            prop_assume!(resolve_plain(&src) == Resolved::Float && parsefloat_compatible(&src));
+            let (_, text) = sealed_text_in(Resolved::Float, &src, out);
+            prop_assert_eq!(float_value(&text).map(f64::to_bits), Some(bits));
+            let back = match out {
+                FloatOut::Yaml => yaml_render(ValueType::Float, &text, plain_slot()),
+                FloatOut::Json => json_render(ValueType::Float, &text),
+            };
+            prop_assert_eq!(back, src);
         }
     }
 
