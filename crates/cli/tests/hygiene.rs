@@ -108,11 +108,7 @@ fn no_failing_command_prints_a_plaintext_value() {
         ),
         (
             "set an index into a map",
-            with(
-                &["set", "s.enc.yaml", "[\"stringData\"][0]", "1"],
-                &[],
-                &k,
-            ),
+            with(&["set", "s.enc.yaml", "[\"stringData\"][0]", "1"], &[], &k),
         ),
         (
             "edit into invalid YAML, then give up",

@@ -1156,6 +1156,32 @@ fn forms() -> Vec<Form> {
             "{nope",
             "yaml",
         ),
+        f(
+            "-d --extract a map --output-type dotenv",
+            &[
+                "-d",
+                "--extract",
+                "[\"sec\"]",
+                "--output-type",
+                "dotenv",
+                "es.yaml",
+            ],
+        ),
+        f(
+            "-d --extract a map --output-type ini",
+            &[
+                "-d",
+                "--extract",
+                "[\"sec\"]",
+                "--output-type",
+                "ini",
+                "es.yaml",
+            ],
+        ),
+        f(
+            "-d --extract an INI section",
+            &["-d", "--extract", "[\"s\"]", "e.ini"],
+        ),
         f("unset ini", &["unset", "e.ini", "[\"s\"][\"a\"]"]),
         f("unset ini section", &["unset", "e.ini", "[\"s\"]"]),
         f("unset ini missing", &["unset", "e.ini", "[\"s\"][\"zz\"]"]),

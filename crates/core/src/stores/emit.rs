@@ -59,6 +59,12 @@ pub(crate) fn render_output(
         (Node::Leaf(_), Format::Json) => json(node, anchors, 0, Some(&mut Vec::new())),
         // sops's JSON store ends a tree with a line break.
         (_, Format::Json) => Ok(json(node, anchors, 0, Some(&mut Vec::new()))? + "\n"),
+        // A map goes out as the flat store writes a file (or fails as it does).
+        (Node::Map(_), Format::Dotenv | Format::Ini) => render_flat(node, anchors, from, format)
+            .map_err(|e| match e {
+                Error::Unsupported(why) => Error::Dump(why),
+                e => e,
+            }),
         _ => Ok(render(node, anchors, format)),
     }
 }
