@@ -653,11 +653,7 @@ mod tests {
                 r#"["a"]["k"]"#,
                 "a: {\n\tb: [1],\n\tk: v}\n",
             ),
-            (
-                "a: {b: 1}\n",
-                r#"["a"]["k, x"]"#,
-                "a: {b: 1, \"k, x\": v}\n",
-            ),
+            ("a: {b: 1}\n", r#"["a"]["k, x"]"#, "a: {b: 1, 'k, x': v}\n"),
         ];
         for (src, p, want) in cases {
             let out = set(&y(src), 0, &path(p).unwrap(), r#""v""#).unwrap();
@@ -671,7 +667,7 @@ mod tests {
             "\"x, y\"",
         )
         .unwrap();
-        assert_eq!(out.expose(), "a: {b: 1, c: \"x, y\"}\n");
+        assert_eq!(out.expose(), "a: {b: 1, c: 'x, y'}\n");
     }
 
     #[test]

@@ -503,8 +503,21 @@ fn yaml_string(s: &str, slot: YamlSlot) -> String {
             flow: false,
             indent,
         } if s.contains('\n') && block_ok(s) && !needs_indicator(s) => block(s, false, indent, ""),
+        // yaml.v3 single-quotes a string that reads as a string but cannot
+        // be plain (`'a: b'`, `' lead'`), and double-quotes the rest.
+        YamlSlot::Plain { .. } if single_ok(s) => format!("'{}'", s.replace('\'', "''")),
         _ => double_quoted(s),
     }
+}
+
+/// Whether yaml.v3 would write `s` single-quoted: it reads as a string,
+/// and holds only printable characters on one line.
+fn single_ok(s: &str) -> bool {
+    !s.is_empty()
+        && !needs_escape(s)
+        && !s.contains(['\n', '\t'])
+        && resolve_plain(s) == Resolved::Str
+        && !yaml11_typed(s)
 }
 
 fn needs_escape(s: &str) -> bool {
@@ -949,7 +962,10 @@ mod tests {
             indent: 2,
         };
         assert_eq!(yaml_render(ValueType::Str, "123", slot), "\"123\"");
-        assert_eq!(yaml_render(ValueType::Str, "a: b", slot), "\"a: b\"");
+        // A string that cannot be plain is single-quoted, as yaml.v3 does.
+        assert_eq!(yaml_render(ValueType::Str, "a: b", slot), "'a: b'");
+        assert_eq!(yaml_render(ValueType::Str, "it's: x", slot), "'it''s: x'");
+        assert_eq!(yaml_render(ValueType::Str, "a\tb", slot), "\"a\\tb\"");
         assert_eq!(yaml_render(ValueType::Str, "hello", slot), "hello");
         for s in [
             "no",
@@ -974,7 +990,7 @@ mod tests {
         );
         for s in ["-c", "--set", "-", ":x", "1.2.3", "nope"] {
             let want = if s == "-" {
-                "\"-\"".to_string()
+                "'-'".to_string()
             } else {
                 s.to_string()
             };

@@ -109,6 +109,40 @@ fn block_holds(n: &Node, at: usize) -> bool {
     }
 }
 
+/// Where a block scalar written into a plain value's place puts its lines,
+/// as yaml.v3 (sops) does: one indentation step past a map key, two
+/// columns past a key of a map that starts on a list item's line, and at
+/// the value's own column in a list. The builder set `key column + 2`.
+fn block_columns(src: &str, node: &mut Node, unit: usize) {
+    let (items, step): (&mut Vec<Item>, Option<usize>) = match node {
+        Node::Map(items) => {
+            let compact = items.first().is_some_and(|i| {
+                let ls = src[..i.at].rfind('\n').map_or(0, |n| n + 1);
+                src[ls..i.at].contains('-')
+            });
+            (items, Some(if compact { 2 } else { unit }))
+        }
+        Node::Seq(items) => (items, None),
+        _ => return,
+    };
+    for item in items.iter_mut() {
+        match &mut item.node {
+            Node::Leaf(Leaf {
+                slot:
+                    Slot::Yaml(YamlSlot::Plain {
+                        flow: false,
+                        indent,
+                    }),
+                ..
+            }) => {
+                let base = indent.saturating_sub(2);
+                *indent = base + step.unwrap_or(0);
+            }
+            child => block_columns(src, child, unit),
+        }
+    }
+}
+
 /// Just past the `}` or `]` at or after `from` (saphyr may end a flow
 /// collection at its last entry), over white space, commas and comments.
 fn closing_bracket(src: &str, from: usize) -> usize {
@@ -257,6 +291,7 @@ fn build_docs(b: &mut Builder, markers: &[usize]) -> Result<YamlFile> {
         if d.indent == 0 {
             d.indent = unit;
         }
+        block_columns(src, &mut d.root, d.indent);
     }
     Ok(YamlFile {
         docs,
