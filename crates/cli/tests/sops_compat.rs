@@ -1182,6 +1182,43 @@ fn forms() -> Vec<Form> {
             "-d --extract an INI section",
             &["-d", "--extract", "[\"s\"]", "e.ini"],
         ),
+        // Global flags before a subcommand: only --config counts.
+        f("-i before decrypt", &["-i", "decrypt", "en.yaml"]),
+        f(
+            "--output before decrypt",
+            &["--output", "out.yaml", "decrypt", "e.yaml"],
+        ),
+        f(
+            "--extract before decrypt",
+            &["--extract", "[\"name\"]", "decrypt", "e.yaml"],
+        ),
+        f(
+            "--encrypted-regex before encrypt",
+            &[
+                "--encrypted-regex",
+                "^name$",
+                "encrypt",
+                "--age",
+                "{R}",
+                "p.yaml",
+            ],
+        ),
+        f(
+            "--age before encrypt",
+            &["--age", "{R2}", "encrypt", "sub/p.yaml"],
+        ),
+        f(
+            "--config missing before decrypt",
+            &["--config", "nope.yaml", "decrypt", "e.yaml"],
+        ),
+        f(
+            "--config missing -d",
+            &["--config", "nope.yaml", "-d", "e.yaml"],
+        ),
+        f(
+            "--config invalid -d",
+            &["--config", "val.json", "-d", "e.yaml"],
+        ),
         f("unset ini", &["unset", "e.ini", "[\"s\"][\"a\"]"]),
         f("unset ini section", &["unset", "e.ini", "[\"s\"]"]),
         f("unset ini missing", &["unset", "e.ini", "[\"s\"][\"zz\"]"]),

@@ -66,6 +66,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>, run_hush: RunHush) -> Resul
         return Ok(());
     }
     translate::refuse_unsupported(&cli.g)?;
+    if let Some(path) = &cli.g.config {
+        named_config(path)?;
+    }
     if !cli.g.keyservice.is_empty() {
         eprintln!("hush: warning: --keyservice is not supported; the local keys are used");
     }
@@ -85,6 +88,24 @@ pub fn run(args: impl IntoIterator<Item = OsString>, run_hush: RunHush) -> Resul
         }
         r => r,
     }
+}
+
+/// sops reads a `--config` file for every command, and stops (exit 1) on
+/// one it cannot read or parse, whatever the command.
+fn named_config(path: &std::path::Path) -> Result<(), Failure> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+            _ => e.to_string(),
+        };
+        fail(
+            exit::ERROR_GENERIC,
+            format!("could not read config file: open {}: {why}", path.display()),
+        )
+    })?;
+    hush_core::rules::Config::parse(&text, path)
+        .map(|_| ())
+        .map_err(|e| fail(exit::ERROR_GENERIC, format!("error loading config: {e}")))
 }
 
 /// sops's exit code where it differs from hush's for the same failure.

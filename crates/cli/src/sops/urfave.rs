@@ -242,10 +242,15 @@ pub fn split(args: &[OsString]) -> Result<Split, String> {
         warnings: Vec::new(),
     };
     let (flags, rest) = parse(ROOT.iter().collect::<Vec<_>>().as_slice(), args)?;
-    out.argv.extend(flags);
     let Some(first) = rest.first().and_then(|a| a.to_str()) else {
+        out.argv.extend(flags);
         return Ok(out);
     };
+    // A subcommand reads only its own flags: the global ones before it are
+    // ignored, but for those sops reads globally (`--config`).
+    let sub = own_flags(first).is_some() || is_subcommand(first);
+    out.argv
+        .extend(flags.into_iter().filter(|f| !sub || read_globally(f)));
     let nested = (first == "groups")
         .then(|| rest.get(1).and_then(|a| a.to_str()))
         .flatten()
@@ -274,6 +279,16 @@ pub fn split(args: &[OsString]) -> Result<Split, String> {
     };
     push_positionals(&mut out, &positionals, keep);
     Ok(out)
+}
+
+/// The global flags a subcommand still honours (a canonical `--name[=v]`).
+fn read_globally(flag: &OsStr) -> bool {
+    let name = flag.to_string_lossy();
+    let name = name.trim_start_matches('-').split('=').next().unwrap_or("");
+    matches!(
+        name,
+        "config" | "verbose" | "disable-version-check" | "check-for-updates" | "help" | "version"
+    )
 }
 
 /// sops's subcommands that are not in the flag tables.
