@@ -49,6 +49,9 @@ pub fn run(args: impl IntoIterator<Item = OsString>, run_hush: RunHush) -> Resul
     let mut cli = match args::SopsCli::try_parse_from(&argv) {
         Ok(c) => c,
         Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) if e.kind() == clap::error::ErrorKind::MissingRequiredArgument => {
+            return Err(missing_arguments(&argv))
+        }
         // sops exits 1 on a usage error ("Incorrect Usage").
         Err(e) => {
             let text = e.to_string();
@@ -88,6 +91,41 @@ pub fn run(args: impl IntoIterator<Item = OsString>, run_hush: RunHush) -> Resul
         }
         r => r,
     }
+}
+
+/// sops's own check of a subcommand's positionals, before any flag
+/// parsing error: exit 100 (exec-*: 1) with its words.
+fn missing_arguments(argv: &[OsString]) -> Failure {
+    let mut words = argv
+        .iter()
+        .skip(1)
+        .filter_map(|a| a.to_str())
+        .filter(|a| !a.starts_with('-'));
+    let sub = match words.next().unwrap_or("") {
+        "groups" => words.next().unwrap_or(""),
+        s => s,
+    };
+    let (code, text) = match sub {
+        "add" => (
+            exit::COULD_NOT_READ_INPUT_FILE,
+            "Error reading file: open : no such file or directory",
+        ),
+        "delete" => (
+            exit::ERROR_GENERIC,
+            "error: exactly one positional argument (index) required",
+        ),
+        "set" => (
+            exit::NO_FILE_SPECIFIED,
+            "Error: no file specified, or index and value are missing. Need precisely 3 positional arguments.",
+        ),
+        "unset" => (
+            exit::NO_FILE_SPECIFIED,
+            "Error: no file specified, or index is missing",
+        ),
+        "exec-env" | "exec-file" => (exit::ERROR_GENERIC, "error: missing file to decrypt"),
+        _ => (exit::NO_FILE_SPECIFIED, "Error: no file specified"),
+    };
+    fail(code, text)
 }
 
 /// sops reads a `--config` file for every command, and stops (exit 1) on

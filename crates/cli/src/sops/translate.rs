@@ -298,10 +298,9 @@ fn legacy(g: Global, files: Vec<PathBuf>) -> Result<Plan> {
     let file = files.into_iter().next();
     let modes = [g.encrypt, g.decrypt, g.rotate, g.set.is_some()];
     if modes.iter().filter(|m| **m).count() > 1 {
-        return Err(fail(
-            exit::ERROR_CONFLICTING_PARAMETERS,
-            "Error: Only one of --encrypt, --decrypt, --rotate or --set may be used",
-        ));
+        // sops runs each in turn; the output of the last (in this order:
+        // encrypt, decrypt, rotate, set) is the one written.
+        eprintln!("hush: warning: More than one command (--encrypt, --decrypt, --rotate, --set) has been specified. Only the changes made by the last one will be visible. Note that this behavior is deprecated and will cause an error eventually.");
     }
     let Some(file) = file else {
         return Err(fail(exit::NO_FILE_SPECIFIED, "Error: no file specified"));
@@ -309,37 +308,42 @@ fn legacy(g: Global, files: Vec<PathBuf>) -> Result<Plan> {
     if g.encrypt || g.decrypt || g.rotate || g.set.is_some() {
         indent_allowed(&g, &file)?;
     }
-    if g.encrypt {
-        return Ok(encrypt(&g, Some(file)));
-    }
-    if g.decrypt {
-        return decrypt(&g, Some(file));
+    if let Some(s) = &g.set {
+        return legacy_set(&g, file, s);
     }
     if g.rotate {
         return rotate(&g, file, g.ignore_mac);
     }
-    if let Some(s) = &g.set {
-        let (index, value) = split_set(s)?;
-        let json_ok = serde_json::from_str::<serde_json::Value>(&value).is_ok();
-        if !json_ok || hush_core::path::parse(&index).is_err() {
-            let what = if json_ok {
-                "Invalid --set format"
-            } else {
-                "Value for --set is not valid JSON"
-            };
-            return Err(fail(INVALID_SET_FORMAT, what));
-        }
-        same_format(&g, &file, "--set")?;
-        // After `--`: a value such as -5 is not a flag.
-        return Ok(Argv::new("set")
-            .flag("--ignore-mac", g.ignore_mac)
-            .arg("--")
-            .arg(file)
-            .arg(index)
-            .arg(value)
-            .done());
+    if g.decrypt {
+        return decrypt(&g, Some(file));
+    }
+    if g.encrypt {
+        return Ok(encrypt(&g, Some(file)));
     }
     edit(&g, file)
+}
+
+/// `sops --set '["a"] VALUE' FILE`.
+fn legacy_set(g: &Global, file: PathBuf, s: &str) -> Result<Plan> {
+    let (index, value) = split_set(s)?;
+    let json_ok = serde_json::from_str::<serde_json::Value>(&value).is_ok();
+    if !json_ok || hush_core::path::parse(&index).is_err() {
+        let what = if json_ok {
+            "Invalid --set format"
+        } else {
+            "Value for --set is not valid JSON"
+        };
+        return Err(fail(INVALID_SET_FORMAT, what));
+    }
+    same_format(g, &file, "--set")?;
+    // After `--`: a value such as -5 is not a flag.
+    Ok(Argv::new("set")
+        .flag("--ignore-mac", g.ignore_mac)
+        .arg("--")
+        .arg(file)
+        .arg(index)
+        .arg(value)
+        .done())
 }
 
 /// `--set '["a"]["b"] VALUE'`: the path ends at the first `] `.
@@ -544,8 +548,8 @@ fn set(g: &Global, s: SetArgs, ignore_mac: bool) -> Result<Plan> {
         }
         (None, _, false) => {
             return Err(fail(
-                exit::ERROR_GENERIC,
-                "Error: set needs a file, an index and a value",
+                exit::NO_FILE_SPECIFIED,
+                "Error: no file specified, or index and value are missing. Need precisely 3 positional arguments.",
             ))
         }
     };
