@@ -1233,6 +1233,18 @@ fn forms() -> Vec<Form> {
         f("-d -e", &["-d", "-e", "e.yaml"]),
         f("-e -d", &["-e", "-d", "e.yaml"]),
         f("-r -d -i", &["-r", "-d", "-i", "en.yaml"]),
+        f(
+            "unset the first key of a list item",
+            &["unset", "ek.yaml", "[\"env\"][0][\"name\"]"],
+        ),
+        f(
+            "unset the only key of a list item",
+            &["unset", "ek.yaml", "[\"env\"][1][\"name\"]"],
+        ),
+        f(
+            "set after an empty map",
+            &["set", "ex.yaml", "[\"zz\"]", "1"],
+        ),
         f("unset ini", &["unset", "e.ini", "[\"s\"][\"a\"]"]),
         f("unset ini section", &["unset", "e.ini", "[\"s\"]"]),
         f("unset ini missing", &["unset", "e.ini", "[\"s\"][\"zz\"]"]),
@@ -1590,6 +1602,10 @@ fn seed() -> Seed {
     w("x.yaml", "a: v\ne: []\nm: {}\nz:\n");
     w("bad.json", "{nope\n");
     w(
+        "k.yaml",
+        "env:\n    - name: A\n      value: x\n    - name: B\nz: 1\n",
+    );
+    w(
         "tabs.yaml",
         "{\n\t\"a\": 1,\n\t\"l\": [\n\t\t\"x\"\n\t],\n\t\"m\": {\n\t\tk: [1,\n\t\t\t2]}\n}\n",
     );
@@ -1635,6 +1651,7 @@ fn seed() -> Seed {
     enc("p.ini", "e.ini", &["--age", &r]);
     enc("p.txt", "e.txt", &["--age", &r]);
     enc("x.yaml", "ex.yaml", &["--age", &r]);
+    enc("k.yaml", "ek.yaml", &["--age", &r]);
     enc("b.yaml", "eb.yaml", &["--age", &r]);
     enc("s.yaml", "es.yaml", &["--age", &r]);
     for (src, dst, path, value) in [

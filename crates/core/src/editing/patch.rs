@@ -59,10 +59,10 @@ pub fn unset(plain: &Plaintext, doc: usize, steps: &[Step]) -> Result<Plaintext>
         Node::Map(items) | Node::Seq(items) => items,
         _ => unreachable!("child found"),
     };
-    let range = removal(src, plain.format, items, idx)?;
+    let (range, left) = removal(src, plain.format, items, idx)?;
     not_aliased(&parsed, &parsed.docs[doc].root, &range)?;
     Ok(Plaintext::new(
-        apply(src, vec![(range, Zeroizing::new(String::new()))]),
+        apply(src, vec![(range, Zeroizing::new(left.to_string()))]),
         plain.format,
     ))
 }
@@ -84,6 +84,7 @@ pub(super) fn not_found(step: &Step) -> Error {
 
 /// A JSON value: (type of a scalar, its text) or a collection's JSON text.
 /// Both may be secrets, so both are zeroed on drop.
+#[derive(Default)]
 struct NewValue {
     scalar: Option<(Resolved, Zeroizing<String>)>,
     json: Zeroizing<String>,
@@ -227,6 +228,20 @@ fn flow_add(
         None => format!("{sep}{val}"),
     };
     Ok((end..end, Zeroizing::new(text)))
+}
+
+/// Just past an item's value: a scalar's end, a collection's closing
+/// bracket (JSON and flow), an empty `[]`/`{}` included.
+fn item_end(src: &str, fmt: Format, item: &Item) -> Option<usize> {
+    match &item.node {
+        Node::Map(items) | Node::Seq(items) if items.iter().all(|i| is_comment(&i.node)) => {
+            fill_empty(src, fmt, item, &NewValue::default())
+                .ok()
+                .map(|(r, _)| r.end)
+        }
+        n if fmt == Format::Json => json_end(src, n),
+        n => last_byte(n),
+    }
 }
 
 /// Replaces an empty flow collection (`[]`, `{}`) with `v`'s JSON.
@@ -494,7 +509,7 @@ fn insert(
             let col = src[ls..first.at].chars().count();
             let after = entries
                 .iter()
-                .filter_map(|i| last_byte(&i.node))
+                .filter_map(|i| item_end(src, fmt, i).or(Some(i.at)))
                 .max()
                 .map_or(first.at, |b| line_end(src, b));
             let k = yaml_render(
@@ -518,8 +533,14 @@ fn insert(
     }
 }
 
-/// The bytes to delete to remove item `idx` of a collection.
-fn removal(src: &str, fmt: Format, items: &[Item], idx: usize) -> Result<Range<usize>> {
+/// The bytes to replace (with the text returned) to remove item `idx` of a
+/// collection.
+fn removal(
+    src: &str,
+    fmt: Format,
+    items: &[Item],
+    idx: usize,
+) -> Result<(Range<usize>, &'static str)> {
     let item = &items[idx];
     let end = last_byte(&item.node).map_or(item.at, |b| line_end(src, b));
     if fmt == Format::Json {
@@ -532,22 +553,32 @@ fn removal(src: &str, fmt: Format, items: &[Item], idx: usize) -> Result<Range<u
             .iter()
             .position(|(i, _)| *i == idx)
             .expect("item is an entry");
-        let end = last_byte(&item.node).unwrap_or(item.at);
-        return Ok(match (pos, entries.get(pos + 1)) {
-            (p, _) if p > 0 => last_byte(&entries[p - 1].1.node).unwrap_or(item.at)..end,
+        let end = item_end(src, fmt, item).unwrap_or(item.at);
+        let range = match (pos, entries.get(pos + 1)) {
+            (p, _) if p > 0 => item_end(src, fmt, entries[p - 1].1).unwrap_or(item.at)..end,
             (_, Some((_, next))) => item.at..next.at,
             _ => item.at..end,
-        });
+        };
+        return Ok((range, ""));
     }
     let ls = line_start(src, item.at);
     let lead = &src[ls..item.at];
+    // The first key of a map on a list item's line (`- name: a`): the next
+    // key moves up to the dash, or the item becomes `{}`.
+    if lead.trim() == "-" && item.key.is_some() {
+        let next = items[idx + 1..].iter().find(|i| !is_comment(&i.node));
+        return Ok(match next {
+            Some(n) => (item.at..n.at, ""),
+            None => (item.at..line_end(src, end.max(item.at)), "{}"),
+        });
+    }
     let own_line = lead.trim().is_empty() || lead.trim() == "-";
     if !own_line {
         return Err(bad(
             "cannot remove a value that shares its line with another (flow style or `- key:`)",
         ));
     }
-    Ok(ls..(end + 1).min(src.len()))
+    Ok((ls..(end + 1).min(src.len()), ""))
 }
 
 #[cfg(test)]
@@ -668,6 +699,22 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out.expose(), "a: {b: 1, c: 'x, y'}\n");
+    }
+
+    #[test]
+    fn unset_the_first_key_of_a_list_item_map_moves_the_next_one_up() {
+        let src = "env:\n  - name: A\n    value: x\n  - name: B\nz: 1\n";
+        let out = unset(&y(src), 0, &path(r#"["env"][0]["name"]"#).unwrap()).unwrap();
+        assert_eq!(out.expose(), src.replace("- name: A\n    value", "- value"));
+        let out = unset(&y(src), 0, &path(r#"["env"][1]["name"]"#).unwrap()).unwrap();
+        assert_eq!(out.expose(), src.replace("- name: B", "- {}"));
+        crate::stores::yaml::parse(out.expose()).unwrap();
+        // JSON: a key after an empty collection, and a new key after one.
+        let j = |s: &str| Plaintext::new(s.into(), Format::Json);
+        let out = unset(&j("{\"a\": {}, \"n\": 1}"), 0, &path(r#"["n"]"#).unwrap()).unwrap();
+        assert_eq!(out.expose(), "{\"a\": {}}");
+        let out = set(&y("a: 1\nb: {}\n"), 0, &path(r#"["z"]"#).unwrap(), "1").unwrap();
+        assert_eq!(out.expose(), "a: 1\nb: {}\nz: 1\n");
     }
 
     #[test]
