@@ -1245,6 +1245,21 @@ fn forms() -> Vec<Form> {
             "set after an empty map",
             &["set", "ex.yaml", "[\"zz\"]", "1"],
         ),
+        f(
+            "-d --output-type yaml lists of maps",
+            &["-d", "--output-type", "yaml", "elm.json"],
+        ),
+        f(
+            "-d --extract a list --output-type yaml",
+            &[
+                "-d",
+                "--extract",
+                "[\"a\"]",
+                "--output-type",
+                "yaml",
+                "elm.json",
+            ],
+        ),
         f("unset ini", &["unset", "e.ini", "[\"s\"][\"a\"]"]),
         f("unset ini section", &["unset", "e.ini", "[\"s\"]"]),
         f("unset ini missing", &["unset", "e.ini", "[\"s\"][\"zz\"]"]),
@@ -1602,6 +1617,10 @@ fn seed() -> Seed {
     w("x.yaml", "a: v\ne: []\nm: {}\nz:\n");
     w("bad.json", "{nope\n");
     w(
+        "lm.json",
+        "{\"a\": [{\"c\": \"x\", \"d\": [1, {\"e\": \"p\\nq\"}]}, [1, [2]], [], {}], \"b\": \"c\\nd\"}\n",
+    );
+    w(
         "k.yaml",
         "env:\n    - name: A\n      value: x\n    - name: B\nz: 1\n",
     );
@@ -1652,6 +1671,7 @@ fn seed() -> Seed {
     enc("p.txt", "e.txt", &["--age", &r]);
     enc("x.yaml", "ex.yaml", &["--age", &r]);
     enc("k.yaml", "ek.yaml", &["--age", &r]);
+    enc("lm.json", "elm.json", &["--age", &r]);
     enc("b.yaml", "eb.yaml", &["--age", &r]);
     enc("s.yaml", "es.yaml", &["--age", &r]);
     for (src, dst, path, value) in [

@@ -29,7 +29,7 @@ pub(crate) fn render(node: &Node, anchors: &HashMap<usize, Node>, format: Format
             }
             Format::Yaml => {
                 let mut out = String::new();
-                yaml(node, anchors, 0, Format::Yaml, &mut out);
+                yaml(node, anchors, TOP, Format::Yaml, &mut out);
                 out
             }
         },
@@ -53,7 +53,7 @@ pub(crate) fn render_output(
         (Node::Leaf(_), Format::Yaml) => Ok(format!("{}\n", yaml_scalar(node, 0, from))),
         (_, Format::Yaml) => {
             let mut out = String::new();
-            yaml(node, anchors, 0, from, &mut out);
+            yaml(node, anchors, TOP, from, &mut out);
             Ok(out)
         }
         (Node::Leaf(_), Format::Json) => json(node, anchors, 0, Some(&mut Vec::new())),
@@ -274,7 +274,25 @@ fn yaml_scalar(n: &Node, col: usize, from: Format) -> String {
     }
 }
 
-fn yaml(n: &Node, anchors: &HashMap<usize, Node>, col: usize, from: Format, out: &mut String) {
+/// A document's root.
+const TOP: Place = Place {
+    indent: 0,
+    at: 0,
+    inline: false,
+};
+
+/// Where a block collection goes, as yaml.v3 lays it out (step 4): its
+/// `indent`, the column of its entries (`at`: two more than `indent` for
+/// one that starts on a list item's line), and whether its first entry
+/// follows a `- ` already written.
+#[derive(Clone, Copy)]
+struct Place {
+    indent: usize,
+    at: usize,
+    inline: bool,
+}
+
+fn yaml(n: &Node, anchors: &HashMap<usize, Node>, p: Place, from: Format, out: &mut String) {
     let n = resolve(n, anchors);
     let entries: Vec<&crate::tree::Item> = match n {
         Node::Map(items) | Node::Seq(items) => {
@@ -282,35 +300,78 @@ fn yaml(n: &Node, anchors: &HashMap<usize, Node>, col: usize, from: Format, out:
         }
         _ => return,
     };
-    for item in entries {
-        out.push_str(&" ".repeat(col));
-        match &item.key {
-            Some(k) => {
+    for (i, item) in entries.into_iter().enumerate() {
+        if !(p.inline && i == 0) {
+            out.push_str(&" ".repeat(p.at));
+        }
+        let child = resolve(&item.node, anchors);
+        let filled =
+            matches!(child, Node::Map(m) | Node::Seq(m) if m.iter().any(|i| !is_comment(&i.node)));
+        match (&item.key, child) {
+            (Some(k), _) => {
                 out.push_str(&yaml_render(
                     crate::crypto::cipher::ValueType::Str,
                     k,
                     YamlSlot::Plain {
                         flow: false,
-                        indent: col + 4,
+                        indent: p.indent + 4,
                     },
                 ));
                 out.push(':');
-            }
-            None => out.push('-'),
-        }
-        let child = resolve(&item.node, anchors);
-        match child {
-            Node::Map(m) | Node::Seq(m) if m.iter().any(|i| !is_comment(&i.node)) => {
-                out.push('\n');
-                yaml(child, anchors, col + 4, from, out);
-            }
-            Node::Map(_) => out.push_str(" {}\n"),
-            Node::Seq(_) => out.push_str(" []\n"),
-            leaf => {
+                if filled {
+                    out.push('\n');
+                    let next = p.indent + 4;
+                    yaml(
+                        child,
+                        anchors,
+                        Place {
+                            indent: next,
+                            at: next,
+                            inline: false,
+                        },
+                        from,
+                        out,
+                    );
+                    continue;
+                }
                 out.push(' ');
-                out.push_str(&yaml_scalar(leaf, col, from));
-                out.push('\n');
+                out.push_str(&flat_value(child, p.indent, from));
+            }
+            (None, Node::Map(_)) if filled => {
+                out.push_str("- ");
+                let place = Place {
+                    indent: p.indent,
+                    at: p.at + 2,
+                    inline: true,
+                };
+                yaml(child, anchors, place, from, out);
+                continue;
+            }
+            (None, Node::Seq(_)) if filled => {
+                out.push_str("- ");
+                let place = Place {
+                    indent: p.at + 2,
+                    at: p.at + 2,
+                    inline: true,
+                };
+                yaml(child, anchors, place, from, out);
+                continue;
+            }
+            (None, _) => {
+                out.push_str("- ");
+                // A block scalar's lines go two past the dash.
+                out.push_str(&flat_value(child, (p.at + 2).saturating_sub(4), from));
             }
         }
+        out.push('\n');
+    }
+}
+
+/// An empty collection or a scalar, on its key's or dash's line.
+fn flat_value(n: &Node, col: usize, from: Format) -> String {
+    match n {
+        Node::Map(_) => "{}".into(),
+        Node::Seq(_) => "[]".into(),
+        leaf => yaml_scalar(leaf, col, from),
     }
 }
