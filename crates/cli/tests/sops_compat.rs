@@ -1260,6 +1260,18 @@ fn forms() -> Vec<Form> {
                 "elm.json",
             ],
         ),
+        f(
+            "-d --extract a map with comments",
+            &["-d", "--extract", "[\"m\"]", "ecm.yaml"],
+        ),
+        f(
+            "-d --extract a list with comments",
+            &["-d", "--extract", "[\"l\"]", "ecm.yaml"],
+        ),
+        f(
+            "-d --output-type yaml dotenv with comments",
+            &["-d", "--output-type", "yaml", "ecm.env"],
+        ),
         f("unset ini", &["unset", "e.ini", "[\"s\"][\"a\"]"]),
         f("unset ini section", &["unset", "e.ini", "[\"s\"]"]),
         f("unset ini missing", &["unset", "e.ini", "[\"s\"][\"zz\"]"]),
@@ -1617,6 +1629,11 @@ fn seed() -> Seed {
     w("x.yaml", "a: v\ne: []\nm: {}\nz:\n");
     w("bad.json", "{nope\n");
     w(
+        "cm.yaml",
+        "m:\n    # c1\n    a: 1 # c2\n    # c3\n    b: 2\nl:\n    # c4\n    - x\n",
+    );
+    w("cm.env", "# top\nA=1\nC=\"quoted\"\n# mid\nE=a: b\n");
+    w(
         "lm.json",
         "{\"a\": [{\"c\": \"x\", \"d\": [1, {\"e\": \"p\\nq\"}]}, [1, [2]], [], {}], \"b\": \"c\\nd\"}\n",
     );
@@ -1671,6 +1688,8 @@ fn seed() -> Seed {
     enc("p.txt", "e.txt", &["--age", &r]);
     enc("x.yaml", "ex.yaml", &["--age", &r]);
     enc("k.yaml", "ek.yaml", &["--age", &r]);
+    enc("cm.yaml", "ecm.yaml", &["--age", &r]);
+    enc("cm.env", "ecm.env", &["--age", &r]);
     enc("lm.json", "elm.json", &["--age", &r]);
     enc("b.yaml", "eb.yaml", &["--age", &r]);
     enc("s.yaml", "es.yaml", &["--age", &r]);

@@ -294,13 +294,23 @@ struct Place {
 
 fn yaml(n: &Node, anchors: &HashMap<usize, Node>, p: Place, from: Format, out: &mut String) {
     let n = resolve(n, anchors);
-    let entries: Vec<&crate::tree::Item> = match n {
-        Node::Map(items) | Node::Seq(items) => {
-            items.iter().filter(|i| !is_comment(&i.node)).collect()
-        }
+    let items = match n {
+        Node::Map(items) | Node::Seq(items) => items,
         _ => return,
     };
-    for (i, item) in entries.into_iter().enumerate() {
+    // A comment before the first entry of an inline collection has no line.
+    let skip = match p.inline {
+        true => items.iter().take_while(|i| is_comment(&i.node)).count(),
+        false => 0,
+    };
+    for (i, item) in items.iter().skip(skip).enumerate() {
+        if let Node::Leaf(l) = &item.node {
+            if l.is_comment() {
+                // sops keeps comments, each on its own line.
+                out.push_str(&format!("{}#{}\n", " ".repeat(p.at), l.text.as_str()));
+                continue;
+            }
+        }
         if !(p.inline && i == 0) {
             out.push_str(&" ".repeat(p.at));
         }
