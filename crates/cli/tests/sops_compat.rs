@@ -1272,6 +1272,14 @@ fn forms() -> Vec<Form> {
             "-d --output-type yaml dotenv with comments",
             &["-d", "--output-type", "yaml", "ecm.env"],
         ),
+        f(
+            "exec-file killed by a signal",
+            &["exec-file", "e.yaml", "kill -TERM $$"],
+        ),
+        f(
+            "exec-env killed by a signal",
+            &["exec-env", "e.json", "kill -TERM $$"],
+        ),
         f("unset ini", &["unset", "e.ini", "[\"s\"][\"a\"]"]),
         f("unset ini section", &["unset", "e.ini", "[\"s\"]"]),
         f("unset ini missing", &["unset", "e.ini", "[\"s\"][\"zz\"]"]),

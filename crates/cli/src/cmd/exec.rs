@@ -209,14 +209,16 @@ fn run(cmd: &mut Command) -> Result<ExitStatus> {
         .map_err(|e| fail(exit::ERROR_GENERIC, format!("cannot run /bin/sh: {e}")))
 }
 
-/// Ends hush with the command's status: its exit code, or 128 + the signal.
+/// Ends hush with the command's status: its exit code, or 128 + the
+/// signal that ended it (as sops: 255).
 fn exit_like(status: ExitStatus) -> Result<()> {
     if status.success() {
         return Ok(());
     }
+    let by_signal = |s| if crate::sops::active() { 255 } else { 128 + s };
     let code = status
         .code()
-        .or_else(|| status.signal().map(|s| 128 + s))
+        .or_else(|| status.signal().map(by_signal))
         .unwrap_or(1);
     std::process::exit(code)
 }

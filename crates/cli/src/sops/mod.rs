@@ -22,6 +22,14 @@ use clap::Parser;
 use hush_core::error::exit;
 use std::ffi::OsString;
 
+static ACTIVE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether this process answers as sops (for the few exit codes where
+/// hush's own command line keeps the shell's convention).
+pub fn active() -> bool {
+    ACTIVE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The sops version whose command line and output this front end follows.
 pub const SOPS_VERSION: &str = "3.11.0";
 
@@ -37,6 +45,7 @@ pub type RunHush = fn(Vec<OsString>) -> Result<(), Failure>;
 
 /// Runs one sops invocation; `args` excludes the program name.
 pub fn run(args: impl IntoIterator<Item = OsString>, run_hush: RunHush) -> Result<(), Failure> {
+    ACTIVE.store(true, std::sync::atomic::Ordering::Relaxed);
     let args: Vec<OsString> = args.into_iter().collect();
     let split = urfave::split(&args)
         .map_err(|e| fail(exit::ERROR_GENERIC, format!("Incorrect Usage: {e}")))?;
