@@ -33,6 +33,14 @@ pub(crate) fn find(docs: &[Node<'_>], sealed: bool) -> Vec<Refused> {
     out
 }
 
+/// A non-empty string `spec.scope` (null, `""`, a map or a list bind nothing).
+fn has_scope(node: &Node<'_>) -> bool {
+    match node.get("spec").and_then(|s| s.get("scope")) {
+        Some(Node::Scalar(s)) => !s.is_null() && !s.text.trim().is_empty(),
+        _ => false,
+    }
+}
+
 fn visit(node: &Node<'_>, sealed: bool, out: &mut Vec<Refused>) {
     let kind = crate::secret::kind_of(node).unwrap_or("");
     if is_encrypted_secret(node) {
@@ -43,7 +51,7 @@ fn visit(node: &Node<'_>, sealed: bool, out: &mut Vec<Refused>) {
         let pos = node.get("kind").map_or(node.pos(), Node::pos);
         let problem = if !sealed {
             "has no sops metadata: it was not sealed with `hush seal`"
-        } else if node.get("spec").and_then(|s| s.get("scope")).is_none() {
+        } else if !has_scope(node) {
             "has no `spec.scope`: the binding to its namespace and name was removed"
         } else {
             return;

@@ -225,6 +225,25 @@ fn pos_finding(rule: Rule, path: &Path, pos: Pos, message: String) -> Finding {
     Finding::new(rule, path.to_path_buf(), pos.line, pos.col, message)
 }
 
+/// A named file whose name says nothing (`s.txt`, no extension) is read as
+/// a manifest when it looks like one (a top-level `kind:`): `kubectl apply
+/// -f` reads it whatever its name.
+fn sniff(file: &mut FileKind, bytes: &[u8]) {
+    // Binary files (NUL bytes) are no manifests.
+    if file.textual() || bytes.contains(&0) {
+        return;
+    }
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return;
+    };
+    let manifest = |key: &str| text.lines().any(|l| l.starts_with(key));
+    if manifest("kind:") {
+        file.yaml = true;
+    } else if text.trim_start().starts_with('{') && text.contains("\"kind\"") {
+        file.json = true;
+    }
+}
+
 impl Checker {
     pub fn error(&self, path: &Path, message: impl Into<String>) {
         if let Ok(mut out) = self.out.lock() {
@@ -235,14 +254,15 @@ impl Checker {
         }
     }
 
-    /// Checks one file. `path` is as the user or the walk named it.
-    pub fn check_file(&self, path: &Path) {
+    /// Checks one file. `path` is as the user or the walk named it; a file
+    /// the user `named` is read as a manifest when it looks like one.
+    pub fn check_file(&self, path: &Path, named: bool) {
         let shown = display(path);
         let abs = absolute_in(&self.cwd, path);
         if self.config.excluded(&abs) {
             return;
         }
-        let file = self.kind_of(&abs);
+        let mut file = self.kind_of(&abs);
         // A file that can hold a Secret or must be encrypted is read whole.
         let cap = if file.deep() {
             LARGEST_CHECKED
@@ -264,6 +284,9 @@ impl Checker {
             }
             return;
         }
+        if named {
+            sniff(&mut file, &bytes);
+        }
         let mut local = Local::default();
         self.check_bytes(&shown, &abs, &file, &bytes, &mut local);
         if let Ok(mut out) = self.out.lock() {
@@ -280,12 +303,16 @@ impl Checker {
         let name = abs.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let cfg = abs.parent().and_then(|d| self.sops.for_dir(d));
         let own_config = matches!(name, ".sops.yaml" | crate::config::FILE_NAME);
+        let lower = name.to_ascii_lowercase();
         FileKind {
             name: name.to_string(),
-            // Helm includes `.tpl` helpers (`define`) into manifests.
-            yaml: name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".tpl"),
-            json: name.ends_with(".json"),
-            env: name.ends_with(".env"),
+            // Helm includes `.tpl` helpers (`define`) into manifests;
+            // Jinja and Go templates of manifests are YAML too.
+            yaml: [".yaml", ".yml", ".tpl", ".j2", ".gotmpl", ".tmpl"]
+                .iter()
+                .any(|e| lower.ends_with(e)),
+            json: lower.ends_with(".json"),
+            env: lower.ends_with(".env"),
             kust: kustomize::is_kustomization(name),
             covering: cfg
                 .as_deref()

@@ -19,7 +19,7 @@ pub(crate) fn run(checker: &Checker, dirs: &[PathBuf], files: &[PathBuf], thread
         threads
     };
     // Named files are checked even when ignored: the user asked for them.
-    check_list(checker, files, threads);
+    check_list(checker, files, threads, true);
     let Some((first, rest)) = dirs.split_first() else {
         return;
     };
@@ -34,18 +34,18 @@ pub(crate) fn run(checker: &Checker, dirs: &[PathBuf], files: &[PathBuf], thread
         .filter(|f| !seen.contains(&absolute_in(&checker.cwd, f)))
         .filter(|f| std::fs::symlink_metadata(f).is_ok_and(|m| m.is_file()))
         .collect();
-    check_list(checker, &missed, threads);
+    check_list(checker, &missed, threads, false);
 }
 
-/// Checks `files` on up to `threads` threads.
-fn check_list(checker: &Checker, files: &[PathBuf], threads: usize) {
+/// Checks `files` on up to `threads` threads; `named`: the user named them.
+fn check_list(checker: &Checker, files: &[PathBuf], threads: usize, named: bool) {
     let next = AtomicUsize::new(0);
     std::thread::scope(|s| {
         for _ in 0..threads.min(files.len()) {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(f) = files.get(i) else { break };
-                checker.check_file(f);
+                checker.check_file(f, named);
             });
         }
     });
@@ -100,7 +100,9 @@ fn walk(checker: &Checker, first: &Path, rest: &[PathBuf], threads: usize) {
     b.build_parallel().run(|| {
         Box::new(|res| {
             match res {
-                Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => checker.check_file(e.path()),
+                Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
+                    checker.check_file(e.path(), false)
+                }
                 Ok(_) => {}
                 Err(err) => {
                     let path = match &err {

@@ -107,10 +107,42 @@ fn an_encrypted_secret_without_its_scope_is_a_finding() {
         sarif_results(&ctx, "stripped.yaml"),
         [("invalid-encrypted-secret".to_string(), 2)]
     );
+    // An emptied scope binds nothing either.
+    let line = sealed
+        .lines()
+        .find(|l| l.trim_start().starts_with("scope:"))
+        .unwrap();
+    let indent = &line[..line.len() - line.trim_start().len()];
+    for empty in ["\"\"", "null", "~", "{}", "[]"] {
+        ctx.write(
+            "emptied.yaml",
+            &sealed.replace(line, &format!("{indent}scope: {empty}")),
+        );
+        let out = check(&ctx, &["emptied.yaml"]);
+        assert_eq!(out.code, 1, "{empty}: {out:?}");
+        assert!(
+            out.stdout.contains("has no `spec.scope`"),
+            "{empty}: {out:?}"
+        );
+    }
     // The rule can be turned off like any other.
     let out = check(
         &ctx,
         &["--disable", "invalid-encrypted-secret", "stripped.yaml"],
     );
+    assert_eq!(out.code, 0, "{out:?}");
+}
+
+#[test]
+fn a_manifest_is_checked_whatever_its_name() {
+    let ctx = Ctx::new();
+    for name in ["s.YAML", "s.Yml", "s.txt", "s.j2", "s.gotmpl", "manifest"] {
+        ctx.write(name, SECRET);
+        let out = check(&ctx, &[name]);
+        assert_eq!(out.code, 1, "{name}: {out:?}");
+        assert!(out.stdout.contains("plaintext-secret"), "{name}: {out:?}");
+    }
+    ctx.write("notes.txt", "kind of a note, no manifest\n");
+    let out = check(&ctx, &["notes.txt"]);
     assert_eq!(out.code, 0, "{out:?}");
 }
