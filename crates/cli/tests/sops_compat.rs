@@ -1280,6 +1280,33 @@ fn forms() -> Vec<Form> {
             "exec-env killed by a signal",
             &["exec-env", "e.json", "kill -TERM $$"],
         ),
+        f(
+            "-d --output-type yml",
+            &["-d", "--output-type", "yml", "e.yaml"],
+        ),
+        f(
+            "decrypt --input-type YAML",
+            &["decrypt", "--input-type", "YAML", "e.yaml"],
+        ),
+        f("unset an empty map", &["unset", "ee.yaml", "[\"secrets\"]"]),
+        f("unset an empty list", &["unset", "ee.yaml", "[\"lst\"]"]),
+        f(
+            "unset the last list item",
+            &["unset", "ee.yaml", "[\"l\"][0]"],
+        ),
+        f(
+            "unset the last map key",
+            &["unset", "ee.yaml", "[\"m\"][\"k\"]"],
+        ),
+        f(
+            "set after a nested empty map",
+            &["set", "ee.yaml", "[\"zz\"]", "1"],
+        ),
+        f(
+            "set over an empty map",
+            &["set", "ee.yaml", "[\"secrets\"]", "\"s\""],
+        ),
+        f("-d a block after a list item map", &["-d", "ee.yaml"]),
         f("unset ini", &["unset", "e.ini", "[\"s\"][\"a\"]"]),
         f("unset ini section", &["unset", "e.ini", "[\"s\"]"]),
         f("unset ini missing", &["unset", "e.ini", "[\"s\"][\"zz\"]"]),
@@ -1637,6 +1664,10 @@ fn seed() -> Seed {
     w("x.yaml", "a: v\ne: []\nm: {}\nz:\n");
     w("bad.json", "{nope\n");
     w(
+        "ee.yaml",
+        "a: 1\nsecrets: {}\nlst: []\nl:\n    - 1\nm:\n    k: 1\nc:\n    - a: 1\nb: \"z\\ny\"\nt: \"x\\ny \"\nd:\n    e: {}\n",
+    );
+    w(
         "cm.yaml",
         "m:\n    # c1\n    a: 1 # c2\n    # c3\n    b: 2\nl:\n    # c4\n    - x\n",
     );
@@ -1696,6 +1727,11 @@ fn seed() -> Seed {
     enc("p.txt", "e.txt", &["--age", &r]);
     enc("x.yaml", "ex.yaml", &["--age", &r]);
     enc("k.yaml", "ek.yaml", &["--age", &r]);
+    std::fs::write(
+        d.join("ee.yaml"),
+        sops_ok(d, &env, &["encrypt", "--age", &r, "ee.yaml"]),
+    )
+    .unwrap();
     enc("cm.yaml", "ecm.yaml", &["--age", &r]);
     enc("cm.env", "ecm.env", &["--age", &r]);
     enc("lm.json", "elm.json", &["--age", &r]);

@@ -73,6 +73,15 @@ pub fn run(args: impl IntoIterator<Item = OsString>, run_hush: RunHush) -> Resul
         }
     };
     cli.sub_ignore_mac = translate::ignore_mac_after_subcommand(&cli, &argv);
+    // sops ignores a type it does not know (`yml`, `YAML`): the file's own.
+    for t in [&mut cli.g.input_type, &mut cli.g.output_type] {
+        if !matches!(
+            t.as_deref(),
+            Some("yaml" | "json" | "dotenv" | "ini" | "binary")
+        ) {
+            *t = None;
+        }
+    }
     if cli.g.version {
         println!("sops {SOPS_VERSION} (hush {})", env!("CARGO_PKG_VERSION"));
         return Ok(());

@@ -51,8 +51,10 @@ pub fn unset(plain: &Plaintext, doc: usize, steps: &[Step]) -> Result<Plaintext>
         .ok_or_else(|| bad(format!("the file has no document {doc}")))?
         .root;
     let (last, parents) = steps.split_last().ok_or_else(|| bad("an empty path"))?;
+    let mut parent: Option<&Item> = None;
     for step in parents {
-        node = &child(node, step).ok_or_else(|| not_found(step))?.1.node;
+        let item = child(node, step).ok_or_else(|| not_found(step))?.1;
+        (parent, node) = (Some(item), &item.node);
     }
     let (idx, _) = child(node, last).ok_or_else(|| not_found(last))?;
     let items = match node {
@@ -61,10 +63,21 @@ pub fn unset(plain: &Plaintext, doc: usize, steps: &[Step]) -> Result<Plaintext>
     };
     let (range, left) = removal(src, plain.format, items, idx)?;
     not_aliased(&parsed, &parsed.docs[doc].root, &range)?;
-    Ok(Plaintext::new(
-        apply(src, vec![(range, Zeroizing::new(left.to_string()))]),
-        plain.format,
-    ))
+    let mut splices = vec![(range, Zeroizing::new(left.to_string()))];
+    // The last entry of a block collection under a key: sops leaves `[]`/`{}`.
+    let entries: Vec<&Item> = items.iter().filter(|i| !is_comment(&i.node)).collect();
+    if let (Format::Yaml, [_], Some(p)) = (plain.format, entries.as_slice(), parent) {
+        if p.key.is_some() && !is_flow(src, &entries) {
+            let at = value_start(src, plain.format, p)?;
+            let empty = if matches!(node, Node::Map(_)) {
+                " {}"
+            } else {
+                " []"
+            };
+            splices.push((at..at, Zeroizing::new(empty.to_string())));
+        }
+    }
+    Ok(Plaintext::new(apply(src, splices), plain.format))
 }
 
 /// YAML and JSON are edited here; dotenv and INI in `patch_flat`.
@@ -211,7 +224,7 @@ fn flow_add(
     v: &NewValue,
 ) -> Result<(Range<usize>, Zeroizing<String>)> {
     let (first, last) = (entries[0], entries[entries.len() - 1]);
-    let end = json_end(src, &last.node)
+    let end = item_end(src, Format::Yaml, last)
         .ok_or_else(|| bad("cannot find the end of the flow collection"))?;
     let lead = &src[line_start(src, first.at)..first.at];
     let sep = match lead.trim().is_empty() {
@@ -233,15 +246,25 @@ fn flow_add(
 /// Just past an item's value: a scalar's end, a collection's closing
 /// bracket (JSON and flow), an empty `[]`/`{}` included.
 fn item_end(src: &str, fmt: Format, item: &Item) -> Option<usize> {
-    match &item.node {
-        Node::Map(items) | Node::Seq(items) if items.iter().all(|i| is_comment(&i.node)) => {
-            fill_empty(src, fmt, item, &NewValue::default())
-                .ok()
-                .map(|(r, _)| r.end)
-        }
-        n if fmt == Format::Json => json_end(src, n),
-        n => last_byte(n),
+    let items = match &item.node {
+        Node::Leaf(l) => return Some(l.span.end),
+        Node::Alias(_, span) => return Some(span.end),
+        Node::Map(items) | Node::Seq(items) => items,
+    };
+    let entries: Vec<&Item> = items.iter().filter(|i| !is_comment(&i.node)).collect();
+    let Some(last) = entries.last() else {
+        return fill_empty(src, fmt, item, &NewValue::default())
+            .ok()
+            .map(|(r, _)| r.end);
+    };
+    let inner = item_end(src, fmt, last)?;
+    if fmt != Format::Json && !is_flow(src, &entries) {
+        return Some(inner);
     }
+    // Past white space and a trailing comma to the closing bracket.
+    let rest = src[inner..].trim_start_matches(|c: char| c.is_whitespace() || c == ',');
+    let close = src.len() - rest.len();
+    matches!(src.as_bytes().get(close), Some(b'}' | b']')).then_some(close + 1)
 }
 
 /// Replaces an empty flow collection (`[]`, `{}`) with `v`'s JSON.
@@ -293,7 +316,7 @@ fn append(
     match fmt {
         Format::Json => {
             let end =
-                json_end(src, &last.node).ok_or_else(|| bad("cannot find the end of the list"))?;
+                item_end(src, fmt, last).ok_or_else(|| bad("cannot find the end of the list"))?;
             let sep = if lead.trim().is_empty() {
                 format!(",\n{lead}")
             } else {
@@ -320,7 +343,7 @@ fn append(
                 }),
             );
             let end =
-                last_byte(&last.node).ok_or_else(|| bad("cannot find the end of the list"))?;
+                item_end(src, fmt, last).ok_or_else(|| bad("cannot find the end of the list"))?;
             let at = line_end(src, end);
             Ok((at..at, Zeroizing::new(format!("\n{lead}{val}"))))
         }
@@ -361,12 +384,14 @@ fn replace(
             Ok((start..l.span.end, Zeroizing::new(render(v, slot))))
         }
         Node::Alias(..) => Err(bad("cannot set a value through an alias")),
-        collection => {
+        Node::Map(items) | Node::Seq(items) => {
             let start = value_start(src, fmt, item)?;
-            let end = line_end(
-                src,
-                last_byte(collection).ok_or_else(|| bad("empty collection"))?,
-            );
+            let end =
+                item_end(src, fmt, item).ok_or_else(|| bad("cannot find the end of the value"))?;
+            // A block collection ends with its last line; a bracketed one at its bracket.
+            let entries: Vec<&Item> = items.iter().filter(|i| !is_comment(&i.node)).collect();
+            let block = fmt == Format::Yaml && !entries.is_empty() && !is_flow(src, &entries);
+            let end = if block { line_end(src, end) } else { end };
             let sep = if fmt == Format::Yaml { " " } else { "" };
             Ok((
                 start..end,
@@ -449,21 +474,6 @@ fn last_byte(n: &Node) -> Option<usize> {
     }
 }
 
-/// Just past a JSON value: its closing brackets included. None for an
-/// empty collection (its brackets are not in the tree).
-fn json_end(src: &str, n: &Node) -> Option<usize> {
-    match n {
-        Node::Leaf(l) => Some(l.span.end),
-        Node::Map(items) | Node::Seq(items) => {
-            let last = items.iter().rfind(|i| !is_comment(&i.node))?;
-            let inner = json_end(src, &last.node)?;
-            let close = inner + src[inner..].find(|c: char| !c.is_ascii_whitespace())?;
-            matches!(src.as_bytes()[close], b'}' | b']').then_some(close + 1)
-        }
-        Node::Alias(..) => None,
-    }
-}
-
 fn line_start(src: &str, at: usize) -> usize {
     src[..at].rfind('\n').map_or(0, |i| i + 1)
 }
@@ -485,8 +495,8 @@ fn insert(
             let last = entries
                 .last()
                 .ok_or_else(|| bad("cannot add a key to an empty JSON object"))?;
-            let at = json_end(src, &last.node)
-                .ok_or_else(|| bad("cannot find the end of the object"))?;
+            let at =
+                item_end(src, fmt, last).ok_or_else(|| bad("cannot find the end of the object"))?;
             let indent = &src[line_start(src, entries[0].at)..entries[0].at];
             let indent = if indent.trim().is_empty() { indent } else { "" };
             let text = format!(",\n{indent}{}: {}", json_string(key), render(v, Slot::Json));
@@ -542,7 +552,8 @@ fn removal(
     idx: usize,
 ) -> Result<(Range<usize>, &'static str)> {
     let item = &items[idx];
-    let end = last_byte(&item.node).map_or(item.at, |b| line_end(src, b));
+    let end = item_end(src, fmt, item).ok_or_else(|| bad("cannot find the end of the value"))?;
+    let end = line_end(src, end);
     if fmt == Format::Json {
         let entries: Vec<(usize, &Item)> = items
             .iter()
@@ -715,6 +726,51 @@ mod tests {
         assert_eq!(out.expose(), "{\"a\": {}}");
         let out = set(&y("a: 1\nb: {}\n"), 0, &path(r#"["z"]"#).unwrap(), "1").unwrap();
         assert_eq!(out.expose(), "a: 1\nb: {}\nz: 1\n");
+    }
+
+    #[test]
+    fn empty_collections_end_where_their_brackets_do() {
+        let src = "a: 1\nsecrets: {}\nlst: []\nd:\n  e: {}\nb: 2\n";
+        let out = unset(&y(src), 0, &path(r#"["secrets"]"#).unwrap()).unwrap();
+        assert_eq!(out.expose(), src.replace("secrets: {}\n", ""));
+        let out = unset(&y(src), 0, &path(r#"["d"]["e"]"#).unwrap()).unwrap();
+        assert_eq!(out.expose(), src.replace("d:\n  e: {}\n", "d: {}\n"));
+        let out = set(
+            &y("a: 1\nd:\n  e: {}\n"),
+            0,
+            &path(r#"["z"]"#).unwrap(),
+            "1",
+        )
+        .unwrap();
+        assert_eq!(out.expose(), "a: 1\nd:\n  e: {}\nz: 1\n");
+        let out = set(&y(src), 0, &path(r#"["secrets"]"#).unwrap(), r#""s""#).unwrap();
+        assert_eq!(out.expose(), src.replace("secrets: {}", "secrets: \"s\""));
+        let out = unset(
+            &y("l:\n  - 1\nm:\n  k: 1\n"),
+            0,
+            &path(r#"["l"][0]"#).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(out.expose(), "l: []\nm:\n  k: 1\n");
+        let j = |s: &str| Plaintext::new(s.into(), Format::Json);
+        let src = "{\"a\":{\"x\":{}},\"b\":\"s\",\"c\":{\"d\":[]},\"e\":1}";
+        let out = unset(&j(src), 0, &path(r#"["b"]"#).unwrap()).unwrap();
+        assert_eq!(out.expose(), "{\"a\":{\"x\":{}},\"c\":{\"d\":[]},\"e\":1}");
+        let out = unset(&j(src), 0, &path(r#"["e"]"#).unwrap()).unwrap();
+        assert_eq!(
+            out.expose(),
+            "{\"a\":{\"x\":{}},\"b\":\"s\",\"c\":{\"d\":[]}}"
+        );
+        let out = set(&j(src), 0, &path(r#"["a"]"#).unwrap(), "2").unwrap();
+        assert_eq!(out.expose(), src.replace("{\"x\":{}}", "2"));
+        let out = set(
+            &y("a: {x: 1, y: [1, 2]}\n"),
+            0,
+            &path(r#"["a"]["y"]"#).unwrap(),
+            r#""s""#,
+        )
+        .unwrap();
+        assert_eq!(out.expose(), "a: {x: 1, y: \"s\"}\n");
     }
 
     #[test]

@@ -502,7 +502,15 @@ fn yaml_string(s: &str, slot: YamlSlot) -> String {
         YamlSlot::Plain {
             flow: false,
             indent,
-        } if s.contains('\n') && block_ok(s) && !needs_indicator(s) => block(s, false, indent, ""),
+        } if s.contains('\n')
+            && block_ok(s)
+            && !needs_indicator(s)
+            && !s.contains(" \n")
+            && !s.ends_with(' ') =>
+        {
+            // yaml.v3 writes no block for a line that ends in a space.
+            block(s, false, indent, "")
+        }
         // yaml.v3 single-quotes a string that reads as a string but cannot
         // be plain (`'a: b'`, `' lead'`), and double-quotes the rest.
         YamlSlot::Plain { .. } if single_ok(s) => format!("'{}'", s.replace('\'', "''")),

@@ -751,7 +751,11 @@ impl<'s> Builder<'s, '_> {
                 let first = skip_properties(self.src, span.start..self.src.len());
                 let flow = ctx.flow || matches!(self.src.as_bytes().get(first), Some(b'{' | b'['));
                 let col = self.pos.col(self.src, first);
-                if !flow && col > 0 && self.min_indent.is_none() && is_map {
+                // The indentation step: a nested map's column, unless the
+                // map starts on a list item's line (`- a: 1`).
+                let line = self.src[..first].rfind('\n').map_or(0, |n| n + 1);
+                let on_dash = self.src[line..first].contains('-');
+                if !flow && col > 0 && self.min_indent.is_none() && is_map && !on_dash {
                     self.min_indent = Some(col);
                 }
                 let node = self.collection(is_map, flow, col)?;
