@@ -41,11 +41,7 @@ pub fn convert(plain: &Plaintext, to: Format) -> Result<Plaintext> {
             Format::Yaml | Format::Json => {}
             Format::Dotenv | Format::Ini => {
                 out =
-                    crate::stores::emit::render_flat(&doc.root, &parsed.anchors, plain.format, to)
-                        .map_err(|e| match e {
-                            Error::Unsupported(why) => Error::Dump(why),
-                            e => e,
-                        })?;
+                    crate::stores::emit::render_flat(&doc.root, &parsed.anchors, plain.format, to)?;
                 break;
             }
             Format::Binary => {

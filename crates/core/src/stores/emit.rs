@@ -60,17 +60,14 @@ pub(crate) fn render_output(
         // sops's JSON store ends a tree with a line break.
         (_, Format::Json) => Ok(json(node, anchors, 0, Some(&mut Vec::new()))? + "\n"),
         // A map goes out as the flat store writes a file (or fails as it does).
-        (Node::Map(_), Format::Dotenv | Format::Ini) => render_flat(node, anchors, from, format)
-            .map_err(|e| match e {
-                Error::Unsupported(why) => Error::Dump(why),
-                e => e,
-            }),
+        (Node::Map(_), Format::Dotenv | Format::Ini) => render_flat(node, anchors, from, format),
         _ => Ok(render(node, anchors, format)),
     }
 }
 
 /// Writes a root map as dotenv lines or INI sections (`--output-type`).
-/// Only what those formats can hold: flat strings, or sections of them.
+/// Only what those formats can hold: flat strings, or sections of them;
+/// anything else is [`Error::Dump`] (sops: exit 4).
 pub(crate) fn render_flat(
     root: &Node,
     anchors: &HashMap<usize, Node>,
@@ -80,7 +77,7 @@ pub(crate) fn render_flat(
     let flat_text = |l: &crate::tree::Leaf| flat_text(l, from);
     let items = match resolve(root, anchors) {
         Node::Map(items) => items,
-        _ => return Err(Error::Unsupported("the document is not a map".into())),
+        _ => return Err(Error::Dump("the document is not a map".into())),
     };
     let mut out = String::new();
     for item in items {
@@ -112,7 +109,7 @@ pub(crate) fn render_flat(
                             super::ini::render(&flat_text(l), true)
                         )),
                         (Some(k), _) => {
-                            return Err(Error::Unsupported(format!(
+                            return Err(Error::Dump(format!(
                                 "INI values are strings; `{k}` holds a map or list"
                             )))
                         }
@@ -121,7 +118,7 @@ pub(crate) fn render_flat(
                 }
             }
             (_, Some(k), _) => {
-                return Err(Error::Unsupported(format!(
+                return Err(Error::Dump(format!(
                     "cannot write `{k}` as {}: it has a value that format cannot hold",
                     to.name()
                 )))
