@@ -97,7 +97,6 @@ pub(super) fn not_found(step: &Step) -> Error {
 
 /// A JSON value: (type of a scalar, its text) or a collection's JSON text.
 /// Both may be secrets, so both are zeroed on drop.
-#[derive(Default)]
 struct NewValue {
     scalar: Option<(Resolved, Zeroizing<String>)>,
     json: Zeroizing<String>,
@@ -253,9 +252,7 @@ fn item_end(src: &str, fmt: Format, item: &Item) -> Option<usize> {
     };
     let entries: Vec<&Item> = items.iter().filter(|i| !is_comment(&i.node)).collect();
     let Some(last) = entries.last() else {
-        return fill_empty(src, fmt, item, &NewValue::default())
-            .ok()
-            .map(|(r, _)| r.end);
+        return empty_span(src, fmt, item).ok().map(|r| r.end);
     };
     let inner = item_end(src, fmt, last)?;
     if fmt != Format::Json && !is_flow(src, &entries) {
@@ -274,6 +271,12 @@ fn fill_empty(
     item: &Item,
     v: &NewValue,
 ) -> Result<(Range<usize>, Zeroizing<String>)> {
+    let range = empty_span(src, fmt, item)?;
+    Ok((range, Zeroizing::new(v.json.to_string())))
+}
+
+/// The bytes of an item's empty flow collection, `[]` or `{}`.
+fn empty_span(src: &str, fmt: Format, item: &Item) -> Result<Range<usize>> {
     let from = match item.key {
         Some(_) => value_start(src, fmt, item)?,
         None => item.at,
@@ -296,7 +299,7 @@ fn fill_empty(
             "cannot add to an empty collection that is not `[]` or `{}`",
         ));
     }
-    Ok((open..end + 1, Zeroizing::new(v.json.to_string())))
+    Ok(open..end + 1)
 }
 
 /// Adds `v` as the last item of a list.

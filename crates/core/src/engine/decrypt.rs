@@ -140,7 +140,14 @@ fn exact_values(
     plain: Plaintext,
     values: Vec<(String, ValueType, Zeroizing<String>)>,
 ) -> Plaintext {
-    if values.is_empty() {
+    // Only a typed value, or a text its line may read otherwise (escapes,
+    // quotes, comment marks, edge spaces), can need an entry.
+    let lossy = |(_, t, v): &(String, ValueType, Zeroizing<String>)| {
+        *t != ValueType::Str
+            || v.contains(['\\', '"', '\'', '`', '#', ';', '\n', '\r'])
+            || v.trim() != v.as_str()
+    };
+    if !values.iter().any(lossy) {
         return plain;
     }
     // Output that does not parse back (go-ini's `"""x`) is still output.
